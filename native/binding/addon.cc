@@ -1,0 +1,24 @@
+// Entry point of the native module: registers the Engine and Model classes and a few constants.
+#include <napi.h>
+
+#include "../core/engine.h"
+#include "addon_data.h"
+#include "engine_wrap.h"
+#include "model_wrap.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new aic::js::AddonData();
+  env.SetInstanceData(data);
+  data->modelConstructor = Napi::Persistent(aic::js::ModelWrap::Init(env));
+  exports.Set("Engine", aic::js::EngineWrap::Init(env));
+  exports.Set("Model", data->modelConstructor.Value());
+  exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
+  exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(aic, Init)

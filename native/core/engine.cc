@@ -1,0 +1,130 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+
+#include "errors.h"
+
+namespace aic {
+
+namespace {
+
+GraphOptimizationLevel toOrt(GraphOptimization level) {
+  switch (level) {
+    case GraphOptimization::Disabled: return ORT_DISABLE_ALL;
+    case GraphOptimization::Basic: return ORT_ENABLE_BASIC;
+    case GraphOptimization::Extended: return ORT_ENABLE_EXTENDED;
+    case GraphOptimization::All: return ORT_ENABLE_ALL;
+  }
+  return ORT_ENABLE_ALL;
+}
+
+// The process-wide Ort::Env and the threading settings it was made with. ONNX Runtime would hand a
+// second engine the first environment and silently ignore the second engine's pool settings, so
+// we share it explicitly and refuse conflicting settings while it is alive.
+struct EnvSettings {
+  int intra, inter, spin, log;
+  bool operator==(const EnvSettings& o) const { return intra == o.intra && inter == o.inter && spin == o.spin && log == o.log; }
+};
+std::mutex envMutex;
+std::weak_ptr<Ort::Env> sharedEnv;
+EnvSettings sharedSettings{};
+
+std::shared_ptr<Ort::Env> acquireEnv(const EnvSettings& wanted) {
+  std::lock_guard<std::mutex> lock(envMutex);
+  if (auto env = sharedEnv.lock()) {
+    if (!(wanted == sharedSettings)) {
+      throw CoreError(ErrorCode::InvalidArgument,
+                      "another engine in this process already runs ONNX Runtime with intraOpThreads=" +
+                          std::to_string(sharedSettings.intra) + ", interOpThreads=" + std::to_string(sharedSettings.inter) +
+                          ", allowSpinning=" + (sharedSettings.spin ? "true" : "false") +
+                          "; ONNX Runtime has one environment per process, so use the same threading options or close that engine first");
+    }
+    return env;
+  }
+  // One global pool for all sessions: a server with dozens of loaded graphs must not start
+  // dozens of pools that fight over the same cores.
+  Ort::ThreadingOptions threading;
+  threading.SetGlobalIntraOpNumThreads(wanted.intra);
+  threading.SetGlobalInterOpNumThreads(wanted.inter);
+  threading.SetGlobalSpinControl(wanted.spin);
+  auto env = std::make_shared<Ort::Env>(threading, static_cast<OrtLoggingLevel>(wanted.log), "aic");
+  sharedEnv = env;
+  sharedSettings = wanted;
+  return env;
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options) : options_(options) {
+  if (options.intraOpThreads < 0 || options.intraOpThreads > 256) {
+    throw CoreError(ErrorCode::InvalidArgument, "intraOpThreads must be between 0 (auto) and 256");
+  }
+  if (options.interOpThreads < 1 || options.interOpThreads > 256) {
+    throw CoreError(ErrorCode::InvalidArgument, "interOpThreads must be between 1 and 256");
+  }
+  if (options.logSeverity < 0 || options.logSeverity > 4) {
+    throw CoreError(ErrorCode::InvalidArgument, "logSeverity must be between 0 and 4");
+  }
+  intraOpThreads_ = options.intraOpThreads;
+  if (intraOpThreads_ == 0) {
+    unsigned hw = std::thread::hardware_concurrency();
+    intraOpThreads_ = static_cast<int>(std::clamp(hw == 0 ? 1u : hw, 1u, 8u));
+  }
+  try {
+    env_ = acquireEnv({intraOpThreads_, options.interOpThreads, options.allowSpinning ? 1 : 0, options.logSeverity});
+    availableProviders_ = Ort::GetAvailableProviders();
+  } catch (const Ort::Exception& e) {
+    throw CoreError(ErrorCode::InvalidArgument, std::string("could not start ONNX Runtime: ") + e.what());
+  }
+  if (options.provider == ProviderPreference::Cuda && options.strictProvider && !hasProvider("CUDAExecutionProvider")) {
+    throw CoreError(ErrorCode::ProviderUnavailable,
+                    "executionProvider 'cuda' was required (strict) but this ONNX Runtime " + ortVersion() +
+                        " has no CUDAExecutionProvider; use 'auto' to fall back to CPU");
+  }
+}
+
+std::string Engine::ortVersion() { return Ort::GetVersionString(); }
+
+bool Engine::hasProvider(const std::string& name) const {
+  return std::find(availableProviders_.begin(), availableProviders_.end(), name) != availableProviders_.end();
+}
+
+Ort::SessionOptions Engine::sessionOptions(bool wantCuda, ProviderChoice& choice) const {
+  Ort::SessionOptions so;
+  so.DisablePerSessionThreads();
+  so.SetGraphOptimizationLevel(toOrt(options_.graphOptimization));
+  so.SetExecutionMode(ORT_SEQUENTIAL);
+  choice.provider = "CPUExecutionProvider";
+  choice.fallbackReason.clear();
+  if (!wantCuda) return so;
+
+  if (!hasProvider("CUDAExecutionProvider")) {
+    std::string list;
+    for (const auto& p : availableProviders_) list += (list.empty() ? "" : ", ") + p;
+    choice.fallbackReason = "CUDAExecutionProvider is not in this ONNX Runtime " + ortVersion() + " build (available: " + list + ")";
+    return so;
+  }
+  OrtCUDAProviderOptionsV2* cuda = nullptr;
+  try {
+    const OrtApi& api = Ort::GetApi();
+    Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cuda));
+    std::string device = std::to_string(options_.cudaDeviceId);
+    const char* keys[] = {"device_id"};
+    const char* values[] = {device.c_str()};
+    Ort::ThrowOnError(api.UpdateCUDAProviderOptions(cuda, keys, values, 1));
+    so.AppendExecutionProvider_CUDA_V2(*cuda);
+    api.ReleaseCUDAProviderOptions(cuda);
+    choice.provider = "CUDAExecutionProvider";
+  } catch (const Ort::Exception& e) {
+    if (cuda) Ort::GetApi().ReleaseCUDAProviderOptions(cuda);
+    choice.fallbackReason = std::string("CUDA provider could not be enabled: ") + e.what();
+    // The failed append may have left the options half-configured; start again on CPU.
+    ProviderChoice cpu;
+    return sessionOptions(false, cpu);
+  }
+  return so;
+}
+
+}  // namespace aic

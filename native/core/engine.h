@@ -1,0 +1,73 @@
+// The process-wide inference engine: one Ort::Env with one global thread pool, shared by every
+// model and every session. Immutable after construction, so any thread may use it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <onnxruntime_cxx_api.h>
+
+namespace aic {
+
+enum class ProviderPreference { Cpu, Cuda, Auto };
+enum class GraphOptimization { Disabled, Basic, Extended, All };
+
+struct EngineOptions {
+  // Threads of the shared intra-op pool. 0 = one per core as reported by the OS, capped at 8.
+  int intraOpThreads = 0;
+  // Threads of the shared inter-op pool (only used by graphs run in parallel mode).
+  int interOpThreads = 1;
+  // Spinning keeps idle pool threads busy-waiting for the next task. It shaves microseconds off a
+  // steady stream of back-to-back runs but burns whole cores between the bursts of a live media
+  // server (a frame every 20-40 ms per stream), stealing them from other streams and the event
+  // loop. Off by default for that reason.
+  bool allowSpinning = false;
+  GraphOptimization graphOptimization = GraphOptimization::All;
+  ProviderPreference provider = ProviderPreference::Auto;
+  // With provider == Cuda: throw instead of falling back to CPU.
+  bool strictProvider = false;
+  int cudaDeviceId = 0;
+  // ONNX Runtime's own log level (0 verbose .. 4 fatal).
+  int logSeverity = 3;
+};
+
+// Which provider a graph ended up on, and why not the requested one.
+struct ProviderChoice {
+  std::string provider;        // "CPUExecutionProvider" or "CUDAExecutionProvider"
+  std::string fallbackReason;  // empty when the preference was met
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const EngineOptions& options() const { return options_; }
+  int intraOpThreads() const { return intraOpThreads_; }
+  Ort::Env& env() { return *env_; }
+  static std::string ortVersion();
+  static int apiVersion() { return ORT_API_VERSION; }
+  const std::vector<std::string>& availableProviders() const { return availableProviders_; }
+  bool hasProvider(const std::string& name) const;
+
+  // Session options for a new graph. `wantCuda` asks for the CUDA provider; when it cannot be
+  // appended, the options stay CPU-only and the reason is returned in the choice.
+  Ort::SessionOptions sessionOptions(bool wantCuda, ProviderChoice& choice) const;
+
+  void close() { closed_.store(true); }
+  bool closed() const { return closed_.load(); }
+
+ private:
+  EngineOptions options_;
+  int intraOpThreads_ = 1;
+  // ONNX Runtime keeps one environment per process (a second CreateEnv returns the first, with the
+  // first one's thread pools), so engines share it through this handle; see engine.cc.
+  std::shared_ptr<Ort::Env> env_;
+  std::vector<std::string> availableProviders_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace aic

@@ -1,0 +1,19 @@
+#include "errors.h"
+
+namespace aic {
+
+const char* errorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidArgument: return "INVALID_ARGUMENT";
+    case ErrorCode::ModelNotFound: return "MODEL_NOT_FOUND";
+    case ErrorCode::ModelInvalid: return "MODEL_INVALID";
+    case ErrorCode::ModelSignatureMismatch: return "MODEL_SIGNATURE_MISMATCH";
+    case ErrorCode::ProviderUnavailable: return "PROVIDER_UNAVAILABLE";
+    case ErrorCode::Closed: return "CLOSED";
+    case ErrorCode::InferenceFailed: return "INFERENCE_FAILED";
+    case ErrorCode::OutputMismatch: return "OUTPUT_MISMATCH";
+  }
+  return "INTERNAL";
+}
+
+}  // namespace aic

@@ -1,0 +1,82 @@
+// One ONNX graph (an encoder or a decoder) loaded into an Ort::Session, with the checks that make
+// running it safe: declared signature, input shapes and sizes, caller-provided output buffers.
+// Ort::Session::Run is thread-safe, and so is Graph::run: many threads may run one Graph at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "tensor.h"
+
+namespace aic {
+
+// Where a graph's bytes come from: a file path, or borrowed bytes the caller keeps alive for the
+// duration of the load.
+struct ModelSource {
+  std::string path;
+  const void* bytes = nullptr;
+  size_t length = 0;
+  bool isPath() const { return bytes == nullptr; }
+};
+
+struct GraphSignature {
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+};
+
+// A graph output after a run. Either ORT allocated it (`value` owns the memory and `data` points
+// into it) or it was written straight into the caller's buffer (`callerProvided`).
+struct OutputTensor {
+  std::string name;
+  ElementType type = ElementType::Float32;
+  std::vector<int64_t> shape;
+  Ort::Value value{nullptr};
+  bool callerProvided = false;
+  void* data = nullptr;
+  size_t byteLength = 0;
+};
+
+// Copies the core could not avoid, counted so that tests and docs can hold us to "zero copy".
+struct CopyCounters {
+  std::atomic<uint64_t> runs{0};
+  std::atomic<uint64_t> inputBytesCopied{0};   // misaligned input views re-laid in aligned memory
+  std::atomic<uint64_t> outputBytesCopied{0};  // misaligned caller output buffers filled by memcpy
+};
+
+class Graph {
+ public:
+  // `label` ("encoder"/"decoder") prefixes every message about this graph.
+  Graph(const std::shared_ptr<Engine>& engine, const std::string& label, const ModelSource& source,
+        const std::optional<GraphSignature>& declared);
+
+  const std::string& label() const { return label_; }
+  const std::vector<TensorInfo>& inputs() const { return inputs_; }
+  const std::vector<TensorInfo>& outputs() const { return outputs_; }
+  const ProviderChoice& provider() const { return provider_; }
+  const CopyCounters& counters() const { return counters_; }
+
+  // Runs the graph. `inputs` must name every graph input exactly once. `outputs` may name some
+  // graph outputs with caller memory to write into; the rest are allocated by ONNX Runtime.
+  // Results come back in graph output order.
+  std::vector<OutputTensor> run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const;
+
+ private:
+  void readSignature();
+  void checkDeclared(const GraphSignature& declared) const;
+
+  std::shared_ptr<Engine> engine_;  // keeps the Ort::Env alive as long as the session
+  std::string label_;
+  std::unique_ptr<Ort::Session> session_;
+  std::vector<TensorInfo> inputs_;
+  std::vector<TensorInfo> outputs_;
+  std::vector<const char*> inputNames_;
+  std::vector<const char*> outputNames_;
+  ProviderChoice provider_;
+  mutable CopyCounters counters_;
+};
+
+}  // namespace aic

@@ -1,0 +1,36 @@
+#include <cstring>
+
+#include "../core/errors.h"
+#include "test_harness.h"
+
+namespace aic::test {
+std::vector<Case>& registry() {
+  static std::vector<Case> cases;
+  return cases;
+}
+int currentFailures = 0;
+std::string fixtureDir = "test/fixtures";
+}  // namespace aic::test
+
+// Usage: aic_core_tests [fixture-dir] [name-filter]
+int main(int argc, char** argv) {
+  using namespace aic::test;
+  if (argc > 1) fixtureDir = argv[1];
+  const char* filter = argc > 2 ? argv[2] : nullptr;
+  int passed = 0, failed = 0;
+  for (const auto& c : registry()) {
+    if (filter && !std::strstr(c.name, filter)) continue;
+    currentFailures = 0;
+    try {
+      c.fn();
+    } catch (const Abort&) {
+    } catch (const std::exception& e) {
+      std::cerr << "  unexpected exception: " << e.what() << "\n";
+      ++currentFailures;
+    }
+    std::cout << (currentFailures ? "FAIL " : "ok   ") << c.name << std::endl;
+    (currentFailures ? failed : passed)++;
+  }
+  std::cout << passed << " passed, " << failed << " failed" << std::endl;
+  return failed ? 1 : 0;
+}
