@@ -29,8 +29,10 @@ struct EngineOptions {
   // With provider == Cuda: throw instead of falling back to CPU.
   bool strictProvider = false;
   int cudaDeviceId = 0;
-  // ONNX Runtime's own log level (0 verbose .. 4 fatal).
-  int logSeverity = 3;
+  // ONNX Runtime's own log level (0 verbose .. 4 fatal). Fatal only by default: every failure
+  // already reaches the caller as an error with ONNX Runtime's message in it, and a library
+  // should not write to a server's stderr on its own.
+  int logSeverity = 4;
 };
 
 // Which provider a graph ended up on, and why not the requested one.

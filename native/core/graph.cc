@@ -251,7 +251,11 @@ std::vector<OutputTensor> Graph::run(const std::vector<TensorView>& inputs, cons
   } catch (const Ort::Exception& e) {
     bool anyCaller = !outputs.empty();
     std::string msg = e.what();
-    if (anyCaller && (msg.find("re-use") != std::string::npos || msg.find("buffer") != std::string::npos)) {
+    // A caller buffer whose shape differs from the computed one on a graph with dynamic output
+    // dims can only be detected by ONNX Runtime itself; recognise its wording for that case.
+    bool shapeClash = msg.find("pre-allocated") != std::string::npos || msg.find("provided for output") != std::string::npos ||
+                      msg.find("re-use") != std::string::npos;
+    if (anyCaller && shapeClash) {
       throw CoreError(ErrorCode::OutputMismatch, label_ + ": an output buffer does not fit the result: " + msg);
     }
     throw CoreError(ErrorCode::InferenceFailed, label_ + " inference failed: " + msg);

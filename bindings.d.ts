@@ -1,0 +1,138 @@
+// Types of the native module (native/binding/*.cc), exactly as it behaves. Loaded by src/native.ts
+// through node-gyp-build. Every function here throws, or rejects with, an Error carrying a string
+// `code` (see NativeErrorCode); the TypeScript API turns those into AicError.
+
+export type NativeErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_INVALID'
+  | 'MODEL_SIGNATURE_MISMATCH'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'CLOSED'
+  | 'INFERENCE_FAILED'
+  | 'OUTPUT_MISMATCH'
+  | 'OUT_OF_MEMORY'
+  | 'INTERNAL';
+
+export type NativeElementType = 'float32' | 'float16' | 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64';
+
+export interface NativeEngineOptions {
+  /** Threads of the process-wide intra-op pool; 0 or absent = one per core, at most 8. */
+  intraOpThreads?: number;
+  /** Threads of the inter-op pool, 1..256 (default 1). */
+  interOpThreads?: number;
+  /** Let idle pool threads spin (default false: bursty real-time traffic). */
+  allowSpinning?: boolean;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  /** With executionProvider 'cuda': fail with PROVIDER_UNAVAILABLE instead of falling back. */
+  strictProvider?: boolean;
+  cudaDeviceId?: number;
+  /** ONNX Runtime's log severity, 0 (verbose) .. 4 (fatal); default 4 (failures reach you as errors anyway). */
+  logSeverity?: number;
+}
+
+export interface NativeTensorSpec {
+  name: string;
+  type: NativeElementType;
+  /** Omit to accept any rank. */
+  rank?: number;
+}
+
+export interface NativeGraphSignature {
+  inputs: NativeTensorSpec[];
+  outputs: NativeTensorSpec[];
+}
+
+export interface NativeModelRequest {
+  name: string;
+  /** A file path, or the model's bytes (borrowed, not copied, while the load runs). */
+  encoder: string | ArrayBufferView;
+  decoder: string | ArrayBufferView;
+  signature?: { encoder?: NativeGraphSignature; decoder?: NativeGraphSignature };
+}
+
+export interface NativeTensor {
+  /** Read (inputs) or written (outputs) in place; must stay untouched while a call is in flight. */
+  data: ArrayBufferView;
+  type: NativeElementType;
+  shape: number[];
+}
+
+export interface NativeTensorResult<D extends ArrayBufferView = ArrayBufferView> {
+  type: NativeElementType;
+  shape: number[];
+  /** The caller's own output object when one was given for this name, else a Buffer over ONNX Runtime's memory. */
+  data: D;
+}
+
+export interface NativeTensorInfo {
+  name: string;
+  /** An element type name; for types aic cannot exchange, a description such as 'float64'. */
+  type: string;
+  /** -1 marks a dynamic dimension. */
+  shape: number[];
+}
+
+export interface NativeGraphInfo {
+  provider: 'CPUExecutionProvider' | 'CUDAExecutionProvider';
+  fallbackReason: string | null;
+  inputs: NativeTensorInfo[];
+  outputs: NativeTensorInfo[];
+}
+
+export interface NativeModelInfo {
+  name: string;
+  encoder: NativeGraphInfo;
+  decoder: NativeGraphInfo;
+}
+
+export interface NativeModelStats {
+  encoderRuns: number;
+  decoderRuns: number;
+  /** Bytes of misaligned input views copied into aligned memory before a run. */
+  inputBytesCopied: number;
+  /** Bytes copied into misaligned caller-provided output buffers after a run. */
+  outputBytesCopied: number;
+}
+
+export interface NativeEngineInfo {
+  ortVersion: string;
+  ortApiVersion: number;
+  availableProviders: string[];
+  requestedProvider: 'cpu' | 'cuda' | 'auto';
+  strictProvider: boolean;
+  intraOpThreads: number;
+  interOpThreads: number;
+  allowSpinning: boolean;
+  graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+  closed: boolean;
+}
+
+export declare class Model {
+  private constructor();
+  run(part: 'encoder' | 'decoder', inputs: Record<string, NativeTensor>, outputs?: Record<string, NativeTensor> | null): Promise<Record<string, NativeTensorResult>>;
+  runSync(part: 'encoder' | 'decoder', inputs: Record<string, NativeTensor>, outputs?: Record<string, NativeTensor> | null): Record<string, NativeTensorResult>;
+  info(): NativeModelInfo;
+  stats(): NativeModelStats;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export declare class Engine {
+  constructor(options?: NativeEngineOptions);
+  info(): NativeEngineInfo;
+  loadModel(request: NativeModelRequest): Promise<Model>;
+  loadModelSync(request: NativeModelRequest): Model;
+  close(): void;
+}
+
+export declare const ortVersion: string;
+export declare const ortApiVersion: number;
+
+export interface NativeBinding {
+  Engine: typeof Engine;
+  Model: typeof Model;
+  ortVersion: string;
+  ortApiVersion: number;
+}

@@ -1,0 +1,79 @@
+// AicError: the one error type of the public API. `code` is stable and safe to switch on;
+// `message` says what went wrong and what to do about it.
+
+export type AicErrorCode =
+  /** A value passed to the API is malformed: wrong type, shape, size or option. */
+  | 'INVALID_ARGUMENT'
+  /** A model file does not exist or cannot be read. */
+  | 'MODEL_NOT_FOUND'
+  /** Model bytes are not a loadable ONNX model (truncated, corrupt, unsupported). */
+  | 'MODEL_INVALID'
+  /** The model's inputs/outputs differ from the declared signature. */
+  | 'MODEL_SIGNATURE_MISMATCH'
+  /** An execution provider was required strictly and is not available. */
+  | 'PROVIDER_UNAVAILABLE'
+  /** The engine or model was used after close(). */
+  | 'CLOSED'
+  /** ONNX Runtime failed while running a graph. */
+  | 'INFERENCE_FAILED'
+  /** A caller-provided output buffer does not fit the result. */
+  | 'OUTPUT_MISMATCH'
+  /** Native memory could not be allocated. */
+  | 'OUT_OF_MEMORY'
+  /** The native addon could not be loaded on this platform. */
+  | 'NATIVE_UNAVAILABLE'
+  /** A bug in aic: please report it with the message. */
+  | 'INTERNAL';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
+  'INVALID_ARGUMENT',
+  'MODEL_NOT_FOUND',
+  'MODEL_INVALID',
+  'MODEL_SIGNATURE_MISMATCH',
+  'PROVIDER_UNAVAILABLE',
+  'CLOSED',
+  'INFERENCE_FAILED',
+  'OUTPUT_MISMATCH',
+  'OUT_OF_MEMORY',
+  'NATIVE_UNAVAILABLE',
+  'INTERNAL',
+]);
+
+export class AicError extends Error {
+  readonly code: AicErrorCode;
+
+  constructor(code: AicErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AicError';
+    this.code = code;
+  }
+
+  /** Turns anything thrown by the native layer (or anything else) into an AicError. */
+  static from(error: unknown): AicError {
+    if (error instanceof AicError) return error;
+    if (error instanceof Error) {
+      const code = (error as Error & { code?: unknown }).code;
+      if (typeof code === 'string' && KNOWN_CODES.has(code)) return new AicError(code as AicErrorCode, error.message);
+      return new AicError('INTERNAL', error.message, { cause: error });
+    }
+    return new AicError('INTERNAL', String(error));
+  }
+}
+
+/** Runs a native call and rethrows its failure as AicError. */
+export function callNative<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw AicError.from(error);
+  }
+}
+
+/** Awaits a native promise and rethrows its rejection as AicError. */
+export async function awaitNative<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw AicError.from(error);
+  }
+}

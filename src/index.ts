@@ -1,0 +1,5 @@
+// @auralink/aic: neural media compression for Node.js servers.
+export { AicError, type AicErrorCode } from './errors.js';
+export { createEngine, Engine, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
+export { Model, type ModelInfo, type ModelStats, type RunOptions, type RunResult } from './model.js';
+export { tensor, asFloat32, type ElementType, type Tensor, type TensorMap, type TensorResult } from './tensor.js';
