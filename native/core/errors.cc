@@ -12,6 +12,9 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::Closed: return "CLOSED";
     case ErrorCode::InferenceFailed: return "INFERENCE_FAILED";
     case ErrorCode::OutputMismatch: return "OUTPUT_MISMATCH";
+    case ErrorCode::CorruptPayload: return "CORRUPT_PAYLOAD";
+    case ErrorCode::UnsupportedVersion: return "UNSUPPORTED_VERSION";
+    case ErrorCode::ModelMismatch: return "MODEL_MISMATCH";
   }
   return "INTERNAL";
 }

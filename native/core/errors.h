@@ -17,6 +17,9 @@ enum class ErrorCode {
   Closed,                  // engine or model used after close()
   InferenceFailed,         // ONNX Runtime failed while running the graph
   OutputMismatch,          // caller-provided output buffer has the wrong size/type/shape
+  CorruptPayload,          // a payload that fails its checks: truncated, bad magic, CRC, coded data
+  UnsupportedVersion,      // a payload of a bitstream version this build does not read
+  ModelMismatch,           // a payload coded by another model than the one decoding it
 };
 
 // Stable string for an error code; part of the public API (AicError.code).

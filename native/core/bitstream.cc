@@ -1,0 +1,99 @@
+#include "bitstream.h"
+
+#include <cstring>
+
+#include "crc32c.h"
+#include "errors.h"
+
+namespace aic {
+
+namespace {
+
+void put32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint32_t get32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+}
+uint64_t get64(const uint8_t* p) { return uint64_t(get32(p)) | (uint64_t(get32(p + 4)) << 32); }
+
+const uint8_t kMagic[4] = {'A', 'I', 'C', 'F'};
+
+}  // namespace
+
+std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
+  if (bodyLength > 0xFFFFFFFFull - kHeaderSize - kTrailerSize) throw CoreError(ErrorCode::InvalidArgument, "payload body too large");
+  std::vector<uint8_t> out(kHeaderSize + bodyLength + kTrailerSize);
+  uint8_t* p = out.data();
+  std::memcpy(p, kMagic, 4);
+  p[4] = kBitstreamVersion;
+  p[5] = static_cast<uint8_t>(kHeaderSize);
+  p[6] = static_cast<uint8_t>(h.frameType);
+  p[7] = static_cast<uint8_t>(h.codec);
+  p[8] = h.flags;
+  p[9] = h.qualityLevel;
+  p[10] = h.format;
+  p[11] = 0;
+  put32(p + 12, h.modelId);
+  put32(p + 16, h.sequence);
+  put32(p + 20, h.dim0);
+  put32(p + 24, h.dim1);
+  put32(p + 28, static_cast<uint32_t>(bodyLength));
+  put64(p + 32, h.timestamp);
+  if (bodyLength) std::memcpy(p + kHeaderSize, body, bodyLength);
+  put32(p + kHeaderSize + bodyLength, crc32c(p, kHeaderSize + bodyLength));
+  return out;
+}
+
+ParsedPayload parsePayload(const uint8_t* data, size_t length) {
+  if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
+  if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
+  if (data[4] != kBitstreamVersion) {
+    throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads version " +
+                                                       std::to_string(kBitstreamVersion) + "); upgrade @auralink/aic on the receiver");
+  }
+  const size_t headerLength = data[5];
+  if (headerLength < kHeaderSize) throw CoreError(ErrorCode::CorruptPayload, "payload header length is invalid");
+  if (length < headerLength + kTrailerSize) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated inside its header");
+  const uint32_t bodyLength = get32(data + 28);
+  if (static_cast<uint64_t>(headerLength) + bodyLength + kTrailerSize != length) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload length " + std::to_string(length) + " does not match its header (body " + std::to_string(bodyLength) +
+                                                   " bytes): truncated or padded in transit");
+  }
+  const uint32_t stored = get32(data + length - kTrailerSize);
+  if (crc32c(data, length - kTrailerSize) != stored) throw CoreError(ErrorCode::CorruptPayload, "payload CRC-32C mismatch: the bytes were altered in transit");
+
+  ParsedPayload out;
+  PayloadHeader& h = out.header;
+  h.version = data[4];
+  if (data[6] > 3) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown frame type");
+  if (data[7] > 3) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown codec");
+  h.frameType = static_cast<FrameType>(data[6]);
+  h.codec = static_cast<CodecKind>(data[7]);
+  h.flags = data[8];
+  h.qualityLevel = data[9];
+  h.format = data[10];
+  h.modelId = get32(data + 12);
+  h.sequence = get32(data + 16);
+  h.dim0 = get32(data + 20);
+  h.dim1 = get32(data + 24);
+  h.timestamp = get64(data + 32);
+  out.body = data + headerLength;
+  out.bodyLength = bodyLength;
+  return out;
+}
+
+uint32_t modelId(const std::string& name, const std::string& version) {
+  uint32_t h = 2166136261u;
+  std::string key = name + "@" + version;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+}  // namespace aic

@@ -1,0 +1,70 @@
+// The aic payload format, version 1 (specified in docs/bitstream.md):
+//
+//   offset size field
+//   0      4    magic "AICF"
+//   4      1    version (1)
+//   5      1    header length in bytes (40 in version 1; readers skip what they do not know)
+//   6      1    frame type: 0 video, 1 audio, 2 screen, 3 data
+//   7      1    codec: 0 neural image, 1 neural audio, 2 deflate (lossless), 3 stored (raw)
+//   8      1    flags: bit 0 keyframe, bit 1 fallback
+//   9      1    quality level
+//   10     1    format: image 0 rgb24, 1 rgba, 2 i420; audio 0 s16le, 1 f32le; data 0
+//   11     1    reserved, 0
+//   12     4    model id (FNV-1a 32 of "name@version"; 0 when no model is involved)
+//   16     4    sequence number
+//   20     4    dim0: width | sample rate | original byte length
+//   24     4    dim1: height | channels << 16 | samples per channel
+//   28     4    body length N
+//   32     8    timestamp (microseconds, caller-defined epoch)
+//   40     N    body (coded latents, or the deflated / stored bytes)
+//   40+N   4    CRC-32C of every byte before it
+//
+// All integers little-endian. Nothing else is needed to decode but the same model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aic {
+
+enum class FrameType : uint8_t { Video = 0, Audio = 1, Screen = 2, Data = 3 };
+enum class CodecKind : uint8_t { NeuralImage = 0, NeuralAudio = 1, Deflate = 2, Stored = 3 };
+
+constexpr uint8_t kFlagKeyframe = 1;
+constexpr uint8_t kFlagFallback = 2;
+constexpr uint8_t kBitstreamVersion = 1;
+constexpr size_t kHeaderSize = 40;
+constexpr size_t kTrailerSize = 4;
+
+struct PayloadHeader {
+  uint8_t version = kBitstreamVersion;
+  FrameType frameType = FrameType::Video;
+  CodecKind codec = CodecKind::NeuralImage;
+  uint8_t flags = 0;
+  uint8_t qualityLevel = 0;
+  uint8_t format = 0;
+  uint32_t modelId = 0;
+  uint32_t sequence = 0;
+  uint32_t dim0 = 0;
+  uint32_t dim1 = 0;
+  uint64_t timestamp = 0;
+};
+
+// header + body + CRC-32C.
+std::vector<uint8_t> writePayload(const PayloadHeader& header, const uint8_t* body, size_t bodyLength);
+
+struct ParsedPayload {
+  PayloadHeader header;
+  const uint8_t* body = nullptr;  // points into the parsed buffer
+  size_t bodyLength = 0;
+};
+
+// Checks magic, version, lengths and CRC; throws CoreError(CorruptPayload | UnsupportedVersion).
+ParsedPayload parsePayload(const uint8_t* data, size_t length);
+
+// FNV-1a 32-bit of "name@version": the model id written into payloads.
+uint32_t modelId(const std::string& name, const std::string& version);
+
+}  // namespace aic

@@ -1,0 +1,123 @@
+#include "cdf_tables.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "errors.h"
+#include "rans.h"
+
+namespace aic::entropy {
+
+namespace {
+
+constexpr uint32_t kTotal = 1u << kCdfPrecision;
+constexpr int32_t kMaxMagnitude = 1 << 30;
+
+inline int contextOf(const int32_t* plane, int y, int x, int width, int contexts) {
+  int32_t left = x > 0 ? std::abs(plane[y * width + x - 1]) : 0;
+  int32_t top = y > 0 ? std::abs(plane[(y - 1) * width + x]) : 0;
+  int32_t sum = left + top;  // both < 2^30: no overflow
+  return sum >= contexts - 1 ? contexts - 1 : static_cast<int>(sum);
+}
+
+// Number of bits of v (v >= 1).
+inline int bitLength(uint32_t v) {
+  int n = 0;
+  while (v) {
+    ++n;
+    v >>= 1;
+  }
+  return n;
+}
+
+}  // namespace
+
+CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables)
+    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)) {
+  if (levels < 1 || levels > 64 || channels < 1 || channels > 4096 || contexts < 1 || contexts > 64) {
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: levels, channels or contexts out of range");
+  }
+  size_t expected = static_cast<size_t>(levels) * channels * contexts;
+  if (tables_.size() != expected) {
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: expected " + std::to_string(expected) + " CDF tables (levels x channels x contexts), got " +
+                                                    std::to_string(tables_.size()));
+  }
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    const CdfTable& t = tables_[i];
+    std::string where = "entropy model: CDF table " + std::to_string(i);
+    if (t.cdf.size() < 3 || t.cdf.size() > 4097) throw CoreError(ErrorCode::InvalidArgument, where + " must have 3 to 4097 entries");
+    if (t.cdf.front() != 0 || t.cdf.back() != kTotal) throw CoreError(ErrorCode::InvalidArgument, where + " must run from 0 to 65536");
+    for (size_t k = 1; k < t.cdf.size(); ++k) {
+      if (t.cdf[k] <= t.cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where + " is not strictly increasing at entry " + std::to_string(k));
+    }
+    if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where + " has an offset out of range");
+  }
+}
+
+std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level) const {
+  if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
+  RansEncoder enc;
+  const size_t plane = static_cast<size_t>(height) * width;
+  for (int c = 0; c < channels_; ++c) {
+    const int32_t* p = symbols + c * plane;
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        int32_t v = p[y * width + x];
+        if (v > kMaxMagnitude || v < -kMaxMagnitude) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+        const CdfTable& t = table(level, c, contextOf(p, y, x, width, contexts_));
+        const int escape = t.symbols() - 1;
+        int64_t idx = static_cast<int64_t>(v) - t.offset;
+        if (idx >= 0 && idx < escape) {
+          enc.put(t.cdf[idx], t.cdf[idx + 1] - t.cdf[idx], kCdfPrecision);
+          continue;
+        }
+        enc.put(t.cdf[escape], t.cdf[escape + 1] - t.cdf[escape], kCdfPrecision);
+        // Beyond the table: direction, then distance-1 >= 0 as (bit length, bits below the top bit).
+        bool above = idx >= escape;
+        uint32_t distance = static_cast<uint32_t>(above ? idx - escape + 1 : -idx);  // >= 1
+        uint32_t n = bitLength(distance);                                          // 1..31
+        enc.putBits(above ? 1 : 0, 1);
+        enc.putBits(n, 5);
+        if (n > 1) enc.putBits(distance & ((1u << (n - 1)) - 1), static_cast<int>(n - 1));
+      }
+    }
+  }
+  return enc.finish();
+}
+
+bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols) const {
+  if (level < 0 || level >= levels_) return false;
+  RansDecoder dec(data, length);
+  if (!dec.ok()) return false;
+  const size_t plane = static_cast<size_t>(height) * width;
+  for (int c = 0; c < channels_; ++c) {
+    int32_t* p = symbols + c * plane;
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const CdfTable& t = table(level, c, contextOf(p, y, x, width, contexts_));
+        const uint32_t slot = dec.peek(kCdfPrecision);
+        // The symbol whose interval holds the slot: first cdf entry greater than it, minus one.
+        auto it = std::upper_bound(t.cdf.begin(), t.cdf.end(), slot);
+        int s = static_cast<int>(it - t.cdf.begin()) - 1;
+        dec.advance(t.cdf[s], t.cdf[s + 1] - t.cdf[s], kCdfPrecision);
+        const int escape = t.symbols() - 1;
+        int64_t idx = s;
+        if (s == escape) {
+          bool above = dec.getBits(1) != 0;
+          uint32_t n = dec.getBits(5);
+          if (n < 1 || n > 31) return false;
+          uint32_t distance = (1u << (n - 1)) | (n > 1 ? dec.getBits(static_cast<int>(n - 1)) : 0);
+          idx = above ? static_cast<int64_t>(escape) - 1 + distance : -static_cast<int64_t>(distance);
+        }
+        int64_t v = idx + t.offset;
+        if (v > kMaxMagnitude || v < -kMaxMagnitude) return false;
+        p[y * width + x] = static_cast<int32_t>(v);
+        if (!dec.ok()) return false;
+      }
+    }
+  }
+  return dec.finishedCleanly();
+}
+
+}  // namespace aic::entropy

@@ -1,0 +1,50 @@
+// Static fixed-point CDF tables of a codec model's entropy model, and the coding of quantised
+// latents with them.
+//
+// One table per (quality level, latent channel, context bucket). A table covers the symbol
+// values [offset, offset + n - 2]; its last symbol is the escape, after which the value is sent
+// as raw bits (a direction bit, a 5-bit length, then the bits of the distance). Every frequency
+// is >= 1, so any value can be coded. The context of a latent is min(K-1, |left| + |top|) of its
+// already-coded neighbours in the same channel (0 beyond the edge), which the decoder rebuilds
+// from what it has decoded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace aic::entropy {
+
+constexpr int kCdfPrecision = 16;
+
+struct CdfTable {
+  int32_t offset = 0;
+  std::vector<uint32_t> cdf;  // n + 1 entries, cdf[0] = 0, cdf[n] = 2^16, strictly increasing
+  int symbols() const { return static_cast<int>(cdf.size()) - 1; }
+};
+
+class CdfTableSet {
+ public:
+  // Validates and adopts the tables: levels * channels * contexts of them, level-major.
+  // Throws CoreError(InvalidArgument) naming the first bad table.
+  CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables);
+
+  int levels() const { return levels_; }
+  int channels() const { return channels_; }
+  int contexts() const { return contexts_; }
+  const CdfTable& table(int level, int channel, int context) const {
+    return tables_[(static_cast<size_t>(level) * channels_ + channel) * contexts_ + context];
+  }
+
+  // Codes latents laid out [channels][height][width] at a level. Values must fit in +-2^30.
+  std::vector<uint8_t> encode(const int32_t* symbols, int height, int width, int level) const;
+  // Decodes into `symbols`; false when the stream is corrupt (out of bytes, trailing bytes,
+  // wrong final state, or an impossible escape).
+  bool decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols) const;
+
+ private:
+  int levels_, channels_, contexts_;
+  std::vector<CdfTable> tables_;
+};
+
+}  // namespace aic::entropy

@@ -1,0 +1,12 @@
+// CRC-32C (Castagnoli, polynomial 0x1EDC6F41 reflected as 0x82F63B78), the checksum that closes
+// every aic payload. Table-driven, portable; "123456789" -> 0xE3069283.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aic {
+
+uint32_t crc32c(const uint8_t* data, size_t length, uint32_t crc = 0);
+
+}  // namespace aic

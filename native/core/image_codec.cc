@@ -1,0 +1,219 @@
+#include "image_codec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "errors.h"
+
+namespace aic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+int roundUp(int v, int m) { return (v + m - 1) / m * m; }
+
+const TensorInfo& findTensor(const std::vector<TensorInfo>& list, const std::string& name, const std::string& what) {
+  for (const auto& t : list)
+    if (t.name == name) return t;
+  throw CoreError(ErrorCode::ModelSignatureMismatch, what + " '" + name + "' is not in the model");
+}
+
+void checkFloat4d(const TensorInfo& t, const std::string& what) {
+  if (!t.type || *t.type != ElementType::Float32 || t.shape.size() != 4) {
+    throw CoreError(ErrorCode::ModelSignatureMismatch, what + " '" + t.name + "' must be float32 of rank 4 (NCHW), the model has " + t.onnxTypeName +
+                                                           " " + shapeToString(t.shape));
+  }
+}
+
+}  // namespace
+
+ImageCodec::ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig config) : model_(std::move(model)), config_(std::move(config)) {
+  const auto& c = config_;
+  if (!c.tables) throw CoreError(ErrorCode::InvalidArgument, "image codec needs its entropy tables");
+  if (c.latentChannels < 1 || c.levels < 1 || c.downsample < 1 || c.paddingMultiple < 1 || c.paddingMultiple % c.downsample != 0) {
+    throw CoreError(ErrorCode::InvalidArgument, "image codec: latentChannels, levels, downsample and paddingMultiple (a multiple of downsample) must be positive");
+  }
+  if (c.levels > 255) throw CoreError(ErrorCode::InvalidArgument, "image codec: at most 255 quality levels");
+  const size_t n = static_cast<size_t>(c.levels) * c.latentChannels;
+  if (c.gains.size() != n || c.inverseGains.size() != n) {
+    throw CoreError(ErrorCode::InvalidArgument, "image codec: gains and inverseGains need levels x latentChannels = " + std::to_string(n) + " values");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(c.gains[i]) || !std::isfinite(c.inverseGains[i]) || c.gains[i] <= 0 || c.inverseGains[i] <= 0) {
+      throw CoreError(ErrorCode::InvalidArgument, "image codec: gains must be finite and positive");
+    }
+  }
+  if (c.tables->levels() != c.levels || c.tables->channels() != c.latentChannels) {
+    throw CoreError(ErrorCode::InvalidArgument, "image codec: entropy tables do not match levels x latentChannels");
+  }
+  const Graph& enc = model_->graph(Part::Encoder);
+  const Graph& dec = model_->graph(Part::Decoder);
+  if (enc.inputs().size() != 1 || dec.inputs().size() != 1) throw CoreError(ErrorCode::ModelSignatureMismatch, "image codec graphs must have one input each");
+  const TensorInfo& ei = findTensor(enc.inputs(), c.encoderInput, "encoder input");
+  const TensorInfo& eo = findTensor(enc.outputs(), c.encoderOutput, "encoder output");
+  const TensorInfo& di = findTensor(dec.inputs(), c.decoderInput, "decoder input");
+  const TensorInfo& dout = findTensor(dec.outputs(), c.decoderOutput, "decoder output");
+  for (auto* t : {&ei, &eo, &di, &dout}) checkFloat4d(*t, "image codec tensor");
+  if (ei.shape[1] >= 0 && ei.shape[1] != 3) throw CoreError(ErrorCode::ModelSignatureMismatch, "encoder input must have 3 channels (RGB)");
+  if (eo.shape[1] >= 0 && eo.shape[1] != c.latentChannels) throw CoreError(ErrorCode::ModelSignatureMismatch, "encoder output channels differ from the manifest's latent channels");
+  if (di.shape[1] >= 0 && di.shape[1] != c.latentChannels) throw CoreError(ErrorCode::ModelSignatureMismatch, "decoder input channels differ from the manifest's latent channels");
+  modelId_ = aic::modelId(c.name, c.version);
+}
+
+ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeOptions& options) const {
+  const auto& c = config_;
+  if (frame.width < 1 || frame.height < 1 || frame.width > kMaxDimension || frame.height > kMaxDimension) {
+    throw CoreError(ErrorCode::InvalidArgument, "frame dimensions " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " must be 1.." +
+                                                    std::to_string(kMaxDimension) + " on each side");
+  }
+  const int bpp = bytesPerPixel(frame.format);
+  const size_t expected = static_cast<size_t>(frame.width) * frame.height * bpp;
+  if (frame.length != expected || frame.data == nullptr) {
+    throw CoreError(ErrorCode::InvalidArgument, "a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + (bpp == 4 ? " rgba" : " rgb24") +
+                                                    " frame needs " + std::to_string(expected) + " bytes, got " + std::to_string(frame.length));
+  }
+  if (options.level < 0 || options.level >= c.levels) {
+    throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(c.levels - 1));
+  }
+  ImageEncodeResult result;
+  auto t0 = Clock::now();
+  // Pre-processing reads the caller's pixels in place and writes the padded float planes the
+  // graph takes (the one conversion the network needs: uint8 interleaved -> float planar).
+  const int pw = roundUp(frame.width, c.paddingMultiple), ph = roundUp(frame.height, c.paddingMultiple);
+  const size_t plane = static_cast<size_t>(pw) * ph;
+  std::vector<float> input(3 * plane);
+  const float scale = 1.0f / 255.0f;
+  for (int y = 0; y < ph; ++y) {
+    const uint8_t* row = frame.data + static_cast<size_t>(std::min(y, frame.height - 1)) * frame.width * bpp;
+    float* r = &input[static_cast<size_t>(y) * pw];
+    float* g = r + plane;
+    float* b = g + plane;
+    for (int x = 0; x < pw; ++x) {
+      const uint8_t* px = row + static_cast<size_t>(std::min(x, frame.width - 1)) * bpp;
+      r[x] = px[0] * scale;
+      g[x] = px[1] * scale;
+      b[x] = px[2] * scale;
+    }
+  }
+  result.timings.preprocessMs = msSince(t0);
+
+  auto t1 = Clock::now();
+  TensorView in{c.encoderInput, ElementType::Float32, {1, 3, ph, pw}, input.data(), input.size() * sizeof(float)};
+  auto outputs = model_->graph(Part::Encoder).run({in}, {});
+  result.timings.inferenceMs = msSince(t1);
+
+  auto t2 = Clock::now();
+  const OutputTensor* latent = nullptr;
+  for (const auto& o : outputs)
+    if (o.name == c.encoderOutput) latent = &o;
+  const int lh = ph / c.downsample, lw = pw / c.downsample;
+  if (!latent || latent->shape != std::vector<int64_t>{1, c.latentChannels, lh, lw}) {
+    throw CoreError(ErrorCode::InferenceFailed, "encoder output has shape " + (latent ? shapeToString(latent->shape) : std::string("(none)")) + ", expected " +
+                                                    shapeToString({1, c.latentChannels, lh, lw}));
+  }
+  const float* y = static_cast<const float*>(latent->data);
+  const size_t lplane = static_cast<size_t>(lh) * lw;
+  std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
+  const float* gains = &c.gains[static_cast<size_t>(options.level) * c.latentChannels];
+  for (int ch = 0; ch < c.latentChannels; ++ch) {
+    for (size_t i = 0; i < lplane; ++i) {
+      float v = std::nearbyint(y[ch * lplane + i] * gains[ch]);
+      if (!std::isfinite(v)) v = 0;  // a NaN from the network must not reach the coder
+      symbols[ch * lplane + i] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
+    }
+  }
+  std::vector<uint8_t> body = c.tables->encode(symbols.data(), lh, lw, options.level);
+  PayloadHeader h;
+  h.frameType = options.frameType;
+  h.codec = CodecKind::NeuralImage;
+  h.flags = options.keyframe ? kFlagKeyframe : 0;
+  h.qualityLevel = static_cast<uint8_t>(options.level);
+  h.format = static_cast<uint8_t>(frame.format);
+  h.modelId = modelId_;
+  h.sequence = options.sequence;
+  h.dim0 = static_cast<uint32_t>(frame.width);
+  h.dim1 = static_cast<uint32_t>(frame.height);
+  h.timestamp = options.timestamp;
+  result.payload = writePayload(h, body.data(), body.size());
+  result.timings.postprocessMs = msSince(t2);
+  return result;
+}
+
+ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const {
+  const auto& c = config_;
+  ImageDecodeResult result;
+  auto t0 = Clock::now();
+  ParsedPayload parsed = parsePayload(payload, length);
+  const PayloadHeader& h = parsed.header;
+  if (h.codec != CodecKind::NeuralImage) throw CoreError(ErrorCode::InvalidArgument, "payload is not a neural image payload");
+  if (h.modelId != modelId_) {
+    throw CoreError(ErrorCode::ModelMismatch, "payload was coded by another model (id " + std::to_string(h.modelId) + ") than '" + c.name + "@" + c.version +
+                                                  "'; decode it with the model that coded it");
+  }
+  const int width = static_cast<int>(h.dim0), height = static_cast<int>(h.dim1);
+  if (width < 1 || height < 1 || width > kMaxDimension || height > kMaxDimension || h.qualityLevel >= c.levels || h.format > 1) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible image");
+  }
+  const PixelFormat format = static_cast<PixelFormat>(h.format);
+  const int bpp = bytesPerPixel(format);
+  const size_t outBytes = static_cast<size_t>(width) * height * bpp;
+  if (out && outLength != outBytes) {
+    throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(width) + "x" +
+                                                   std::to_string(height) + " frame needs " + std::to_string(outBytes));
+  }
+  const int pw = roundUp(width, c.paddingMultiple), ph = roundUp(height, c.paddingMultiple);
+  const int lh = ph / c.downsample, lw = pw / c.downsample;
+  const size_t lplane = static_cast<size_t>(lh) * lw;
+  std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
+  if (!c.tables->decode(parsed.body, parsed.bodyLength, lh, lw, h.qualityLevel, symbols.data())) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload's coded latents do not decode; the payload is corrupt");
+  }
+  std::vector<float> latent(symbols.size());
+  const float* inv = &c.inverseGains[static_cast<size_t>(h.qualityLevel) * c.latentChannels];
+  for (int ch = 0; ch < c.latentChannels; ++ch)
+    for (size_t i = 0; i < lplane; ++i) latent[ch * lplane + i] = static_cast<float>(symbols[ch * lplane + i]) * inv[ch];
+  result.timings.preprocessMs = msSince(t0);
+
+  auto t1 = Clock::now();
+  TensorView in{c.decoderInput, ElementType::Float32, {1, c.latentChannels, lh, lw}, latent.data(), latent.size() * sizeof(float)};
+  auto outputs = model_->graph(Part::Decoder).run({in}, {});
+  result.timings.inferenceMs = msSince(t1);
+
+  auto t2 = Clock::now();
+  const OutputTensor* image = nullptr;
+  for (const auto& o : outputs)
+    if (o.name == c.decoderOutput) image = &o;
+  if (!image || image->shape != std::vector<int64_t>{1, 3, ph, pw}) {
+    throw CoreError(ErrorCode::InferenceFailed, "decoder output has shape " + (image ? shapeToString(image->shape) : std::string("(none)")) + ", expected " +
+                                                    shapeToString({1, 3, ph, pw}));
+  }
+  if (!out) {
+    result.pixels.resize(outBytes);
+    out = result.pixels.data();
+  }
+  const float* rgb = static_cast<const float*>(image->data);
+  const size_t plane = static_cast<size_t>(pw) * ph;
+  for (int y = 0; y < height; ++y) {
+    uint8_t* row = out + static_cast<size_t>(y) * width * bpp;
+    const float* r = rgb + static_cast<size_t>(y) * pw;
+    for (int x = 0; x < width; ++x) {
+      for (int ch = 0; ch < 3; ++ch) {
+        float v = r[ch * plane + x] * 255.0f + 0.5f;
+        row[x * bpp + ch] = static_cast<uint8_t>(v <= 0.0f ? 0.0f : (v >= 255.0f ? 255.0f : v));  // NaN -> 0
+      }
+      if (bpp == 4) row[x * bpp + 3] = 255;  // alpha is not coded: opaque
+    }
+  }
+  result.header = h;
+  result.width = width;
+  result.height = height;
+  result.format = format;
+  result.timings.postprocessMs = msSince(t2);
+  return result;
+}
+
+}  // namespace aic

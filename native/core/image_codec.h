@@ -1,0 +1,86 @@
+// The neural image codec: RGB frame -> padded float planes -> encoder graph -> per-level gain and
+// rounding -> context-coded latents -> payload, and back. The model contract (docs/model-contract.md)
+// describes what a model must provide; the manifest is parsed and checked in TypeScript and
+// arrives here as an ImageCodecConfig.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bitstream.h"
+#include "cdf_tables.h"
+#include "codec_model.h"
+
+namespace aic {
+
+enum class PixelFormat : uint8_t { Rgb24 = 0, Rgba = 1 };
+
+struct ImageCodecConfig {
+  std::string name;
+  std::string version;
+  int latentChannels = 0;
+  int downsample = 16;       // latent stride in pixels
+  int paddingMultiple = 16;  // frames are padded (edge-replicated) to a multiple of this
+  int levels = 0;
+  std::vector<float> gains;         // levels x latentChannels, applied before rounding
+  std::vector<float> inverseGains;  // levels x latentChannels, applied after decoding
+  std::string encoderInput, encoderOutput, decoderInput, decoderOutput;
+  std::shared_ptr<const entropy::CdfTableSet> tables;
+};
+
+struct ImageFrame {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  int width = 0;
+  int height = 0;
+  PixelFormat format = PixelFormat::Rgb24;
+};
+
+struct ImageEncodeOptions {
+  int level = 0;
+  uint32_t sequence = 0;
+  bool keyframe = true;
+  FrameType frameType = FrameType::Video;
+  uint64_t timestamp = 0;
+};
+
+struct Timings {
+  double preprocessMs = 0, inferenceMs = 0, postprocessMs = 0;
+};
+
+struct ImageEncodeResult {
+  std::vector<uint8_t> payload;
+  Timings timings;
+};
+
+struct ImageDecodeResult {
+  PayloadHeader header;
+  int width = 0, height = 0;
+  PixelFormat format = PixelFormat::Rgb24;
+  std::vector<uint8_t> pixels;  // empty when written into the caller's buffer
+  Timings timings;
+};
+
+class ImageCodec {
+ public:
+  ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig config);
+
+  const ImageCodecConfig& config() const { return config_; }
+  uint32_t modelId() const { return modelId_; }
+
+  ImageEncodeResult encode(const ImageFrame& frame, const ImageEncodeOptions& options) const;
+  // Writes pixels into `out` when it is non-null (it must hold width*height*bytesPerPixel).
+  ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const;
+
+  static constexpr int kMaxDimension = 16384;
+
+ private:
+  std::shared_ptr<CodecModel> model_;
+  ImageCodecConfig config_;
+  uint32_t modelId_;
+};
+
+inline int bytesPerPixel(PixelFormat f) { return f == PixelFormat::Rgba ? 4 : 3; }
+
+}  // namespace aic

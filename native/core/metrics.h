@@ -1,0 +1,24 @@
+// Image quality measures on 8-bit interleaved RGB/RGBA frames (alpha ignored), computed on the
+// real reconstruction. Colour handling: each of R, G, B is measured as its own plane and the
+// three results are averaged (as CompressAI and most learned-compression papers report them).
+//
+// - PSNR: 10 log10(255^2 / MSE) over all RGB samples; identical frames give 100 dB (a cap, so
+//   that averages stay finite).
+// - SSIM: Wang et al. 2004 with an 11x11 Gaussian window (sigma 1.5), K1 0.01, K2 0.03, L 255,
+//   averaged over the window positions that fit inside the frame (no padding). Frames smaller
+//   than 11 pixels in a dimension use a window as large as the frame.
+// - MS-SSIM: Wang et al. 2003, 5 scales with weights 0.0448 0.2856 0.3001 0.2363 0.1333 and 2x2
+//   average-pool downsampling; frames too small for 5 scales (a side under 176 px) use as many
+//   scales as fit, with the weights renormalised.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aic::metrics {
+
+double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+
+}  // namespace aic::metrics

@@ -1,0 +1,60 @@
+// A byte-wise range asymmetric numeral system (rANS) coder with a 32-bit state.
+//
+// Symbols are described by (start, freq) in a total of 2^scaleBits (scaleBits <= 16), so static
+// fixed-point CDF tables and raw "bypass" bits go through the same coder. rANS is last-in
+// first-out: the encoder records operations in decode order and codes them backwards in finish().
+// Decoding is integer-only and bit-exact on any machine. A corrupt stream never reads out of
+// bounds: the decoder reports it through ok() instead.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace aic::entropy {
+
+constexpr uint32_t kRansLow = 1u << 23;  // lower bound of the normalised state
+constexpr int kMaxScaleBits = 16;
+
+class RansEncoder {
+ public:
+  // Appends one symbol in decode order.
+  void put(uint32_t start, uint32_t freq, int scaleBits) { ops_.push_back({start, freq, static_cast<uint8_t>(scaleBits)}); }
+  // Appends `bits` raw bits of `value` (up to 32), 16 at a time.
+  void putBits(uint32_t value, int bits);
+  // Codes everything recorded so far; the encoder is empty again afterwards.
+  std::vector<uint8_t> finish();
+  size_t pending() const { return ops_.size(); }
+
+ private:
+  struct Op {
+    uint32_t start;
+    uint32_t freq;
+    uint8_t scaleBits;
+  };
+  std::vector<Op> ops_;
+};
+
+class RansDecoder {
+ public:
+  RansDecoder(const uint8_t* data, size_t length);
+  // The slot of the next symbol in [0, 2^scaleBits): find the symbol whose [start, start+freq)
+  // holds it, then call advance().
+  uint32_t peek(int scaleBits) const { return state_ & ((1u << scaleBits) - 1); }
+  void advance(uint32_t start, uint32_t freq, int scaleBits);
+  uint32_t getBits(int bits);
+  // False once the stream ran out of bytes or was too short to start.
+  bool ok() const { return ok_; }
+  // True when the stream was consumed exactly and the state is back where the encoder started:
+  // a strong check that the payload decoded as it was coded.
+  bool finishedCleanly() const { return ok_ && pos_ == length_ && state_ == kRansLow; }
+
+ private:
+  const uint8_t* data_;
+  size_t length_;
+  size_t pos_ = 0;
+  uint32_t state_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace aic::entropy

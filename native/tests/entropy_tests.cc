@@ -1,0 +1,171 @@
+// rANS and CDF-table coding: random streams against many distributions, and the edge cases
+// (empty, one symbol, saturated tails, escapes, corrupt streams).
+#include <cmath>
+#include <random>
+
+#include "../core/cdf_tables.h"
+#include "../core/errors.h"
+#include "../core/rans.h"
+#include "test_harness.h"
+
+using namespace aic;
+using namespace aic::entropy;
+
+namespace {
+
+// A table over [offset, offset + values - 1] plus escape, from a discretised Laplace of `scale`,
+// every frequency >= 1.
+CdfTable laplaceTable(int offset, int values, double scale, double center = 0) {
+  std::vector<double> p(values + 1);
+  double sum = 0;
+  for (int i = 0; i < values; ++i) sum += p[i] = std::exp(-std::abs(offset + i - center) / scale);
+  p[values] = sum * 1e-4;  // escape
+  sum += p[values];
+  CdfTable t;
+  t.offset = offset;
+  t.cdf.push_back(0);
+  const int n = values + 1;
+  uint32_t budget = (1u << kCdfPrecision) - n;  // one guaranteed count per symbol
+  uint32_t acc = 0;
+  for (int i = 0; i < n; ++i) {
+    acc += 1 + static_cast<uint32_t>(p[i] / sum * budget);
+    t.cdf.push_back(acc);
+  }
+  t.cdf.back() = 1u << kCdfPrecision;  // absorb rounding in the escape's interval
+  return t;
+}
+
+std::vector<CdfTable> repeatTables(const CdfTable& t, size_t n) { return std::vector<CdfTable>(n, t); }
+
+}  // namespace
+
+TEST(rans_round_trips_raw_symbols_and_bits) {
+  std::mt19937 rng(1);
+  for (int trial = 0; trial < 50; ++trial) {
+    const int scaleBits = 1 + trial % 16;
+    RansEncoder enc;
+    std::vector<std::pair<uint32_t, uint32_t>> ops;  // (value, bits) raw
+    for (int i = 0; i < 500; ++i) {
+      int bits = 1 + rng() % 32;
+      uint32_t v = bits == 32 ? rng() : rng() & ((1u << bits) - 1);
+      ops.push_back({v, static_cast<uint32_t>(bits)});
+      enc.putBits(v, bits);
+      uint32_t slot = rng() & ((1u << scaleBits) - 1);
+      enc.put(slot, 1, scaleBits);
+      ops.push_back({slot, 100u + scaleBits});
+    }
+    auto bytes = enc.finish();
+    RansDecoder dec(bytes.data(), bytes.size());
+    bool same = true;
+    for (auto& [v, bits] : ops) {
+      if (bits >= 100) {
+        uint32_t s = dec.peek(bits - 100);
+        dec.advance(s, 1, bits - 100);
+        same &= s == v;
+      } else {
+        same &= dec.getBits(bits) == v;
+      }
+    }
+    CHECK(same);
+    CHECK(dec.finishedCleanly());
+  }
+}
+
+TEST(cdf_coding_round_trips_many_distributions) {
+  std::mt19937 rng(7);
+  for (double scale : {0.05, 0.3, 1.0, 3.0, 12.0, 60.0}) {
+    for (int contexts : {1, 4}) {
+      const int channels = 5, levels = 2, h = 13, w = 17;
+      auto t = laplaceTable(-20, 41, scale);
+      CdfTableSet set(levels, channels, contexts, repeatTables(t, levels * channels * contexts));
+      std::vector<int32_t> sym(channels * h * w), back(sym.size(), 12345);
+      std::exponential_distribution<double> ex(1.0 / scale);
+      for (auto& s : sym) s = static_cast<int32_t>(std::lround(ex(rng) * (rng() % 2 ? 1 : -1)));
+      for (int level = 0; level < levels; ++level) {
+        auto bytes = set.encode(sym.data(), h, w, level);
+        REQUIRE(set.decode(bytes.data(), bytes.size(), h, w, level, back.data()));
+        CHECK(back == sym);
+      }
+    }
+  }
+}
+
+TEST(cdf_coding_rate_is_near_the_entropy) {
+  // Symbols drawn from the table's own distribution code to within 1% + a few bytes of -log2 p.
+  auto t = laplaceTable(-8, 17, 1.5);
+  CdfTableSet set(1, 1, 1, {t});
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<uint32_t> u(0, (1u << kCdfPrecision) - 1);
+  const int n = 20000;
+  std::vector<int32_t> sym(n);
+  double bits = 0;
+  for (auto& s : sym) {
+    uint32_t slot = u(rng);
+    int i = 0;
+    while (t.cdf[i + 1] <= slot) ++i;
+    if (i == t.symbols() - 1) i = 0;  // keep escapes out of this check
+    s = t.offset + i;
+    bits += -std::log2((t.cdf[i + 1] - t.cdf[i]) / 65536.0);
+  }
+  // The context is always 0 with one context bucket.
+  auto bytes = set.encode(sym.data(), 1, n, 0);
+  CHECK(bytes.size() * 8.0 < bits * 1.01 + 64);
+}
+
+TEST(cdf_coding_edge_cases) {
+  auto t = laplaceTable(-2, 5, 1.0);
+  CdfTableSet set(1, 1, 4, repeatTables(t, 4));
+  // empty frame: nothing but the 4-byte state
+  std::vector<int32_t> none;
+  auto empty = set.encode(none.data(), 0, 0, 0);
+  CHECK(empty.size() == 4);
+  CHECK(set.decode(empty.data(), empty.size(), 0, 0, 0, none.data()));
+  // one symbol
+  int32_t one = 1, back = 0;
+  auto b1 = set.encode(&one, 1, 1, 0);
+  CHECK(set.decode(b1.data(), b1.size(), 1, 1, 0, &back) && back == 1);
+  // escapes at both ends, the first values beyond the table, and saturated tails
+  std::vector<int32_t> tails = {2, 3, -2, -3, 1 << 30, -(1 << 30), 1000, -1000, 0, 5, -5, 3, 4, -4};
+  std::vector<int32_t> got(tails.size());
+  auto b2 = set.encode(tails.data(), 2, 7, 0);
+  REQUIRE(set.decode(b2.data(), b2.size(), 2, 7, 0, got.data()));
+  CHECK(got == tails);
+  // out-of-range values and levels are refused
+  int32_t huge = (1 << 30) + 1;
+  CHECK_THROWS_CODE(set.encode(&huge, 1, 1, 0), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(set.encode(&one, 1, 1, 1), ErrorCode::InvalidArgument);
+}
+
+TEST(corrupt_streams_are_reported_not_crashed) {
+  auto t = laplaceTable(-10, 21, 2.0);
+  CdfTableSet set(1, 2, 4, repeatTables(t, 8));
+  std::mt19937 rng(11);
+  std::vector<int32_t> sym(2 * 16 * 16);
+  for (auto& s : sym) s = static_cast<int32_t>(rng() % 9) - 4;
+  auto bytes = set.encode(sym.data(), 16, 16, 0);
+  std::vector<int32_t> back(sym.size());
+  // truncated, extended, and bit-flipped streams: never a crash, and almost always refused
+  CHECK(!set.decode(bytes.data(), bytes.size() - 1, 16, 16, 0, back.data()));
+  auto longer = bytes;
+  longer.push_back(0);
+  CHECK(!set.decode(longer.data(), longer.size(), 16, 16, 0, back.data()));
+  CHECK(!set.decode(bytes.data(), 3, 16, 16, 0, back.data()));
+  int refused = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto flipped = bytes;
+    flipped[rng() % flipped.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    if (!set.decode(flipped.data(), flipped.size(), 16, 16, 0, back.data()) || back != sym) ++refused;
+  }
+  CHECK(refused == 200);
+}
+
+TEST(bad_tables_are_refused) {
+  auto t = laplaceTable(0, 4, 1.0);
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {}), ErrorCode::InvalidArgument);
+  auto flat = t;
+  flat.cdf[2] = flat.cdf[1];  // zero frequency
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {flat}), ErrorCode::InvalidArgument);
+  auto shortTotal = t;
+  shortTotal.cdf.back() = 60000;
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {shortTotal}), ErrorCode::InvalidArgument);
+}

@@ -1,0 +1,79 @@
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "../core/metrics.h"
+#include "test_harness.h"
+
+using namespace aic::metrics;
+
+namespace {
+std::vector<uint8_t> texture(int w, int h, int ch, unsigned seed) {
+  std::vector<uint8_t> img(static_cast<size_t>(w) * h * ch);
+  std::mt19937 rng(seed);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < ch; ++c)
+        img[(static_cast<size_t>(y) * w + x) * ch + c] = static_cast<uint8_t>(std::clamp(
+            128.0 + 60 * std::sin(x * 0.21 + c) * std::cos(y * 0.17) + static_cast<int>(rng() % 21) - 10, 0.0, 255.0));
+  return img;
+}
+std::vector<uint8_t> noisy(const std::vector<uint8_t>& a, double sigma, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0, sigma);
+  auto b = a;
+  for (auto& v : b) v = static_cast<uint8_t>(std::clamp(v + n(rng), 0.0, 255.0));
+  return b;
+}
+}  // namespace
+
+TEST(identical_frames_score_perfectly) {
+  auto a = texture(200, 180, 3, 1);
+  CHECK(psnr(a.data(), a.data(), 200, 180, 3) == 100.0);
+  CHECK(std::abs(ssim(a.data(), a.data(), 200, 180, 3) - 1.0) < 1e-9);
+  CHECK(std::abs(msssim(a.data(), a.data(), 200, 180, 3) - 1.0) < 1e-9);
+}
+
+TEST(psnr_matches_its_definition) {
+  std::vector<uint8_t> a(4 * 4 * 3, 100), b(4 * 4 * 3, 100);
+  for (size_t i = 0; i < b.size(); i += 2) b[i] = 110;  // half the samples off by 10: MSE 50
+  CHECK(std::abs(psnr(a.data(), b.data(), 4, 4, 3) - 10 * std::log10(255.0 * 255.0 / 50.0)) < 1e-9);
+  // alpha is ignored
+  std::vector<uint8_t> ra(4 * 4 * 4, 100), rb(4 * 4 * 4, 100);
+  for (size_t i = 3; i < rb.size(); i += 4) rb[i] = 0;
+  CHECK(psnr(ra.data(), rb.data(), 4, 4, 4) == 100.0);
+}
+
+TEST(scores_fall_monotonically_with_noise) {
+  auto a = texture(192, 192, 3, 2);
+  double lastP = 1e9, lastS = 2, lastM = 2;
+  for (double sigma : {1.0, 3.0, 8.0, 20.0, 50.0}) {
+    auto b = noisy(a, sigma, 9);
+    double p = psnr(a.data(), b.data(), 192, 192, 3), s = ssim(a.data(), b.data(), 192, 192, 3), m = msssim(a.data(), b.data(), 192, 192, 3);
+    CHECK(p < lastP);
+    CHECK(s < lastS);
+    CHECK(m < lastM);
+    CHECK(s > 0 && s < 1 && m > 0 && m < 1);
+    lastP = p;
+    lastS = s;
+    lastM = m;
+  }
+}
+
+TEST(ssim_of_a_mean_shift_only_moves_luminance) {
+  // A uniform brightness shift keeps structure: SSIM stays high, PSNR drops to the shift's.
+  auto a = texture(64, 64, 3, 4);
+  auto b = a;
+  for (auto& v : b) v = static_cast<uint8_t>(std::min(255, v + 5));
+  CHECK(ssim(a.data(), b.data(), 64, 64, 3) > 0.98);
+  CHECK(std::abs(psnr(a.data(), b.data(), 64, 64, 3) - 10 * std::log10(255.0 * 255 / 25)) < 0.5);
+}
+
+TEST(tiny_frames_are_measured) {
+  auto a = texture(5, 3, 3, 5);
+  auto b = noisy(a, 10, 1);
+  double s = ssim(a.data(), b.data(), 5, 3, 3);
+  CHECK(s > 0 && s < 1);
+  double m = msssim(a.data(), b.data(), 5, 3, 3);
+  CHECK(m > 0 && m <= 1);
+}
