@@ -11,6 +11,9 @@ export type NativeErrorCode =
   | 'CLOSED'
   | 'INFERENCE_FAILED'
   | 'OUTPUT_MISMATCH'
+  | 'CORRUPT_PAYLOAD'
+  | 'UNSUPPORTED_VERSION'
+  | 'MODEL_MISMATCH'
   | 'OUT_OF_MEMORY'
   | 'INTERNAL';
 
@@ -127,12 +130,108 @@ export declare class Engine {
   close(): void;
 }
 
+export interface NativeTimings {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+  totalMs: number;
+}
+
+export interface NativePayloadHeader {
+  version: number;
+  frameType: 'video' | 'audio' | 'screen' | 'data';
+  codec: 'neural-image' | 'neural-audio' | 'deflate' | 'stored';
+  keyframe: boolean;
+  fallback: boolean;
+  qualityLevel: number;
+  format: number;
+  modelId: number;
+  sequence: number;
+  dim0: number;
+  dim1: number;
+  timestamp: number;
+}
+
+export interface NativeImageCodecConfig {
+  name: string;
+  version: string;
+  latentChannels: number;
+  downsample: number;
+  paddingMultiple: number;
+  levels: number;
+  contexts: number;
+  /** levels x latentChannels, level-major. */
+  gains: Float32Array;
+  inverseGains: Float32Array;
+  encoderInput: string;
+  encoderOutput: string;
+  decoderInput: string;
+  decoderOutput: string;
+  /** One entry per table (levels x latentChannels x contexts, level-major). */
+  tableOffsets: Int32Array;
+  /** Number of CDF entries of each table (symbols + 1). */
+  tableLengths: Uint32Array;
+  /** All tables' CDF entries, concatenated. */
+  cdfs: Uint32Array;
+}
+
+export interface NativeImageFrame {
+  data: ArrayBufferView;
+  width: number;
+  height: number;
+  format: 'rgb24' | 'rgba';
+}
+
+export interface NativeImageEncodeOptions {
+  level: number;
+  sequence?: number;
+  keyframe?: boolean;
+  frameType?: 'video' | 'screen';
+  /** Microseconds. */
+  timestamp?: number;
+}
+
+export interface NativeImageEncodeResult {
+  payload: Buffer;
+  timings: NativeTimings;
+}
+
+export interface NativeImageDecodeResult<D extends ArrayBufferView = ArrayBufferView> {
+  /** The caller's output object when one was given, else a new Buffer. */
+  data: D;
+  width: number;
+  height: number;
+  format: 'rgb24' | 'rgba';
+  header: NativePayloadHeader;
+  timings: NativeTimings;
+}
+
+export declare class ImageCodec {
+  constructor(model: Model, config: NativeImageCodecConfig);
+  encode(frame: NativeImageFrame, options: NativeImageEncodeOptions): Promise<NativeImageEncodeResult>;
+  encodeSync(frame: NativeImageFrame, options: NativeImageEncodeOptions): NativeImageEncodeResult;
+  decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
+  decodeSync(payload: ArrayBufferView, output?: ArrayBufferView | null): NativeImageDecodeResult;
+  readonly modelId: number;
+}
+
+export interface NativeImageMetrics {
+  psnr: number;
+  ssim: number;
+  msssim: number;
+}
+
 export declare const ortVersion: string;
 export declare const ortApiVersion: number;
 
 export interface NativeBinding {
   Engine: typeof Engine;
   Model: typeof Model;
+  ImageCodec: typeof ImageCodec;
+  /** Parses and checks a payload's header and CRC; throws CORRUPT_PAYLOAD / UNSUPPORTED_VERSION. */
+  parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader;
+  /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
+  imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
   ortVersion: string;
   ortApiVersion: number;
 }

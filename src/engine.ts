@@ -2,8 +2,14 @@
 // global thread pool) and the loaded models, each loaded once and shared by name.
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AicError, awaitNative, callNative } from './errors.js';
+import { ImageCodec } from './image-codec.js';
+import { loadImageManifest, nativeImageConfig } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
-import { native } from './native.js';
+import { native, packageRoot } from './native.js';
+import path from 'node:path';
+
+/** The image codec shipped with the package. */
+export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 
@@ -118,6 +124,29 @@ export class Engine {
   #forget(model: Model): void {
     this.#models.delete(model.name);
     this.#settled.delete(model.name);
+  }
+
+  /**
+   * Loads an image codec from a model manifest (docs/model-contract.md): checks the manifest and
+   * the SHA-256 of both graphs, loads them (shared by the manifest's name) and builds the codec.
+   */
+  async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
+    this.#checkOpen();
+    if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
+    const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath);
+    const model = await this.loadModel({
+      name: `${manifest.name}@${manifest.version}`,
+      encoder: encoderBytes,
+      decoder: decoderBytes,
+      signature: {
+        encoder: { inputs: [{ name: manifest.encoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.encoder.output, type: 'float32', rank: 4 }] },
+        decoder: { inputs: [{ name: manifest.decoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.decoder.output, type: 'float32', rank: 4 }] },
+      },
+    });
+    const { ImageCodec: NativeImageCodec } = native();
+    const config = nativeImageConfig(manifest);
+    const codec = callNative(() => new NativeImageCodec(model.native(), config));
+    return new ImageCodec(codec, model, manifest);
   }
 
   /** The loaded model of that name, if its load has finished. */

@@ -18,6 +18,14 @@ export type AicErrorCode =
   | 'INFERENCE_FAILED'
   /** A caller-provided output buffer does not fit the result. */
   | 'OUTPUT_MISMATCH'
+  /** A payload failed its checks (truncated, altered, not an aic payload). */
+  | 'CORRUPT_PAYLOAD'
+  /** A payload of a bitstream version this build cannot read. */
+  | 'UNSUPPORTED_VERSION'
+  /** A payload coded by a different model than the one asked to decode it. */
+  | 'MODEL_MISMATCH'
+  /** A model manifest breaks the model contract (docs/model-contract.md). */
+  | 'MANIFEST_INVALID'
   /** Native memory could not be allocated. */
   | 'OUT_OF_MEMORY'
   /** The native addon could not be loaded on this platform. */
@@ -34,6 +42,10 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'CLOSED',
   'INFERENCE_FAILED',
   'OUTPUT_MISMATCH',
+  'CORRUPT_PAYLOAD',
+  'UNSUPPORTED_VERSION',
+  'MODEL_MISMATCH',
+  'MANIFEST_INVALID',
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',
   'INTERNAL',

@@ -1,5 +1,8 @@
 // @auralink/aic: neural media compression for Node.js servers.
 export { AicError, type AicErrorCode } from './errors.js';
-export { createEngine, Engine, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
+export { createEngine, DEFAULT_IMAGE_MODEL, Engine, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
 export { Model, type ModelInfo, type ModelStats, type RunOptions, type RunResult } from './model.js';
 export { tensor, asFloat32, type ElementType, type Tensor, type TensorMap, type TensorResult } from './tensor.js';
+export { ImageCodec, type DecodedImage, type ImageDecodeOptions, type ImageEncodeOptions, type ImageEncodeResult, type ImageFrame } from './image-codec.js';
+export { loadImageManifest, validateImageManifest, type ImageManifest } from './manifest.js';
+export { imageQuality, parsePayloadHeader, type ImageQuality, type PayloadHeader } from './quality.js';

@@ -60,6 +60,11 @@ export class Model {
     return this.#runSync('decoder', inputs, options);
   }
 
+  /** @internal The native model, for codecs built on it. */
+  native(): NativeModel {
+    return this.#live();
+  }
+
   /** Graph inputs/outputs, and the execution provider each graph runs on (with any fallback reason). */
   info(): ModelInfo {
     return callNative(() => this.#live().info());

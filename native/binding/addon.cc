@@ -4,6 +4,7 @@
 #include "../core/engine.h"
 #include "addon_data.h"
 #include "engine_wrap.h"
+#include "image_codec_wrap.h"
 #include "model_wrap.h"
 
 namespace {
@@ -14,6 +15,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->modelConstructor = Napi::Persistent(aic::js::ModelWrap::Init(env));
   exports.Set("Engine", aic::js::EngineWrap::Init(env));
   exports.Set("Model", data->modelConstructor.Value());
+  exports.Set("ImageCodec", aic::js::ImageCodecWrap::Init(env));
+  exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
+  exports.Set("imageMetrics", Napi::Function::New(env, aic::js::ImageMetrics, "imageMetrics"));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
   return exports;

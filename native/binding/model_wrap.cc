@@ -89,6 +89,13 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   model_ = *info[0].As<Napi::External<std::shared_ptr<CodecModel>>>().Data();
 }
 
+std::shared_ptr<CodecModel> ModelWrap::from(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(addonData(env).modelConstructor.Value())) {
+    throwInvalid(env, "expected a Model from engine.loadModel()");
+  }
+  return ModelWrap::Unwrap(value.As<Napi::Object>())->live(env);
+}
+
 const std::shared_ptr<CodecModel>& ModelWrap::live(Napi::Env env) const {
   if (!model_) throwError(env, "CLOSED", "this model is closed; load it again with engine.loadModel()");
   return model_;

@@ -15,6 +15,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Function Init(Napi::Env env);
   static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<CodecModel> model);
   explicit ModelWrap(const Napi::CallbackInfo& info);
+  // The core model behind a JS Model object; throws INVALID_ARGUMENT or CLOSED.
+  static std::shared_ptr<CodecModel> from(Napi::Env env, Napi::Value value);
 
  private:
   Napi::Value Run(const Napi::CallbackInfo& info);

@@ -61,6 +61,11 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   const size_t plane = static_cast<size_t>(height) * width;
   for (int c = 0; c < channels_; ++c) {
     const int32_t* p = symbols + c * plane;
+    // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
+    // and no per-symbol work on either side.
+    const bool allZero = std::all_of(p, p + plane, [](int32_t v) { return v == 0; });
+    enc.putBits(allZero ? 1 : 0, 1);
+    if (allZero) continue;
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
         int32_t v = p[y * width + x];
@@ -93,6 +98,10 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
   const size_t plane = static_cast<size_t>(height) * width;
   for (int c = 0; c < channels_; ++c) {
     int32_t* p = symbols + c * plane;
+    if (dec.getBits(1)) {
+      std::fill(p, p + plane, 0);
+      continue;
+    }
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
         const CdfTable& t = table(level, c, contextOf(p, y, x, width, contexts_));

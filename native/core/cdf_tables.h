@@ -6,7 +6,8 @@
 // as raw bits (a direction bit, a 5-bit length, then the bits of the distance). Every frequency
 // is >= 1, so any value can be coded. The context of a latent is min(K-1, |left| + |top|) of its
 // already-coded neighbours in the same channel (0 beyond the edge), which the decoder rebuilds
-// from what it has decoded.
+// from what it has decoded. Each channel starts with one raw bit: 1 when the whole channel is
+// zero (and nothing more is coded for it).
 #pragma once
 
 #include <cstddef>

@@ -22,10 +22,10 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import GainedCodec  # noqa: E402
+from model import BLOCK, COEFFS, GainedCodec  # noqa: E402
 
 LAMBDAS = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800]
-CONFIG = dict(levels=8, latent_channels=128, contexts=4, c4=64, c8=128)
+CONFIG = dict(levels=8, contexts=4, hidden=192)
 
 
 def load_images(folder):
@@ -37,6 +37,26 @@ def load_images(folder):
         img = np.asarray(Image.open(f).convert("RGB"), dtype=np.uint8)
         images.append(torch.from_numpy(img.copy()).permute(2, 0, 1).contiguous())
     return files, images
+
+
+def block_klt(images, samples=200000, seed=0):
+    """Orthonormal KLT of 8x8 RGB blocks (centred at 0.5), rows sorted by decreasing variance."""
+    g = torch.Generator().manual_seed(seed)
+    blocks = []
+    per = samples // len(images) + 1
+    for img in images:
+        _, h, w = img.shape
+        ys = torch.randint(0, h - BLOCK, (per,), generator=g)
+        xs = torch.randint(0, w - BLOCK, (per,), generator=g)
+        for y, x in zip(ys.tolist(), xs.tolist()):
+            blocks.append(img[:, y : y + BLOCK, x : x + BLOCK])
+    b = torch.stack(blocks).float() / 255.0 - 0.5  # [N, 3, 8, 8]
+    # the channel order of pixel_unshuffle: c * 64 + dy * 8 + dx
+    v = b.reshape(b.shape[0], COEFFS).double()
+    cov = v.t() @ v / v.shape[0]
+    evals, evecs = torch.linalg.eigh(cov)
+    order = torch.argsort(evals, descending=True)
+    return evecs[:, order].t().float().contiguous()
 
 
 def batch(images, size, count):
@@ -76,7 +96,15 @@ def main():
     files, images = load_images(args.data)
     print(f"{len(files)} training images from {args.data}", flush=True)
     model = GainedCodec(**CONFIG)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    model.init_transform(block_klt(images, seed=args.seed))
+    entropy = set(id(p) for p in model.entropy_parameters())
+    # Gains and rate-model scales live in log space and must move far: a 10x learning rate.
+    opt = torch.optim.Adam(
+        [
+            {"params": [p for p in model.parameters() if id(p) not in entropy], "lr": args.lr, "base": args.lr},
+            {"params": model.entropy_parameters(), "lr": args.lr * 10, "base": args.lr * 10},
+        ]
+    )
     start = time.time()
     budget = args.minutes * 60
     step = 0
@@ -95,9 +123,10 @@ def main():
             break
         # learning rate: constant, then a cosine decay over the last 30% of the budget
         frac = elapsed / budget
-        lr = args.lr if frac < 0.7 else args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3)))
+        decay = 1.0 if frac < 0.7 else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        lr = args.lr * decay
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = g["base"] * decay
         level = random.randrange(CONFIG["levels"])
         x = batch(images, args.crop, args.batch)
         x_hat, bits = model(x, level)
@@ -121,7 +150,7 @@ def main():
                     parts.append(f"L{l}:{b / n:.3f}bpp/{p / n:.2f}dB")
             print(f"step {step} {elapsed / 60:.1f}min lr {lr:.2e} " + " ".join(parts), flush=True)
             stats = {l: [0.0, 0.0, 0] for l in range(CONFIG["levels"])}
-        if time.time() - last_save > 300:
+        if step == 1 or time.time() - last_save > 300:
             save("periodic")
             last_save = time.time()
     save("final")

@@ -1,0 +1,32 @@
+// JS class `ImageCodec`: a loaded image model plus its manifest (gains, entropy tables), coding
+// RGB frames to payloads and back on worker threads.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "../core/image_codec.h"
+
+namespace aic::js {
+
+class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit ImageCodecWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Encode(const Napi::CallbackInfo& info);
+  Napi::Value EncodeSync(const Napi::CallbackInfo& info);
+  Napi::Value Decode(const Napi::CallbackInfo& info);
+  Napi::Value DecodeSync(const Napi::CallbackInfo& info);
+  Napi::Value ModelId(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<const ImageCodec> codec_;
+};
+
+// Module-level functions: payload header inspection and image quality metrics.
+Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info);
+Napi::Value ImageMetrics(const Napi::CallbackInfo& info);
+
+}  // namespace aic::js

@@ -1,0 +1,180 @@
+// The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
+// including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NativeImageCodecConfig } from '../bindings.js';
+import { AicError } from './errors.js';
+
+export interface GraphEntry {
+  file: string;
+  sha256: string;
+  input: string;
+  output: string;
+}
+
+export interface LevelEntry {
+  index: number;
+  lambda?: number | null;
+  gains: number[];
+  inverseGains: number[];
+}
+
+export interface ImageManifest {
+  format: 'aic-model';
+  contractVersion: 1;
+  name: string;
+  version: string;
+  modality: 'image';
+  description?: string;
+  encoder: GraphEntry;
+  decoder: GraphEntry;
+  input: { layout: 'NCHW'; channels: 'RGB'; valueRange: [0, 1] };
+  paddingMultiple: number;
+  latent: { channels: number; downsample: number };
+  levels: LevelEntry[];
+  entropy: { coder: 'rans-byte-32'; precision: 16; contexts: number; context?: string; tables: Array<[number, number[]]> };
+  training?: Record<string, unknown>;
+}
+
+export interface LoadedManifest {
+  manifest: ImageManifest;
+  dir: string;
+  encoderBytes: Buffer;
+  decoderBytes: Buffer;
+}
+
+function fail(file: string, problem: string): never {
+  throw new AicError('MANIFEST_INVALID', `model manifest ${file}: ${problem}`);
+}
+
+function isInt(v: unknown, lo: number, hi: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+function checkGraph(file: string, entry: unknown, which: string): GraphEntry {
+  const e = entry as Partial<GraphEntry> | undefined;
+  if (!e || typeof e !== 'object') fail(file, `"${which}" must be an object { file, sha256, input, output }`);
+  if (typeof e.file !== 'string' || e.file.length === 0 || path.isAbsolute(e.file) || e.file.includes('..')) {
+    fail(file, `"${which}.file" must be a file name relative to the manifest`);
+  }
+  if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) fail(file, `"${which}.sha256" must be 64 lowercase hex digits`);
+  if (typeof e.input !== 'string' || typeof e.output !== 'string') fail(file, `"${which}.input" and "${which}.output" must name the graph's tensors`);
+  return e as GraphEntry;
+}
+
+/** Checks the manifest's structure; returns it typed. */
+export function validateImageManifest(raw: unknown, file: string): ImageManifest {
+  const m = raw as Partial<ImageManifest>;
+  if (!m || typeof m !== 'object') fail(file, 'must be a JSON object');
+  if (m.format !== 'aic-model') fail(file, '"format" must be "aic-model"');
+  if (m.contractVersion !== 1) fail(file, `"contractVersion" ${String(m.contractVersion)} is not supported (this build reads 1)`);
+  if (typeof m.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(m.name)) fail(file, '"name" must be 1-64 characters of letters, digits, . _ -');
+  if (typeof m.version !== 'string' || m.version.length === 0) fail(file, '"version" must be a non-empty string');
+  if (m.modality !== 'image') fail(file, `"modality" is "${String(m.modality)}"; an image codec needs "image"`);
+  checkGraph(file, m.encoder, 'encoder');
+  checkGraph(file, m.decoder, 'decoder');
+  if (!m.input || m.input.layout !== 'NCHW' || m.input.channels !== 'RGB' || !Array.isArray(m.input.valueRange) || m.input.valueRange[0] !== 0 || m.input.valueRange[1] !== 1) {
+    fail(file, '"input" must be { layout: "NCHW", channels: "RGB", valueRange: [0, 1] }');
+  }
+  if (!m.latent || !isInt(m.latent.channels, 1, 4096) || !isInt(m.latent.downsample, 1, 256)) fail(file, '"latent" must be { channels, downsample } (positive integers)');
+  if (!isInt(m.paddingMultiple, 1, 1024) || m.paddingMultiple % m.latent.downsample !== 0) fail(file, '"paddingMultiple" must be a positive multiple of latent.downsample');
+  if (!Array.isArray(m.levels) || m.levels.length < 1 || m.levels.length > 255) fail(file, '"levels" must list 1 to 255 quality levels');
+  m.levels.forEach((l, i) => {
+    if (!l || l.index !== i) fail(file, `levels[${i}].index must be ${i}`);
+    for (const key of ['gains', 'inverseGains'] as const) {
+      const g = l[key];
+      if (!Array.isArray(g) || g.length !== m.latent!.channels || !g.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+        fail(file, `levels[${i}].${key} must hold ${m.latent!.channels} positive numbers`);
+      }
+    }
+  });
+  const e = m.entropy;
+  if (!e || e.coder !== 'rans-byte-32' || e.precision !== 16 || !isInt(e.contexts, 1, 64) || !Array.isArray(e.tables)) {
+    fail(file, '"entropy" must be { coder: "rans-byte-32", precision: 16, contexts, tables }');
+  }
+  const expected = m.levels.length * m.latent.channels * e.contexts;
+  if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x channels x contexts = ${expected} tables, has ${e.tables.length}`);
+  return m as ImageManifest;
+}
+
+/** Reads a manifest and both ONNX files, checking every SHA-256. */
+export async function loadImageManifest(manifestPath: string): Promise<LoadedManifest> {
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (error) {
+    throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new AicError('MANIFEST_INVALID', `model manifest ${manifestPath} is not valid JSON: ${(error as Error).message}`);
+  }
+  const manifest = validateImageManifest(raw, manifestPath);
+  const dir = path.dirname(manifestPath);
+  const read = async (entry: GraphEntry, which: string): Promise<Buffer> => {
+    const file = path.join(dir, entry.file);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch {
+      throw new AicError('MODEL_NOT_FOUND', `the ${which} graph ${file} named by ${manifestPath} cannot be read`);
+    }
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== entry.sha256) {
+      throw new AicError('MANIFEST_INVALID', `the ${which} graph ${file} has SHA-256 ${digest}, the manifest says ${entry.sha256}: the file was changed or replaced`);
+    }
+    return bytes;
+  };
+  const [encoderBytes, decoderBytes] = await Promise.all([read(manifest.encoder, 'encoder'), read(manifest.decoder, 'decoder')]);
+  return { manifest, dir, encoderBytes, decoderBytes };
+}
+
+/** Packs the manifest's gains and tables into the typed arrays the native codec takes. */
+export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
+  const channels = m.latent.channels;
+  const gains = new Float32Array(m.levels.length * channels);
+  const inverseGains = new Float32Array(m.levels.length * channels);
+  m.levels.forEach((l, i) => {
+    gains.set(l.gains, i * channels);
+    inverseGains.set(l.inverseGains, i * channels);
+  });
+  const tables = m.entropy.tables;
+  const tableOffsets = new Int32Array(tables.length);
+  const tableLengths = new Uint32Array(tables.length);
+  let total = 0;
+  tables.forEach((t, i) => {
+    if (!Array.isArray(t) || t.length !== 2 || !Number.isInteger(t[0]) || !Array.isArray(t[1])) {
+      throw new AicError('MANIFEST_INVALID', `entropy.tables[${i}] must be [offset, cdf[]]`);
+    }
+    tableOffsets[i] = t[0];
+    tableLengths[i] = t[1].length;
+    total += t[1].length;
+  });
+  const cdfs = new Uint32Array(total);
+  let at = 0;
+  for (const [, cdf] of tables) {
+    cdfs.set(cdf, at);
+    at += cdf.length;
+  }
+  return {
+    name: m.name,
+    version: m.version,
+    latentChannels: channels,
+    downsample: m.latent.downsample,
+    paddingMultiple: m.paddingMultiple,
+    levels: m.levels.length,
+    contexts: m.entropy.contexts,
+    gains,
+    inverseGains,
+    encoderInput: m.encoder.input,
+    encoderOutput: m.encoder.output,
+    decoderInput: m.decoder.input,
+    decoderOutput: m.decoder.output,
+    tableOffsets,
+    tableLengths,
+    cdfs,
+  };
+}

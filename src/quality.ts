@@ -1,0 +1,19 @@
+// Image quality of a reconstruction against its original, computed in C++ (native/core/metrics.h
+// documents the definitions), and payload inspection.
+import type { NativeImageMetrics, NativePayloadHeader } from '../bindings.js';
+import { AicError, callNative } from './errors.js';
+import { native } from './native.js';
+
+export type ImageQuality = NativeImageMetrics;
+export type PayloadHeader = NativePayloadHeader;
+
+/** PSNR (dB, RGB), SSIM and MS-SSIM (averaged over R, G, B) of two 8-bit frames of the same size. */
+export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBufferView, width: number, height: number, format: 'rgb24' | 'rgba' = 'rgb24'): ImageQuality {
+  if (format !== 'rgb24' && format !== 'rgba') throw new AicError('INVALID_ARGUMENT', `format must be 'rgb24' or 'rgba', got '${String(format)}'`);
+  return callNative(() => native().imageMetrics(original, reconstruction, width, height, format === 'rgba' ? 4 : 3));
+}
+
+/** Parses a payload's header after checking its length and CRC-32C. */
+export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
+  return callNative(() => native().parsePayloadHeader(payload));
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Exports a trained aic-image checkpoint as a codec model that follows the model contract
+(docs/model-contract.md): encoder.onnx, decoder.onnx and manifest.json with per-level gains and
+the static CDF tables of the entropy model.
+
+    /usr/bin/python3 training/image/export.py --checkpoint training/image/checkpoints/aic-image-v1.pt \
+        --data ../shared/data/train-images --out models/aic-image-v1
+
+The CDF tables are empirical: every training image (never an evaluation image) is encoded at
+every level, the quantised latents are counted per (level, channel, context), and the counts
+(plus a small smoothing so that no symbol has zero probability) are scaled to 16-bit fixed point.
+Deterministic: same checkpoint and images, same files.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import BLOCK, COEFFS, PAD_MULTIPLE, GainedCodec  # noqa: E402
+
+PRECISION = 16
+MAX_RANGE = 255  # table support is clipped to [-255, 255]; beyond it values are escaped
+TAIL = 1e-5  # mass trimmed from each tail of a table before escaping
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def pad(x, multiple):
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+
+
+def to_table(counts):
+    """counts over values -MAX_RANGE..MAX_RANGE -> (offset, cdf) with an escape symbol last."""
+    total = counts.sum()
+    values = np.arange(-MAX_RANGE, MAX_RANGE + 1)
+    if total < 1:
+        counts = np.zeros_like(counts)
+        counts[MAX_RANGE] = 100
+        counts[MAX_RANGE - 1] = counts[MAX_RANGE + 1] = 1
+        total = counts.sum()
+    cum = np.cumsum(counts) / total
+    lo = int(np.searchsorted(cum, TAIL))
+    hi = int(np.searchsorted(cum, 1 - TAIL))
+    lo = min(lo, MAX_RANGE - 1)
+    hi = max(hi, MAX_RANGE + 1)  # always cover -1..1
+    inside = counts[lo : hi + 1].astype(np.float64) + 0.5
+    escaped = counts[:lo].sum() + counts[hi + 1 :].sum() + 0.5
+    probs = np.append(inside, escaped)
+    budget = (1 << PRECISION) - len(probs)
+    freqs = 1 + np.floor(probs / probs.sum() * budget).astype(np.int64)
+    freqs[np.argmax(freqs)] += (1 << PRECISION) - freqs.sum()  # exact total
+    cdf = np.concatenate([[0], np.cumsum(freqs)])
+    assert cdf[-1] == 1 << PRECISION and np.all(np.diff(cdf) > 0)
+    return int(values[lo]), [int(v) for v in cdf]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", default="aic-image-v1")
+    ap.add_argument("--version", default="1.0.0")
+    args = ap.parse_args()
+    if "kodak" in args.data:
+        raise SystemExit("refusing to build entropy tables from an evaluation set")
+    torch.set_num_threads(2)
+
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    model = GainedCodec(**ck["config"])
+    model.load_state_dict(ck["state"])
+    model.eval()
+    levels, contexts = model.levels, model.contexts
+    os.makedirs(args.out, exist_ok=True)
+    enc_path = os.path.join(args.out, "encoder.onnx")
+    dec_path = os.path.join(args.out, "decoder.onnx")
+
+    with torch.no_grad():
+        sample = torch.rand(1, 3, 64, 96)
+        torch.onnx.export(model.encoder, sample, enc_path, input_names=["image"], output_names=["latent"], opset_version=13,
+                          dynamic_axes={"image": {2: "height", 3: "width"}, "latent": {2: "lh", 3: "lw"}})
+        latent = model.encoder(sample)
+        torch.onnx.export(model.decoder, latent, dec_path, input_names=["latent"], output_names=["image"], opset_version=13,
+                          dynamic_axes={"latent": {2: "lh", 3: "lw"}, "image": {2: "height", 3: "width"}})
+
+        gains = torch.exp(model.log_gain).numpy().astype(np.float32)
+        igains = torch.exp(model.log_igain).numpy().astype(np.float32)
+        counts = np.zeros((levels, COEFFS, contexts, 2 * MAX_RANGE + 1), dtype=np.int64)
+        files = sorted(glob.glob(os.path.join(args.data, "*.png")))
+        for f in files:
+            img = torch.from_numpy(np.asarray(Image.open(f).convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1).float() / 255.0
+            y = model.encoder(pad(img.unsqueeze(0), PAD_MULTIPLE))
+            for level in range(levels):
+                q = torch.round(y * torch.from_numpy(gains[level]).view(1, -1, 1, 1))
+                ctx = GainedCodec.context_of(q, contexts)[0].numpy()
+                qn = np.clip(q[0].numpy().astype(np.int64), -MAX_RANGE - 1, MAX_RANGE + 1)
+                for c in range(COEFFS):
+                    v = qn[c].ravel()
+                    k = ctx[c].ravel()
+                    keep = np.abs(v) <= MAX_RANGE
+                    np.add.at(counts[level, c], (k[keep], v[keep] + MAX_RANGE), 1)
+                    # out-of-range values still count towards the escape of their table
+                    out = ~keep
+                    if out.any():
+                        np.add.at(counts[level, c], (k[out], np.where(v[out] > 0, 2 * MAX_RANGE, 0)), 1)
+            print("counted", os.path.basename(f), flush=True)
+
+    tables = []
+    for level in range(levels):
+        for c in range(COEFFS):
+            pooled = counts[level, c].sum(axis=0)
+            for k in range(contexts):
+                h = counts[level, c, k]
+                # Few observations: borrow the channel's pooled statistics rather than guess.
+                offset, cdf = to_table(h if h.sum() >= 200 else pooled)
+                tables.append([offset, cdf])
+
+    manifest = {
+        "format": "aic-model",
+        "contractVersion": 1,
+        "name": args.name,
+        "version": args.version,
+        "modality": "image",
+        "description": "Learned 8x8 block transform (KLT-initialised) with learned refinements, per-level gains and context-coded latents.",
+        "encoder": {"file": "encoder.onnx", "sha256": sha256(enc_path), "input": "image", "output": "latent"},
+        "decoder": {"file": "decoder.onnx", "sha256": sha256(dec_path), "input": "latent", "output": "image"},
+        "input": {"layout": "NCHW", "channels": "RGB", "valueRange": [0, 1]},
+        "paddingMultiple": PAD_MULTIPLE,
+        "latent": {"channels": COEFFS, "downsample": BLOCK},
+        "levels": [
+            {"index": i, "lambda": ck.get("lambdas", [None] * levels)[i], "gains": [float(v) for v in gains[i]], "inverseGains": [float(v) for v in igains[i]]}
+            for i in range(levels)
+        ],
+        "entropy": {
+            "coder": "rans-byte-32",
+            "precision": PRECISION,
+            "contexts": contexts,
+            "context": "min(contexts-1, |left| + |top|)",
+            "tables": tables,
+        },
+        "training": {
+            "data": "train-images (49 photos; see ../shared/data/README.md)",
+            "steps": ck.get("steps"),
+            "seconds": round(ck.get("seconds", 0)),
+            "seed": ck.get("seed"),
+        },
+    }
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, separators=(",", ":"))
+    print("wrote", args.out, "with", len(tables), "tables")
+
+
+if __name__ == "__main__":
+    main()
