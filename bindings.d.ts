@@ -163,6 +163,8 @@ export interface NativeImageCodecConfig {
   /** levels x latentChannels, level-major. */
   gains: Float32Array;
   inverseGains: Float32Array;
+  /** One per level, within [0, 0.5]: q = sign(v) floor(|v| + offset). */
+  roundingOffsets: Float32Array;
   encoderInput: string;
   encoderOutput: string;
   decoderInput: string;

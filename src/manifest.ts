@@ -18,6 +18,8 @@ export interface LevelEntry {
   lambda?: number | null;
   gains: number[];
   inverseGains: number[];
+  /** Dead-zone rounding offset of the encoder's quantiser, in [0, 0.5]; default 0.5 (plain rounding). */
+  roundingOffset?: number;
 }
 
 export interface ImageManifest {
@@ -82,6 +84,9 @@ export function validateImageManifest(raw: unknown, file: string): ImageManifest
   if (!Array.isArray(m.levels) || m.levels.length < 1 || m.levels.length > 255) fail(file, '"levels" must list 1 to 255 quality levels');
   m.levels.forEach((l, i) => {
     if (!l || l.index !== i) fail(file, `levels[${i}].index must be ${i}`);
+    if (l.roundingOffset !== undefined && !(typeof l.roundingOffset === 'number' && l.roundingOffset >= 0 && l.roundingOffset <= 0.5)) {
+      fail(file, `levels[${i}].roundingOffset must be a number within [0, 0.5]`);
+    }
     for (const key of ['gains', 'inverseGains'] as const) {
       const g = l[key];
       if (!Array.isArray(g) || g.length !== m.latent!.channels || !g.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)) {
@@ -141,6 +146,7 @@ export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
     gains.set(l.gains, i * channels);
     inverseGains.set(l.inverseGains, i * channels);
   });
+  const roundingOffsets = Float32Array.from(m.levels, (l) => l.roundingOffset ?? 0.5);
   const tables = m.entropy.tables;
   const tableOffsets = new Int32Array(tables.length);
   const tableLengths = new Uint32Array(tables.length);
@@ -169,6 +175,7 @@ export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
     contexts: m.entropy.contexts,
     gains,
     inverseGains,
+    roundingOffsets,
     encoderInput: m.encoder.input,
     encoderOutput: m.encoder.output,
     decoderInput: m.decoder.input,

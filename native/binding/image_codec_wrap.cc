@@ -214,6 +214,7 @@ ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   const int contexts = intField(env, o, "contexts", what, 1, 64);
   c.gains = typedArrayCopy<float>(env, o.Get("gains"), napi_float32_array, what + ".gains");
   c.inverseGains = typedArrayCopy<float>(env, o.Get("inverseGains"), napi_float32_array, what + ".inverseGains");
+  c.roundingOffsets = typedArrayCopy<float>(env, o.Get("roundingOffsets"), napi_float32_array, what + ".roundingOffsets");
   c.encoderInput = stringField(env, o, "encoderInput", what);
   c.encoderOutput = stringField(env, o, "encoderOutput", what);
   c.decoderInput = stringField(env, o, "decoderInput", what);

@@ -14,11 +14,15 @@ namespace {
 constexpr uint32_t kTotal = 1u << kCdfPrecision;
 constexpr int32_t kMaxMagnitude = 1 << 30;
 
-inline int contextOf(const int32_t* plane, int y, int x, int width, int contexts) {
-  int32_t left = x > 0 ? std::abs(plane[y * width + x - 1]) : 0;
-  int32_t top = y > 0 ? std::abs(plane[(y - 1) * width + x]) : 0;
-  int32_t sum = left + top;  // both < 2^30: no overflow
-  return sum >= contexts - 1 ? contexts - 1 : static_cast<int>(sum);
+// See the context definition in cdf_tables.h.
+inline int contextOf(const int32_t* plane, const int32_t* prev1, const int32_t* prev2, int y, int x, int width) {
+  const size_t i = static_cast<size_t>(y) * width + x;
+  int32_t left = x > 0 ? std::abs(plane[i - 1]) : 0;
+  int32_t top = y > 0 ? std::abs(plane[i - width]) : 0;
+  int32_t spectral = (prev1 ? std::abs(prev1[i]) : 0) + (prev2 ? std::abs(prev2[i]) : 0);
+  int s = left + top >= 2 ? 2 : static_cast<int>(left + top);  // all values < 2^30: no overflow
+  int p = spectral >= 2 ? 2 : static_cast<int>(spectral);
+  return 3 * s + p;
 }
 
 // Number of bits of v (v >= 1).
@@ -35,8 +39,11 @@ inline int bitLength(uint32_t v) {
 
 CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables)
     : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)) {
-  if (levels < 1 || levels > 64 || channels < 1 || channels > 4096 || contexts < 1 || contexts > 64) {
-    throw CoreError(ErrorCode::InvalidArgument, "entropy model: levels, channels or contexts out of range");
+  if (levels < 1 || levels > 255 || channels < 1 || channels > 4096) {
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: levels or channels out of range");
+  }
+  if (contexts != kContexts) {
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: the coder uses " + std::to_string(kContexts) + " contexts, the model has " + std::to_string(contexts));
   }
   size_t expected = static_cast<size_t>(levels) * channels * contexts;
   if (tables_.size() != expected) {
@@ -61,6 +68,8 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   const size_t plane = static_cast<size_t>(height) * width;
   for (int c = 0; c < channels_; ++c) {
     const int32_t* p = symbols + c * plane;
+    const int32_t* prev1 = c >= 1 ? p - plane : nullptr;
+    const int32_t* prev2 = c >= 2 ? p - 2 * plane : nullptr;
     // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
     // and no per-symbol work on either side.
     const bool allZero = std::all_of(p, p + plane, [](int32_t v) { return v == 0; });
@@ -70,7 +79,7 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
       for (int x = 0; x < width; ++x) {
         int32_t v = p[y * width + x];
         if (v > kMaxMagnitude || v < -kMaxMagnitude) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
-        const CdfTable& t = table(level, c, contextOf(p, y, x, width, contexts_));
+        const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const int escape = t.symbols() - 1;
         int64_t idx = static_cast<int64_t>(v) - t.offset;
         if (idx >= 0 && idx < escape) {
@@ -98,13 +107,15 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
   const size_t plane = static_cast<size_t>(height) * width;
   for (int c = 0; c < channels_; ++c) {
     int32_t* p = symbols + c * plane;
+    const int32_t* prev1 = c >= 1 ? p - plane : nullptr;
+    const int32_t* prev2 = c >= 2 ? p - 2 * plane : nullptr;
     if (dec.getBits(1)) {
       std::fill(p, p + plane, 0);
       continue;
     }
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const CdfTable& t = table(level, c, contextOf(p, y, x, width, contexts_));
+        const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const uint32_t slot = dec.peek(kCdfPrecision);
         // The symbol whose interval holds the slot: first cdf entry greater than it, minus one.
         auto it = std::upper_bound(t.cdf.begin(), t.cdf.end(), slot);

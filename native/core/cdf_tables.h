@@ -1,13 +1,19 @@
 // Static fixed-point CDF tables of a codec model's entropy model, and the coding of quantised
 // latents with them.
 //
-// One table per (quality level, latent channel, context bucket). A table covers the symbol
-// values [offset, offset + n - 2]; its last symbol is the escape, after which the value is sent
-// as raw bits (a direction bit, a 5-bit length, then the bits of the distance). Every frequency
-// is >= 1, so any value can be coded. The context of a latent is min(K-1, |left| + |top|) of its
-// already-coded neighbours in the same channel (0 beyond the edge), which the decoder rebuilds
-// from what it has decoded. Each channel starts with one raw bit: 1 when the whole channel is
-// zero (and nothing more is coded for it).
+// One table per (quality level, latent channel, context). A table covers the symbol values
+// [offset, offset + n - 2]; its last symbol is the escape, after which the value is sent as raw
+// bits (a direction bit, a 5-bit length, then the bits of the distance). Every frequency is >= 1,
+// so any value can be coded.
+//
+// Latents are coded channel by channel, each channel in raster order. The context of a latent
+// (9 of them) combines what the decoder already has:
+//   spatial  s = min(2, |left| + |top|)              (same channel, 0 beyond the edge)
+//   spectral p = min(2, |prev1| + |prev2|)           (same position in the two previous channels)
+//   context  = 3 * s + p
+// With channels ordered by energy (the KLT order of the default model), the previous channels
+// tell whether a block is busy, which is what JPEG's end-of-block code exploits. Each channel
+// starts with one raw bit: 1 when the whole channel is zero (and nothing more is coded for it).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +23,7 @@
 namespace aic::entropy {
 
 constexpr int kCdfPrecision = 16;
+constexpr int kContexts = 9;
 
 struct CdfTable {
   int32_t offset = 0;
@@ -26,7 +33,7 @@ struct CdfTable {
 
 class CdfTableSet {
  public:
-  // Validates and adopts the tables: levels * channels * contexts of them, level-major.
+  // Validates and adopts the tables: levels * channels * kContexts of them, level-major.
   // Throws CoreError(InvalidArgument) naming the first bad table.
   CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables);
 

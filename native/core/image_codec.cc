@@ -47,6 +47,10 @@ ImageCodec::ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig confi
       throw CoreError(ErrorCode::InvalidArgument, "image codec: gains must be finite and positive");
     }
   }
+  if (c.roundingOffsets.empty()) config_.roundingOffsets.assign(c.levels, 0.5f);
+  if (c.roundingOffsets.size() != static_cast<size_t>(c.levels)) throw CoreError(ErrorCode::InvalidArgument, "image codec: one rounding offset per level");
+  for (float o : c.roundingOffsets)
+    if (!(o >= 0.0f && o <= 0.5f)) throw CoreError(ErrorCode::InvalidArgument, "image codec: rounding offsets must be within [0, 0.5]");
   if (c.tables->levels() != c.levels || c.tables->channels() != c.latentChannels) {
     throw CoreError(ErrorCode::InvalidArgument, "image codec: entropy tables do not match levels x latentChannels");
   }
@@ -119,11 +123,14 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
   const size_t lplane = static_cast<size_t>(lh) * lw;
   std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   const float* gains = &c.gains[static_cast<size_t>(options.level) * c.latentChannels];
+  const float offset = c.roundingOffsets[options.level];
   for (int ch = 0; ch < c.latentChannels; ++ch) {
     for (size_t i = 0; i < lplane; ++i) {
-      float v = std::nearbyint(y[ch * lplane + i] * gains[ch]);
-      if (!std::isfinite(v)) v = 0;  // a NaN from the network must not reach the coder
-      symbols[ch * lplane + i] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
+      float v = y[ch * lplane + i] * gains[ch];
+      float m = std::floor(std::fabs(v) + offset);
+      if (!std::isfinite(m)) m = 0;  // a NaN or inf from the network must not reach the coder
+      m = std::min(m, 1048576.0f);
+      symbols[ch * lplane + i] = static_cast<int32_t>(v < 0 ? -m : m);
     }
   }
   std::vector<uint8_t> body = c.tables->encode(symbols.data(), lh, lw, options.level);

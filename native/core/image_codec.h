@@ -25,6 +25,9 @@ struct ImageCodecConfig {
   int levels = 0;
   std::vector<float> gains;         // levels x latentChannels, applied before rounding
   std::vector<float> inverseGains;  // levels x latentChannels, applied after decoding
+  // Per level: q = sign(v) * floor(|v| + offset). 0.5 is plain rounding; smaller offsets widen
+  // the dead zone around 0, trading a little distortion for fewer bits (as H.264/JPEG encoders do).
+  std::vector<float> roundingOffsets;
   std::string encoderInput, encoderOutput, decoderInput, decoderOutput;
   std::shared_ptr<const entropy::CdfTableSet> tables;
 };

@@ -74,8 +74,8 @@ TEST(rans_round_trips_raw_symbols_and_bits) {
 TEST(cdf_coding_round_trips_many_distributions) {
   std::mt19937 rng(7);
   for (double scale : {0.05, 0.3, 1.0, 3.0, 12.0, 60.0}) {
-    for (int contexts : {1, 4}) {
-      const int channels = 5, levels = 2, h = 13, w = 17;
+    {
+      const int contexts = kContexts, channels = 5, levels = 2, h = 13, w = 17;
       auto t = laplaceTable(-20, 41, scale);
       CdfTableSet set(levels, channels, contexts, repeatTables(t, levels * channels * contexts));
       std::vector<int32_t> sym(channels * h * w), back(sym.size(), 12345);
@@ -93,7 +93,7 @@ TEST(cdf_coding_round_trips_many_distributions) {
 TEST(cdf_coding_rate_is_near_the_entropy) {
   // Symbols drawn from the table's own distribution code to within 1% + a few bytes of -log2 p.
   auto t = laplaceTable(-8, 17, 1.5);
-  CdfTableSet set(1, 1, 1, {t});
+  CdfTableSet set(1, 1, kContexts, repeatTables(t, kContexts));
   std::mt19937 rng(3);
   std::uniform_int_distribution<uint32_t> u(0, (1u << kCdfPrecision) - 1);
   const int n = 20000;
@@ -107,14 +107,14 @@ TEST(cdf_coding_rate_is_near_the_entropy) {
     s = t.offset + i;
     bits += -std::log2((t.cdf[i + 1] - t.cdf[i]) / 65536.0);
   }
-  // The context is always 0 with one context bucket.
+  // Every context has the same table here, so the rate is that of the table.
   auto bytes = set.encode(sym.data(), 1, n, 0);
   CHECK(bytes.size() * 8.0 < bits * 1.01 + 64);
 }
 
 TEST(cdf_coding_edge_cases) {
   auto t = laplaceTable(-2, 5, 1.0);
-  CdfTableSet set(1, 1, 4, repeatTables(t, 4));
+  CdfTableSet set(1, 1, kContexts, repeatTables(t, kContexts));
   // empty frame: nothing but the 4-byte state
   std::vector<int32_t> none;
   auto empty = set.encode(none.data(), 0, 0, 0);
@@ -138,7 +138,7 @@ TEST(cdf_coding_edge_cases) {
 
 TEST(corrupt_streams_are_reported_not_crashed) {
   auto t = laplaceTable(-10, 21, 2.0);
-  CdfTableSet set(1, 2, 4, repeatTables(t, 8));
+  CdfTableSet set(1, 2, kContexts, repeatTables(t, 2 * kContexts));
   std::mt19937 rng(11);
   std::vector<int32_t> sym(2 * 16 * 16);
   for (auto& s : sym) s = static_cast<int32_t>(rng() % 9) - 4;
@@ -161,11 +161,12 @@ TEST(corrupt_streams_are_reported_not_crashed) {
 
 TEST(bad_tables_are_refused) {
   auto t = laplaceTable(0, 4, 1.0);
-  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {}), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, kContexts, {}), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, 4, repeatTables(t, 4)), ErrorCode::InvalidArgument);  // wrong context count
   auto flat = t;
   flat.cdf[2] = flat.cdf[1];  // zero frequency
-  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {flat}), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, kContexts, repeatTables(flat, kContexts)), ErrorCode::InvalidArgument);
   auto shortTotal = t;
   shortTotal.cdf.back() = 60000;
-  CHECK_THROWS_CODE(CdfTableSet(1, 1, 1, {shortTotal}), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(CdfTableSet(1, 1, kContexts, repeatTables(shortTotal, kContexts)), ErrorCode::InvalidArgument);
 }

@@ -29,6 +29,21 @@ from model import BLOCK, COEFFS, PAD_MULTIPLE, GainedCodec  # noqa: E402
 PRECISION = 16
 MAX_RANGE = 255  # table support is clipped to [-255, 255]; beyond it values are escaped
 TAIL = 1e-5  # mass trimmed from each tail of a table before escaping
+CODER_CONTEXTS = 9  # the C++ coder's context model (native/core/cdf_tables.h)
+
+
+def coder_contexts(q):
+    """Contexts of the C++ entropy coder for latents q [C, H, W]: 3 * spatial + spectral, with
+    spatial = min(2, |left| + |top|) and spectral = min(2, |q[c-1]| + |q[c-2]|) at the same place."""
+    a = np.abs(q)
+    left = np.zeros_like(a)
+    left[:, :, 1:] = a[:, :, :-1]
+    top = np.zeros_like(a)
+    top[:, 1:, :] = a[:, :-1, :]
+    prev = np.zeros_like(a)
+    prev[1:] += a[:-1]
+    prev[2:] += a[:-2]
+    return 3 * np.minimum(2, left + top) + np.minimum(2, prev)
 
 
 def sha256(path):
@@ -85,7 +100,7 @@ def main():
     model = GainedCodec(**ck["config"])
     model.load_state_dict(ck["state"])
     model.eval()
-    levels, contexts = model.levels, model.contexts
+    levels, contexts = model.levels, CODER_CONTEXTS
     os.makedirs(args.out, exist_ok=True)
     enc_path = os.path.join(args.out, "encoder.onnx")
     dec_path = os.path.join(args.out, "decoder.onnx")
@@ -107,8 +122,9 @@ def main():
             y = model.encoder(pad(img.unsqueeze(0), PAD_MULTIPLE))
             for level in range(levels):
                 q = torch.round(y * torch.from_numpy(gains[level]).view(1, -1, 1, 1))
-                ctx = GainedCodec.context_of(q, contexts)[0].numpy()
-                qn = np.clip(q[0].numpy().astype(np.int64), -MAX_RANGE - 1, MAX_RANGE + 1)
+                qi = q[0].numpy().astype(np.int64)
+                ctx = coder_contexts(qi)
+                qn = np.clip(qi, -MAX_RANGE - 1, MAX_RANGE + 1)
                 for c in range(COEFFS):
                     v = qn[c].ravel()
                     k = ctx[c].ravel()
@@ -150,7 +166,7 @@ def main():
             "coder": "rans-byte-32",
             "precision": PRECISION,
             "contexts": contexts,
-            "context": "min(contexts-1, |left| + |top|)",
+            "context": "3 * min(2, |left| + |top|) + min(2, |prev1| + |prev2|) (docs/model-contract.md)",
             "tables": tables,
         },
         "training": {
