@@ -223,6 +223,13 @@ export interface NativeImageMetrics {
   msssim: number;
 }
 
+export interface NativeAudioMetrics {
+  siSnrDb: number;
+  logMelDistanceDb: number;
+  /** 1 / (1 + (logMelDistanceDb / 4)^2), in [0, 1]. */
+  score: number;
+}
+
 export declare const ortVersion: string;
 export declare const ortApiVersion: number;
 
@@ -234,6 +241,8 @@ export interface NativeBinding {
   parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader;
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
   imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
+  /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio_metrics.h). */
+  audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
   ortVersion: string;
   ortApiVersion: number;
 }

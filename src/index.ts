@@ -5,4 +5,4 @@ export { Model, type ModelInfo, type ModelStats, type RunOptions, type RunResult
 export { tensor, asFloat32, type ElementType, type Tensor, type TensorMap, type TensorResult } from './tensor.js';
 export { ImageCodec, type DecodedImage, type ImageDecodeOptions, type ImageEncodeOptions, type ImageEncodeResult, type ImageFrame } from './image-codec.js';
 export { loadImageManifest, validateImageManifest, type ImageManifest } from './manifest.js';
-export { imageQuality, parsePayloadHeader, type ImageQuality, type PayloadHeader } from './quality.js';
+export { audioQuality, imageQuality, parsePayloadHeader, type AudioQuality, type ImageQuality, type PayloadHeader } from './quality.js';

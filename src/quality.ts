@@ -1,11 +1,12 @@
 // Image quality of a reconstruction against its original, computed in C++ (native/core/metrics.h
 // documents the definitions), and payload inspection.
-import type { NativeImageMetrics, NativePayloadHeader } from '../bindings.js';
+import type { NativeAudioMetrics, NativeImageMetrics, NativePayloadHeader } from '../bindings.js';
 import { AicError, callNative } from './errors.js';
 import { native } from './native.js';
 
 export type ImageQuality = NativeImageMetrics;
 export type PayloadHeader = NativePayloadHeader;
+export type AudioQuality = NativeAudioMetrics;
 
 /** PSNR (dB, RGB), SSIM and MS-SSIM (averaged over R, G, B) of two 8-bit frames of the same size. */
 export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBufferView, width: number, height: number, format: 'rgb24' | 'rgba' = 'rgb24'): ImageQuality {
@@ -16,4 +17,12 @@ export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBuf
 /** Parses a payload's header after checking its length and CRC-32C. */
 export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
   return callNative(() => native().parsePayloadHeader(payload));
+}
+
+/**
+ * SI-SNR (dB), log-mel distance (dB) and the audio score in [0, 1] of a decoded mono signal
+ * against its reference at `sampleRate` (definitions in native/core/audio_metrics.h).
+ */
+export function audioQuality(reference: Float32Array, decoded: Float32Array, sampleRate: number): AudioQuality {
+  return callNative(() => native().audioMetrics(reference, decoded, sampleRate));
 }

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ImageCodec", aic::js::ImageCodecWrap::Init(env));
   exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
   exports.Set("imageMetrics", Napi::Function::New(env, aic::js::ImageMetrics, "imageMetrics"));
+  exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
   return exports;

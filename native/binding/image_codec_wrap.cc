@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../core/audio_metrics.h"
 #include "../core/metrics.h"
 #include "convert.h"
 #include "job.h"
@@ -289,6 +290,32 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
   o.Set("psnr", metrics::psnr(a, b, w, h, ch));
   o.Set("ssim", metrics::ssim(a, b, w, h, ch));
   o.Set("msssim", metrics::msssim(a, b, w, h, ch));
+  return o;
+}
+
+}  // namespace aic::js
+
+namespace aic::js {
+
+// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score }
+Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto samples = [&](int i, const char* what) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throwInvalid(env, std::string(what) + " must be a Float32Array of mono samples");
+    }
+    return info[i].As<Napi::Float32Array>();
+  };
+  auto ref = samples(0, "reference");
+  auto dec = samples(1, "decoded");
+  if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
+  double rate = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
+  if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
+  auto q = guard(env, [&] { return metrics::audioQuality(ref.Data(), dec.Data(), ref.ElementLength(), static_cast<int>(rate)); });
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("siSnrDb", q.siSnrDb);
+  o.Set("logMelDistanceDb", q.logMelDistanceDb);
+  o.Set("score", q.score);
   return o;
 }
 

@@ -28,5 +28,6 @@ class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
 // Module-level functions: payload header inspection and image quality metrics.
 Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info);
 Napi::Value ImageMetrics(const Napi::CallbackInfo& info);
+Napi::Value AudioMetrics(const Napi::CallbackInfo& info);
 
 }  // namespace aic::js

@@ -1,0 +1,111 @@
+// The audio score against known degradations: noise at several SNRs, low-pass filtering,
+// clipping and a dropped frame each lower it, monotonically in their strength.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "../core/audio_metrics.h"
+#include "../core/errors.h"
+#include "test_harness.h"
+
+using namespace aic::metrics;
+
+namespace {
+// Two seconds of a speech-like signal: a gliding harmonic tone with a syllable envelope.
+std::vector<float> speechLike(int rate) {
+  std::vector<float> x(static_cast<size_t>(rate) * 2);
+  double phase = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    double t = static_cast<double>(i) / rate;
+    double f0 = 140 + 40 * std::sin(2 * M_PI * 0.7 * t);
+    phase += 2 * M_PI * f0 / rate;
+    double env = std::pow(std::sin(M_PI * std::fmod(t * 4, 1.0)), 2);
+    double v = 0;
+    for (int h = 1; h <= 20; ++h) v += std::sin(h * phase) / h;
+    x[i] = static_cast<float>(0.3 * env * v);
+  }
+  return x;
+}
+std::vector<float> withNoise(const std::vector<float>& x, double snrDb, unsigned seed) {
+  double p = 0;
+  for (float v : x) p += v * v;
+  p /= x.size();
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0, std::sqrt(p / std::pow(10, snrDb / 10)));
+  auto y = x;
+  for (auto& v : y) v += static_cast<float>(n(rng));
+  return y;
+}
+std::vector<float> lowPass(const std::vector<float>& x, double cutoff, int rate) {
+  // a cascade of one-pole filters, enough to remove the band above the cutoff
+  auto y = x;
+  double a = std::exp(-2 * M_PI * cutoff / rate);
+  for (int pass = 0; pass < 4; ++pass) {
+    double s = 0;
+    for (auto& v : y) v = static_cast<float>(s = (1 - a) * v + a * s);
+  }
+  return y;
+}
+}  // namespace
+
+TEST(identical_audio_scores_one) {
+  auto x = speechLike(16000);
+  auto q = audioQuality(x.data(), x.data(), x.size(), 16000);
+  CHECK(q.siSnrDb == 100.0);
+  CHECK(q.logMelDistanceDb == 0.0);
+  CHECK(q.score == 1.0);
+}
+
+TEST(audio_score_falls_with_noise) {
+  auto x = speechLike(16000);
+  double last = 1.0, lastSnr = 1e9;
+  for (double snr : {40.0, 30.0, 20.0, 10.0, 0.0}) {
+    auto y = withNoise(x, snr, 3);
+    auto q = audioQuality(x.data(), y.data(), x.size(), 16000);
+    CHECK(q.score < last);
+    CHECK(q.siSnrDb < lastSnr);
+    CHECK(std::abs(q.siSnrDb - snr) < 1.0);  // SI-SNR of white noise is its SNR
+    last = q.score;
+    lastSnr = q.siSnrDb;
+  }
+}
+
+TEST(audio_score_falls_with_low_pass_clipping_and_drops) {
+  const int rate = 16000;
+  auto x = speechLike(rate);
+  double last = 1.0;
+  for (double cutoff : {6000.0, 3000.0, 1500.0, 700.0}) {
+    auto y = lowPass(x, cutoff, rate);
+    double s = audioQuality(x.data(), y.data(), x.size(), rate).score;
+    CHECK(s < last);
+    last = s;
+  }
+  last = 1.0;
+  for (float limit : {0.25f, 0.15f, 0.08f, 0.03f}) {
+    auto y = x;
+    for (auto& v : y) v = std::clamp(v, -limit, limit);
+    double s = audioQuality(x.data(), y.data(), x.size(), rate).score;
+    CHECK(s < last);
+    last = s;
+  }
+  // a dropped 20 ms frame (zeros) in the middle of a syllable
+  auto y = x;
+  for (size_t i = rate / 8; i < rate / 8 + rate / 50; ++i) y[i] = 0;
+  auto one = audioQuality(x.data(), y.data(), x.size(), rate);
+  for (size_t i = rate / 8 * 5; i < rate / 8 * 5 + rate / 50; ++i) y[i] = 0;
+  auto two = audioQuality(x.data(), y.data(), x.size(), rate);
+  CHECK(one.score < 1.0);
+  CHECK(two.score < one.score);
+  CHECK(two.siSnrDb < one.siSnrDb);
+}
+
+TEST(audio_score_works_at_48k_and_refuses_bad_input) {
+  auto x = speechLike(48000);
+  auto y = withNoise(x, 20, 5);
+  auto q = audioQuality(x.data(), y.data(), x.size(), 48000);
+  CHECK(q.score > 0 && q.score < 1);
+  CHECK_THROWS_CODE(audioQuality(x.data(), y.data(), 0, 48000), aic::ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(audioQuality(x.data(), y.data(), x.size(), 100), aic::ErrorCode::InvalidArgument);
+  y[10] = NAN;
+  CHECK_THROWS_CODE(audioQuality(x.data(), y.data(), x.size(), 48000), aic::ErrorCode::InvalidArgument);
+}
