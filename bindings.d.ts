@@ -175,6 +175,8 @@ export interface NativeImageCodecConfig {
   tableLengths: Uint32Array;
   /** All tables' CDF entries, concatenated. */
   cdfs: Uint32Array;
+  /** Per latent channel: 1 = coded as a median-prediction residual (docs/model-contract.md). */
+  predictedChannels: Uint8Array;
 }
 
 export interface NativeImageFrame {

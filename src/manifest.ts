@@ -35,7 +35,15 @@ export interface ImageManifest {
   paddingMultiple: number;
   latent: { channels: number; downsample: number };
   levels: LevelEntry[];
-  entropy: { coder: 'rans-byte-32'; precision: 16; contexts: number; context?: string; tables: Array<[number, number[]]> };
+  entropy: {
+    coder: 'rans-byte-32';
+    precision: 16;
+    contexts: number;
+    context?: string;
+    /** Per latent channel, 1 when it is coded as a median-prediction residual; default all 0. */
+    predicted?: number[];
+    tables: Array<[number, number[]]>;
+  };
   training?: Record<string, unknown>;
 }
 
@@ -97,6 +105,9 @@ export function validateImageManifest(raw: unknown, file: string): ImageManifest
   const e = m.entropy;
   if (!e || e.coder !== 'rans-byte-32' || e.precision !== 16 || !isInt(e.contexts, 1, 64) || !Array.isArray(e.tables)) {
     fail(file, '"entropy" must be { coder: "rans-byte-32", precision: 16, contexts, tables }');
+  }
+  if (e.predicted !== undefined && (!Array.isArray(e.predicted) || e.predicted.length !== m.latent.channels || !e.predicted.every((v) => v === 0 || v === 1))) {
+    fail(file, `"entropy.predicted" must hold ${m.latent.channels} entries of 0 or 1`);
   }
   const expected = m.levels.length * m.latent.channels * e.contexts;
   if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x channels x contexts = ${expected} tables, has ${e.tables.length}`);
@@ -183,5 +194,6 @@ export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
     tableOffsets,
     tableLengths,
     cdfs,
+    predictedChannels: Uint8Array.from(m.entropy.predicted ?? new Array<number>(channels).fill(0)),
   };
 }

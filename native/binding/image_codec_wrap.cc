@@ -233,8 +233,9 @@ ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
     at += lengths[i];
   }
   if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
+  auto predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
   codec_ = guard(env, [&] {
-    c.tables = std::make_shared<entropy::CdfTableSet>(c.levels, c.latentChannels, contexts, std::move(tables));
+    c.tables = std::make_shared<entropy::CdfTableSet>(c.levels, c.latentChannels, contexts, std::move(tables), std::move(predicted));
     return std::make_shared<const ImageCodec>(model, std::move(c));
   });
 }

@@ -12,6 +12,8 @@ namespace aic::entropy {
 namespace {
 
 constexpr uint32_t kTotal = 1u << kCdfPrecision;
+// Latents must stay within +-2^28 (kMaxMagnitude / 4), so that prediction residuals (+-2^29),
+// context sums and escape lengths all fit in 32-bit arithmetic.
 constexpr int32_t kMaxMagnitude = 1 << 30;
 
 // See the context definition in cdf_tables.h.
@@ -23,6 +25,17 @@ inline int contextOf(const int32_t* plane, const int32_t* prev1, const int32_t* 
   int s = left + top >= 2 ? 2 : static_cast<int>(left + top);  // all values < 2^30: no overflow
   int p = spectral >= 2 ? 2 : static_cast<int>(spectral);
   return 3 * s + p;
+}
+
+// LOCO-I median prediction of plane[y][x] from its causal neighbours.
+inline int32_t medianPrediction(const int32_t* plane, int y, int x, int width) {
+  if (y == 0) return x == 0 ? 0 : plane[x - 1];
+  const size_t i = static_cast<size_t>(y) * width + x;
+  if (x == 0) return plane[i - width];
+  const int32_t a = plane[i - 1], b = plane[i - width], c = plane[i - width - 1];
+  if (c >= std::max(a, b)) return std::min(a, b);
+  if (c <= std::min(a, b)) return std::max(a, b);
+  return a + b - c;
 }
 
 // Number of bits of v (v >= 1).
@@ -37,8 +50,12 @@ inline int bitLength(uint32_t v) {
 
 }  // namespace
 
-CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables)
-    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)) {
+CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted)
+    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)), predicted_(std::move(predicted)) {
+  if (predicted_.empty()) predicted_.assign(std::max(channels, 0), 0);
+  if (predicted_.size() != static_cast<size_t>(std::max(channels, 0))) {
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: the predicted-channel list must have one entry per channel");
+  }
   if (levels < 1 || levels > 255 || channels < 1 || channels > 4096) {
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: levels or channels out of range");
   }
@@ -66,19 +83,30 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
   RansEncoder enc;
   const size_t plane = static_cast<size_t>(height) * width;
+  std::vector<int32_t> residual;
   for (int c = 0; c < channels_; ++c) {
-    const int32_t* p = symbols + c * plane;
-    const int32_t* prev1 = c >= 1 ? p - plane : nullptr;
-    const int32_t* prev2 = c >= 2 ? p - 2 * plane : nullptr;
+    const int32_t* q = symbols + c * plane;
+    const int32_t* prev1 = c >= 1 ? q - plane : nullptr;
+    const int32_t* prev2 = c >= 2 ? q - 2 * plane : nullptr;
     // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
     // and no per-symbol work on either side.
-    const bool allZero = std::all_of(p, p + plane, [](int32_t v) { return v == 0; });
+    const bool allZero = std::all_of(q, q + plane, [](int32_t v) { return v == 0; });
     enc.putBits(allZero ? 1 : 0, 1);
     if (allZero) continue;
+    for (size_t i = 0; i < plane; ++i) {
+      if (q[i] > kMaxMagnitude / 4 || q[i] < -kMaxMagnitude / 4) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+    }
+    // The plane whose values are coded: the latents, or their prediction residuals.
+    const int32_t* p = q;
+    if (predicted_[c]) {
+      residual.resize(plane);
+      for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) residual[static_cast<size_t>(y) * width + x] = q[static_cast<size_t>(y) * width + x] - medianPrediction(q, y, x, width);
+      p = residual.data();
+    }
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
         int32_t v = p[y * width + x];
-        if (v > kMaxMagnitude || v < -kMaxMagnitude) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
         const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const int escape = t.symbols() - 1;
         int64_t idx = static_cast<int64_t>(v) - t.offset;
@@ -105,14 +133,18 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
   RansDecoder dec(data, length);
   if (!dec.ok()) return false;
   const size_t plane = static_cast<size_t>(height) * width;
+  std::vector<int32_t> residual;
   for (int c = 0; c < channels_; ++c) {
-    int32_t* p = symbols + c * plane;
-    const int32_t* prev1 = c >= 1 ? p - plane : nullptr;
-    const int32_t* prev2 = c >= 2 ? p - 2 * plane : nullptr;
+    int32_t* q = symbols + c * plane;
+    const int32_t* prev1 = c >= 1 ? q - plane : nullptr;
+    const int32_t* prev2 = c >= 2 ? q - 2 * plane : nullptr;
     if (dec.getBits(1)) {
-      std::fill(p, p + plane, 0);
+      std::fill(q, q + plane, 0);
       continue;
     }
+    const bool predicted = predicted_[c] != 0;
+    if (predicted) residual.assign(plane, 0);
+    int32_t* p = predicted ? residual.data() : q;
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
         const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
@@ -131,8 +163,14 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
           idx = above ? static_cast<int64_t>(escape) - 1 + distance : -static_cast<int64_t>(distance);
         }
         int64_t v = idx + t.offset;
-        if (v > kMaxMagnitude || v < -kMaxMagnitude) return false;
+        const int64_t limit = predicted ? kMaxMagnitude / 2 : kMaxMagnitude / 4;  // residuals span twice the values
+        if (v > limit || v < -limit) return false;
         p[y * width + x] = static_cast<int32_t>(v);
+        if (predicted) {
+          int64_t value = v + medianPrediction(q, y, x, width);
+          if (value > kMaxMagnitude / 4 || value < -kMaxMagnitude / 4) return false;
+          q[y * width + x] = static_cast<int32_t>(value);
+        }
         if (!dec.ok()) return false;
       }
     }

@@ -14,6 +14,12 @@
 // With channels ordered by energy (the KLT order of the default model), the previous channels
 // tell whether a block is busy, which is what JPEG's end-of-block code exploits. Each channel
 // starts with one raw bit: 1 when the whole channel is zero (and nothing more is coded for it).
+//
+// Channels marked "predicted" (the block averages of the default model, which vary smoothly
+// across the frame, as JPEG's DC does) are coded as the residual of the LOCO-I median predictor
+// from the left (a), top (b) and top-left (c) values: min(a,b) if c >= max(a,b), max(a,b) if
+// c <= min(a,b), else a + b - c; the left value on the first row, the top value in the first
+// column, 0 at the origin. Their spatial context uses the neighbours' residuals.
 #pragma once
 
 #include <cstddef>
@@ -35,7 +41,7 @@ class CdfTableSet {
  public:
   // Validates and adopts the tables: levels * channels * kContexts of them, level-major.
   // Throws CoreError(InvalidArgument) naming the first bad table.
-  CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables);
+  CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted = {});
 
   int levels() const { return levels_; }
   int channels() const { return channels_; }
@@ -44,7 +50,7 @@ class CdfTableSet {
     return tables_[(static_cast<size_t>(level) * channels_ + channel) * contexts_ + context];
   }
 
-  // Codes latents laid out [channels][height][width] at a level. Values must fit in +-2^30.
+  // Codes latents laid out [channels][height][width] at a level. Values must fit in +-2^28.
   std::vector<uint8_t> encode(const int32_t* symbols, int height, int width, int level) const;
   // Decodes into `symbols`; false when the stream is corrupt (out of bytes, trailing bytes,
   // wrong final state, or an impossible escape).
@@ -53,6 +59,7 @@ class CdfTableSet {
  private:
   int levels_, channels_, contexts_;
   std::vector<CdfTable> tables_;
+  std::vector<uint8_t> predicted_;  // per channel: 1 = coded as a median-prediction residual
 };
 
 }  // namespace aic::entropy

@@ -32,18 +32,49 @@ TAIL = 1e-5  # mass trimmed from each tail of a table before escaping
 CODER_CONTEXTS = 9  # the C++ coder's context model (native/core/cdf_tables.h)
 
 
-def coder_contexts(q):
-    """Contexts of the C++ entropy coder for latents q [C, H, W]: 3 * spatial + spectral, with
-    spatial = min(2, |left| + |top|) and spectral = min(2, |q[c-1]| + |q[c-2]|) at the same place."""
-    a = np.abs(q)
+def median_residual(q):
+    """q [..., H, W] minus its LOCO-I median prediction (native/core/cdf_tables.cc)."""
+    a = np.zeros_like(q)
+    b = np.zeros_like(q)
+    c = np.zeros_like(q)
+    a[..., :, 1:] = q[..., :, :-1]
+    b[..., 1:, :] = q[..., :-1, :]
+    c[..., 1:, 1:] = q[..., :-1, :-1]
+    p = np.where(c >= np.maximum(a, b), np.minimum(a, b), np.where(c <= np.minimum(a, b), np.maximum(a, b), a + b - c))
+    p[..., 0, 1:] = q[..., 0, :-1]
+    p[..., 1:, 0] = q[..., :-1, 0]
+    p[..., 0, 0] = 0
+    return q - p
+
+
+def coded_planes(q, predicted):
+    """The values the coder codes: median residuals for predicted channels, else q itself."""
+    out = q.copy()
+    if predicted.any():
+        out[predicted] = median_residual(q[predicted])
+    return out
+
+
+def coder_contexts(q, coded):
+    """Contexts of the C++ entropy coder: 3 * spatial + spectral, with spatial = min(2, |left| +
+    |top|) of the coded values (residuals on predicted channels) and spectral = min(2, |q[c-1]| +
+    |q[c-2]|) at the same place."""
+    a = np.abs(coded)
     left = np.zeros_like(a)
     left[:, :, 1:] = a[:, :, :-1]
     top = np.zeros_like(a)
     top[:, 1:, :] = a[:, :-1, :]
-    prev = np.zeros_like(a)
-    prev[1:] += a[:-1]
-    prev[2:] += a[:-2]
+    aq = np.abs(q)
+    prev = np.zeros_like(aq)
+    prev[1:] += aq[:-1]
+    prev[2:] += aq[:-2]
     return 3 * np.minimum(2, left + top) + np.minimum(2, prev)
+
+
+def zero_order_bits(values):
+    _, counts = np.unique(values, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(counts * np.log2(p)).sum())
 
 
 def sha256(path):
@@ -117,14 +148,34 @@ def main():
         igains = torch.exp(model.log_igain).numpy().astype(np.float32)
         counts = np.zeros((levels, COEFFS, contexts, 2 * MAX_RANGE + 1), dtype=np.int64)
         files = sorted(glob.glob(os.path.join(args.data, "*.png")))
+        latents = []
         for f in files:
             img = torch.from_numpy(np.asarray(Image.open(f).convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1).float() / 255.0
-            y = model.encoder(pad(img.unsqueeze(0), PAD_MULTIPLE))
+            latents.append(model.encoder(pad(img.unsqueeze(0), PAD_MULTIPLE))[0].numpy())
+
+        def quantise(y, level):
+            return np.round(y * gains[level].reshape(-1, 1, 1)).astype(np.int64)
+
+        # Which channels to code as median-prediction residuals: those whose residuals have less
+        # zero-order entropy than their values, summed over all levels and training images.
+        raw_bits = np.zeros(COEFFS)
+        res_bits = np.zeros(COEFFS)
+        for y in latents:
             for level in range(levels):
-                q = torch.round(y * torch.from_numpy(gains[level]).view(1, -1, 1, 1))
-                qi = q[0].numpy().astype(np.int64)
-                ctx = coder_contexts(qi)
-                qn = np.clip(qi, -MAX_RANGE - 1, MAX_RANGE + 1)
+                q = quantise(y, level)
+                r = median_residual(q)
+                for c in range(COEFFS):
+                    raw_bits[c] += zero_order_bits(q[c])
+                    res_bits[c] += zero_order_bits(r[c])
+        predicted = res_bits < 0.97 * raw_bits
+        print("predicted channels:", np.nonzero(predicted)[0].tolist(), flush=True)
+
+        for f, y in zip(files, latents):
+            for level in range(levels):
+                qi = quantise(y, level)
+                coded = coded_planes(qi, predicted)
+                ctx = coder_contexts(qi, coded)
+                qn = np.clip(coded, -MAX_RANGE - 1, MAX_RANGE + 1)
                 for c in range(COEFFS):
                     v = qn[c].ravel()
                     k = ctx[c].ravel()
@@ -167,6 +218,7 @@ def main():
             "precision": PRECISION,
             "contexts": contexts,
             "context": "3 * min(2, |left| + |top|) + min(2, |prev1| + |prev2|) (docs/model-contract.md)",
+            "predicted": [int(v) for v in predicted],
             "tables": tables,
         },
         "training": {
