@@ -77,6 +77,10 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
     }
     if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where + " has an offset out of range");
   }
+  for (CdfTable& t : tables_) {
+    t.enc.clear();
+    for (int k = 0; k < t.symbols(); ++k) t.enc.push_back(EncSymbol::make(t.cdf[k], t.cdf[k + 1] - t.cdf[k]));
+  }
 }
 
 std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level) const {
@@ -111,10 +115,10 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
         const int escape = t.symbols() - 1;
         int64_t idx = static_cast<int64_t>(v) - t.offset;
         if (idx >= 0 && idx < escape) {
-          enc.put(t.cdf[idx], t.cdf[idx + 1] - t.cdf[idx], kCdfPrecision);
+          enc.put(t.enc[idx]);
           continue;
         }
-        enc.put(t.cdf[escape], t.cdf[escape + 1] - t.cdf[escape], kCdfPrecision);
+        enc.put(t.enc[escape]);
         // Beyond the table: direction, then distance-1 >= 0 as (bit length, bits below the top bit).
         bool above = idx >= escape;
         uint32_t distance = static_cast<uint32_t>(above ? idx - escape + 1 : -idx);  // >= 1
@@ -149,9 +153,16 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
       for (int x = 0; x < width; ++x) {
         const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const uint32_t slot = dec.peek(kCdfPrecision);
-        // The symbol whose interval holds the slot: first cdf entry greater than it, minus one.
-        auto it = std::upper_bound(t.cdf.begin(), t.cdf.end(), slot);
-        int s = static_cast<int>(it - t.cdf.begin()) - 1;
+        // The symbol whose interval holds the slot. Zero is by far the most common value, so
+        // try its interval before searching the table.
+        int s;
+        const int64_t zero = -static_cast<int64_t>(t.offset);
+        if (zero >= 0 && zero < t.symbols() - 1 && slot >= t.cdf[zero] && slot < t.cdf[zero + 1]) {
+          s = static_cast<int>(zero);
+        } else {
+          auto it = std::upper_bound(t.cdf.begin(), t.cdf.end(), slot);
+          s = static_cast<int>(it - t.cdf.begin()) - 1;
+        }
         dec.advance(t.cdf[s], t.cdf[s + 1] - t.cdf[s], kCdfPrecision);
         const int escape = t.symbols() - 1;
         int64_t idx = s;

@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rans.h"
+
 namespace aic::entropy {
 
 constexpr int kCdfPrecision = 16;
@@ -34,6 +36,7 @@ constexpr int kContexts = 9;
 struct CdfTable {
   int32_t offset = 0;
   std::vector<uint32_t> cdf;  // n + 1 entries, cdf[0] = 0, cdf[n] = 2^16, strictly increasing
+  std::vector<EncSymbol> enc; // the n symbols prepared for the encoder (filled by CdfTableSet)
   int symbols() const { return static_cast<int>(cdf.size()) - 1; }
 };
 

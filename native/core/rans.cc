@@ -1,14 +1,39 @@
 #include "rans.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace aic::entropy {
+
+// Division by multiplication (Granlund and Montgomery): for x < 2^31 and 1 <= freq <= 2^16,
+// with L = ceil(log2 freq) and m = ceil(2^(31+L) / freq), floor(x / freq) = (x * m) >> (31 + L)
+// exactly, because m * freq - 2^(31+L) < freq <= 2^L. x * m < 2^31 * 2^32 fits in 64 bits.
+EncSymbol EncSymbol::make(uint32_t start, uint32_t freq) {
+  EncSymbol s;
+  s.start = start;
+  s.freq = freq;
+  uint32_t l = 0;
+  while ((1u << l) < freq) ++l;
+  s.shift = 31 + l;
+  s.multiplier = ((uint64_t(1) << s.shift) + freq - 1) / freq;
+  return s;
+}
+
+void RansEncoder::put(uint32_t start, uint32_t freq, int scaleBits) {
+  if (freq == 1) {
+    ops_.push_back({nullptr, start, static_cast<uint32_t>(scaleBits), -1});
+    return;
+  }
+  if (scaleBits != kMaxScaleBits) throw std::invalid_argument("rANS: symbols of freq > 1 need a 2^16 total");
+  owned_.push_back(EncSymbol::make(start, freq));
+  ops_.push_back({nullptr, 0, 0, static_cast<int32_t>(owned_.size() - 1)});
+}
 
 void RansEncoder::putBits(uint32_t value, int bits) {
   // Low 16 bits first in decode order.
   while (bits > 0) {
     int n = std::min(bits, kMaxScaleBits);
-    put(value & ((1u << n) - 1), 1, n);
+    ops_.push_back({nullptr, value & ((1u << n) - 1), static_cast<uint32_t>(n), -1});
     value = n == 32 ? 0 : value >> n;
     bits -= n;
   }
@@ -20,13 +45,25 @@ std::vector<uint8_t> RansEncoder::finish() {
   uint32_t x = kRansLow;
   for (size_t i = ops_.size(); i-- > 0;) {
     const Op& op = ops_[i];
-    // Renormalise so that the coded state stays below 2^32.
-    const uint32_t xMax = ((kRansLow >> op.scaleBits) << 8) * op.freq;
-    while (x >= xMax) {
-      out.push_back(static_cast<uint8_t>(x & 0xff));
-      x >>= 8;
+    if (op.symbol || op.owned >= 0) {
+      const EncSymbol& s = op.symbol ? *op.symbol : owned_[op.owned];
+      // Renormalise so that the coded state stays below 2^32 (and x < 2^31 for the division).
+      const uint32_t xMax = ((kRansLow >> kMaxScaleBits) << 8) * s.freq;
+      while (x >= xMax) {
+        out.push_back(static_cast<uint8_t>(x & 0xff));
+        x >>= 8;
+      }
+      const uint32_t q = static_cast<uint32_t>((uint64_t(x) * s.multiplier) >> s.shift);
+      x = (q << kMaxScaleBits) + (x - q * s.freq) + s.start;
+    } else {
+      // freq 1 of 2^scaleBits: x / 1 = x, no division.
+      const uint32_t xMax = (kRansLow >> op.scaleBits) << 8;
+      while (x >= xMax) {
+        out.push_back(static_cast<uint8_t>(x & 0xff));
+        x >>= 8;
+      }
+      x = (x << op.scaleBits) + op.start;
     }
-    x = ((x / op.freq) << op.scaleBits) + (x % op.freq) + op.start;
   }
   for (int i = 0; i < 4; ++i) {
     out.push_back(static_cast<uint8_t>(x & 0xff));
@@ -34,6 +71,7 @@ std::vector<uint8_t> RansEncoder::finish() {
   }
   std::reverse(out.begin(), out.end());  // the decoder reads forwards: state first, big-endian
   ops_.clear();
+  owned_.clear();
   return out;
 }
 

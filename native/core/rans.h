@@ -16,10 +16,23 @@ namespace aic::entropy {
 constexpr uint32_t kRansLow = 1u << 23;  // lower bound of the normalised state
 constexpr int kMaxScaleBits = 16;
 
+// A symbol of a 16-bit table prepared for fast encoding: x / freq becomes a multiplication and a
+// shift (exact for the x < 2^31 the encoder divides; see rans.cc).
+struct EncSymbol {
+  uint32_t start = 0;
+  uint32_t freq = 1;
+  uint64_t multiplier = 0;
+  uint32_t shift = 0;
+  static EncSymbol make(uint32_t start, uint32_t freq);
+};
+
 class RansEncoder {
  public:
-  // Appends one symbol in decode order.
-  void put(uint32_t start, uint32_t freq, int scaleBits) { ops_.push_back({start, freq, static_cast<uint8_t>(scaleBits)}); }
+  // Appends a prepared symbol of a 2^16 table in decode order. The symbol must outlive finish().
+  void put(const EncSymbol& symbol) { ops_.push_back({&symbol, 0, 0, -1}); }
+  // Appends one symbol (start, freq) in decode order: freq 1 of any 2^scaleBits total (raw bits),
+  // or any freq of a 2^16 total.
+  void put(uint32_t start, uint32_t freq, int scaleBits);
   // Appends `bits` raw bits of `value` (up to 32), 16 at a time.
   void putBits(uint32_t value, int bits);
   // Codes everything recorded so far; the encoder is empty again afterwards.
@@ -28,11 +41,13 @@ class RansEncoder {
 
  private:
   struct Op {
-    uint32_t start;
-    uint32_t freq;
-    uint8_t scaleBits;
+    const EncSymbol* symbol;  // a prepared table symbol; null for the kinds below
+    uint32_t start;           // raw symbol (freq 1): its value
+    uint32_t scaleBits;       // raw symbol: total 2^scaleBits
+    int32_t owned;            // >= 0: index of a symbol prepared by put() into owned_
   };
   std::vector<Op> ops_;
+  std::vector<EncSymbol> owned_;
 };
 
 class RansDecoder {

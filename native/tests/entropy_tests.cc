@@ -194,3 +194,40 @@ TEST(predicted_channels_round_trip) {
   CHECK(pred.encode(sym.data(), h, w, 0).size() < plain.encode(sym.data(), h, w, 0).size());
   CHECK_THROWS_CODE(CdfTableSet(1, channels, kContexts, repeatTables(t, channels * kContexts), {1, 0}), ErrorCode::InvalidArgument);
 }
+
+TEST(prepared_symbol_division_is_exact) {
+  std::mt19937 rng(17);
+  bool exact = true;
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t f = 1 + rng() % 65536;
+    if (i < 16) f = 1u << i;  // powers of two
+    uint32_t x = rng() & 0x7FFFFFFF;
+    if (i % 7 == 0) x = 0x7FFFFFFF - (rng() % 1000);  // near the top of the range
+    EncSymbol s = EncSymbol::make(0, f);
+    uint32_t q = static_cast<uint32_t>((uint64_t(x) * s.multiplier) >> s.shift);
+    exact &= q == x / f;
+  }
+  CHECK(exact);
+}
+
+TEST(rans_round_trips_unprepared_table_symbols) {
+  std::mt19937 rng(23);
+  RansEncoder enc;
+  std::vector<std::pair<uint32_t, uint32_t>> syms;
+  for (int i = 0; i < 3000; ++i) {
+    uint32_t freq = 1 + rng() % 5000;
+    uint32_t start = rng() % ((1u << 16) - freq + 1);
+    syms.push_back({start, freq});
+    enc.put(start, freq, 16);
+  }
+  auto bytes = enc.finish();
+  RansDecoder dec(bytes.data(), bytes.size());
+  bool ok = true;
+  for (auto& [start, freq] : syms) {
+    uint32_t slot = dec.peek(16);
+    ok &= slot >= start && slot < start + freq;
+    dec.advance(start, freq, 16);
+  }
+  CHECK(ok);
+  CHECK(dec.finishedCleanly());
+}

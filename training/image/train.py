@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    ap.add_argument("--init", help="start from this checkpoint (fine-tuning) instead of the KLT")
+    ap.add_argument("--decay-from", type=float, default=0.7, help="fraction of the budget after which the learning rate decays")
     args = ap.parse_args()
 
     if "kodak" in args.data or "vctk" in args.data or "music" in args.data:
@@ -96,7 +98,11 @@ def main():
     files, images = load_images(args.data)
     print(f"{len(files)} training images from {args.data}", flush=True)
     model = GainedCodec(**CONFIG)
-    model.init_transform(block_klt(images, seed=args.seed))
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["state"])
+        print(f"fine-tuning from {args.init}", flush=True)
+    else:
+        model.init_transform(block_klt(images, seed=args.seed))
     entropy = set(id(p) for p in model.entropy_parameters())
     # Gains and rate-model scales live in log space and must move far: a 10x learning rate.
     opt = torch.optim.Adam(
@@ -123,7 +129,8 @@ def main():
             break
         # learning rate: constant, then a cosine decay over the last 30% of the budget
         frac = elapsed / budget
-        decay = 1.0 if frac < 0.7 else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        d0 = args.decay_from
+        decay = 1.0 if frac < d0 else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - d0) / (1 - d0)))
         lr = args.lr * decay
         for g in opt.param_groups:
             g["lr"] = g["base"] * decay
