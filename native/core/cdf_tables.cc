@@ -87,6 +87,7 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
   RansEncoder enc;
   const size_t plane = static_cast<size_t>(height) * width;
+  enc.reserve(plane * channels_ + channels_);
   std::vector<int32_t> residual;
   for (int c = 0; c < channels_; ++c) {
     const int32_t* q = symbols + c * plane;

@@ -38,6 +38,7 @@ class RansEncoder {
   // Codes everything recorded so far; the encoder is empty again afterwards.
   std::vector<uint8_t> finish();
   size_t pending() const { return ops_.size(); }
+  void reserve(size_t symbols) { ops_.reserve(symbols); }
 
  private:
   struct Op {
