@@ -3,6 +3,7 @@
 
 #include "../core/engine.h"
 #include "addon_data.h"
+#include "audio_codec_wrap.h"
 #include "engine_wrap.h"
 #include "image_codec_wrap.h"
 #include "model_wrap.h"
@@ -16,6 +17,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", aic::js::EngineWrap::Init(env));
   exports.Set("Model", data->modelConstructor.Value());
   exports.Set("ImageCodec", aic::js::ImageCodecWrap::Init(env));
+  exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
+  data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
+  data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
   exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
   exports.Set("imageMetrics", Napi::Function::New(env, aic::js::ImageMetrics, "imageMetrics"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));

@@ -8,6 +8,8 @@ namespace aic::js {
 
 struct AddonData {
   Napi::FunctionReference modelConstructor;
+  Napi::FunctionReference audioEncoderConstructor;
+  Napi::FunctionReference audioDecoderConstructor;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

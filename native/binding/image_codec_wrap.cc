@@ -4,6 +4,7 @@
 
 #include "../core/audio_metrics.h"
 #include "../core/metrics.h"
+#include "codec_common.h"
 #include "convert.h"
 #include "job.h"
 #include "model_wrap.h"
@@ -11,14 +12,10 @@
 namespace aic::js {
 
 namespace {
+Napi::Object headerToJs(Napi::Env env, const PayloadHeader& h);
+}  // namespace
 
-template <typename T>
-std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throwInvalid(env, what + " has the wrong array type");
-  auto ta = v.As<Napi::TypedArray>();
-  const T* p = reinterpret_cast<const T*>(static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
-  return std::vector<T>(p, p + ta.ElementLength());
-}
+Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h) { return headerToJs(env, h); }
 
 int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi) {
   Napi::Value v = o.Get(key);
@@ -69,6 +66,8 @@ Napi::Object timingsToJs(Napi::Env env, const Timings& t) {
   o.Set("totalMs", t.preprocessMs + t.inferenceMs + t.postprocessMs);
   return o;
 }
+
+namespace {
 
 const char* frameTypeName(FrameType t) {
   switch (t) {
@@ -192,6 +191,25 @@ class DecodeJob : public Job {
 
 }  // namespace
 
+std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
+  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
+  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
+  auto cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
+  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
+  std::vector<entropy::CdfTable> tables(offsets.size());
+  size_t at = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (lengths[i] > cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
+    tables[i].offset = offsets[i];
+    tables[i].cdf.assign(cdfs.begin() + at, cdfs.begin() + at + lengths[i]);
+    at += lengths[i];
+  }
+  if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
+  std::vector<uint8_t> predicted;
+  if (!o.Get("predictedChannels").IsUndefined()) predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
+  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted));
+}
+
 Napi::Function ImageCodecWrap::Init(Napi::Env env) {
   return DefineClass(env, "ImageCodec",
                      {InstanceMethod<&ImageCodecWrap::Encode>("encode"), InstanceMethod<&ImageCodecWrap::EncodeSync>("encodeSync"),
@@ -220,22 +238,8 @@ ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   c.encoderOutput = stringField(env, o, "encoderOutput", what);
   c.decoderInput = stringField(env, o, "decoderInput", what);
   c.decoderOutput = stringField(env, o, "decoderOutput", what);
-  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
-  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
-  auto cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
-  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
-  std::vector<entropy::CdfTable> tables(offsets.size());
-  size_t at = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    if (lengths[i] > cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
-    tables[i].offset = offsets[i];
-    tables[i].cdf.assign(cdfs.begin() + at, cdfs.begin() + at + lengths[i]);
-    at += lengths[i];
-  }
-  if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
-  auto predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
   codec_ = guard(env, [&] {
-    c.tables = std::make_shared<entropy::CdfTableSet>(c.levels, c.latentChannels, contexts, std::move(tables), std::move(predicted));
+    c.tables = parseTables(env, o, what, c.levels, c.latentChannels, contexts);
     return std::make_shared<const ImageCodec>(model, std::move(c));
   });
 }

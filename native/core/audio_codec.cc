@@ -1,0 +1,261 @@
+#include "audio_codec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "errors.h"
+
+namespace aic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+const OutputTensor& outputNamed(const std::vector<OutputTensor>& outs, const std::string& name, size_t count) {
+  for (const auto& o : outs)
+    if (o.name == name) {
+      if (o.byteLength != count * sizeof(float)) throw CoreError(ErrorCode::InferenceFailed, "audio graph output '" + name + "' has the wrong size");
+      return o;
+    }
+  throw CoreError(ErrorCode::InferenceFailed, "audio graph has no output '" + name + "'");
+}
+
+// Resampling between a stream rate and the model's 16 kHz: down when the stream is faster.
+Resampler towardsModel(int streamRate, int modelRate) {
+  return streamRate >= modelRate ? Resampler(streamRate / modelRate, true) : Resampler(modelRate / streamRate, false);
+}
+Resampler fromModel(int streamRate, int modelRate) {
+  return streamRate >= modelRate ? Resampler(streamRate / modelRate, false) : Resampler(modelRate / streamRate, true);
+}
+
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+
+}  // namespace
+
+bool supportedAudioRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
+
+AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig config) : model_(std::move(model)), config_(std::move(config)) {
+  const auto& c = config_;
+  if (c.sampleRate != 16000 || c.frameSamples != 320) throw CoreError(ErrorCode::InvalidArgument, "audio codec: this build runs 16 kHz models with 320-sample (20 ms) frames");
+  if (c.bins < 1 || c.levels < 1 || c.levels > 255) throw CoreError(ErrorCode::InvalidArgument, "audio codec: bins and levels must be positive");
+  const size_t n = static_cast<size_t>(c.levels) * c.bins;
+  if (c.gains.size() != n || c.inverseGains.size() != n) throw CoreError(ErrorCode::InvalidArgument, "audio codec: gains need levels x bins values");
+  for (size_t i = 0; i < n; ++i)
+    if (!(c.gains[i] > 0) || !(c.inverseGains[i] > 0) || !std::isfinite(c.gains[i]) || !std::isfinite(c.inverseGains[i]))
+      throw CoreError(ErrorCode::InvalidArgument, "audio codec: gains must be finite and positive");
+  if (!c.tables || c.tables->levels() != c.levels || c.tables->channels() != c.bins) throw CoreError(ErrorCode::InvalidArgument, "audio codec: entropy tables do not match levels x bins");
+  modelId_ = aic::modelId(c.name, c.version);
+}
+
+void AudioCodec::analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const {
+  const auto& c = config_;
+  std::vector<float> in(frame, frame + c.frameSamples);
+  TensorView f{c.encoderFrame, ElementType::Float32, {1, c.frameSamples}, in.data(), in.size() * sizeof(float)};
+  TensorView s{c.encoderState, ElementType::Float32, {1, c.frameSamples}, state.data(), state.size() * sizeof(float)};
+  auto outs = model_->graph(Part::Encoder).run({f, s}, {});
+  const float* latent = static_cast<const float*>(outputNamed(outs, c.encoderLatent, c.bins).data);
+  const float* next = static_cast<const float*>(outputNamed(outs, c.encoderNextState, c.frameSamples).data);
+  std::copy(next, next + c.frameSamples, state.begin());
+  symbols.resize(c.bins);
+  const float* g = &c.gains[static_cast<size_t>(level) * c.bins];
+  for (int k = 0; k < c.bins; ++k) {
+    float v = std::nearbyint(latent[k] * g[k]);
+    if (!std::isfinite(v)) v = 0;
+    symbols[k] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
+  }
+}
+
+void AudioCodec::synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const {
+  const auto& c = config_;
+  std::vector<float> l(latent);
+  TensorView lv{c.decoderLatent, ElementType::Float32, {1, c.bins}, l.data(), l.size() * sizeof(float)};
+  TensorView sv{c.decoderState, ElementType::Float32, {1, c.frameSamples}, state.data(), state.size() * sizeof(float)};
+  auto outs = model_->graph(Part::Decoder).run({lv, sv}, {});
+  const float* out = static_cast<const float*>(outputNamed(outs, c.decoderFrame, c.frameSamples).data);
+  const float* next = static_cast<const float*>(outputNamed(outs, c.decoderNextState, c.frameSamples).data);
+  std::copy(out, out + c.frameSamples, frame);
+  std::copy(next, next + c.frameSamples, state.begin());
+}
+
+AudioEncoderStream::AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, int sampleRate, int channels)
+    : codec_(std::move(codec)), sampleRate_(sampleRate), channels_(channels) {
+  if (!supportedAudioRate(sampleRate)) throw CoreError(ErrorCode::InvalidArgument, "audio sample rate " + std::to_string(sampleRate) + " Hz is not supported; use 8000, 16000, 32000 or 48000");
+  if (channels < 1 || channels > 2) throw CoreError(ErrorCode::InvalidArgument, "audio must have 1 or 2 channels, got " + std::to_string(channels));
+  for (int ch = 0; ch < channels; ++ch) {
+    state_.emplace_back(codec_->config().frameSamples, 0.0f);
+    resamplers_.push_back(towardsModel(sampleRate, codec_->config().sampleRate));
+  }
+}
+
+std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
+  const auto& c = codec_->config();
+  if (frame.sampleRate != sampleRate_ || frame.channels != channels_) {
+    throw CoreError(ErrorCode::InvalidArgument, "this audio stream is " + std::to_string(sampleRate_) + " Hz x " + std::to_string(channels_) +
+                                                    " channels; a frame of another format needs its own stream");
+  }
+  if (options.level < 0 || options.level >= c.levels) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(c.levels - 1));
+  const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
+  const size_t bytesPerSample = frame.format == SampleFormat::F32le ? 4 : 2;
+  const size_t expected = perChannel * channels_ * bytesPerSample;
+  if (frame.data == nullptr || frame.length != expected) {
+    throw CoreError(ErrorCode::InvalidArgument, "a 20 ms frame of " + std::to_string(sampleRate_) + " Hz x " + std::to_string(channels_) + (bytesPerSample == 4 ? " f32le" : " s16le") +
+                                                    " needs " + std::to_string(expected) + " bytes, got " + std::to_string(frame.length));
+  }
+  auto t0 = Clock::now();
+  std::vector<std::vector<float>> modelRate(channels_);
+  for (int ch = 0; ch < channels_; ++ch) {
+    std::vector<float> x(perChannel);
+    for (size_t i = 0; i < perChannel; ++i) {
+      const uint8_t* p = frame.data + (i * channels_ + ch) * bytesPerSample;
+      float v;
+      if (bytesPerSample == 4) {
+        std::memcpy(&v, p, 4);
+        if (!std::isfinite(v)) throw CoreError(ErrorCode::InvalidArgument, "audio samples must be finite numbers (found NaN or infinity)");
+        v = std::clamp(v, -1.0f, 1.0f);
+      } else {
+        int16_t s;
+        std::memcpy(&s, p, 2);
+        v = s / 32768.0f;
+      }
+      x[i] = v;
+    }
+    resamplers_[ch].process(x.data(), x.size(), modelRate[ch]);
+  }
+  timings.preprocessMs = msSince(t0);
+
+  auto t1 = Clock::now();
+  std::vector<std::vector<int32_t>> symbols(channels_);
+  for (int ch = 0; ch < channels_; ++ch) codec_->analyse(modelRate[ch].data(), state_[ch], options.level, symbols[ch]);
+  timings.inferenceMs = msSince(t1);
+
+  auto t2 = Clock::now();
+  std::vector<uint8_t> body;
+  std::vector<std::vector<uint8_t>> coded(channels_);
+  for (int ch = 0; ch < channels_; ++ch) coded[ch] = c.tables->encode(symbols[ch].data(), 1, 1, options.level);
+  for (int ch = 0; ch + 1 < channels_; ++ch) put32(body, static_cast<uint32_t>(coded[ch].size()));
+  for (auto& b : coded) body.insert(body.end(), b.begin(), b.end());
+  PayloadHeader h;
+  h.frameType = FrameType::Audio;
+  h.codec = CodecKind::NeuralAudio;
+  h.flags = options.sequence == 0 ? kFlagKeyframe : 0;
+  h.qualityLevel = static_cast<uint8_t>(options.level);
+  h.format = static_cast<uint8_t>(frame.format);
+  h.modelId = codec_->modelId();
+  h.sequence = options.sequence;
+  h.dim0 = static_cast<uint32_t>(sampleRate_);
+  h.dim1 = (static_cast<uint32_t>(channels_) << 16) | static_cast<uint32_t>(perChannel);
+  h.timestamp = options.timestamp;
+  auto payload = writePayload(h, body.data(), body.size());
+  timings.postprocessMs = msSince(t2);
+  return payload;
+}
+
+AudioDecoderStream::AudioDecoderStream(std::shared_ptr<const AudioCodec> codec) : codec_(std::move(codec)) {}
+
+void AudioDecoderStream::configure(int sampleRate, int channels, SampleFormat format) {
+  if (sampleRate == sampleRate_ && channels == channels_ && format == format_) return;
+  sampleRate_ = sampleRate;
+  channels_ = channels;
+  format_ = format;
+  const auto& c = codec_->config();
+  state_.assign(channels, std::vector<float>(c.frameSamples, 0.0f));
+  lastLatent_.assign(channels, std::vector<float>(c.bins, 0.0f));
+  resamplers_.clear();
+  for (int ch = 0; ch < channels; ++ch) resamplers_.push_back(fromModel(sampleRate, c.sampleRate));
+}
+
+AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, size_t length, Timings& timings) {
+  const auto& c = codec_->config();
+  auto t0 = Clock::now();
+  ParsedPayload parsed = parsePayload(payload, length);
+  const PayloadHeader& h = parsed.header;
+  if (h.codec != CodecKind::NeuralAudio) throw CoreError(ErrorCode::InvalidArgument, "payload is not a neural audio payload");
+  if (h.modelId != codec_->modelId()) throw CoreError(ErrorCode::ModelMismatch, "payload was coded by another model than '" + c.name + "@" + c.version + "'; decode it with the model that coded it");
+  const int rate = static_cast<int>(h.dim0), channels = static_cast<int>(h.dim1 >> 16);
+  const size_t perChannel = h.dim1 & 0xFFFF;
+  if (!supportedAudioRate(rate) || channels < 1 || channels > 2 || perChannel != static_cast<size_t>(rate / 50) || h.format > 1 || h.qualityLevel >= c.levels) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible audio frame");
+  }
+  configure(rate, channels, static_cast<SampleFormat>(h.format));
+  // Split the body into one coded stream per channel.
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  size_t lengthsBytes = 4 * static_cast<size_t>(channels - 1);
+  if (parsed.bodyLength < lengthsBytes) throw CoreError(ErrorCode::CorruptPayload, "audio payload body is truncated");
+  const uint8_t* at = parsed.body + lengthsBytes;
+  size_t left = parsed.bodyLength - lengthsBytes;
+  for (int ch = 0; ch < channels; ++ch) {
+    size_t n = left;
+    if (ch + 1 < channels) {
+      const uint8_t* p = parsed.body + 4 * ch;
+      n = uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+      if (n > left) throw CoreError(ErrorCode::CorruptPayload, "audio payload channel lengths exceed the body");
+    }
+    parts.push_back({at, n});
+    at += n;
+    left -= n;
+  }
+  std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
+  std::vector<int32_t> symbols(c.bins);
+  const float* ig = &c.inverseGains[static_cast<size_t>(h.qualityLevel) * c.bins];
+  for (int ch = 0; ch < channels; ++ch) {
+    if (!c.tables->decode(parts[ch].first, parts[ch].second, 1, 1, h.qualityLevel, symbols.data())) {
+      throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
+    }
+    for (int k = 0; k < c.bins; ++k) latents[ch][k] = symbols[k] * ig[k];
+  }
+  timings.preprocessMs = msSince(t0);
+  last_ = h;
+  lastLatent_ = latents;
+  return synthesiseAll(latents, timings);
+}
+
+AudioDecoderStream::Result AudioDecoderStream::conceal(Timings& timings) {
+  if (channels_ == 0) throw CoreError(ErrorCode::InvalidArgument, "nothing to conceal from: no audio frame of this stream was decoded yet");
+  timings.preprocessMs = 0;
+  for (auto& l : lastLatent_)
+    for (auto& v : l) v *= 0.5f;  // fade the repeated spectrum
+  Result r = synthesiseAll(lastLatent_, timings);
+  r.concealed = true;
+  r.header.sequence = ++last_.sequence;
+  return r;
+}
+
+AudioDecoderStream::Result AudioDecoderStream::synthesiseAll(const std::vector<std::vector<float>>& latents, Timings& timings) {
+  const auto& c = codec_->config();
+  auto t1 = Clock::now();
+  std::vector<std::vector<float>> modelRate(channels_, std::vector<float>(c.frameSamples));
+  for (int ch = 0; ch < channels_; ++ch) codec_->synthesise(latents[ch], state_[ch], modelRate[ch].data());
+  timings.inferenceMs = msSince(t1);
+  auto t2 = Clock::now();
+  Result r;
+  r.header = last_;
+  r.sampleRate = sampleRate_;
+  r.channels = channels_;
+  r.format = format_;
+  const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
+  const size_t bps = format_ == SampleFormat::F32le ? 4 : 2;
+  r.pcm.resize(perChannel * channels_ * bps);
+  for (int ch = 0; ch < channels_; ++ch) {
+    std::vector<float> out;
+    resamplers_[ch].process(modelRate[ch].data(), modelRate[ch].size(), out);
+    for (size_t i = 0; i < perChannel; ++i) {
+      float v = std::clamp(i < out.size() ? out[i] : 0.0f, -1.0f, 1.0f);
+      uint8_t* p = r.pcm.data() + (i * channels_ + ch) * bps;
+      if (bps == 4) {
+        std::memcpy(p, &v, 4);
+      } else {
+        int16_t s = static_cast<int16_t>(std::lround(v * 32767.0f));
+        std::memcpy(p, &s, 2);
+      }
+    }
+  }
+  timings.postprocessMs = msSince(t2);
+  return r;
+}
+
+}  // namespace aic

@@ -1,0 +1,114 @@
+// The neural audio codec: 20 ms frames of 16 kHz mono through a streaming encoder and decoder
+// whose state (the previous frame, the overlap buffer) is an explicit input and output of the
+// ONNX graphs, kept here per stream and per channel. Streams at 8, 16, 32 or 48 kHz are
+// resampled to 16 kHz and back; stereo is coded as two independent channels in one payload.
+// A lost frame is concealed by decoding the last frame's latents at half amplitude, so that the
+// decoder's state stays continuous and only the frame after the loss is disturbed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bitstream.h"
+#include "cdf_tables.h"
+#include "codec_model.h"
+#include "image_codec.h"  // Timings
+#include "resampler.h"
+
+namespace aic {
+
+enum class SampleFormat : uint8_t { S16le = 0, F32le = 1 };
+
+struct AudioCodecConfig {
+  std::string name;
+  std::string version;
+  int sampleRate = 16000;   // the model's rate
+  int frameSamples = 320;   // per 20 ms frame at sampleRate
+  int bins = 320;           // latent values per frame
+  int levels = 0;
+  std::vector<float> gains, inverseGains;  // levels x bins
+  std::string encoderFrame, encoderState, encoderLatent, encoderNextState;
+  std::string decoderLatent, decoderState, decoderFrame, decoderNextState;
+  std::shared_ptr<const entropy::CdfTableSet> tables;  // channels = bins, one position
+};
+
+class AudioCodec {
+ public:
+  AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig config);
+  const AudioCodecConfig& config() const { return config_; }
+  uint32_t modelId() const { return modelId_; }
+  const CodecModel& model() const { return *model_; }
+
+  // One channel, one frame at the model's rate: updates `state`, returns the quantised latents.
+  void analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const;
+  // One channel: latents (already dequantised) -> one frame at the model's rate; updates `state`.
+  void synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const;
+
+ private:
+  std::shared_ptr<CodecModel> model_;
+  AudioCodecConfig config_;
+  uint32_t modelId_;
+};
+
+struct AudioFrame {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  int sampleRate = 16000;
+  int channels = 1;
+  SampleFormat format = SampleFormat::S16le;
+};
+
+struct AudioEncodeOptions {
+  int level = 0;
+  uint32_t sequence = 0;
+  uint64_t timestamp = 0;
+};
+
+// The sending side of one stream: owns the encoder state of every channel and the resamplers.
+class AudioEncoderStream {
+ public:
+  AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, int sampleRate, int channels);
+  // A 20 ms frame (sampleRate / 50 samples per channel, interleaved) -> payload.
+  std::vector<uint8_t> encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
+  // The same frame as the decoder will reconstruct it (for closed-loop scoring): reuses `symbols`.
+  int samplesPerFrame() const { return sampleRate_ / 50; }
+
+ private:
+  std::shared_ptr<const AudioCodec> codec_;
+  int sampleRate_, channels_;
+  std::vector<std::vector<float>> state_;
+  std::vector<Resampler> resamplers_;
+};
+
+// The receiving side of one stream.
+class AudioDecoderStream {
+ public:
+  explicit AudioDecoderStream(std::shared_ptr<const AudioCodec> codec);
+  struct Result {
+    PayloadHeader header;
+    int sampleRate = 0, channels = 0;
+    SampleFormat format = SampleFormat::S16le;
+    std::vector<uint8_t> pcm;  // interleaved, in the stream's format
+    bool concealed = false;
+  };
+  Result decode(const uint8_t* payload, size_t length, Timings& timings);
+  // A frame that never arrived: conceals it from the last decoded frame. Needs one decoded frame.
+  Result conceal(Timings& timings);
+
+ private:
+  void configure(int sampleRate, int channels, SampleFormat format);
+  Result synthesiseAll(const std::vector<std::vector<float>>& latents, Timings& timings);
+
+  std::shared_ptr<const AudioCodec> codec_;
+  int sampleRate_ = 0, channels_ = 0;
+  SampleFormat format_ = SampleFormat::S16le;
+  PayloadHeader last_;
+  std::vector<std::vector<float>> state_;
+  std::vector<std::vector<float>> lastLatent_;
+  std::vector<Resampler> resamplers_;
+};
+
+bool supportedAudioRate(int rate);
+
+}  // namespace aic
