@@ -225,6 +225,70 @@ export interface NativeImageMetrics {
   msssim: number;
 }
 
+export interface NativeAudioCodecConfig {
+  name: string;
+  version: string;
+  sampleRate: number;
+  frameSamples: number;
+  bins: number;
+  levels: number;
+  contexts: number;
+  gains: Float32Array;
+  inverseGains: Float32Array;
+  encoderFrame: string;
+  encoderState: string;
+  encoderLatent: string;
+  encoderNextState: string;
+  decoderLatent: string;
+  decoderState: string;
+  decoderFrame: string;
+  decoderNextState: string;
+  tableOffsets: Int32Array;
+  tableLengths: Uint32Array;
+  cdfs: Uint32Array;
+}
+
+export interface NativeAudioFrame {
+  /** 20 ms of interleaved PCM: sampleRate / 50 samples per channel. */
+  data: ArrayBufferView;
+  sampleRate: number;
+  channels: number;
+  format: 's16le' | 'f32le';
+}
+
+export interface NativeAudioDecodeResult {
+  data: Buffer;
+  sampleRate: number;
+  channels: number;
+  format: 's16le' | 'f32le';
+  /** True for a frame made up by conceal(). */
+  concealed: boolean;
+  header: NativePayloadHeader;
+  timings: NativeTimings;
+}
+
+export declare class AudioEncoderStream {
+  private constructor();
+  encode(frame: NativeAudioFrame, options: { level: number; sequence?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
+  encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number }): { payload: Buffer; timings: NativeTimings };
+}
+
+export declare class AudioDecoderStream {
+  private constructor();
+  decode(payload: ArrayBufferView): Promise<NativeAudioDecodeResult>;
+  decodeSync(payload: ArrayBufferView): NativeAudioDecodeResult;
+  /** A frame that was lost: made up from the last decoded one. */
+  conceal(): Promise<NativeAudioDecodeResult>;
+  concealSync(): NativeAudioDecodeResult;
+}
+
+export declare class AudioCodec {
+  constructor(model: Model, config: NativeAudioCodecConfig);
+  createEncoder(sampleRate: number, channels: number): AudioEncoderStream;
+  createDecoder(): AudioDecoderStream;
+  readonly modelId: number;
+}
+
 export interface NativeAudioMetrics {
   siSnrDb: number;
   logMelDistanceDb: number;
@@ -239,6 +303,7 @@ export interface NativeBinding {
   Engine: typeof Engine;
   Model: typeof Model;
   ImageCodec: typeof ImageCodec;
+  AudioCodec: typeof AudioCodec;
   /** Parses and checks a payload's header and CRC; throws CORRUPT_PAYLOAD / UNSUPPORTED_VERSION. */
   parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader;
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */

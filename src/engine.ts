@@ -3,13 +3,16 @@
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import { ImageCodec } from './image-codec.js';
-import { loadImageManifest, nativeImageConfig } from './manifest.js';
+import { AudioCodec } from './audio-codec.js';
+import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
 import path from 'node:path';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
+/** The audio codec shipped with the package. */
+export const DEFAULT_AUDIO_MODEL = path.join(packageRoot, 'models', 'aic-audio-v1', 'manifest.json');
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 
@@ -147,6 +150,32 @@ export class Engine {
     const config = nativeImageConfig(manifest);
     const codec = callNative(() => new NativeImageCodec(model.native(), config));
     return new ImageCodec(codec, model, manifest);
+  }
+
+  /** Loads a streaming audio codec from a model manifest (docs/model-contract.md, audio). */
+  async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
+    this.#checkOpen();
+    if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
+    const { manifest, encoderBytes, decoderBytes } = await loadAudioManifest(manifestPath);
+    const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
+      inputs: [
+        { name: g.input, type: 'float32' as const, rank: 2 },
+        { name: g.stateInput, type: 'float32' as const, rank: 2 },
+      ],
+      outputs: [
+        { name: g.output, type: 'float32' as const, rank: 2 },
+        { name: g.stateOutput, type: 'float32' as const, rank: 2 },
+      ],
+    });
+    const model = await this.loadModel({
+      name: `${manifest.name}@${manifest.version}`,
+      encoder: encoderBytes,
+      decoder: decoderBytes,
+      signature: { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) },
+    });
+    const { AudioCodec: NativeAudioCodec } = native();
+    const codec = callNative(() => new NativeAudioCodec(model.native(), nativeAudioConfig(manifest)));
+    return new AudioCodec(codec, model, manifest);
   }
 
   /** The loaded model of that name, if its load has finished. */

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NativeImageCodecConfig } from '../bindings.js';
+import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
 import { AicError } from './errors.js';
 
 export interface GraphEntry {
@@ -47,8 +47,29 @@ export interface ImageManifest {
   training?: Record<string, unknown>;
 }
 
-export interface LoadedManifest {
-  manifest: ImageManifest;
+export interface AudioGraphEntry extends GraphEntry {
+  stateInput: string;
+  stateOutput: string;
+}
+
+export interface AudioManifest {
+  format: 'aic-model';
+  contractVersion: 1;
+  name: string;
+  version: string;
+  modality: 'audio';
+  description?: string;
+  encoder: AudioGraphEntry;
+  decoder: AudioGraphEntry;
+  audio: { sampleRate: 16000; frameSamples: 320; channels: 1; valueRange: [-1, 1]; delayFrames: number };
+  latent: { channels: number };
+  levels: LevelEntry[];
+  entropy: ImageManifest['entropy'];
+  training?: Record<string, unknown>;
+}
+
+export interface LoadedManifest<M = ImageManifest> {
+  manifest: M;
   dir: string;
   encoderBytes: Buffer;
   decoderBytes: Buffer;
@@ -73,22 +94,46 @@ function checkGraph(file: string, entry: unknown, which: string): GraphEntry {
   return e as GraphEntry;
 }
 
-/** Checks the manifest's structure; returns it typed. */
-export function validateImageManifest(raw: unknown, file: string): ImageManifest {
-  const m = raw as Partial<ImageManifest>;
+// The parts every codec manifest shares: identity, graphs, levels and the entropy model.
+function validateCommon(raw: unknown, file: string, modality: 'image' | 'audio'): void {
+  const m = raw as Partial<ImageManifest> & { modality?: string };
   if (!m || typeof m !== 'object') fail(file, 'must be a JSON object');
   if (m.format !== 'aic-model') fail(file, '"format" must be "aic-model"');
   if (m.contractVersion !== 1) fail(file, `"contractVersion" ${String(m.contractVersion)} is not supported (this build reads 1)`);
   if (typeof m.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(m.name)) fail(file, '"name" must be 1-64 characters of letters, digits, . _ -');
   if (typeof m.version !== 'string' || m.version.length === 0) fail(file, '"version" must be a non-empty string');
-  if (m.modality !== 'image') fail(file, `"modality" is "${String(m.modality)}"; an image codec needs "image"`);
+  if (m.modality !== modality) fail(file, `"modality" is "${String(m.modality)}"; an ${modality} codec needs "${modality}"`);
   checkGraph(file, m.encoder, 'encoder');
   checkGraph(file, m.decoder, 'decoder');
+  if (!m.latent || !isInt(m.latent.channels, 1, 4096)) fail(file, '"latent.channels" must be a positive integer');
+  checkLevelsAndEntropy(m as ImageManifest, file);
+}
+
+/** Checks an audio manifest's structure; returns it typed. */
+export function validateAudioManifest(raw: unknown, file: string): AudioManifest {
+  validateCommon(raw, file, 'audio');
+  const m = raw as AudioManifest;
+  for (const which of ['encoder', 'decoder'] as const) {
+    if (typeof m[which].stateInput !== 'string' || typeof m[which].stateOutput !== 'string') fail(file, `"${which}.stateInput" and "${which}.stateOutput" must name the state tensors`);
+  }
+  const a = m.audio;
+  if (!a || a.sampleRate !== 16000 || a.frameSamples !== 320 || a.channels !== 1) fail(file, '"audio" must be { sampleRate: 16000, frameSamples: 320, channels: 1, ... } in this build');
+  return m;
+}
+
+/** Checks the manifest's structure; returns it typed. */
+export function validateImageManifest(raw: unknown, file: string): ImageManifest {
+  validateCommon(raw, file, 'image');
+  const m = raw as Partial<ImageManifest>;
   if (!m.input || m.input.layout !== 'NCHW' || m.input.channels !== 'RGB' || !Array.isArray(m.input.valueRange) || m.input.valueRange[0] !== 0 || m.input.valueRange[1] !== 1) {
     fail(file, '"input" must be { layout: "NCHW", channels: "RGB", valueRange: [0, 1] }');
   }
-  if (!m.latent || !isInt(m.latent.channels, 1, 4096) || !isInt(m.latent.downsample, 1, 256)) fail(file, '"latent" must be { channels, downsample } (positive integers)');
+  if (!m.latent || !isInt(m.latent.downsample, 1, 256)) fail(file, '"latent" must be { channels, downsample } (positive integers)');
   if (!isInt(m.paddingMultiple, 1, 1024) || m.paddingMultiple % m.latent.downsample !== 0) fail(file, '"paddingMultiple" must be a positive multiple of latent.downsample');
+  return m as ImageManifest;
+}
+
+function checkLevelsAndEntropy(m: ImageManifest, file: string): void {
   if (!Array.isArray(m.levels) || m.levels.length < 1 || m.levels.length > 255) fail(file, '"levels" must list 1 to 255 quality levels');
   m.levels.forEach((l, i) => {
     if (!l || l.index !== i) fail(file, `levels[${i}].index must be ${i}`);
@@ -111,11 +156,22 @@ export function validateImageManifest(raw: unknown, file: string): ImageManifest
   }
   const expected = m.levels.length * m.latent.channels * e.contexts;
   if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x channels x contexts = ${expected} tables, has ${e.tables.length}`);
-  return m as ImageManifest;
 }
 
-/** Reads a manifest and both ONNX files, checking every SHA-256. */
-export async function loadImageManifest(manifestPath: string): Promise<LoadedManifest> {
+/** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
+export function loadImageManifest(manifestPath: string): Promise<LoadedManifest<ImageManifest>> {
+  return loadManifest(manifestPath, validateImageManifest);
+}
+
+/** Reads an audio model's manifest and both ONNX files, checking every SHA-256. */
+export function loadAudioManifest(manifestPath: string): Promise<LoadedManifest<AudioManifest>> {
+  return loadManifest(manifestPath, validateAudioManifest);
+}
+
+async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry }>(
+  manifestPath: string,
+  validate: (raw: unknown, file: string) => M,
+): Promise<LoadedManifest<M>> {
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
@@ -128,7 +184,7 @@ export async function loadImageManifest(manifestPath: string): Promise<LoadedMan
   } catch (error) {
     throw new AicError('MANIFEST_INVALID', `model manifest ${manifestPath} is not valid JSON: ${(error as Error).message}`);
   }
-  const manifest = validateImageManifest(raw, manifestPath);
+  const manifest = validate(raw, manifestPath);
   const dir = path.dirname(manifestPath);
   const read = async (entry: GraphEntry, which: string): Promise<Buffer> => {
     const file = path.join(dir, entry.file);
@@ -148,16 +204,22 @@ export async function loadImageManifest(manifestPath: string): Promise<LoadedMan
   return { manifest, dir, encoderBytes, decoderBytes };
 }
 
-/** Packs the manifest's gains and tables into the typed arrays the native codec takes. */
-export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
-  const channels = m.latent.channels;
+interface PackedEntropy {
+  gains: Float32Array;
+  inverseGains: Float32Array;
+  tableOffsets: Int32Array;
+  tableLengths: Uint32Array;
+  cdfs: Uint32Array;
+  predictedChannels: Uint8Array;
+}
+
+function packEntropy(m: Pick<ImageManifest, 'levels' | 'entropy'>, channels: number): PackedEntropy {
   const gains = new Float32Array(m.levels.length * channels);
   const inverseGains = new Float32Array(m.levels.length * channels);
   m.levels.forEach((l, i) => {
     gains.set(l.gains, i * channels);
     inverseGains.set(l.inverseGains, i * channels);
   });
-  const roundingOffsets = Float32Array.from(m.levels, (l) => l.roundingOffset ?? 0.5);
   const tables = m.entropy.tables;
   const tableOffsets = new Int32Array(tables.length);
   const tableLengths = new Uint32Array(tables.length);
@@ -176,24 +238,48 @@ export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
     cdfs.set(cdf, at);
     at += cdf.length;
   }
+  const predictedChannels = Uint8Array.from(m.entropy.predicted ?? new Array<number>(channels).fill(0));
+  return { gains, inverseGains, tableOffsets, tableLengths, cdfs, predictedChannels };
+}
+
+/** Packs an image manifest's gains and tables into the typed arrays the native codec takes. */
+export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
   return {
     name: m.name,
     version: m.version,
-    latentChannels: channels,
+    latentChannels: m.latent.channels,
     downsample: m.latent.downsample,
     paddingMultiple: m.paddingMultiple,
     levels: m.levels.length,
     contexts: m.entropy.contexts,
-    gains,
-    inverseGains,
-    roundingOffsets,
+    roundingOffsets: Float32Array.from(m.levels, (l) => l.roundingOffset ?? 0.5),
     encoderInput: m.encoder.input,
     encoderOutput: m.encoder.output,
     decoderInput: m.decoder.input,
     decoderOutput: m.decoder.output,
-    tableOffsets,
-    tableLengths,
-    cdfs,
-    predictedChannels: Uint8Array.from(m.entropy.predicted ?? new Array<number>(channels).fill(0)),
+    ...packEntropy(m, m.latent.channels),
+  };
+}
+
+/** Packs an audio manifest into the native audio codec's configuration. */
+export function nativeAudioConfig(m: AudioManifest): NativeAudioCodecConfig {
+  const { predictedChannels: _unused, ...entropy } = packEntropy(m, m.latent.channels);
+  return {
+    name: m.name,
+    version: m.version,
+    sampleRate: m.audio.sampleRate,
+    frameSamples: m.audio.frameSamples,
+    bins: m.latent.channels,
+    levels: m.levels.length,
+    contexts: m.entropy.contexts,
+    encoderFrame: m.encoder.input,
+    encoderState: m.encoder.stateInput,
+    encoderLatent: m.encoder.output,
+    encoderNextState: m.encoder.stateOutput,
+    decoderLatent: m.decoder.input,
+    decoderState: m.decoder.stateInput,
+    decoderFrame: m.decoder.output,
+    decoderNextState: m.decoder.stateOutput,
+    ...entropy,
   };
 }

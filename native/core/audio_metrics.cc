@@ -128,7 +128,7 @@ AudioQuality audioQuality(const float* reference, const float* decoded, size_t s
     double rmsDb = 10 * std::log10(e / samples + 1e-12);
     q.logMelDistanceDb = std::max(0.0, rmsDb + 90.0) / 3.0;
   } else {
-    const double floor = peakBand * 1e-7;  // 70 dB under the loudest band
+    const double floor = peakBand * 1e-5;  // 50 dB under the loudest band
     double sum = 0;
     size_t counted = 0;
     for (size_t f = 0; f < ref.size(); ++f) {

@@ -6,7 +6,7 @@
 //   to [-50, 100] dB (100 for identical signals).
 // - Log-mel distance (dB): 25 ms Hann frames every 10 ms, a power spectrum, 40 triangular mel
 //   bands from 50 Hz to min(8 kHz, Nyquist) (the band that carries speech), 10 log10 of each band
-//   with a floor 70 dB under the reference's loudest band; the distance is the RMS over bands of
+//   with a floor 50 dB under the reference's loudest band; the distance is the RMS over bands of
 //   the difference, averaged over the frames in which the reference is within 50 dB of its
 //   loudest frame (silence does not count, and dropping silence does not cost anything).
 // - Score in [0, 1]: 1 / (1 + (D / 4 dB)^2). 1 for identical signals, 0.8 at D = 2 dB, 0.5 at

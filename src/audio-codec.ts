@@ -1,0 +1,143 @@
+// AudioCodec: the streaming neural audio codec of a model that follows the model contract.
+// One encoder stream per sending stream and one decoder stream per receiving stream; their state
+// (previous frame, overlap, resampler history) lives in native memory. Calls on one stream are
+// queued, so frames are coded in the order they were handed over.
+import type { AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
+import { AicError, awaitNative, callNative } from './errors.js';
+import type { AudioManifest } from './manifest.js';
+import type { Model } from './model.js';
+
+export type SampleFormat = 's16le' | 'f32le';
+export type DecodedAudio = NativeAudioDecodeResult;
+
+export interface AudioFrameInput {
+  /** 20 ms of interleaved PCM: sampleRate / 50 samples per channel. */
+  data: ArrayBufferView;
+  format: SampleFormat;
+}
+
+export const SUPPORTED_AUDIO_RATES = [8000, 16000, 32000, 48000] as const;
+
+/** Runs `task` after every task queued before it on the same stream. */
+class Queue {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(task, task);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class AudioEncoder {
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly #native: NativeEncoder;
+  readonly #codec: AudioCodec;
+  readonly #queue = new Queue();
+  #sequence = 0;
+
+  /** @internal */
+  constructor(native: NativeEncoder, codec: AudioCodec, sampleRate: number, channels: number) {
+    this.#native = native;
+    this.#codec = codec;
+    this.sampleRate = sampleRate;
+    this.channels = channels;
+  }
+
+  /** Samples per channel in one 20 ms frame. */
+  get frameSamples(): number {
+    return this.sampleRate / 50;
+  }
+
+  #options(level: number | undefined): { level: number; sequence: number } {
+    const l = level ?? this.#codec.defaultLevel;
+    if (!Number.isInteger(l) || l < 0 || l >= this.#codec.levels) throw new AicError('INVALID_ARGUMENT', `level must be an integer from 0 to ${this.#codec.levels - 1}, got ${String(l)}`);
+    const sequence = this.#sequence;
+    this.#sequence = (this.#sequence + 1) >>> 0;
+    return { level: l, sequence: sequence & 0x7fffffff };
+  }
+
+  encode(frame: AudioFrameInput, options?: { level?: number }): Promise<{ payload: Buffer; timings: NativeTimings }> {
+    const opts = this.#options(options?.level);
+    const input = { ...frame, sampleRate: this.sampleRate, channels: this.channels };
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.encode(input, opts))));
+  }
+
+  encodeSync(frame: AudioFrameInput, options?: { level?: number }): { payload: Buffer; timings: NativeTimings } {
+    const opts = this.#options(options?.level);
+    return callNative(() => this.#native.encodeSync({ ...frame, sampleRate: this.sampleRate, channels: this.channels }, opts));
+  }
+}
+
+export class AudioDecoder {
+  readonly #native: NativeDecoder;
+  readonly #queue = new Queue();
+
+  /** @internal */
+  constructor(native: NativeDecoder) {
+    this.#native = native;
+  }
+
+  /** Decodes the next frame of the stream. Output lags the input by one frame (the codec's overlap). */
+  decode(payload: ArrayBufferView): Promise<DecodedAudio> {
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.decode(payload))));
+  }
+
+  decodeSync(payload: ArrayBufferView): DecodedAudio {
+    return callNative(() => this.#native.decodeSync(payload));
+  }
+
+  /** Makes up a frame that was lost from the last one decoded; the next real frame decodes normally. */
+  conceal(): Promise<DecodedAudio> {
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.conceal())));
+  }
+
+  concealSync(): DecodedAudio {
+    return callNative(() => this.#native.concealSync());
+  }
+}
+
+export class AudioCodec {
+  readonly manifest: AudioManifest;
+  readonly model: Model;
+  readonly #native: NativeAudioCodec;
+
+  /** @internal Use engine.loadAudioCodec(). */
+  constructor(native: NativeAudioCodec, model: Model, manifest: AudioManifest) {
+    this.#native = native;
+    this.model = model;
+    this.manifest = manifest;
+  }
+
+  get name(): string {
+    return this.manifest.name;
+  }
+  get version(): string {
+    return this.manifest.version;
+  }
+  get levels(): number {
+    return this.manifest.levels.length;
+  }
+  get defaultLevel(): number {
+    return Math.floor(this.levels / 2);
+  }
+  get modelId(): number {
+    return this.#native.modelId;
+  }
+
+  /** A sending stream of `channels` (1 or 2) at `sampleRate` (8000, 16000, 32000 or 48000 Hz). */
+  createEncoder(sampleRate: number, channels: number): AudioEncoder {
+    if (this.model.closed) throw new AicError('CLOSED', `audio codec '${this.name}' is closed`);
+    if (!(SUPPORTED_AUDIO_RATES as readonly number[]).includes(sampleRate)) {
+      throw new AicError('INVALID_ARGUMENT', `sample rate ${String(sampleRate)} Hz is not supported; use one of ${SUPPORTED_AUDIO_RATES.join(', ')}`);
+    }
+    if (channels !== 1 && channels !== 2) throw new AicError('INVALID_ARGUMENT', `channels must be 1 or 2, got ${String(channels)}`);
+    return new AudioEncoder(callNative(() => this.#native.createEncoder(sampleRate, channels)), this, sampleRate, channels);
+  }
+
+  /** A receiving stream; it takes its format from the payloads. */
+  createDecoder(): AudioDecoder {
+    if (this.model.closed) throw new AicError('CLOSED', `audio codec '${this.name}' is closed`);
+    return new AudioDecoder(callNative(() => this.#native.createDecoder()));
+  }
+}

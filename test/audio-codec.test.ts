@@ -1,0 +1,155 @@
+// The default streaming audio codec through the public API: streams at every supported rate,
+// mono and stereo, continuity across frames, loss concealment, corrupt payloads and bad frames.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AicError, audioQuality, createEngine, parsePayloadHeader, type AudioCodec, type Engine } from '../src/index.js';
+
+/** A speech-like test signal: a gliding harmonic tone with a syllable envelope, mono float. */
+function speechLike(rate: number, seconds: number): Float32Array {
+  const x = new Float32Array(Math.round(rate * seconds));
+  let phase = 0;
+  for (let i = 0; i < x.length; i++) {
+    const t = i / rate;
+    phase += (2 * Math.PI * (140 + 40 * Math.sin(2 * Math.PI * 0.7 * t))) / rate;
+    const env = Math.sin(Math.PI * ((t * 4) % 1)) ** 2;
+    let v = 0;
+    for (let h = 1; h <= 12; h++) v += Math.sin(h * phase) / h;
+    x[i] = 0.25 * env * v;
+  }
+  return x;
+}
+
+function toS16(x: Float32Array, channels = 1): Buffer {
+  const b = Buffer.alloc(x.length * 2 * channels);
+  for (let i = 0; i < x.length; i++) for (let c = 0; c < channels; c++) b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]! * (c ? 0.5 : 1))) * 32767), (i * channels + c) * 2);
+  return b;
+}
+
+function fromS16(b: Buffer, channels = 1, channel = 0): Float32Array {
+  const n = b.length / 2 / channels;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = b.readInt16LE((i * channels + channel) * 2) / 32768;
+  return x;
+}
+
+/** Codes `x` frame by frame; returns the decoded signal aligned with the input (delay removed). */
+async function codeStream(codec: AudioCodec, x: Float32Array, rate: number, level: number, lose: (f: number) => boolean = () => false) {
+  const enc = codec.createEncoder(rate, 1);
+  const dec = codec.createDecoder();
+  const n = rate / 50;
+  const frames = Math.floor(x.length / n);
+  const out: Float32Array[] = [];
+  let bytes = 0;
+  for (let f = 0; f < frames; f++) {
+    const { payload } = await enc.encode({ data: toS16(x.subarray(f * n, (f + 1) * n)), format: 's16le' }, { level });
+    bytes += payload.length;
+    const d = lose(f) && f > 0 ? await dec.conceal() : await dec.decode(payload);
+    out.push(fromS16(d.data));
+  }
+  const y = new Float32Array(frames * n);
+  out.forEach((o, i) => y.set(o, i * n));
+  return { y, bytes, frames, n };
+}
+
+function alignedScore(x: Float32Array, y: Float32Array, rate: number, delay: number) {
+  const len = Math.min(x.length, y.length - delay);
+  return audioQuality(x.subarray(0, len), y.subarray(delay, delay + len), rate);
+}
+
+describe('audio codec (default model)', () => {
+  let engine: Engine;
+  let codec: AudioCodec;
+  const rate = 16000;
+  const x = speechLike(rate, 2);
+
+  beforeAll(async () => {
+    engine = await createEngine({ executionProvider: 'cpu' });
+    codec = await engine.loadAudioCodec();
+  });
+  afterAll(async () => engine.close());
+
+  it('ships a 16 kHz streaming model with at least 6 levels', () => {
+    expect(codec.levels).toBeGreaterThanOrEqual(6);
+    expect(codec.manifest.audio.frameSamples).toBe(320);
+  });
+
+  it('codes a stream with one frame of delay, bytes and quality rising with the level', async () => {
+    const delay = 320; // one 20 ms frame at 16 kHz (no resampling)
+    let lastBytes = 0;
+    const scores: number[] = [];
+    for (let level = 0; level < codec.levels; level++) {
+      const { y, bytes } = await codeStream(codec, x, rate, level);
+      const q = alignedScore(x, y, rate, delay);
+      expect(bytes).toBeGreaterThan(lastBytes);
+      lastBytes = bytes;
+      scores.push(q.score);
+    }
+    expect(scores[scores.length - 1]!).toBeGreaterThan(scores[0]!);
+    expect(scores[scores.length - 1]!).toBeGreaterThan(0.7);
+  });
+
+  it('has no clicks at frame boundaries', async () => {
+    const { y } = await codeStream(codec, x, rate, codec.levels - 1);
+    // The jump between consecutive samples at frame boundaries is no larger than inside frames.
+    let boundary = 0;
+    let inside = 0;
+    let nb = 0;
+    let ni = 0;
+    for (let i = 640; i < y.length; i++) {
+      const d = Math.abs(y[i]! - y[i - 1]!);
+      if (i % 320 === 0) {
+        boundary += d;
+        nb++;
+      } else {
+        inside += d;
+        ni++;
+      }
+    }
+    expect(boundary / nb).toBeLessThan(2 * (inside / ni));
+  });
+
+  it('conceals a lost frame, disturbing at most the frame after it', async () => {
+    const level = codec.levels - 1;
+    const clean = await codeStream(codec, x, rate, level);
+    const lossy = await codeStream(codec, x, rate, level, (f) => f === 30);
+    // Frames are output one frame late: frame 30's loss shows in outputs 30 and 31 at most.
+    const n = 320;
+    for (let f = 0; f < clean.frames; f++) {
+      const a = clean.y.subarray(f * n, (f + 1) * n);
+      const b = lossy.y.subarray(f * n, (f + 1) * n);
+      const same = a.every((v, i) => Math.abs(v - b[i]!) < 1e-4);
+      if (f < 30 || f > 31) expect(same).toBe(true);
+    }
+  });
+
+  it('streams 48 kHz stereo', async () => {
+    const r = 48000;
+    const x48 = speechLike(r, 0.5);
+    const enc = codec.createEncoder(r, 2);
+    const dec = codec.createDecoder();
+    const n = r / 50;
+    for (let f = 0; f < 10; f++) {
+      const { payload } = await enc.encode({ data: toS16(x48.subarray(f * n, (f + 1) * n), 2), format: 's16le' });
+      const h = parsePayloadHeader(payload);
+      expect(h).toMatchObject({ frameType: 'audio', codec: 'neural-audio', dim0: r, dim1: (2 << 16) | n, sequence: f });
+      const d = await dec.decode(payload);
+      expect(d).toMatchObject({ sampleRate: r, channels: 2, format: 's16le' });
+      expect(d.data.length).toBe(n * 2 * 2);
+    }
+  });
+
+  it('refuses bad frames and corrupt payloads with typed errors', async () => {
+    const enc = codec.createEncoder(16000, 1);
+    await expect(enc.encode({ data: Buffer.alloc(100), format: 's16le' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const nan = new Float32Array(320).fill(NaN);
+    await expect(enc.encode({ data: nan, format: 'f32le' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/finite/) });
+    expect(() => codec.createEncoder(44100, 1)).toThrow(AicError);
+    expect(() => codec.createEncoder(16000, 3)).toThrow(/channels/);
+    const { payload } = await enc.encode({ data: toS16(x.subarray(0, 320)), format: 's16le' });
+    const dec = codec.createDecoder();
+    await expect(dec.conceal()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dec.decode(payload.subarray(0, payload.length - 2))).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+    const flipped = Buffer.from(payload);
+    flipped[45] ^= 0x10;
+    await expect(dec.decode(flipped)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+  });
+});
