@@ -60,7 +60,7 @@ class AudioDecoder(nn.Module):
 
 
 class AudioCodec(nn.Module):
-    def __init__(self, levels=6, hidden=256, gain_range=(2.0, 60.0)):
+    def __init__(self, levels=6, hidden=256, gain_range=(4.0, 300.0)):
         super().__init__()
         self.encoder = AudioEncoder(hidden)
         self.decoder = AudioDecoder(hidden)

@@ -27,7 +27,7 @@ from model import FRAME, AudioCodec  # noqa: E402
 
 RATE = 16000
 # Chosen to spread the levels over roughly 6..64 kbit/s on speech.
-LAMBDAS = [0.02, 0.06, 0.18, 0.5, 1.5, 4.5]
+LAMBDAS = [0.4, 1.26, 4.0, 12.5, 40.0, 125.0]
 CONFIG = dict(levels=6, hidden=256)
 
 
