@@ -29,6 +29,7 @@ const jsonOut = arg('json');
 const plotOut = arg('plot');
 const limit = Number(arg('limit', 0));
 const OPUS_KBPS = [6, 8, 12, 16, 24, 32, 48, 64];
+const LOSS_RATES = [0, 0.01, 0.05, 0.1];
 const RATE = 16000;
 const N = RATE / 50;
 
@@ -38,7 +39,16 @@ const codec = await engine.loadAudioCodec(arg('model', aic.DEFAULT_AUDIO_MODEL))
 const work = mkdtempSync(path.join(tmpdir(), 'aic-audio-eval-'));
 const frameTimes = [];
 
-async function ours(x, level) {
+/** Deterministic loss pattern: frame f is lost with probability `rate` (seeded per file). */
+function lossPattern(rate, seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 < rate;
+  };
+}
+
+async function ours(x, level, lost = () => false) {
   const enc = codec.createEncoder(RATE, 1);
   const dec = codec.createDecoder();
   const frames = Math.floor(x.length / N);
@@ -48,7 +58,8 @@ async function ours(x, level) {
   for (let f = 0; f < frames; f++) {
     const t0 = process.hrtime.bigint();
     const { payload } = await enc.encode({ data: x.subarray(f * N, (f + 1) * N), format: 'f32le' }, { level });
-    const d = await dec.decode(payload);
+    // A lost packet never reaches the decoder, which conceals it instead.
+    const d = f > 0 && lost() ? await dec.conceal() : await dec.decode(payload);
     frameTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     payloadBytes += payload.length;
     bodyBytes += payload.length - 44;
@@ -77,20 +88,21 @@ function opus(x, kbps, name) {
 const datasets = [];
 for (const dir of dirs) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.wav')).sort().slice(0, limit || undefined);
-  const rows = { aic: new Map(), opus: new Map() };
+  const rows = { aic: new Map(), opus: new Map(), loss: new Map() };
   const add = (c, k, p) => (rows[c].has(k) ? rows[c].get(k) : rows[c].set(k, []).get(k)).push(p);
   for (const [i, f] of files.entries()) {
     const { rate, channels } = readWav(path.join(dir, f));
     const mono = channels.length === 1 ? channels[0] : channels[0].map((v, j) => channels.reduce((s, c) => s + c[j], 0) / channels.length);
     const x = resample(mono, rate, RATE);
     for (let level = 0; level < codec.levels; level++) add('aic', level, await ours(x, level));
+    for (const rate of LOSS_RATES) add('loss', rate, await ours(x, codec.defaultLevel, lossPattern(rate, 1000 + i)));
     for (const k of OPUS_KBPS) add('opus', k, opus(x, k, `f${i}`));
     process.stderr.write(`\r${path.basename(dir)}: ${i + 1}/${files.length}   `);
   }
   process.stderr.write('\n');
   const mean = (ps, key) => ps.reduce((s, p) => s + p[key], 0) / ps.length;
   const curve = (c) => [...rows[c].entries()].map(([setting, ps]) => ({ setting, kbps: mean(ps, 'kbps'), ...(c === 'aic' ? { payloadKbps: mean(ps, 'payloadKbps') } : {}), score: mean(ps, 'score'), siSnrDb: mean(ps, 'siSnrDb'), logMelDistanceDb: mean(ps, 'logMelDistanceDb') }));
-  datasets.push({ name: path.basename(path.resolve(dir)), files: files.length, aic: curve('aic'), opus: curve('opus') });
+  datasets.push({ name: path.basename(path.resolve(dir)), files: files.length, aic: curve('aic'), opus: curve('opus'), loss: { level: codec.defaultLevel, points: curve('loss') } });
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -101,6 +113,7 @@ for (const d of datasets) {
   console.log('codec  setting   kbit/s (payload)   score   SI-SNR dB   log-mel dB');
   for (const p of d.aic) console.log(`aic    L${p.setting}       ${p.kbps.toFixed(1).padStart(6)} (${p.payloadKbps.toFixed(1).padStart(5)})   ${p.score.toFixed(3)}   ${p.siSnrDb.toFixed(2).padStart(8)}   ${p.logMelDistanceDb.toFixed(2).padStart(8)}`);
   for (const p of d.opus) console.log(`opus   ${String(p.setting).padStart(3)}k      ${p.kbps.toFixed(1).padStart(6)}           ${p.score.toFixed(3)}   ${p.siSnrDb.toFixed(2).padStart(8)}   ${p.logMelDistanceDb.toFixed(2).padStart(8)}`);
+  console.log(`random packet loss at level ${d.loss.level} (concealed): ${d.loss.points.map((p) => `${(p.setting * 100).toFixed(0)}% -> score ${p.score.toFixed(3)}, SI-SNR ${p.siSnrDb.toFixed(2)} dB`).join('; ')}`);
 }
 console.log(`\nencode + decode of one 20 ms frame (aic, 16 kHz mono): median ${timing.median.toFixed(3)} ms, p99 ${timing.p99.toFixed(3)} ms over ${timing.n} frames`);
 const result = { model: `${codec.name}@${codec.version}`, opus: opusVersion, rate: RATE, frameTiming: timing, datasets };

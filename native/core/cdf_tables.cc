@@ -85,21 +85,25 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
 
 std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level) const {
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
-  RansEncoder enc;
   const size_t plane = static_cast<size_t>(height) * width;
-  enc.reserve(plane * channels_ + channels_);
+  for (size_t i = 0; i < plane * channels_; ++i) {
+    if (symbols[i] > kMaxMagnitude / 4 || symbols[i] < -kMaxMagnitude / 4) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+  }
+  // rANS decodes in the opposite order to encoding, and every context depends only on values
+  // the encoder already has, so walk the data backwards: channels from last to first, each in
+  // reverse raster order, each item's parts in reverse (see decode() for the forward order).
+  RansReverseWriter w;
   std::vector<int32_t> residual;
-  for (int c = 0; c < channels_; ++c) {
+  for (int c = channels_ - 1; c >= 0; --c) {
     const int32_t* q = symbols + c * plane;
     const int32_t* prev1 = c >= 1 ? q - plane : nullptr;
     const int32_t* prev2 = c >= 2 ? q - 2 * plane : nullptr;
     // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
     // and no per-symbol work on either side.
     const bool allZero = std::all_of(q, q + plane, [](int32_t v) { return v == 0; });
-    enc.putBits(allZero ? 1 : 0, 1);
-    if (allZero) continue;
-    for (size_t i = 0; i < plane; ++i) {
-      if (q[i] > kMaxMagnitude / 4 || q[i] < -kMaxMagnitude / 4) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+    if (allZero) {
+      w.raw(1, 1);
+      continue;
     }
     // The plane whose values are coded: the latents, or their prediction residuals.
     const int32_t* p = q;
@@ -109,28 +113,30 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
         for (int x = 0; x < width; ++x) residual[static_cast<size_t>(y) * width + x] = q[static_cast<size_t>(y) * width + x] - medianPrediction(q, y, x, width);
       p = residual.data();
     }
-    for (int y = 0; y < height; ++y) {
-      for (int x = 0; x < width; ++x) {
-        int32_t v = p[y * width + x];
+    for (int y = height - 1; y >= 0; --y) {
+      for (int x = width - 1; x >= 0; --x) {
+        const int32_t v = p[static_cast<size_t>(y) * width + x];
         const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const int escape = t.symbols() - 1;
-        int64_t idx = static_cast<int64_t>(v) - t.offset;
+        const int64_t idx = static_cast<int64_t>(v) - t.offset;
         if (idx >= 0 && idx < escape) {
-          enc.put(t.enc[idx]);
+          w.symbol(t.enc[idx]);
           continue;
         }
-        enc.put(t.enc[escape]);
-        // Beyond the table: direction, then distance-1 >= 0 as (bit length, bits below the top bit).
-        bool above = idx >= escape;
-        uint32_t distance = static_cast<uint32_t>(above ? idx - escape + 1 : -idx);  // >= 1
-        uint32_t n = bitLength(distance);                                          // 1..31
-        enc.putBits(above ? 1 : 0, 1);
-        enc.putBits(n, 5);
-        if (n > 1) enc.putBits(distance & ((1u << (n - 1)) - 1), static_cast<int>(n - 1));
+        // Beyond the table: escape, direction, 5-bit length n of the distance d >= 1, then the
+        // n-1 bits of d below its top bit (written here in reverse).
+        const bool above = idx >= escape;
+        const uint32_t distance = static_cast<uint32_t>(above ? idx - escape + 1 : -idx);
+        const uint32_t n = bitLength(distance);  // 1..30
+        if (n > 1) w.rawBits(distance & ((1u << (n - 1)) - 1), static_cast<int>(n - 1));
+        w.raw(n, 5);
+        w.raw(above ? 1 : 0, 1);
+        w.symbol(t.enc[escape]);
       }
     }
+    w.raw(0, 1);
   }
-  return enc.finish();
+  return w.finish();
 }
 
 bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols) const {

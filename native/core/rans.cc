@@ -39,40 +39,40 @@ void RansEncoder::putBits(uint32_t value, int bits) {
   }
 }
 
+void RansReverseWriter::rawBits(uint32_t value, int bits) {
+  // Decode order is low 16 bits first, so write the highest chunk first.
+  int chunks = (bits + kMaxScaleBits - 1) / kMaxScaleBits;
+  for (int c = chunks - 1; c >= 0; --c) {
+    int n = std::min(kMaxScaleBits, bits - c * kMaxScaleBits);
+    raw((value >> (c * kMaxScaleBits)) & ((1u << n) - 1), n);
+  }
+}
+
+std::vector<uint8_t> RansReverseWriter::finish() {
+  for (int i = 0; i < 4; ++i) {
+    out_.push_back(static_cast<uint8_t>(x_ & 0xff));
+    x_ >>= 8;
+  }
+  std::reverse(out_.begin(), out_.end());  // the decoder reads forwards: state first, big-endian
+  std::vector<uint8_t> out = std::move(out_);
+  out_ = {};
+  x_ = kRansLow;
+  return out;
+}
+
 std::vector<uint8_t> RansEncoder::finish() {
-  std::vector<uint8_t> out;
-  out.reserve(ops_.size() / 2 + 8);
-  uint32_t x = kRansLow;
+  RansReverseWriter w;
   for (size_t i = ops_.size(); i-- > 0;) {
     const Op& op = ops_[i];
     if (op.symbol || op.owned >= 0) {
-      const EncSymbol& s = op.symbol ? *op.symbol : owned_[op.owned];
-      // Renormalise so that the coded state stays below 2^32 (and x < 2^31 for the division).
-      const uint32_t xMax = ((kRansLow >> kMaxScaleBits) << 8) * s.freq;
-      while (x >= xMax) {
-        out.push_back(static_cast<uint8_t>(x & 0xff));
-        x >>= 8;
-      }
-      const uint32_t q = static_cast<uint32_t>((uint64_t(x) * s.multiplier) >> s.shift);
-      x = (q << kMaxScaleBits) + (x - q * s.freq) + s.start;
+      w.symbol(op.symbol ? *op.symbol : owned_[op.owned]);
     } else {
-      // freq 1 of 2^scaleBits: x / 1 = x, no division.
-      const uint32_t xMax = (kRansLow >> op.scaleBits) << 8;
-      while (x >= xMax) {
-        out.push_back(static_cast<uint8_t>(x & 0xff));
-        x >>= 8;
-      }
-      x = (x << op.scaleBits) + op.start;
+      w.raw(op.start, static_cast<int>(op.scaleBits));
     }
   }
-  for (int i = 0; i < 4; ++i) {
-    out.push_back(static_cast<uint8_t>(x & 0xff));
-    x >>= 8;
-  }
-  std::reverse(out.begin(), out.end());  // the decoder reads forwards: state first, big-endian
   ops_.clear();
   owned_.clear();
-  return out;
+  return w.finish();
 }
 
 RansDecoder::RansDecoder(const uint8_t* data, size_t length) : data_(data), length_(length) {

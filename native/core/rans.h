@@ -26,6 +26,41 @@ struct EncSymbol {
   static EncSymbol make(uint32_t start, uint32_t freq);
 };
 
+// The coding core: symbols must be given in REVERSE decode order (rANS is last-in first-out).
+// Used directly by the CDF-table coder, which can walk its data backwards, and by RansEncoder.
+class RansReverseWriter {
+ public:
+  RansReverseWriter() { out_.reserve(4096); }
+  void symbol(const EncSymbol& s) {
+    // Renormalise so that the coded state stays below 2^32 (and x < 2^31 for the division).
+    const uint32_t xMax = ((kRansLow >> kMaxScaleBits) << 8) * s.freq;
+    while (x_ >= xMax) {
+      out_.push_back(static_cast<uint8_t>(x_ & 0xff));
+      x_ >>= 8;
+    }
+    const uint32_t q = static_cast<uint32_t>((uint64_t(x_) * s.multiplier) >> s.shift);
+    x_ = (q << kMaxScaleBits) + (x_ - q * s.freq) + s.start;
+  }
+  // `value` of `bits` (<= 16) raw bits: freq 1 in a total of 2^bits, no division.
+  void raw(uint32_t value, int bits) {
+    const uint32_t xMax = (kRansLow >> bits) << 8;
+    while (x_ >= xMax) {
+      out_.push_back(static_cast<uint8_t>(x_ & 0xff));
+      x_ >>= 8;
+    }
+    x_ = (x_ << bits) + value;
+  }
+  // Up to 32 raw bits, read back by RansDecoder::getBits (low 16 bits first).
+  void rawBits(uint32_t value, int bits);
+  std::vector<uint8_t> finish();
+
+ private:
+  std::vector<uint8_t> out_;
+  uint32_t x_ = kRansLow;
+};
+
+// Convenience encoder taking symbols in decode order (it records them and codes them backwards
+// in finish()); the tests use it, the CDF-table coder writes backwards itself.
 class RansEncoder {
  public:
   // Appends a prepared symbol of a 2^16 table in decode order. The symbol must outlive finish().
