@@ -83,11 +83,15 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
   }
 }
 
-std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level) const {
+std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level, size_t channelStride) const {
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
   const size_t plane = static_cast<size_t>(height) * width;
-  for (size_t i = 0; i < plane * channels_; ++i) {
-    if (symbols[i] > kMaxMagnitude / 4 || symbols[i] < -kMaxMagnitude / 4) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+  const size_t stride = channelStride ? channelStride : plane;
+  for (int c = 0; c < channels_; ++c) {
+    for (size_t i = 0; i < plane; ++i) {
+      const int32_t v = symbols[c * stride + i];
+      if (v > kMaxMagnitude / 4 || v < -kMaxMagnitude / 4) throw CoreError(ErrorCode::InvalidArgument, "latent value out of range");
+    }
   }
   // rANS decodes in the opposite order to encoding, and every context depends only on values
   // the encoder already has, so walk the data backwards: channels from last to first, each in
@@ -95,9 +99,9 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   RansReverseWriter w;
   std::vector<int32_t> residual;
   for (int c = channels_ - 1; c >= 0; --c) {
-    const int32_t* q = symbols + c * plane;
-    const int32_t* prev1 = c >= 1 ? q - plane : nullptr;
-    const int32_t* prev2 = c >= 2 ? q - 2 * plane : nullptr;
+    const int32_t* q = symbols + c * stride;
+    const int32_t* prev1 = c >= 1 ? q - stride : nullptr;
+    const int32_t* prev2 = c >= 2 ? q - 2 * stride : nullptr;
     // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
     // and no per-symbol work on either side.
     const bool allZero = std::all_of(q, q + plane, [](int32_t v) { return v == 0; });
@@ -139,16 +143,17 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   return w.finish();
 }
 
-bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols) const {
+bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride) const {
   if (level < 0 || level >= levels_) return false;
   RansDecoder dec(data, length);
   if (!dec.ok()) return false;
   const size_t plane = static_cast<size_t>(height) * width;
+  const size_t stride = channelStride ? channelStride : plane;
   std::vector<int32_t> residual;
   for (int c = 0; c < channels_; ++c) {
-    int32_t* q = symbols + c * plane;
-    const int32_t* prev1 = c >= 1 ? q - plane : nullptr;
-    const int32_t* prev2 = c >= 2 ? q - 2 * plane : nullptr;
+    int32_t* q = symbols + c * stride;
+    const int32_t* prev1 = c >= 1 ? q - stride : nullptr;
+    const int32_t* prev2 = c >= 2 ? q - 2 * stride : nullptr;
     if (dec.getBits(1)) {
       std::fill(q, q + plane, 0);
       continue;

@@ -54,10 +54,12 @@ class CdfTableSet {
   }
 
   // Codes latents laid out [channels][height][width] at a level. Values must fit in +-2^28.
-  std::vector<uint8_t> encode(const int32_t* symbols, int height, int width, int level) const;
+  // `channelStride` (default height * width) lets a horizontal band of a larger grid be coded on
+  // its own: the band's first row is then treated as the top of the frame.
+  std::vector<uint8_t> encode(const int32_t* symbols, int height, int width, int level, size_t channelStride = 0) const;
   // Decodes into `symbols`; false when the stream is corrupt (out of bytes, trailing bytes,
   // wrong final state, or an impossible escape).
-  bool decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols) const;
+  bool decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride = 0) const;
 
  private:
   int levels_, channels_, contexts_;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <thread>
 
 #include "errors.h"
 
@@ -15,6 +17,35 @@ using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 int roundUp(int v, int m) { return (v + m - 1) / m * m; }
+
+// The latent grid is coded as horizontal bands, each its own rANS stream, so that encoding and
+// decoding run on two threads. The count depends only on the grid, never on the machine.
+int bandCount(int latentHeight) { return latentHeight >= 16 ? 2 : 1; }
+int bandStart(int band, int bands, int latentHeight) { return band * latentHeight / bands; }
+
+// Runs fn(band) for every band, band 0 on the calling thread and the others on their own.
+template <typename Fn>
+void forEachBand(int bands, Fn fn) {
+  std::vector<std::thread> threads;
+  std::vector<std::exception_ptr> errors(bands);
+  for (int b = 1; b < bands; ++b) {
+    threads.emplace_back([&, b] {
+      try {
+        fn(b);
+      } catch (...) {
+        errors[b] = std::current_exception();
+      }
+    });
+  }
+  try {
+    fn(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 const TensorInfo& findTensor(const std::vector<TensorInfo>& list, const std::string& name, const std::string& what) {
   for (const auto& t : list)
@@ -133,7 +164,18 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
       symbols[ch * lplane + i] = static_cast<int32_t>(v < 0 ? -m : m);
     }
   }
-  std::vector<uint8_t> body = c.tables->encode(symbols.data(), lh, lw, options.level);
+  // Body: band count, the byte length of every band but the last (u32 LE), then the bands.
+  const int bands = bandCount(lh);
+  std::vector<std::vector<uint8_t>> coded(bands);
+  forEachBand(bands, [&](int b) {
+    const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);
+    coded[b] = c.tables->encode(symbols.data() + static_cast<size_t>(r0) * lw, r1 - r0, lw, options.level, lplane);
+  });
+  std::vector<uint8_t> body;
+  body.push_back(static_cast<uint8_t>(bands));
+  for (int b = 0; b + 1 < bands; ++b)
+    for (int i = 0; i < 4; ++i) body.push_back(static_cast<uint8_t>(coded[b].size() >> (8 * i)));
+  for (const auto& band : coded) body.insert(body.end(), band.begin(), band.end());
   PayloadHeader h;
   h.frameType = options.frameType;
   h.codec = CodecKind::NeuralImage;
@@ -176,7 +218,29 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   const int lh = ph / c.downsample, lw = pw / c.downsample;
   const size_t lplane = static_cast<size_t>(lh) * lw;
   std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
-  if (!c.tables->decode(parsed.body, parsed.bodyLength, lh, lw, h.qualityLevel, symbols.data())) {
+  const int bands = bandCount(lh);
+  const size_t lengthBytes = 1 + 4 * static_cast<size_t>(bands - 1);
+  if (parsed.bodyLength < lengthBytes || parsed.body[0] != bands) throw CoreError(ErrorCode::CorruptPayload, "payload's band layout does not match its image size");
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  const uint8_t* at = parsed.body + lengthBytes;
+  size_t left = parsed.bodyLength - lengthBytes;
+  for (int b = 0; b < bands; ++b) {
+    size_t n = left;
+    if (b + 1 < bands) {
+      const uint8_t* p = parsed.body + 1 + 4 * b;
+      n = uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+      if (n > left) throw CoreError(ErrorCode::CorruptPayload, "payload's band lengths exceed its body");
+    }
+    parts.push_back({at, n});
+    at += n;
+    left -= n;
+  }
+  std::vector<char> ok(bands, 0);
+  forEachBand(bands, [&](int b) {
+    const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);
+    ok[b] = c.tables->decode(parts[b].first, parts[b].second, r1 - r0, lw, h.qualityLevel, symbols.data() + static_cast<size_t>(r0) * lw, lplane);
+  });
+  if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
     throw CoreError(ErrorCode::CorruptPayload, "payload's coded latents do not decode; the payload is corrupt");
   }
   std::vector<float> latent(symbols.size());
