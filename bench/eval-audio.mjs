@@ -17,13 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { renderRdPlot } from './rd-plot.mjs';
 import { summarize } from './stats.mjs';
 import { readWav, resample, writeWav16 } from './wav.mjs';
+import { arg } from './args.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const dirs = arg('audio', path.join(root, '..', 'shared', 'data', 'speech', 'vctk')).split(',');
 const jsonOut = arg('json');
 const plotOut = arg('plot');

@@ -11,13 +11,9 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { bdRate, qualityAt } from './bdrate.mjs';
 import { renderRdPlot } from './rd-plot.mjs';
+import { arg } from './args.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const imagesDir = arg('images', path.join(root, '..', 'shared', 'data', 'kodak'));
 const jsonOut = arg('json');
 const plotOut = arg('plot');

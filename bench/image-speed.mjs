@@ -10,13 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { fmt, summarize } from './stats.mjs';
+import { arg } from './args.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const args = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const iterations = Number(arg('iterations', 60));
 const imagesDir = arg('images', path.join(root, '..', 'shared', 'data', 'kodak'));
 const jsonOut = arg('json');

@@ -3,6 +3,7 @@
 // (previous frame, overlap, resampler history) lives in native memory. Calls on one stream are
 // queued, so frames are coded in the order they were handed over.
 import type { AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
+import { CodecBase } from './codec-base.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import type { AudioManifest } from './manifest.js';
 import type { Model } from './model.js';
@@ -50,8 +51,7 @@ export class AudioEncoder {
   }
 
   #options(level: number | undefined): { level: number; sequence: number } {
-    const l = level ?? this.#codec.defaultLevel;
-    if (!Number.isInteger(l) || l < 0 || l >= this.#codec.levels) throw new AicError('INVALID_ARGUMENT', `level must be an integer from 0 to ${this.#codec.levels - 1}, got ${String(l)}`);
+    const l = this.#codec.levelOrDefault(level);
     const sequence = this.#sequence;
     this.#sequence = (this.#sequence + 1) >>> 0;
     return { level: l, sequence: sequence & 0x7fffffff };
@@ -97,37 +97,23 @@ export class AudioDecoder {
   }
 }
 
-export class AudioCodec {
-  readonly manifest: AudioManifest;
-  readonly model: Model;
+export class AudioCodec extends CodecBase<AudioManifest> {
   readonly #native: NativeAudioCodec;
 
   /** @internal Use engine.loadAudioCodec(). */
   constructor(native: NativeAudioCodec, model: Model, manifest: AudioManifest) {
+    super(manifest, model, native.modelId);
     this.#native = native;
-    this.model = model;
-    this.manifest = manifest;
   }
 
-  get name(): string {
-    return this.manifest.name;
-  }
-  get version(): string {
-    return this.manifest.version;
-  }
-  get levels(): number {
-    return this.manifest.levels.length;
-  }
-  get defaultLevel(): number {
-    return Math.floor(this.levels / 2);
-  }
-  get modelId(): number {
-    return this.#native.modelId;
+  /** @internal */
+  levelOrDefault(level: number | undefined): number {
+    return this.checkLevel(level);
   }
 
   /** A sending stream of `channels` (1 or 2) at `sampleRate` (8000, 16000, 32000 or 48000 Hz). */
   createEncoder(sampleRate: number, channels: number): AudioEncoder {
-    if (this.model.closed) throw new AicError('CLOSED', `audio codec '${this.name}' is closed`);
+    this.checkOpen();
     if (!(SUPPORTED_AUDIO_RATES as readonly number[]).includes(sampleRate)) {
       throw new AicError('INVALID_ARGUMENT', `sample rate ${String(sampleRate)} Hz is not supported; use one of ${SUPPORTED_AUDIO_RATES.join(', ')}`);
     }
@@ -137,7 +123,7 @@ export class AudioCodec {
 
   /** A receiving stream; it takes its format from the payloads. */
   createDecoder(): AudioDecoder {
-    if (this.model.closed) throw new AicError('CLOSED', `audio codec '${this.name}' is closed`);
+    this.checkOpen();
     return new AudioDecoder(callNative(() => this.#native.createDecoder()));
   }
 }

@@ -7,7 +7,8 @@ import type {
   NativeImageEncodeResult,
   NativeImageFrame,
 } from '../bindings.js';
-import { AicError, awaitNative, callNative } from './errors.js';
+import { CodecBase } from './codec-base.js';
+import { awaitNative, callNative } from './errors.js';
 import type { ImageManifest } from './manifest.js';
 import type { Model } from './model.js';
 
@@ -25,68 +26,38 @@ export interface ImageDecodeOptions {
   output?: ArrayBufferView;
 }
 
-export class ImageCodec {
-  readonly manifest: ImageManifest;
-  readonly model: Model;
+export class ImageCodec extends CodecBase<ImageManifest> {
   readonly #native: NativeImageCodec;
 
   /** @internal Use engine.loadImageCodec(). */
   constructor(native: NativeImageCodec, model: Model, manifest: ImageManifest) {
+    super(manifest, model, native.modelId);
     this.#native = native;
-    this.model = model;
-    this.manifest = manifest;
-  }
-
-  get name(): string {
-    return this.manifest.name;
-  }
-  get version(): string {
-    return this.manifest.version;
-  }
-  /** Number of quality levels (rate points). */
-  get levels(): number {
-    return this.manifest.levels.length;
-  }
-  /** The id written into every payload: FNV-1a of "name@version". */
-  get modelId(): number {
-    return this.#native.modelId;
-  }
-  get defaultLevel(): number {
-    return Math.floor(this.levels / 2);
   }
 
   #options(options: ImageEncodeOptions | undefined): NativeImageEncodeOptions {
-    const o = options ?? {};
-    const level = o.level ?? this.defaultLevel;
-    if (!Number.isInteger(level) || level < 0 || level >= this.levels) {
-      throw new AicError('INVALID_ARGUMENT', `level must be an integer from 0 to ${this.levels - 1}, got ${String(level)}`);
-    }
-    return { ...o, level };
-  }
-
-  #checkOpen(): void {
-    if (this.model.closed) throw new AicError('CLOSED', `image codec '${this.name}' is closed; load it again with engine.loadImageCodec()`);
+    return { ...options, level: this.checkLevel(options?.level) };
   }
 
   async encode(frame: ImageFrame, options?: ImageEncodeOptions): Promise<ImageEncodeResult> {
-    this.#checkOpen();
+    this.checkOpen();
     const opts = this.#options(options);
     return awaitNative(callNative(() => this.#native.encode(frame, opts)));
   }
 
   encodeSync(frame: ImageFrame, options?: ImageEncodeOptions): ImageEncodeResult {
-    this.#checkOpen();
+    this.checkOpen();
     const opts = this.#options(options);
     return callNative(() => this.#native.encodeSync(frame, opts));
   }
 
   async decode(payload: ArrayBufferView, options?: ImageDecodeOptions): Promise<DecodedImage> {
-    this.#checkOpen();
+    this.checkOpen();
     return awaitNative(callNative(() => this.#native.decode(payload, options?.output ?? null)));
   }
 
   decodeSync(payload: ArrayBufferView, options?: ImageDecodeOptions): DecodedImage {
-    this.#checkOpen();
+    this.checkOpen();
     return callNative(() => this.#native.decodeSync(payload, options?.output ?? null));
   }
 }

@@ -9,7 +9,6 @@ counted on the training speech (LJ Speech) only.
 """
 import argparse
 import glob
-import hashlib
 import json
 import os
 import sys
@@ -20,16 +19,11 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-from cdf import to_table  # noqa: E402
+from export_common import sha256, to_table  # noqa: E402
 from model import BINS, FRAME, AudioCodec  # noqa: E402
 from train import RATE, read_wav, resample  # noqa: E402
 
 CONTEXTS = 9
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def contexts_of(q):

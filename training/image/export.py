@@ -13,7 +13,6 @@ Deterministic: same checkpoint and images, same files.
 """
 import argparse
 import glob
-import hashlib
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from cdf import MAX_RANGE, PRECISION, to_table  # noqa: E402
+from export_common import MAX_RANGE, PRECISION, sha256, to_table  # noqa: E402
 from model import BLOCK, COEFFS, PAD_MULTIPLE, GainedCodec  # noqa: E402
 
 CODER_CONTEXTS = 9  # the C++ coder's context model (native/core/cdf_tables.h)
@@ -74,13 +73,6 @@ def zero_order_bits(values):
     _, counts = np.unique(values, return_counts=True)
     p = counts / counts.sum()
     return float(-(counts * np.log2(p)).sum())
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
 
 
 def pad(x, multiple):

@@ -1,5 +1,7 @@
-"""Fixed-point CDF tables for the C++ entropy coder (native/core/cdf_tables.h), shared by the
-image and audio exporters."""
+"""What the image and audio exporters share: fixed-point CDF tables for the C++ entropy coder
+(native/core/cdf_tables.h) and file digests for the manifest."""
+import hashlib
+
 import numpy as np
 
 PRECISION = 16
@@ -30,3 +32,8 @@ def to_table(counts):
     cdf = np.concatenate([[0], np.cumsum(freqs)])
     assert cdf[-1] == 1 << PRECISION and np.all(np.diff(cdf) > 0)
     return int(values[lo]), [int(v) for v in cdf]
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
