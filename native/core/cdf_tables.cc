@@ -104,7 +104,10 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
     const int32_t* prev2 = c >= 2 ? q - 2 * stride : nullptr;
     // A channel that is zero everywhere (common for high frequencies at low rates) costs one bit
     // and no per-symbol work on either side.
-    const bool allZero = std::all_of(q, q + plane, [](int32_t v) { return v == 0; });
+    // (Grids of one position, such as an audio frame's bins, have no flag: the symbol itself
+    // codes a zero as cheaply.)
+    const bool flagged = plane > 1;
+    const bool allZero = flagged && std::all_of(q, q + plane, [](int32_t v) { return v == 0; });
     if (allZero) {
       w.raw(1, 1);
       continue;
@@ -138,7 +141,7 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
         w.symbol(t.enc[escape]);
       }
     }
-    w.raw(0, 1);
+    if (flagged) w.raw(0, 1);
   }
   return w.finish();
 }
@@ -154,7 +157,7 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
     int32_t* q = symbols + c * stride;
     const int32_t* prev1 = c >= 1 ? q - stride : nullptr;
     const int32_t* prev2 = c >= 2 ? q - 2 * stride : nullptr;
-    if (dec.getBits(1)) {
+    if (plane > 1 && dec.getBits(1)) {
       std::fill(q, q + plane, 0);
       continue;
     }

@@ -12,8 +12,9 @@
 //   spectral p = min(2, |prev1| + |prev2|)           (same position in the two previous channels)
 //   context  = 3 * s + p
 // With channels ordered by energy (the KLT order of the default model), the previous channels
-// tell whether a block is busy, which is what JPEG's end-of-block code exploits. Each channel
-// starts with one raw bit: 1 when the whole channel is zero (and nothing more is coded for it).
+// tell whether a block is busy, which is what JPEG's end-of-block code exploits. On grids of more
+// than one position, each channel starts with one raw bit: 1 when the whole channel is zero (and
+// nothing more is coded for it).
 //
 // Channels marked "predicted" (the block averages of the default model, which vary smoothly
 // across the frame, as JPEG's DC does) are coded as the residual of the LOCO-I median predictor
