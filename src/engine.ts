@@ -1,13 +1,13 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
+import path from 'node:path';
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
+import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import { ImageCodec } from './image-codec.js';
-import { AudioCodec } from './audio-codec.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
-import path from 'node:path';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -60,7 +60,7 @@ function checkDefinition(def: ModelDefinition): void {
 }
 
 export class Engine {
-  #native: NativeEngine;
+  readonly #native: NativeEngine;
   #closed = false;
   readonly #models = new Map<string, Loaded>();
   // Models whose load has finished, for the synchronous info() and model().

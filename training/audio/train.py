@@ -69,6 +69,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0)
+    ap.add_argument("--init", help="fine-tune from this checkpoint")
+    ap.add_argument("--lambda-scale", type=float, default=1.0, help="multiply every level's lambda (moves all rate points)")
+    ap.add_argument("--pitch-augment", action="store_true",
+                    help="add copies of each clip played 0.8x, 0.9x and 1.12x as fast (lower and higher voices)")
     args = ap.parse_args()
     if "vctk" in args.data or "music" in args.data:
         raise SystemExit("refusing to train on an evaluation set")
@@ -81,10 +85,19 @@ def main():
     for f in sorted(glob.glob(os.path.join(args.data, "*.wav"))):
         x, rate = read_wav(f)
         clips.append(resample(x, rate, RATE))
+        if args.pitch_augment:
+            # Resampling by 1/f and playing at 16 kHz shifts pitch and formants by f: one reader
+            # becomes a range of lower and higher voices.
+            for factor in (0.8, 0.9, 1.12):
+                clips.append(resample(x, rate, int(round(RATE / factor))))
+    lambdas = [l * args.lambda_scale for l in LAMBDAS]
     print(f"{len(clips)} clips, {sum(len(c) for c in clips) / RATE:.0f} s at {RATE} Hz", flush=True)
     seg = (args.frames + 1) * FRAME
 
     model = AudioCodec(**CONFIG)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["state"])
+        print(f"fine-tuning from {args.init}", flush=True)
     entropy = set(id(p) for p in model.entropy_parameters())
     opt = torch.optim.Adam(
         [
@@ -99,7 +112,7 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
     def save(tag):
-        torch.save({"config": CONFIG, "lambdas": LAMBDAS, "state": model.state_dict(), "steps": step,
+        torch.save({"config": CONFIG, "lambdas": lambdas, "state": model.state_dict(), "steps": step,
                     "seconds": time.time() - start, "seed": args.seed, "rate": RATE}, args.out)
         print(f"[{tag}] saved {args.out} at step {step}", flush=True)
 
@@ -118,7 +131,7 @@ def main():
         target = batch[:, : recon.shape[1]]
         mse = torch.mean((recon - target) ** 2)
         kbps = bits / (args.batch * (args.frames + 1)) * 50 / 1000  # bits per frame * 50 frames/s
-        loss = LAMBDAS[level] * mse * 1e4 + kbps
+        loss = lambdas[level] * mse * 1e4 + kbps
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
