@@ -6,6 +6,7 @@
 #include "audio_codec_wrap.h"
 #include "engine_wrap.h"
 #include "image_codec_wrap.h"
+#include "metrics_wrap.h"
 #include "model_wrap.h"
 
 namespace {

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "../core/audio_metrics.h"
-#include "../core/metrics.h"
 #include "codec_common.h"
 #include "convert.h"
 #include "job.h"
@@ -12,99 +10,6 @@
 namespace aic::js {
 
 namespace {
-Napi::Object headerToJs(Napi::Env env, const PayloadHeader& h);
-}  // namespace
-
-Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h) { return headerToJs(env, h); }
-
-int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi) {
-  Napi::Value v = o.Get(key);
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
-    throwInvalid(env, what + "." + key + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-  }
-  return static_cast<int>(d);
-}
-
-std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsString()) throwInvalid(env, what + "." + key + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-// Memory of an ArrayBufferView, without copying.
-void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& data, size_t& length) {
-  if (!v.IsTypedArray() && !v.IsDataView()) throwInvalid(env, what + " must be a Buffer or TypedArray");
-  if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    length = ta.ByteLength();
-  } else {
-    auto dv = v.As<Napi::DataView>();
-    data = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-    length = dv.ByteLength();
-  }
-}
-
-// Lends a std::vector's memory to JS as a Buffer; the vector is freed with the Buffer.
-Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes) {
-  if (bytes.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
-  auto* owned = new std::vector<uint8_t>(std::move(bytes));
-  const int64_t size = static_cast<int64_t>(owned->size());
-  Napi::MemoryManagement::AdjustExternalMemory(env, size);
-  return Napi::Buffer<uint8_t>::NewOrCopy(env, owned->data(), owned->size(), [size](Napi::Env e, uint8_t*, std::vector<uint8_t>* v) {
-    Napi::MemoryManagement::AdjustExternalMemory(e, -size);
-    delete v;
-  }, owned);
-}
-
-Napi::Object timingsToJs(Napi::Env env, const Timings& t) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("preprocessMs", t.preprocessMs);
-  o.Set("inferenceMs", t.inferenceMs);
-  o.Set("postprocessMs", t.postprocessMs);
-  o.Set("totalMs", t.preprocessMs + t.inferenceMs + t.postprocessMs);
-  return o;
-}
-
-namespace {
-
-const char* frameTypeName(FrameType t) {
-  switch (t) {
-    case FrameType::Video: return "video";
-    case FrameType::Audio: return "audio";
-    case FrameType::Screen: return "screen";
-    case FrameType::Data: return "data";
-  }
-  return "video";
-}
-
-const char* codecName(CodecKind c) {
-  switch (c) {
-    case CodecKind::NeuralImage: return "neural-image";
-    case CodecKind::NeuralAudio: return "neural-audio";
-    case CodecKind::Deflate: return "deflate";
-    case CodecKind::Stored: return "stored";
-  }
-  return "stored";
-}
-
-Napi::Object headerToJs(Napi::Env env, const PayloadHeader& h) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("version", h.version);
-  o.Set("frameType", frameTypeName(h.frameType));
-  o.Set("codec", codecName(h.codec));
-  o.Set("keyframe", (h.flags & kFlagKeyframe) != 0);
-  o.Set("fallback", (h.flags & kFlagFallback) != 0);
-  o.Set("qualityLevel", h.qualityLevel);
-  o.Set("format", h.format);
-  o.Set("modelId", static_cast<double>(h.modelId));
-  o.Set("sequence", static_cast<double>(h.sequence));
-  o.Set("dim0", static_cast<double>(h.dim0));
-  o.Set("dim1", static_cast<double>(h.dim1));
-  o.Set("timestamp", static_cast<double>(h.timestamp));
-  return o;
-}
 
 FrameType parseFrameType(Napi::Env env, Napi::Value v) {
   if (v.IsUndefined()) return FrameType::Video;
@@ -174,7 +79,7 @@ class DecodeJob : public Job {
     o.Set("width", result_.width);
     o.Set("height", result_.height);
     o.Set("format", result_.format == PixelFormat::Rgba ? "rgba" : "rgb24");
-    o.Set("header", headerToJs(env, result_.header));
+    o.Set("header", payloadHeaderToJs(env, result_.header));
     o.Set("timings", timingsToJs(env, result_.timings));
     return o;
   }
@@ -190,25 +95,6 @@ class DecodeJob : public Job {
 };
 
 }  // namespace
-
-std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
-  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
-  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
-  auto cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
-  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
-  std::vector<entropy::CdfTable> tables(offsets.size());
-  size_t at = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    if (lengths[i] > cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
-    tables[i].offset = offsets[i];
-    tables[i].cdf.assign(cdfs.begin() + at, cdfs.begin() + at + lengths[i]);
-    at += lengths[i];
-  }
-  if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
-  std::vector<uint8_t> predicted;
-  if (!o.Get("predictedChannels").IsUndefined()) predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
-  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted));
-}
 
 Napi::Function ImageCodecWrap::Init(Napi::Env env) {
   return DefineClass(env, "ImageCodec",
@@ -268,60 +154,5 @@ Napi::Value ImageCodecWrap::DecodeSync(const Napi::CallbackInfo& info) {
 
 Napi::Value ImageCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), codec_->modelId()); }
 
-Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t* data;
-  size_t length;
-  memoryOf(env, info[0], "payload", data, length);
-  return guard(env, [&] { return headerToJs(env, parsePayload(data, length).header); });
-}
-
-// metrics(a, b, width, height, channels) -> { psnr, ssim, msssim }
-Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint8_t *a, *b;
-  size_t la, lb;
-  memoryOf(env, info[0], "a", a, la);
-  memoryOf(env, info[1], "b", b, lb);
-  auto num = [&](int i, const char* what, int lo, int hi) {
-    double d = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
-    if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) throwInvalid(env, std::string(what) + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    return static_cast<int>(d);
-  };
-  int w = num(2, "width", 1, 65535), h = num(3, "height", 1, 65535), ch = num(4, "channels", 3, 4);
-  size_t need = static_cast<size_t>(w) * h * ch;
-  if (la != need || lb != need) throwInvalid(env, "both images must hold width*height*channels = " + std::to_string(need) + " bytes");
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("psnr", metrics::psnr(a, b, w, h, ch));
-  o.Set("ssim", metrics::ssim(a, b, w, h, ch));
-  o.Set("msssim", metrics::msssim(a, b, w, h, ch));
-  return o;
-}
-
 }  // namespace aic::js
 
-namespace aic::js {
-
-// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score }
-Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto samples = [&](int i, const char* what) {
-    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throwInvalid(env, std::string(what) + " must be a Float32Array of mono samples");
-    }
-    return info[i].As<Napi::Float32Array>();
-  };
-  auto ref = samples(0, "reference");
-  auto dec = samples(1, "decoded");
-  if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
-  double rate = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
-  if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
-  auto q = guard(env, [&] { return metrics::audioQuality(ref.Data(), dec.Data(), ref.ElementLength(), static_cast<int>(rate)); });
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("siSnrDb", q.siSnrDb);
-  o.Set("logMelDistanceDb", q.logMelDistanceDb);
-  o.Set("score", q.score);
-  return o;
-}
-
-}  // namespace aic::js

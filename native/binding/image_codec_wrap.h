@@ -25,9 +25,4 @@ class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
   std::shared_ptr<const ImageCodec> codec_;
 };
 
-// Module-level functions: payload header inspection and image quality metrics.
-Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info);
-Napi::Value ImageMetrics(const Napi::CallbackInfo& info);
-Napi::Value AudioMetrics(const Napi::CallbackInfo& info);
-
 }  // namespace aic::js

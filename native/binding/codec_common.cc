@@ -1,0 +1,119 @@
+// Helpers shared by the codec bindings: reading config fields and memory, lending native
+// vectors to JS, timings and payload headers as JS objects, entropy tables from a config.
+#include "codec_common.h"
+
+#include <cmath>
+
+namespace aic::js {
+
+int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi) {
+  Napi::Value v = o.Get(key);
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
+    throwInvalid(env, what + "." + key + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return static_cast<int>(d);
+}
+
+std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) throwInvalid(env, what + "." + key + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// Memory of an ArrayBufferView, without copying.
+void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& data, size_t& length) {
+  if (!v.IsTypedArray() && !v.IsDataView()) throwInvalid(env, what + " must be a Buffer or TypedArray");
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    length = ta.ByteLength();
+  } else {
+    auto dv = v.As<Napi::DataView>();
+    data = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
+    length = dv.ByteLength();
+  }
+}
+
+// Lends a std::vector's memory to JS as a Buffer; the vector is freed with the Buffer.
+Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes) {
+  if (bytes.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  auto* owned = new std::vector<uint8_t>(std::move(bytes));
+  const int64_t size = static_cast<int64_t>(owned->size());
+  Napi::MemoryManagement::AdjustExternalMemory(env, size);
+  return Napi::Buffer<uint8_t>::NewOrCopy(env, owned->data(), owned->size(), [size](Napi::Env e, uint8_t*, std::vector<uint8_t>* v) {
+    Napi::MemoryManagement::AdjustExternalMemory(e, -size);
+    delete v;
+  }, owned);
+}
+
+Napi::Object timingsToJs(Napi::Env env, const Timings& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("preprocessMs", t.preprocessMs);
+  o.Set("inferenceMs", t.inferenceMs);
+  o.Set("postprocessMs", t.postprocessMs);
+  o.Set("totalMs", t.preprocessMs + t.inferenceMs + t.postprocessMs);
+  return o;
+}
+
+namespace {
+
+const char* frameTypeName(FrameType t) {
+  switch (t) {
+    case FrameType::Video: return "video";
+    case FrameType::Audio: return "audio";
+    case FrameType::Screen: return "screen";
+    case FrameType::Data: return "data";
+  }
+  return "video";
+}
+
+const char* codecName(CodecKind c) {
+  switch (c) {
+    case CodecKind::NeuralImage: return "neural-image";
+    case CodecKind::NeuralAudio: return "neural-audio";
+    case CodecKind::Deflate: return "deflate";
+    case CodecKind::Stored: return "stored";
+  }
+  return "stored";
+}
+
+}  // namespace
+
+Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("version", h.version);
+  o.Set("frameType", frameTypeName(h.frameType));
+  o.Set("codec", codecName(h.codec));
+  o.Set("keyframe", (h.flags & kFlagKeyframe) != 0);
+  o.Set("fallback", (h.flags & kFlagFallback) != 0);
+  o.Set("qualityLevel", h.qualityLevel);
+  o.Set("format", h.format);
+  o.Set("modelId", static_cast<double>(h.modelId));
+  o.Set("sequence", static_cast<double>(h.sequence));
+  o.Set("dim0", static_cast<double>(h.dim0));
+  o.Set("dim1", static_cast<double>(h.dim1));
+  o.Set("timestamp", static_cast<double>(h.timestamp));
+  return o;
+}
+
+std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
+  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
+  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
+  auto cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
+  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
+  std::vector<entropy::CdfTable> tables(offsets.size());
+  size_t at = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (lengths[i] > cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
+    tables[i].offset = offsets[i];
+    tables[i].cdf.assign(cdfs.begin() + at, cdfs.begin() + at + lengths[i]);
+    at += lengths[i];
+  }
+  if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
+  std::vector<uint8_t> predicted;
+  if (!o.Get("predictedChannels").IsUndefined()) predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
+  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted));
+}
+
+}  // namespace aic::js
