@@ -43,6 +43,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="aic-audio-v1")
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--drop-refinement", action="store_true",
+                    help="zero the residual refinement layers (keep the learned transform and gains): "
+                         "the refinements are not windowed, and once trained they can leave steps at frame edges")
     args = ap.parse_args()
     if "vctk" in args.data or "music" in args.data:
         raise SystemExit("refusing to build tables from an evaluation set")
@@ -51,6 +54,11 @@ def main():
     model = AudioCodec(**ck["config"])
     model.load_state_dict(ck["state"])
     model.eval()
+    if args.drop_refinement:
+        with torch.no_grad():
+            for layer in (model.encoder.refine_b, model.decoder.refine_b):
+                layer.weight.zero_()
+                layer.bias.zero_()
     levels = model.levels
     os.makedirs(args.out, exist_ok=True)
     enc_path = os.path.join(args.out, "encoder.onnx")
