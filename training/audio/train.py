@@ -23,7 +23,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from model import FRAME, AudioCodec  # noqa: E402
+from train_common import apply_schedule, make_optimizer, seed_everything  # noqa: E402
 
 RATE = 16000
 # Chosen to spread the levels over roughly 6..64 kbit/s on speech.
@@ -76,10 +78,7 @@ def main():
     args = ap.parse_args()
     if "vctk" in args.data or "music" in args.data:
         raise SystemExit("refusing to train on an evaluation set")
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+    seed_everything(args.seed, args.threads)
 
     clips = []
     for f in sorted(glob.glob(os.path.join(args.data, "*.wav"))):
@@ -98,13 +97,7 @@ def main():
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["state"])
         print(f"fine-tuning from {args.init}", flush=True)
-    entropy = set(id(p) for p in model.entropy_parameters())
-    opt = torch.optim.Adam(
-        [
-            {"params": [p for p in model.parameters() if id(p) not in entropy], "lr": args.lr, "base": args.lr},
-            {"params": model.entropy_parameters(), "lr": args.lr * 10, "base": args.lr * 10},
-        ]
-    )
+    opt = make_optimizer(model, args.lr)
     start = time.time()
     budget = args.minutes * 60
     step = 0
@@ -117,10 +110,7 @@ def main():
         print(f"[{tag}] saved {args.out} at step {step}", flush=True)
 
     while time.time() - start < budget and not (args.max_steps and step >= args.max_steps):
-        frac = (time.time() - start) / budget
-        decay = 1.0 if frac < 0.7 else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
-        for g in opt.param_groups:
-            g["lr"] = g["base"] * decay
+        apply_schedule(opt, (time.time() - start) / budget)
         batch = torch.empty(args.batch, seg)
         for i in range(args.batch):
             c = random.choice(clips)

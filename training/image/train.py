@@ -22,7 +22,9 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from model import BLOCK, COEFFS, GainedCodec  # noqa: E402
+from train_common import apply_schedule, make_optimizer, seed_everything  # noqa: E402
 
 LAMBDAS = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800]
 CONFIG = dict(levels=8, contexts=4, hidden=192)
@@ -90,10 +92,7 @@ def main():
 
     if "kodak" in args.data or "vctk" in args.data or "music" in args.data:
         raise SystemExit("refusing to train on an evaluation set")
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+    seed_everything(args.seed, args.threads)
 
     files, images = load_images(args.data)
     print(f"{len(files)} training images from {args.data}", flush=True)
@@ -103,14 +102,7 @@ def main():
         print(f"fine-tuning from {args.init}", flush=True)
     else:
         model.init_transform(block_klt(images, seed=args.seed))
-    entropy = set(id(p) for p in model.entropy_parameters())
-    # Gains and rate-model scales live in log space and must move far: a 10x learning rate.
-    opt = torch.optim.Adam(
-        [
-            {"params": [p for p in model.parameters() if id(p) not in entropy], "lr": args.lr, "base": args.lr},
-            {"params": model.entropy_parameters(), "lr": args.lr * 10, "base": args.lr * 10},
-        ]
-    )
+    opt = make_optimizer(model, args.lr)
     start = time.time()
     budget = args.minutes * 60
     step = 0
@@ -129,11 +121,7 @@ def main():
             break
         # learning rate: constant, then a cosine decay over the last 30% of the budget
         frac = elapsed / budget
-        d0 = args.decay_from
-        decay = 1.0 if frac < d0 else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (frac - d0) / (1 - d0)))
-        lr = args.lr * decay
-        for g in opt.param_groups:
-            g["lr"] = g["base"] * decay
+        lr = args.lr * apply_schedule(opt, frac, args.decay_from)
         level = random.randrange(CONFIG["levels"])
         x = batch(images, args.crop, args.batch)
         x_hat, bits = model(x, level)
