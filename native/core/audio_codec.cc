@@ -31,10 +31,6 @@ Resampler fromModel(int streamRate, int modelRate) {
   return streamRate >= modelRate ? Resampler(streamRate / modelRate, false) : Resampler(modelRate / streamRate, true);
 }
 
-void put32(std::vector<uint8_t>& v, uint32_t x) {
-  for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
-}
-
 }  // namespace
 
 bool supportedAudioRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
@@ -137,8 +133,7 @@ std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const A
   std::vector<uint8_t> body;
   std::vector<std::vector<uint8_t>> coded(channels_);
   for (int ch = 0; ch < channels_; ++ch) coded[ch] = c.tables->encode(symbols[ch].data(), 1, 1, options.level);
-  for (int ch = 0; ch + 1 < channels_; ++ch) put32(body, static_cast<uint32_t>(coded[ch].size()));
-  for (auto& b : coded) body.insert(body.end(), b.begin(), b.end());
+  appendParts(body, coded);
   PayloadHeader h;
   h.frameType = FrameType::Audio;
   h.codec = CodecKind::NeuralAudio;
@@ -182,23 +177,8 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
     throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible audio frame");
   }
   configure(rate, channels, static_cast<SampleFormat>(h.format));
-  // Split the body into one coded stream per channel.
-  std::vector<std::pair<const uint8_t*, size_t>> parts;
-  size_t lengthsBytes = 4 * static_cast<size_t>(channels - 1);
-  if (parsed.bodyLength < lengthsBytes) throw CoreError(ErrorCode::CorruptPayload, "audio payload body is truncated");
-  const uint8_t* at = parsed.body + lengthsBytes;
-  size_t left = parsed.bodyLength - lengthsBytes;
-  for (int ch = 0; ch < channels; ++ch) {
-    size_t n = left;
-    if (ch + 1 < channels) {
-      const uint8_t* p = parsed.body + 4 * ch;
-      n = uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
-      if (n > left) throw CoreError(ErrorCode::CorruptPayload, "audio payload channel lengths exceed the body");
-    }
-    parts.push_back({at, n});
-    at += n;
-    left -= n;
-  }
+  // One coded stream per channel.
+  const auto parts = splitParts(parsed.body, parsed.bodyLength, channels, "audio channel");
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   std::vector<int32_t> symbols(c.bins);
   const float* ig = &c.inverseGains[static_cast<size_t>(h.qualityLevel) * c.bins];

@@ -71,8 +71,6 @@ class AudioEncoderStream {
   AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, int sampleRate, int channels);
   // A 20 ms frame (sampleRate / 50 samples per channel, interleaved) -> payload.
   std::vector<uint8_t> encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
-  // The same frame as the decoder will reconstruct it (for closed-loop scoring): reuses `symbols`.
-  int samplesPerFrame() const { return sampleRate_ / 50; }
 
  private:
   std::shared_ptr<const AudioCodec> codec_;

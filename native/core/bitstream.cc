@@ -86,6 +86,34 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   return out;
 }
 
+void appendParts(std::vector<uint8_t>& body, const std::vector<std::vector<uint8_t>>& parts) {
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    uint8_t len[4];
+    put32(len, static_cast<uint32_t>(parts[i].size()));
+    body.insert(body.end(), len, len + 4);
+  }
+  for (const auto& part : parts) body.insert(body.end(), part.begin(), part.end());
+}
+
+std::vector<std::pair<const uint8_t*, size_t>> splitParts(const uint8_t* data, size_t length, int count, const char* what) {
+  const size_t lengthBytes = 4 * static_cast<size_t>(count - 1);
+  if (count < 1 || length < lengthBytes) throw CoreError(ErrorCode::CorruptPayload, std::string("payload's ") + what + " layout is truncated");
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  const uint8_t* at = data + lengthBytes;
+  size_t left = length - lengthBytes;
+  for (int i = 0; i < count; ++i) {
+    size_t n = left;
+    if (i + 1 < count) {
+      n = get32(data + 4 * i);
+      if (n > left) throw CoreError(ErrorCode::CorruptPayload, std::string("payload's ") + what + " lengths exceed its body");
+    }
+    parts.push_back({at, n});
+    at += n;
+    left -= n;
+  }
+  return parts;
+}
+
 uint32_t modelId(const std::string& name, const std::string& version) {
   uint32_t h = 2166136261u;
   std::string key = name + "@" + version;

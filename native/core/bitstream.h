@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace aic {
@@ -63,6 +64,13 @@ struct ParsedPayload {
 
 // Checks magic, version, lengths and CRC; throws CoreError(CorruptPayload | UnsupportedVersion).
 ParsedPayload parsePayload(const uint8_t* data, size_t length);
+
+// A body made of several coded streams (image bands, audio channels): the byte length of every
+// part but the last (u32 LE), then the parts in order.
+void appendParts(std::vector<uint8_t>& body, const std::vector<std::vector<uint8_t>>& parts);
+// Splits `count` parts back out of such a body; throws CoreError(CorruptPayload) naming `what`
+// when the lengths do not fit.
+std::vector<std::pair<const uint8_t*, size_t>> splitParts(const uint8_t* data, size_t length, int count, const char* what);
 
 // FNV-1a 32-bit of "name@version": the model id written into payloads.
 uint32_t modelId(const std::string& name, const std::string& version);

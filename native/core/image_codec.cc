@@ -171,11 +171,8 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
     const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);
     coded[b] = c.tables->encode(symbols.data() + static_cast<size_t>(r0) * lw, r1 - r0, lw, options.level, lplane);
   });
-  std::vector<uint8_t> body;
-  body.push_back(static_cast<uint8_t>(bands));
-  for (int b = 0; b + 1 < bands; ++b)
-    for (int i = 0; i < 4; ++i) body.push_back(static_cast<uint8_t>(coded[b].size() >> (8 * i)));
-  for (const auto& band : coded) body.insert(body.end(), band.begin(), band.end());
+  std::vector<uint8_t> body{static_cast<uint8_t>(bands)};
+  appendParts(body, coded);
   PayloadHeader h;
   h.frameType = options.frameType;
   h.codec = CodecKind::NeuralImage;
@@ -219,22 +216,8 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   const size_t lplane = static_cast<size_t>(lh) * lw;
   std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   const int bands = bandCount(lh);
-  const size_t lengthBytes = 1 + 4 * static_cast<size_t>(bands - 1);
-  if (parsed.bodyLength < lengthBytes || parsed.body[0] != bands) throw CoreError(ErrorCode::CorruptPayload, "payload's band layout does not match its image size");
-  std::vector<std::pair<const uint8_t*, size_t>> parts;
-  const uint8_t* at = parsed.body + lengthBytes;
-  size_t left = parsed.bodyLength - lengthBytes;
-  for (int b = 0; b < bands; ++b) {
-    size_t n = left;
-    if (b + 1 < bands) {
-      const uint8_t* p = parsed.body + 1 + 4 * b;
-      n = uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
-      if (n > left) throw CoreError(ErrorCode::CorruptPayload, "payload's band lengths exceed its body");
-    }
-    parts.push_back({at, n});
-    at += n;
-    left -= n;
-  }
+  if (parsed.bodyLength < 1 || parsed.body[0] != bands) throw CoreError(ErrorCode::CorruptPayload, "payload's band layout does not match its image size");
+  const auto parts = splitParts(parsed.body + 1, parsed.bodyLength - 1, bands, "band");
   std::vector<char> ok(bands, 0);
   forEachBand(bands, [&](int b) {
     const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);

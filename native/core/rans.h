@@ -72,8 +72,6 @@ class RansEncoder {
   void putBits(uint32_t value, int bits);
   // Codes everything recorded so far; the encoder is empty again afterwards.
   std::vector<uint8_t> finish();
-  size_t pending() const { return ops_.size(); }
-  void reserve(size_t symbols) { ops_.reserve(symbols); }
 
  private:
   struct Op {
