@@ -179,11 +179,14 @@ export interface NativeImageCodecConfig {
   predictedChannels: Uint8Array;
 }
 
+export type NativePixelFormat = 'rgb24' | 'rgba' | 'i420';
+
 export interface NativeImageFrame {
+  /** rgb24/rgba: interleaved rows; i420: the Y plane, then U and V at ceil(w/2) x ceil(h/2), BT.601 limited range. */
   data: ArrayBufferView;
   width: number;
   height: number;
-  format: 'rgb24' | 'rgba';
+  format: NativePixelFormat;
 }
 
 export interface NativeImageEncodeOptions {
@@ -200,12 +203,50 @@ export interface NativeImageEncodeResult {
   timings: NativeTimings;
 }
 
+export interface NativeImageSearchOptions {
+  /** Level of the first pass (the rate controller's prediction). */
+  startLevel: number;
+  /** The score (SSIM) a level must reach; the search wants the lowest level that does. */
+  aim: number;
+  /** Decode-and-score passes allowed. */
+  maxPasses: number;
+  /** When the start level reaches the aim, also try the level below (if passes remain). */
+  probeDown?: boolean;
+  /** False: open loop, code startLevel and measure nothing. Default true. */
+  verify?: boolean;
+  sequence?: number;
+  keyframe?: boolean;
+  frameType?: 'video' | 'screen';
+  timestamp?: number;
+}
+
+export interface NativeImageSearchPass {
+  level: number;
+  bytes: number;
+  ssim: number;
+  psnr: number;
+  decodeMs: number;
+  scoreMs: number;
+}
+
+export interface NativeImageSearchResult {
+  payload: Buffer;
+  level: number;
+  verified: boolean;
+  /** The chosen level's measured SSIM reaches the aim. */
+  aimMet: boolean;
+  ssim: number;
+  psnr: number;
+  passes: NativeImageSearchPass[];
+  timings: NativeTimings;
+}
+
 export interface NativeImageDecodeResult<D extends ArrayBufferView = ArrayBufferView> {
   /** The caller's output object when one was given, else a new Buffer. */
   data: D;
   width: number;
   height: number;
-  format: 'rgb24' | 'rgba';
+  format: NativePixelFormat;
   header: NativePayloadHeader;
   timings: NativeTimings;
 }
@@ -214,6 +255,9 @@ export declare class ImageCodec {
   constructor(model: Model, config: NativeImageCodecConfig);
   encode(frame: NativeImageFrame, options: NativeImageEncodeOptions): Promise<NativeImageEncodeResult>;
   encodeSync(frame: NativeImageFrame, options: NativeImageEncodeOptions): NativeImageEncodeResult;
+  /** Closed-loop level search (native/core/image_search.h): one encoder run, a decode and SSIM per level tried. */
+  compress(frame: NativeImageFrame, options: NativeImageSearchOptions): Promise<NativeImageSearchResult>;
+  compressSync(frame: NativeImageFrame, options: NativeImageSearchOptions): NativeImageSearchResult;
   decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
   decodeSync(payload: ArrayBufferView, output?: ArrayBufferView | null): NativeImageDecodeResult;
   readonly modelId: number;
@@ -296,6 +340,19 @@ export interface NativeAudioMetrics {
   score: number;
 }
 
+export interface NativePackHeader {
+  frameType: 'video' | 'audio' | 'screen' | 'data';
+  codec: 'deflate' | 'stored';
+  keyframe?: boolean;
+  fallback?: boolean;
+  format: number;
+  modelId: number;
+  sequence: number;
+  dim0: number;
+  dim1: number;
+  timestamp?: number;
+}
+
 export declare const ortVersion: string;
 export declare const ortApiVersion: number;
 
@@ -305,7 +362,11 @@ export interface NativeBinding {
   ImageCodec: typeof ImageCodec;
   AudioCodec: typeof AudioCodec;
   /** Parses and checks a payload's header and CRC; throws CORRUPT_PAYLOAD / UNSUPPORTED_VERSION. */
-  parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader;
+  parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader & { bodyOffset: number; bodyLength: number };
+  /** A deflate or stored payload around `body` (the lossless path). */
+  packPayload(header: NativePackHeader, body: ArrayBufferView): Buffer;
+  /** PSNR and SSIM of two I420 frames, Y, U and V weighted 6:1:1. */
+  i420Metrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number): { psnr: number; ssim: number };
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
   imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
   /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio_metrics.h). */

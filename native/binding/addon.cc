@@ -22,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
   exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
+  exports.Set("packPayload", Napi::Function::New(env, aic::js::PackPayload, "packPayload"));
+  exports.Set("i420Metrics", Napi::Function::New(env, aic::js::I420Metrics, "i420Metrics"));
   exports.Set("imageMetrics", Napi::Function::New(env, aic::js::ImageMetrics, "imageMetrics"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../core/image_search.h"
 #include "codec_common.h"
 #include "convert.h"
 #include "job.h"
@@ -19,32 +20,43 @@ FrameType parseFrameType(Napi::Env env, Napi::Value v) {
   throwInvalid(env, "image frames are of type 'video' or 'screen'");
 }
 
+// { data, width, height, format } -> frame (borrowing data; the caller pins it).
+void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame) {
+  if (!v.IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
+  Napi::Object f = v.As<Napi::Object>();
+  uint8_t* data;
+  memoryOf(env, f.Get("data"), "frame.data", data, frame.length);
+  frame.data = data;
+  frame.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
+  frame.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
+  std::string format = stringField(env, f, "format", "frame");
+  if (format == "rgb24") frame.format = PixelFormat::Rgb24;
+  else if (format == "rgba") frame.format = PixelFormat::Rgba;
+  else if (format == "i420") frame.format = PixelFormat::I420;
+  else throwInvalid(env, "frame.format must be 'rgb24', 'rgba' or 'i420', got '" + format + "'");
+}
+
+// Header options shared by encode() and compress(): sequence, keyframe, frameType, timestamp.
+void parseHeaderOptions(Napi::Env env, Napi::Object o, ImageEncodeOptions& options) {
+  if (!o.Get("sequence").IsUndefined()) options.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
+  if (!o.Get("keyframe").IsUndefined()) options.keyframe = o.Get("keyframe").ToBoolean().Value();
+  options.frameType = parseFrameType(env, o.Get("frameType"));
+  Napi::Value ts = o.Get("timestamp");
+  if (!ts.IsUndefined()) {
+    double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
+    if (!std::isfinite(d) || d < 0 || d > 9007199254740991.0) throwInvalid(env, "options.timestamp must be a non-negative number of microseconds");
+    options.timestamp = static_cast<uint64_t>(d);
+  }
+}
+
 class EncodeJob : public Job {
  public:
   EncodeJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {
-    if (!info[0].IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
-    Napi::Object f = info[0].As<Napi::Object>();
-    uint8_t* data;
-    memoryOf(env, f.Get("data"), "frame.data", data, frame_.length);
-    frame_.data = data;
-    pin(f.Get("data"));
-    frame_.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
-    frame_.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
-    std::string format = stringField(env, f, "format", "frame");
-    if (format == "rgb24") frame_.format = PixelFormat::Rgb24;
-    else if (format == "rgba") frame_.format = PixelFormat::Rgba;
-    else throwInvalid(env, "frame.format must be 'rgb24' or 'rgba', got '" + format + "'");
+    parseImageFrame(env, info[0], frame_);
+    pin(info[0].As<Napi::Object>().Get("data"));
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
-    if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
-    if (!o.Get("keyframe").IsUndefined()) options_.keyframe = o.Get("keyframe").ToBoolean().Value();
-    options_.frameType = parseFrameType(env, o.Get("frameType"));
-    Napi::Value ts = o.Get("timestamp");
-    if (!ts.IsUndefined()) {
-      double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
-      if (!std::isfinite(d) || d < 0 || d > 9007199254740991.0) throwInvalid(env, "options.timestamp must be a non-negative number of microseconds");
-      options_.timestamp = static_cast<uint64_t>(d);
-    }
+    parseHeaderOptions(env, o, options_);
   }
   void execute() override { result_ = codec_->encode(frame_, options_); }
   Napi::Value toJs(Napi::Env env) override {
@@ -59,6 +71,57 @@ class EncodeJob : public Job {
   ImageFrame frame_;
   ImageEncodeOptions options_;
   ImageEncodeResult result_;
+};
+
+// compress(frame, { startLevel, aim, maxPasses, probeDown, verify, ...header }) -> the level
+// search of native/core/image_search.h on a worker thread.
+class SearchJob : public Job {
+ public:
+  SearchJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {
+    parseImageFrame(env, info[0], frame_);
+    pin(info[0].As<Napi::Object>().Get("data"));
+    if (!info[1].IsObject()) throwInvalid(env, "compress() options must be an object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    options_.startLevel = intField(env, o, "startLevel", "options", 0, 254);
+    Napi::Value aim = o.Get("aim");
+    options_.aim = aim.IsNumber() ? aim.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(options_.aim)) throwInvalid(env, "options.aim must be a finite score");
+    options_.maxPasses = intField(env, o, "maxPasses", "options", 1, 256);
+    options_.probeDown = o.Get("probeDown").ToBoolean().Value();
+    options_.verify = o.Get("verify").IsUndefined() ? true : o.Get("verify").ToBoolean().Value();
+    parseHeaderOptions(env, o, options_.header);
+  }
+  void execute() override { result_ = searchImage(*codec_, frame_, options_); }
+  Napi::Value toJs(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("payload", lendVector(env, std::move(result_.payload)));
+    o.Set("level", result_.level);
+    o.Set("verified", result_.verified);
+    o.Set("aimMet", result_.aimMet);
+    o.Set("ssim", result_.ssim);
+    o.Set("psnr", result_.psnr);
+    Napi::Array passes = Napi::Array::New(env, result_.passes.size());
+    for (size_t i = 0; i < result_.passes.size(); ++i) {
+      const auto& p = result_.passes[i];
+      Napi::Object po = Napi::Object::New(env);
+      po.Set("level", p.level);
+      po.Set("bytes", static_cast<double>(p.bytes));
+      po.Set("ssim", p.ssim);
+      po.Set("psnr", p.psnr);
+      po.Set("decodeMs", p.decodeMs);
+      po.Set("scoreMs", p.scoreMs);
+      passes.Set(static_cast<uint32_t>(i), po);
+    }
+    o.Set("passes", passes);
+    o.Set("timings", timingsToJs(env, result_.timings));
+    return o;
+  }
+
+ private:
+  std::shared_ptr<const ImageCodec> codec_;
+  ImageFrame frame_;
+  ImageSearchOptions options_;
+  ImageSearchResult result_;
 };
 
 class DecodeJob : public Job {
@@ -78,7 +141,7 @@ class DecodeJob : public Job {
     o.Set("data", out_ ? output_.Value() : lendVector(env, std::move(result_.pixels)));
     o.Set("width", result_.width);
     o.Set("height", result_.height);
-    o.Set("format", result_.format == PixelFormat::Rgba ? "rgba" : "rgb24");
+    o.Set("format", formatName(result_.format));
     o.Set("header", payloadHeaderToJs(env, result_.header));
     o.Set("timings", timingsToJs(env, result_.timings));
     return o;
@@ -99,6 +162,7 @@ class DecodeJob : public Job {
 Napi::Function ImageCodecWrap::Init(Napi::Env env) {
   return DefineClass(env, "ImageCodec",
                      {InstanceMethod<&ImageCodecWrap::Encode>("encode"), InstanceMethod<&ImageCodecWrap::EncodeSync>("encodeSync"),
+                      InstanceMethod<&ImageCodecWrap::Compress>("compress"), InstanceMethod<&ImageCodecWrap::CompressSync>("compressSync"),
                       InstanceMethod<&ImageCodecWrap::Decode>("decode"), InstanceMethod<&ImageCodecWrap::DecodeSync>("decodeSync"),
                       InstanceAccessor<&ImageCodecWrap::ModelId>("modelId")});
 }
@@ -139,6 +203,17 @@ Napi::Value ImageCodecWrap::Encode(const Napi::CallbackInfo& info) {
 Napi::Value ImageCodecWrap::EncodeSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runSync(env, guard(env, [&] { return std::make_unique<EncodeJob>(env, codec_, info); }));
+}
+
+Napi::Value ImageCodecWrap::Compress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = guard(env, [&] { return std::make_unique<SearchJob>(env, codec_, info); });
+  return runAsync(env, "aic:imageCompress", std::move(job));
+}
+
+Napi::Value ImageCodecWrap::CompressSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runSync(env, guard(env, [&] { return std::make_unique<SearchJob>(env, codec_, info); }));
 }
 
 Napi::Value ImageCodecWrap::Decode(const Napi::CallbackInfo& info) {

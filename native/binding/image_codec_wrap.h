@@ -18,6 +18,8 @@ class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);
   Napi::Value EncodeSync(const Napi::CallbackInfo& info);
+  Napi::Value Compress(const Napi::CallbackInfo& info);
+  Napi::Value CompressSync(const Napi::CallbackInfo& info);
   Napi::Value Decode(const Napi::CallbackInfo& info);
   Napi::Value DecodeSync(const Napi::CallbackInfo& info);
   Napi::Value ModelId(const Napi::CallbackInfo& info);

@@ -5,6 +5,7 @@
 
 #include "../core/audio_metrics.h"
 #include "../core/metrics.h"
+#include "../core/yuv.h"
 #include "codec_common.h"
 
 namespace aic::js {
@@ -14,7 +15,73 @@ Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t length;
   memoryOf(env, info[0], "payload", data, length);
-  return guard(env, [&] { return payloadHeaderToJs(env, parsePayload(data, length).header); });
+  return guard(env, [&] {
+    ParsedPayload parsed = parsePayload(data, length);
+    Napi::Object o = payloadHeaderToJs(env, parsed.header);
+    o.Set("bodyOffset", static_cast<double>(parsed.body - data));
+    o.Set("bodyLength", static_cast<double>(parsed.bodyLength));
+    return o;
+  });
+}
+
+// packPayload({ frameType, codec, keyframe, fallback, qualityLevel, format, modelId, sequence,
+// dim0, dim1, timestamp }, body) -> a payload of the given body (used for the lossless payloads,
+// whose bodies Node's zlib makes).
+Napi::Value PackPayload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throwInvalid(env, "packPayload() needs a header object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  uint8_t* body;
+  size_t length;
+  memoryOf(env, info[1], "body", body, length);
+  if (length > 0xFFFFFFF0u) throwInvalid(env, "payload body must be under 4 GiB");
+  PayloadHeader h;
+  const std::string type = stringField(env, o, "frameType", "header");
+  if (type == "video") h.frameType = FrameType::Video;
+  else if (type == "audio") h.frameType = FrameType::Audio;
+  else if (type == "screen") h.frameType = FrameType::Screen;
+  else if (type == "data") h.frameType = FrameType::Data;
+  else throwInvalid(env, "header.frameType must be video, audio, screen or data");
+  const std::string codec = stringField(env, o, "codec", "header");
+  if (codec == "deflate") h.codec = CodecKind::Deflate;
+  else if (codec == "stored") h.codec = CodecKind::Stored;
+  else throwInvalid(env, "packPayload() writes 'deflate' or 'stored' payloads only");
+  h.flags = (o.Get("keyframe").ToBoolean().Value() ? kFlagKeyframe : 0) | (o.Get("fallback").ToBoolean().Value() ? kFlagFallback : 0);
+  h.qualityLevel = 0;
+  h.format = static_cast<uint8_t>(intField(env, o, "format", "header", 0, 255));
+  auto u32 = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(d) || d < 0 || d > 4294967295.0 || std::floor(d) != d) throwInvalid(env, std::string("header.") + key + " must be a 32-bit unsigned integer");
+    return static_cast<uint32_t>(d);
+  };
+  h.modelId = u32("modelId");
+  h.sequence = u32("sequence");
+  h.dim0 = u32("dim0");
+  h.dim1 = u32("dim1");
+  Napi::Value ts = o.Get("timestamp");
+  double t = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : 0;
+  if (!std::isfinite(t) || t < 0 || t > 9007199254740991.0) throwInvalid(env, "header.timestamp must be a non-negative number of microseconds");
+  h.timestamp = static_cast<uint64_t>(t);
+  return lendVector(env, writePayload(h, body, length));
+}
+
+// i420Metrics(a, b, width, height) -> { psnr, ssim } (Y, U, V weighted 6:1:1; native/core/metrics.h)
+Napi::Value I420Metrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t *a, *b;
+  size_t la, lb;
+  memoryOf(env, info[0], "a", a, la);
+  memoryOf(env, info[1], "b", b, lb);
+  double w = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : NAN, h = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : NAN;
+  if (!(w >= 1 && w <= 65535 && std::floor(w) == w && h >= 1 && h <= 65535 && std::floor(h) == h)) throwInvalid(env, "width and height must be integers from 1 to 65535");
+  const size_t need = yuv::i420Size(static_cast<int>(w), static_cast<int>(h));
+  if (la != need || lb != need) throwInvalid(env, "both I420 frames must hold " + std::to_string(need) + " bytes");
+  auto s = metrics::i420Scores(a, b, static_cast<int>(w), static_cast<int>(h));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("psnr", s.psnr);
+  o.Set("ssim", s.ssim);
+  return o;
 }
 
 // metrics(a, b, width, height, channels) -> { psnr, ssim, msssim }

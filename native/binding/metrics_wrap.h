@@ -6,6 +6,8 @@
 namespace aic::js {
 
 Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info);
+Napi::Value PackPayload(const Napi::CallbackInfo& info);
+Napi::Value I420Metrics(const Napi::CallbackInfo& info);
 Napi::Value ImageMetrics(const Napi::CallbackInfo& info);
 Napi::Value AudioMetrics(const Napi::CallbackInfo& info);
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "yuv.h"
 
 namespace aic {
 
@@ -62,6 +63,13 @@ void checkFloat4d(const TensorInfo& t, const std::string& what) {
 
 }  // namespace
 
+size_t frameBytes(PixelFormat f, int width, int height) {
+  if (f == PixelFormat::I420) return yuv::i420Size(width, height);
+  return static_cast<size_t>(width) * height * bytesPerPixel(f);
+}
+
+const char* formatName(PixelFormat f) { return f == PixelFormat::I420 ? "i420" : (f == PixelFormat::Rgba ? "rgba" : "rgb24"); }
+
 ImageCodec::ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig config) : model_(std::move(model)), config_(std::move(config)) {
   const auto& c = config_;
   if (!c.tables) throw CoreError(ErrorCode::InvalidArgument, "image codec needs its entropy tables");
@@ -99,36 +107,46 @@ ImageCodec::ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig confi
   modelId_ = aic::modelId(c.name, c.version);
 }
 
-ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeOptions& options) const {
+ImageLatents ImageCodec::analyse(const ImageFrame& frame) const {
   const auto& c = config_;
   if (frame.width < 1 || frame.height < 1 || frame.width > kMaxDimension || frame.height > kMaxDimension) {
     throw CoreError(ErrorCode::InvalidArgument, "frame dimensions " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " must be 1.." +
                                                     std::to_string(kMaxDimension) + " on each side");
   }
-  const int bpp = bytesPerPixel(frame.format);
-  const size_t expected = static_cast<size_t>(frame.width) * frame.height * bpp;
+  const size_t expected = frameBytes(frame.format, frame.width, frame.height);
   if (frame.length != expected || frame.data == nullptr) {
-    throw CoreError(ErrorCode::InvalidArgument, "a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + (bpp == 4 ? " rgba" : " rgb24") +
+    throw CoreError(ErrorCode::InvalidArgument, "a " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " " + formatName(frame.format) +
                                                     " frame needs " + std::to_string(expected) + " bytes, got " + std::to_string(frame.length));
   }
-  if (options.level < 0 || options.level >= c.levels) {
-    throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(c.levels - 1));
-  }
-  ImageEncodeResult result;
+  ImageLatents result;
+  result.width = frame.width;
+  result.height = frame.height;
+  result.format = frame.format;
   auto t0 = Clock::now();
   // Pre-processing reads the caller's pixels in place and writes the padded float planes the
-  // graph takes (the one conversion the network needs: uint8 interleaved -> float planar).
+  // graph takes (the one conversion the network needs: uint8 interleaved or YUV -> float RGB planar).
   const int pw = roundUp(frame.width, c.paddingMultiple), ph = roundUp(frame.height, c.paddingMultiple);
   const size_t plane = static_cast<size_t>(pw) * ph;
   std::vector<float> input(3 * plane);
   const float scale = 1.0f / 255.0f;
+  const int bpp = bytesPerPixel(frame.format);
   for (int y = 0; y < ph; ++y) {
-    const uint8_t* row = frame.data + static_cast<size_t>(std::min(y, frame.height - 1)) * frame.width * bpp;
+    const int sy = std::min(y, frame.height - 1);
+    const uint8_t* row = frame.data + static_cast<size_t>(sy) * frame.width * bpp;
     float* r = &input[static_cast<size_t>(y) * pw];
     float* g = r + plane;
     float* b = g + plane;
     for (int x = 0; x < pw; ++x) {
-      const uint8_t* px = row + static_cast<size_t>(std::min(x, frame.width - 1)) * bpp;
+      const int sx = std::min(x, frame.width - 1);
+      if (frame.format == PixelFormat::I420) {
+        float rgb[3];
+        yuv::i420PixelToRgb(frame.data, frame.width, frame.height, sx, sy, rgb);
+        r[x] = rgb[0];
+        g[x] = rgb[1];
+        b[x] = rgb[2];
+        continue;
+      }
+      const uint8_t* px = row + static_cast<size_t>(sx) * bpp;
       r[x] = px[0] * scale;
       g[x] = px[1] * scale;
       b[x] = px[2] * scale;
@@ -141,7 +159,6 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
   auto outputs = model_->graph(Part::Encoder).run({in}, {});
   result.timings.inferenceMs = msSince(t1);
 
-  auto t2 = Clock::now();
   const OutputTensor* latent = nullptr;
   for (const auto& o : outputs)
     if (o.name == c.encoderOutput) latent = &o;
@@ -151,6 +168,19 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
                                                     shapeToString({1, c.latentChannels, lh, lw}));
   }
   const float* y = static_cast<const float*>(latent->data);
+  result.latentHeight = lh;
+  result.latentWidth = lw;
+  result.values.assign(y, y + static_cast<size_t>(c.latentChannels) * lh * lw);
+  return result;
+}
+
+std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEncodeOptions& options) const {
+  const auto& c = config_;
+  if (options.level < 0 || options.level >= c.levels) {
+    throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(c.levels - 1));
+  }
+  const int lh = latents.latentHeight, lw = latents.latentWidth;
+  const float* y = latents.values.data();
   const size_t lplane = static_cast<size_t>(lh) * lw;
   std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   const float* gains = &c.gains[static_cast<size_t>(options.level) * c.latentChannels];
@@ -178,13 +208,24 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
   h.codec = CodecKind::NeuralImage;
   h.flags = options.keyframe ? kFlagKeyframe : 0;
   h.qualityLevel = static_cast<uint8_t>(options.level);
-  h.format = static_cast<uint8_t>(frame.format);
+  h.format = static_cast<uint8_t>(latents.format);
   h.modelId = modelId_;
   h.sequence = options.sequence;
-  h.dim0 = static_cast<uint32_t>(frame.width);
-  h.dim1 = static_cast<uint32_t>(frame.height);
+  h.dim0 = static_cast<uint32_t>(latents.width);
+  h.dim1 = static_cast<uint32_t>(latents.height);
   h.timestamp = options.timestamp;
-  result.payload = writePayload(h, body.data(), body.size());
+  return writePayload(h, body.data(), body.size());
+}
+
+ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeOptions& options) const {
+  if (options.level < 0 || options.level >= config_.levels) {
+    throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(config_.levels - 1));
+  }
+  ImageEncodeResult result;
+  ImageLatents latents = analyse(frame);
+  result.timings = latents.timings;
+  auto t2 = Clock::now();
+  result.payload = code(latents, options);
   result.timings.postprocessMs = msSince(t2);
   return result;
 }
@@ -201,12 +242,11 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
                                                   "'; decode it with the model that coded it");
   }
   const int width = static_cast<int>(h.dim0), height = static_cast<int>(h.dim1);
-  if (width < 1 || height < 1 || width > kMaxDimension || height > kMaxDimension || h.qualityLevel >= c.levels || h.format > 1) {
+  if (width < 1 || height < 1 || width > kMaxDimension || height > kMaxDimension || h.qualityLevel >= c.levels || h.format > 2) {
     throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible image");
   }
   const PixelFormat format = static_cast<PixelFormat>(h.format);
-  const int bpp = bytesPerPixel(format);
-  const size_t outBytes = static_cast<size_t>(width) * height * bpp;
+  const size_t outBytes = frameBytes(format, width, height);
   if (out && outLength != outBytes) {
     throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(width) + "x" +
                                                    std::to_string(height) + " frame needs " + std::to_string(outBytes));
@@ -251,7 +291,9 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   }
   const float* rgb = static_cast<const float*>(image->data);
   const size_t plane = static_cast<size_t>(pw) * ph;
-  for (int y = 0; y < height; ++y) {
+  const int bpp = bytesPerPixel(format);
+  if (format == PixelFormat::I420) yuv::rgbPlanesToI420(rgb, plane, pw, width, height, out);
+  for (int y = 0; format != PixelFormat::I420 && y < height; ++y) {
     uint8_t* row = out + static_cast<size_t>(y) * width * bpp;
     const float* r = rgb + static_cast<size_t>(y) * pw;
     for (int x = 0; x < width; ++x) {

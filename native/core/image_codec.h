@@ -14,7 +14,7 @@
 
 namespace aic {
 
-enum class PixelFormat : uint8_t { Rgb24 = 0, Rgba = 1 };
+enum class PixelFormat : uint8_t { Rgb24 = 0, Rgba = 1, I420 = 2 };
 
 struct ImageCodecConfig {
   std::string name;
@@ -65,6 +65,16 @@ struct ImageDecodeResult {
   Timings timings;
 };
 
+// The encoder's output for one frame, before quantisation: every quality level codes from it, so
+// a rate search runs the encoder network once however many levels it tries.
+struct ImageLatents {
+  int width = 0, height = 0;
+  PixelFormat format = PixelFormat::Rgb24;
+  int latentHeight = 0, latentWidth = 0;
+  std::vector<float> values;  // latentChannels x latentHeight x latentWidth
+  Timings timings;            // of the pre-processing and the encoder
+};
+
 class ImageCodec {
  public:
   ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig config);
@@ -73,6 +83,10 @@ class ImageCodec {
   uint32_t modelId() const { return modelId_; }
 
   ImageEncodeResult encode(const ImageFrame& frame, const ImageEncodeOptions& options) const;
+  // The two halves of encode(): the network (checks the frame), then quantisation at one level
+  // and entropy coding into a payload.
+  ImageLatents analyse(const ImageFrame& frame) const;
+  std::vector<uint8_t> code(const ImageLatents& latents, const ImageEncodeOptions& options) const;
   // Writes pixels into `out` when it is non-null (it must hold width*height*bytesPerPixel).
   ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const;
 
@@ -84,6 +98,9 @@ class ImageCodec {
   uint32_t modelId_;
 };
 
-inline int bytesPerPixel(PixelFormat f) { return f == PixelFormat::Rgba ? 4 : 3; }
+inline int bytesPerPixel(PixelFormat f) { return f == PixelFormat::Rgba ? 4 : 3; }  // interleaved formats
+// Bytes of a width x height frame in format f (I420: Y plus two half-resolution chroma planes).
+size_t frameBytes(PixelFormat f, int width, int height);
+const char* formatName(PixelFormat f);
 
 }  // namespace aic

@@ -10,6 +10,9 @@
 // - MS-SSIM: Wang et al. 2003, 5 scales with weights 0.0448 0.2856 0.3001 0.2363 0.1333 and 2x2
 //   average-pool downsampling; frames too small for 5 scales (a side under 176 px) use as many
 //   scales as fit, with the weights renormalised.
+// - I420 frames are measured on their own planes: SSIM and MSE of Y, U and V weighted 6:1:1 (the
+//   usual YUV weighting in video coding, luma carrying most of what the eye sees); PSNR is of
+//   that weighted MSE.
 #pragma once
 
 #include <cstddef>
@@ -20,5 +23,14 @@ namespace aic::metrics {
 double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
 double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+
+struct ImageScores {
+  double psnr = 0;
+  double ssim = 0;
+};
+// PSNR and SSIM of interleaved RGB (3) or RGBA (4) frames.
+ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+// PSNR and SSIM of two I420 frames (Y plane, then U and V at half resolution, rounded up).
+ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height);
 
 }  // namespace aic::metrics

@@ -1,0 +1,108 @@
+#include "image_search.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "errors.h"
+#include "metrics.h"
+
+namespace aic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+metrics::ImageScores score(const ImageFrame& original, const uint8_t* reconstruction) {
+  if (original.format == PixelFormat::I420) return metrics::i420Scores(original.data, reconstruction, original.width, original.height);
+  return metrics::rgbScores(original.data, reconstruction, original.width, original.height, bytesPerPixel(original.format));
+}
+
+}  // namespace
+
+ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, const ImageSearchOptions& options) {
+  const int levels = codec.config().levels;
+  if (options.startLevel < 0 || options.startLevel >= levels) {
+    throw CoreError(ErrorCode::InvalidArgument, "start level " + std::to_string(options.startLevel) + " is out of range 0.." + std::to_string(levels - 1));
+  }
+  if (options.maxPasses < 1 || options.maxPasses > levels + 1) throw CoreError(ErrorCode::InvalidArgument, "maxPasses must be 1..levels+1");
+  ImageSearchResult result;
+  ImageLatents latents = codec.analyse(frame);
+  result.timings = latents.timings;
+  double codingMs = 0;
+
+  auto codeLevel = [&](int level) {
+    auto t = Clock::now();
+    ImageEncodeOptions o = options.header;
+    o.level = level;
+    auto payload = codec.code(latents, o);
+    codingMs += msSince(t);
+    return payload;
+  };
+
+  if (!options.verify) {
+    result.level = options.startLevel;
+    result.payload = codeLevel(options.startLevel);
+    result.passes.push_back({options.startLevel, result.payload.size(), 0, 0, 0, 0});
+    result.timings.postprocessMs = codingMs;
+    return result;
+  }
+
+  std::vector<uint8_t> reconstruction(frameBytes(frame.format, frame.width, frame.height));
+  std::vector<std::vector<uint8_t>> payloads(levels);
+  std::vector<char> tried(levels, 0);
+  int best = -1;       // lowest level known to reach the aim
+  int highest = -1;    // best-scoring level tried (for when none reaches the aim)
+  double highestSsim = 0;
+  int level = options.startLevel;
+  bool probeDown = options.probeDown;
+  for (int pass = 0; pass < options.maxPasses && level >= 0 && level < levels && !tried[level]; ++pass) {
+    tried[level] = 1;
+    payloads[level] = codeLevel(level);
+    ImageSearchPass p;
+    p.level = level;
+    p.bytes = payloads[level].size();
+    auto td = Clock::now();
+    ImageDecodeResult decoded = codec.decode(payloads[level].data(), payloads[level].size(), reconstruction.data(), reconstruction.size());
+    p.decodeMs = msSince(td);
+    result.timings.inferenceMs += decoded.timings.inferenceMs;
+    auto ts = Clock::now();
+    metrics::ImageScores s = score(frame, reconstruction.data());
+    p.scoreMs = msSince(ts);
+    codingMs += decoded.timings.preprocessMs + decoded.timings.postprocessMs + p.scoreMs;
+    p.ssim = s.ssim;
+    p.psnr = s.psnr;
+    result.passes.push_back(p);
+    if (highest < 0 || p.ssim > highestSsim) {
+      highest = level;
+      highestSsim = p.ssim;
+    }
+    if (p.ssim >= options.aim) {
+      best = best < 0 ? level : std::min(best, level);
+      // Reached: stop, unless asked to look one level lower (once) and it is untried.
+      if (probeDown && level > 0 && !tried[level - 1]) {
+        probeDown = false;
+        level = level - 1;
+        continue;
+      }
+      break;
+    }
+    // Missed the aim: one level up, unless a higher level is already known to reach it.
+    if (best >= 0) break;
+    level = level + 1;
+  }
+  const int chosen = best >= 0 ? best : highest;
+  result.level = chosen;
+  result.payload = std::move(payloads[chosen]);
+  result.verified = true;
+  result.aimMet = best >= 0;
+  for (const auto& p : result.passes)
+    if (p.level == chosen) {
+      result.ssim = p.ssim;
+      result.psnr = p.psnr;
+    }
+  result.timings.postprocessMs = codingMs;
+  return result;
+}
+
+}  // namespace aic

@@ -1,0 +1,83 @@
+#include "yuv.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace aic::yuv {
+
+namespace {
+
+inline float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+inline uint8_t toByte(float v) {
+  v += 0.5f;
+  return static_cast<uint8_t>(v <= 0.0f ? 0.0f : (v >= 255.0f ? 255.0f : v));  // NaN -> 0
+}
+
+// BT.601, R G B in [0, 255] -> limited-range Y, U, V.
+inline float lumaOf(float r, float g, float b) { return 16.0f + 0.256788f * r + 0.504129f * g + 0.097906f * b; }
+inline float cbOf(float r, float g, float b) { return 128.0f - 0.148223f * r - 0.290993f * g + 0.439216f * b; }
+inline float crOf(float r, float g, float b) { return 128.0f + 0.439216f * r - 0.367788f * g - 0.071427f * b; }
+
+}  // namespace
+
+void i420PixelToRgb(const uint8_t* frame, int width, int height, int x, int y, float rgb[3]) {
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  const uint8_t* u = frame + static_cast<size_t>(width) * height;
+  const uint8_t* v = u + static_cast<size_t>(cw) * ch;
+  const float Y = 1.164384f * (frame[static_cast<size_t>(y) * width + x] - 16.0f);
+  const size_t c = static_cast<size_t>(y / 2) * cw + x / 2;
+  const float U = u[c] - 128.0f, V = v[c] - 128.0f;
+  rgb[0] = clamp01((Y + 1.596027f * V) / 255.0f);
+  rgb[1] = clamp01((Y - 0.391762f * U - 0.812968f * V) / 255.0f);
+  rgb[2] = clamp01((Y + 2.017232f * U) / 255.0f);
+}
+
+void rgbPlanesToI420(const float* planes, size_t planeStride, int rowStride, int width, int height, uint8_t* out) {
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  uint8_t* yp = out;
+  uint8_t* up = out + static_cast<size_t>(width) * height;
+  uint8_t* vp = up + static_cast<size_t>(cw) * ch;
+  auto at = [&](int plane, int x, int y) { return clamp01(planes[plane * planeStride + static_cast<size_t>(y) * rowStride + x]) * 255.0f; };
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) yp[static_cast<size_t>(y) * width + x] = toByte(lumaOf(at(0, x, y), at(1, x, y), at(2, x, y)));
+  for (int cy = 0; cy < ch; ++cy)
+    for (int cx = 0; cx < cw; ++cx) {
+      float r = 0, g = 0, b = 0;
+      int n = 0;
+      for (int dy = 0; dy < 2; ++dy)
+        for (int dx = 0; dx < 2; ++dx) {
+          const int x = 2 * cx + dx, y = 2 * cy + dy;
+          if (x >= width || y >= height) continue;
+          r += at(0, x, y);
+          g += at(1, x, y);
+          b += at(2, x, y);
+          ++n;
+        }
+      r /= n;
+      g /= n;
+      b /= n;
+      up[static_cast<size_t>(cy) * cw + cx] = toByte(cbOf(r, g, b));
+      vp[static_cast<size_t>(cy) * cw + cx] = toByte(crOf(r, g, b));
+    }
+}
+
+void rgbToI420(const uint8_t* rgb, int channels, int width, int height, uint8_t* out) {
+  const size_t plane = static_cast<size_t>(width) * height;
+  std::vector<float> planes(3 * plane);
+  for (size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) planes[c * plane + i] = rgb[i * channels + c] / 255.0f;
+  rgbPlanesToI420(planes.data(), plane, width, width, height, out);
+}
+
+void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int channels) {
+  float px[3];
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      i420PixelToRgb(frame, width, height, x, y, px);
+      uint8_t* o = rgb + (static_cast<size_t>(y) * width + x) * channels;
+      for (int c = 0; c < 3; ++c) o[c] = toByte(px[c] * 255.0f);
+      if (channels == 4) o[3] = 255;
+    }
+}
+
+}  // namespace aic::yuv

@@ -1,0 +1,28 @@
+// I420 (planar YUV 4:2:0) <-> RGB for the image codec, whose networks see RGB. Conversion is
+// BT.601 "limited" (studio) range, what Y4M files and most camera and WebRTC pipelines carry:
+// Y in 16..235, U and V in 16..240. Chroma planes are ceil(width/2) x ceil(height/2).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aic::yuv {
+
+inline size_t i420Size(int width, int height) {
+  const size_t cw = (static_cast<size_t>(width) + 1) / 2, ch = (static_cast<size_t>(height) + 1) / 2;
+  return static_cast<size_t>(width) * height + 2 * cw * ch;
+}
+
+// The RGB value (each in [0, 1]) of pixel (x, y) of an I420 frame.
+void i420PixelToRgb(const uint8_t* frame, int width, int height, int x, int y, float rgb[3]);
+
+// RGB float planes (plane stride `planeStride` floats between R, G and B; row stride `rowStride`;
+// values in [0, 1]) cropped to width x height -> an I420 frame. Each chroma sample is the
+// conversion of the average RGB of its 2x2 block (edge blocks use the pixels that exist).
+void rgbPlanesToI420(const float* planes, size_t planeStride, int rowStride, int width, int height, uint8_t* out);
+
+// Interleaved 8-bit RGB (3) or RGBA (4, alpha ignored) -> I420, and back (alpha written as 255).
+void rgbToI420(const uint8_t* rgb, int channels, int width, int height, uint8_t* out);
+void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int channels);
+
+}  // namespace aic::yuv
