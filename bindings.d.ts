@@ -313,8 +313,8 @@ export interface NativeAudioDecodeResult {
 
 export declare class AudioEncoderStream {
   private constructor();
-  encode(frame: NativeAudioFrame, options: { level: number; sequence?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
-  encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number }): { payload: Buffer; timings: NativeTimings };
+  encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
+  encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): { payload: Buffer; timings: NativeTimings };
 }
 
 export declare class AudioDecoderStream {
@@ -330,6 +330,8 @@ export declare class AudioCodec {
   constructor(model: Model, config: NativeAudioCodecConfig);
   createEncoder(sampleRate: number, channels: number): AudioEncoderStream;
   createDecoder(): AudioDecoderStream;
+  /** Samples per channel at `sampleRate` by which decoded output trails the input (overlap + resamplers). */
+  delaySamples(sampleRate: number): number;
   readonly modelId: number;
 }
 

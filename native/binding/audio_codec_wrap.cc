@@ -43,6 +43,12 @@ class EncodeJob : public Job {
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
     if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
+    Napi::Value ts = o.Get("timestamp");
+    if (!ts.IsUndefined()) {
+      const double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d <= 9007199254740991.0)) throwInvalid(env, "options.timestamp must be a non-negative number of microseconds");
+      options_.timestamp = static_cast<uint64_t>(d);
+    }
   }
   void execute() override {
     std::lock_guard<std::mutex> lock(s_->mutex);
@@ -93,6 +99,7 @@ class DecodeJob : public Job {
 Napi::Function AudioCodecWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioCodec",
                      {InstanceMethod<&AudioCodecWrap::CreateEncoder>("createEncoder"), InstanceMethod<&AudioCodecWrap::CreateDecoder>("createDecoder"),
+                      InstanceMethod<&AudioCodecWrap::DelaySamples>("delaySamples"),
                       InstanceAccessor<&AudioCodecWrap::ModelId>("modelId")});
 }
 
@@ -144,6 +151,12 @@ Napi::Value AudioCodecWrap::CreateDecoder(const Napi::CallbackInfo& info) {
   auto* holder = new std::shared_ptr<LockedDecoder>(s);
   auto ext = Napi::External<std::shared_ptr<LockedDecoder>>::New(env, holder, [](Napi::Env, std::shared_ptr<LockedDecoder>* p) { delete p; });
   return addonData(env).audioDecoderConstructor.New({ext});
+}
+
+Napi::Value AudioCodecWrap::DelaySamples(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double rate = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+  return Napi::Number::New(env, guard(env, [&] { return codec_->streamDelay(static_cast<int>(rate)); }));
 }
 
 Napi::Value AudioCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), codec_->modelId()); }

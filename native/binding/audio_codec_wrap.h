@@ -20,6 +20,7 @@ class AudioCodecWrap : public Napi::ObjectWrap<AudioCodecWrap> {
  private:
   Napi::Value CreateEncoder(const Napi::CallbackInfo& info);
   Napi::Value CreateDecoder(const Napi::CallbackInfo& info);
+  Napi::Value DelaySamples(const Napi::CallbackInfo& info);
   Napi::Value ModelId(const Napi::CallbackInfo& info);
   std::shared_ptr<const AudioCodec> codec_;
 };

@@ -33,6 +33,14 @@ Resampler fromModel(int streamRate, int modelRate) {
 
 }  // namespace
 
+int AudioCodec::streamDelay(int streamRate) const {
+  if (!supportedAudioRate(streamRate)) throw CoreError(ErrorCode::InvalidArgument, "unsupported audio sample rate " + std::to_string(streamRate));
+  const int modelRate = config_.sampleRate;
+  // towardsModel's delay is counted in model-rate samples, fromModel's in stream-rate samples.
+  const double in = towardsModel(streamRate, modelRate).delay() * (static_cast<double>(streamRate) / modelRate);
+  return streamRate / 50 + static_cast<int>(std::lround(in)) + fromModel(streamRate, modelRate).delay();
+}
+
 bool supportedAudioRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
 
 AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig config) : model_(std::move(model)), config_(std::move(config)) {

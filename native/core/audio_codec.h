@@ -39,6 +39,9 @@ class AudioCodec {
   const AudioCodecConfig& config() const { return config_; }
   uint32_t modelId() const { return modelId_; }
   const CodecModel& model() const { return *model_; }
+  // Samples (per channel, at streamRate) by which a stream's decoded output trails its input:
+  // one frame of overlap plus the two resamplers' group delays.
+  int streamDelay(int streamRate) const;
 
   // One channel, one frame at the model's rate: updates `state`, returns the quantised latents.
   void analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const;
