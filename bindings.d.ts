@@ -358,8 +358,18 @@ export interface NativePackHeader {
 export declare const ortVersion: string;
 export declare const ortApiVersion: number;
 
+/** The audio score over the last `windowSeconds` of a stream, updated frame by frame (native/core/audio_metrics.h). */
+export declare class AudioScoreWindow {
+  constructor(sampleRate: number, windowSeconds: number, delaySamples: number);
+  /** Appends reference (input) and decoded (output) mono samples of equal count; returns the window's measures. */
+  push(reference: Float32Array, decoded: Float32Array): NativeAudioMetrics & { activeFraction: number };
+  /** Appends reference samples the receiver gets exactly (a lossless frame). */
+  pushExact(reference: Float32Array): NativeAudioMetrics & { activeFraction: number };
+}
+
 export interface NativeBinding {
   Engine: typeof Engine;
+  AudioScoreWindow: typeof AudioScoreWindow;
   Model: typeof Model;
   ImageCodec: typeof ImageCodec;
   AudioCodec: typeof AudioCodec;

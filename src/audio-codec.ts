@@ -17,6 +17,15 @@ export interface AudioFrameInput {
   format: SampleFormat;
 }
 
+export interface AudioEncodeOptions {
+  /** Quality level; default: the middle level. */
+  level?: number;
+  /** Sequence number written into the payload; default: the stream's own counter. */
+  sequence?: number;
+  /** Microseconds, written into the payload. */
+  timestamp?: number;
+}
+
 export const SUPPORTED_AUDIO_RATES = [8000, 16000, 32000, 48000] as const;
 
 /** Runs `task` after every task queued before it on the same stream. */
@@ -50,21 +59,21 @@ export class AudioEncoder {
     return this.sampleRate / 50;
   }
 
-  #options(level: number | undefined): { level: number; sequence: number } {
-    const l = this.#codec.levelOrDefault(level);
-    const sequence = this.#sequence;
-    this.#sequence = (this.#sequence + 1) >>> 0;
-    return { level: l, sequence: sequence & 0x7fffffff };
+  #options(options: AudioEncodeOptions | undefined): { level: number; sequence: number; timestamp?: number } {
+    const l = this.#codec.levelOrDefault(options?.level);
+    const sequence = options?.sequence ?? this.#sequence;
+    this.#sequence = (sequence + 1) >>> 0;
+    return { level: l, sequence: sequence & 0x7fffffff, ...(options?.timestamp !== undefined ? { timestamp: options.timestamp } : {}) };
   }
 
-  encode(frame: AudioFrameInput, options?: { level?: number }): Promise<{ payload: Buffer; timings: NativeTimings }> {
-    const opts = this.#options(options?.level);
+  encode(frame: AudioFrameInput, options?: AudioEncodeOptions): Promise<{ payload: Buffer; timings: NativeTimings }> {
+    const opts = this.#options(options);
     const input = { ...frame, sampleRate: this.sampleRate, channels: this.channels };
     return this.#queue.run(() => awaitNative(callNative(() => this.#native.encode(input, opts))));
   }
 
-  encodeSync(frame: AudioFrameInput, options?: { level?: number }): { payload: Buffer; timings: NativeTimings } {
-    const opts = this.#options(options?.level);
+  encodeSync(frame: AudioFrameInput, options?: AudioEncodeOptions): { payload: Buffer; timings: NativeTimings } {
+    const opts = this.#options(options);
     return callNative(() => this.#native.encodeSync({ ...frame, sampleRate: this.sampleRate, channels: this.channels }, opts));
   }
 }
@@ -119,6 +128,11 @@ export class AudioCodec extends CodecBase<AudioManifest> {
     }
     if (channels !== 1 && channels !== 2) throw new AicError('INVALID_ARGUMENT', `channels must be 1 or 2, got ${String(channels)}`);
     return new AudioEncoder(callNative(() => this.#native.createEncoder(sampleRate, channels)), this, sampleRate, channels);
+  }
+
+  /** Samples per channel at `sampleRate` by which a stream's decoded output trails its input. */
+  delaySamples(sampleRate: number): number {
+    return callNative(() => this.#native.delaySamples(sampleRate));
   }
 
   /** A receiving stream; it takes its format from the payloads. */

@@ -1,5 +1,6 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
@@ -8,6 +9,7 @@ import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
+import { decodePayload, Session, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -19,6 +21,23 @@ export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 export interface EngineOptions extends NativeEngineOptions {
   /** 'auto' (default) uses CUDA when this ONNX Runtime can, else CPU with the reason recorded. */
   executionProvider?: ExecutionProvider;
+  /**
+   * Codecs sessions use: a manifest path each, or false for none. Default: the models shipped in
+   * the package. A codec that fails to load leaves the engine running; its frames fall back
+   * losslessly with reason 'model_unavailable' and info().unavailable says why.
+   */
+  models?: { image?: string | false; audio?: string | false };
+  /** Open sessions allowed at once (default 1024); one more throws SESSION_LIMIT. */
+  maxSessions?: number;
+  /** A session unused this long is closed and its state freed (default 300000 ms = 5 min; Infinity: never). */
+  sessionIdleTimeoutMs?: number;
+}
+
+export interface CodecSummary {
+  name: string;
+  version: string;
+  levels: number;
+  modelId: number;
 }
 
 export interface ModelDefinition {
@@ -32,10 +51,38 @@ export interface ModelDefinition {
 }
 
 export interface EngineInfo extends NativeEngineInfo {
+  /** Version of @auralink/aic. */
+  version: string;
   /** Provider actually in use per loaded model and graph, with the reason when it is not the one asked for. */
   models: ModelInfo[];
   /** The first reason a graph fell back from the requested provider, if any did. */
   providerFallbackReason: string | null;
+  /** The codecs sessions use (null when not loaded). */
+  codecs: { image: CodecSummary | null; audio: CodecSummary | null };
+  /** Why a codec is not loaded, if one is not: its frames fall back with reason 'model_unavailable'. */
+  unavailable: { image?: string; audio?: string };
+  /** The fallback reasons sessions report, and what each means. */
+  fallbackReasons: Record<'quality' | 'latency' | 'error' | 'model_unavailable', string>;
+  sessions: { open: number; max: number; idleTimeoutMs: number };
+}
+
+const FALLBACK_REASONS = {
+  quality: 'the neural result scored under the session floor (minQualityScore) at the best level tried',
+  latency: "the session's history predicted the neural path would exceed maxLatencyMs",
+  error: 'the neural path failed while coding the frame',
+  model_unavailable: 'no model for this frame type is loaded (see unavailable)',
+} as const;
+
+let packageVersion: string | undefined;
+function version(): string {
+  if (packageVersion === undefined) {
+    try {
+      packageVersion = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      packageVersion = 'unknown';
+    }
+  }
+  return packageVersion;
 }
 
 interface Loaded {
@@ -65,12 +112,119 @@ export class Engine {
   readonly #models = new Map<string, Loaded>();
   // Models whose load has finished, for the synchronous info() and model().
   readonly #settled = new Map<string, Model>();
+  #image: ImageCodec | null = null;
+  #audio: AudioCodec | null = null;
+  readonly #unavailable: { image?: string; audio?: string } = {};
+  readonly #sessions = new Map<string, Session>();
+  readonly #maxSessions: number;
+  readonly #idleTimeoutMs: number;
+  #sweeper: NodeJS.Timeout | undefined;
+  readonly #host: SessionHost;
 
   /** @internal Use createEngine(). */
   constructor(options: EngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
+    const { models: _models, maxSessions, sessionIdleTimeoutMs, ...nativeOptions } = options;
+    void _models;
+    this.#maxSessions = maxSessions ?? 1024;
+    if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1) throw new AicError('INVALID_ARGUMENT', `maxSessions must be a positive integer, got ${String(maxSessions)}`);
+    this.#idleTimeoutMs = sessionIdleTimeoutMs ?? 300_000;
+    if (typeof this.#idleTimeoutMs !== 'number' || !(this.#idleTimeoutMs > 0)) {
+      throw new AicError('INVALID_ARGUMENT', `sessionIdleTimeoutMs must be a positive number of milliseconds (or Infinity), got ${String(sessionIdleTimeoutMs)}`);
+    }
     const { Engine: NativeEngineClass } = native();
-    this.#native = callNative(() => new NativeEngineClass(options));
+    this.#native = callNative(() => new NativeEngineClass(nativeOptions));
+    this.#host = {
+      image: () => (this.#image && !this.#image.model.closed ? this.#image : null),
+      audio: () => (this.#audio && !this.#audio.model.closed ? this.#audio : null),
+      imageUnavailable: () => this.#unavailable.image ?? 'the image model was closed',
+      audioUnavailable: () => this.#unavailable.audio ?? 'the audio model was closed',
+      released: (session) => {
+        if (this.#sessions.get(session.sessionId) === session) this.#sessions.delete(session.sessionId);
+      },
+    };
+  }
+
+  /** @internal Loads the codecs sessions use (createEngine() calls this). */
+  async loadSessionCodecs(models: EngineOptions['models'] = {}): Promise<void> {
+    if (models === null || typeof models !== 'object') throw new AicError('INVALID_ARGUMENT', 'options.models must be an object { image, audio }');
+    const image = models.image ?? DEFAULT_IMAGE_MODEL;
+    const audio = models.audio ?? DEFAULT_AUDIO_MODEL;
+    const load = async <T>(which: 'image' | 'audio', manifest: string | false, loader: (p: string) => Promise<T>): Promise<T | null> => {
+      if (manifest === false) {
+        this.#unavailable[which] = 'no model was configured (options.models)';
+        return null;
+      }
+      try {
+        return await loader(manifest);
+      } catch (error) {
+        const e = AicError.from(error);
+        // A provider asked for strictly is a configuration the caller wants enforced.
+        if (e.code === 'PROVIDER_UNAVAILABLE' || e.code === 'INVALID_ARGUMENT') throw e;
+        this.#unavailable[which] = `${e.code}: ${e.message}`;
+        return null;
+      }
+    };
+    const [i, a] = await Promise.all([load('image', image, (p) => this.loadImageCodec(p)), load('audio', audio, (p) => this.loadAudioCodec(p))]);
+    this.#image = i;
+    this.#audio = a;
+  }
+
+  /**
+   * Opens a session: one stream's compression state (rate control, audio state, statistics).
+   * Throws SESSION_LIMIT when maxSessions are open, INVALID_ARGUMENT for a sessionId in use.
+   */
+  openSession(options: SessionOptions = {}): Session {
+    this.#checkOpen();
+    if (this.#sessions.size >= this.#maxSessions) {
+      this.#sweep();
+      if (this.#sessions.size >= this.#maxSessions) {
+        throw new AicError('SESSION_LIMIT', `the engine has ${this.#maxSessions} sessions open (maxSessions); close finished sessions with session.close()`);
+      }
+    }
+    const session = new Session(this.#host, options);
+    if (this.#sessions.has(session.sessionId)) {
+      throw new AicError('INVALID_ARGUMENT', `a session '${session.sessionId}' is already open; close it or choose another sessionId`);
+    }
+    this.#sessions.set(session.sessionId, session);
+    if (!this.#sweeper && Number.isFinite(this.#idleTimeoutMs)) {
+      this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, Math.min(30_000, this.#idleTimeoutMs / 2)));
+      this.#sweeper.unref();
+    }
+    return session;
+  }
+
+  /** An open session by id. */
+  session(sessionId: string): Session | undefined {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** Open sessions. */
+  get sessions(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  #sweep(): void {
+    for (const s of this.#sessions.values()) {
+      if (s.idleMs >= this.#idleTimeoutMs) s.close(`expired after ${this.#idleTimeoutMs} ms idle`);
+    }
+  }
+
+  /**
+   * Decodes any payload without a session: images and lossless payloads completely; a neural
+   * audio payload with a fresh decoder state (its first 20 ms: use a session for a stream).
+   */
+  decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
+    try {
+      this.#checkOpen();
+      if (!ArrayBuffer.isView(payload)) throw new AicError('INVALID_ARGUMENT', 'decompressFrame() takes the payload as a Buffer or TypedArray');
+      if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
+      if (options.output !== undefined && !Buffer.isBuffer(options.output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
+      const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      return decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null));
+    } catch (error) {
+      return Promise.reject(AicError.from(error));
+    }
   }
 
   get closed(): boolean {
@@ -190,20 +344,40 @@ export class Engine {
     for (const m of models) {
       providerFallbackReason ??= m.encoder.fallbackReason ?? m.decoder.fallbackReason;
     }
-    return { ...base, closed: this.#closed, models, providerFallbackReason };
+    const summary = (c: ImageCodec | AudioCodec | null): CodecSummary | null => (c && !c.model.closed ? { name: c.name, version: c.version, levels: c.levels, modelId: c.modelId } : null);
+    return {
+      ...base,
+      version: version(),
+      closed: this.#closed,
+      models,
+      providerFallbackReason,
+      codecs: { image: summary(this.#image), audio: summary(this.#audio) },
+      unavailable: { ...this.#unavailable },
+      fallbackReasons: { ...FALLBACK_REASONS },
+      sessions: { open: this.#sessions.size, max: this.#maxSessions, idleTimeoutMs: this.#idleTimeoutMs },
+    };
   }
 
   /** Unloads every model and stops the engine. In-flight calls finish first. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const s of [...this.#sessions.values()]) s.close('closed (its engine was closed)');
     const pending = [...this.#models.values()].map((l) => l.model.catch(() => undefined));
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();
   }
 }
 
-/** Creates the engine (one per process is the intended use). */
+/** Creates the engine (one per process is the intended use) and loads the session codecs. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  return new Engine(options);
+  const engine = new Engine(options);
+  try {
+    await engine.loadSessionCodecs(options?.models);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return engine;
 }

@@ -28,6 +28,8 @@ export type AicErrorCode =
   | 'MANIFEST_INVALID'
   /** Native memory could not be allocated. */
   | 'OUT_OF_MEMORY'
+  /** The engine already has as many open sessions as it allows (EngineOptions.maxSessions). */
+  | 'SESSION_LIMIT'
   /** The native addon could not be loaded on this platform. */
   | 'NATIVE_UNAVAILABLE'
   /** A bug in aic: please report it with the message. */
@@ -48,6 +50,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'MANIFEST_INVALID',
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',
+  'SESSION_LIMIT',
   'INTERNAL',
 ]);
 

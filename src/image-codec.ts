@@ -6,6 +6,8 @@ import type {
   NativeImageEncodeOptions,
   NativeImageEncodeResult,
   NativeImageFrame,
+  NativeImageSearchOptions,
+  NativeImageSearchResult,
 } from '../bindings.js';
 import { CodecBase } from './codec-base.js';
 import { awaitNative, callNative } from './errors.js';
@@ -13,6 +15,8 @@ import type { ImageManifest } from './manifest.js';
 import type { Model } from './model.js';
 
 export type ImageFrame = NativeImageFrame;
+export type ImageSearchOptions = NativeImageSearchOptions;
+export type ImageSearchResult = NativeImageSearchResult;
 export type ImageEncodeResult = NativeImageEncodeResult;
 export type DecodedImage<D extends ArrayBufferView = ArrayBufferView> = NativeImageDecodeResult<D>;
 
@@ -22,7 +26,7 @@ export interface ImageEncodeOptions extends Partial<NativeImageEncodeOptions> {
 }
 
 export interface ImageDecodeOptions {
-  /** A Buffer of width*height*3 (rgb24) or *4 (rgba) bytes to write the pixels into. */
+  /** A Buffer to write the pixels into: width*height*3 (rgb24), *4 (rgba), or the I420 size. */
   output?: ArrayBufferView;
 }
 
@@ -49,6 +53,15 @@ export class ImageCodec extends CodecBase<ImageManifest> {
     this.checkOpen();
     const opts = this.#options(options);
     return callNative(() => this.#native.encodeSync(frame, opts));
+  }
+
+  /**
+   * Closed-loop coding: the encoder runs once, then levels from `startLevel` are coded, decoded
+   * and scored (SSIM) until one reaches `aim` (native/core/image_search.h). Sessions use this.
+   */
+  async compress(frame: ImageFrame, options: ImageSearchOptions): Promise<ImageSearchResult> {
+    this.checkOpen();
+    return awaitNative(callNative(() => this.#native.compress(frame, options)));
   }
 
   async decode(payload: ArrayBufferView, options?: ImageDecodeOptions): Promise<DecodedImage> {

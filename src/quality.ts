@@ -8,9 +8,17 @@ export type ImageQuality = NativeImageMetrics;
 export type PayloadHeader = NativePayloadHeader;
 export type AudioQuality = NativeAudioMetrics;
 
-/** PSNR (dB, RGB), SSIM and MS-SSIM (averaged over R, G, B) of two 8-bit frames of the same size. */
-export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBufferView, width: number, height: number, format: 'rgb24' | 'rgba' = 'rgb24'): ImageQuality {
-  if (format !== 'rgb24' && format !== 'rgba') throw new AicError('INVALID_ARGUMENT', `format must be 'rgb24' or 'rgba', got '${String(format)}'`);
+/**
+ * PSNR (dB), SSIM and MS-SSIM of two 8-bit frames of the same size: for rgb24/rgba averaged over
+ * R, G, B; for i420 PSNR and SSIM of Y, U, V weighted 6:1:1 (MS-SSIM is NaN for i420).
+ * These are the measures sessions report in CompressResult.quality.
+ */
+export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBufferView, width: number, height: number, format: 'rgb24' | 'rgba' | 'i420' = 'rgb24'): ImageQuality {
+  if (format === 'i420') {
+    const q = callNative(() => native().i420Metrics(original, reconstruction, width, height));
+    return { psnr: q.psnr, ssim: q.ssim, msssim: NaN };
+  }
+  if (format !== 'rgb24' && format !== 'rgba') throw new AicError('INVALID_ARGUMENT', `format must be 'rgb24', 'rgba' or 'i420', got '${String(format)}'`);
   return callNative(() => native().imageMetrics(original, reconstruction, width, height, format === 'rgba' ? 4 : 3));
 }
 

@@ -4,6 +4,7 @@
 #include "../core/engine.h"
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
+#include "audio_score_wrap.h"
 #include "engine_wrap.h"
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
@@ -21,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
+  exports.Set("AudioScoreWindow", aic::js::AudioScoreWindowWrap::Init(env));
   exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
   exports.Set("packPayload", Napi::Function::New(env, aic::js::PackPayload, "packPayload"));
   exports.Set("i420Metrics", Napi::Function::New(env, aic::js::I420Metrics, "i420Metrics"));

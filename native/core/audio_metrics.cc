@@ -66,38 +66,94 @@ void fft(std::vector<std::complex<double>>& a) {
 double hzToMel(double f) { return 2595.0 * std::log10(1.0 + f / 700.0); }
 double melToHz(double m) { return 700.0 * (std::pow(10.0, m / 2595.0) - 1.0); }
 
-// Mel band energies (linear power) per frame: [frames][bands].
-std::vector<std::vector<double>> melSpectrogram(const float* x, size_t n, int sampleRate) {
-  const size_t win = static_cast<size_t>(std::lround(0.025 * sampleRate));
-  const size_t hop = static_cast<size_t>(std::lround(0.010 * sampleRate));
-  size_t nfft = 1;
-  while (nfft < win) nfft <<= 1;
-  const int bands = 40;
+}  // namespace
+
+// 25 ms Hann frames, FFT to the next power of two, 40 triangular mel bands from 50 Hz to
+// min(8 kHz, Nyquist). The band weights are computed once per analyser (sparse per FFT bin).
+MelAnalyser::MelAnalyser(int sampleRate) : sampleRate_(sampleRate) {
+  win_ = static_cast<size_t>(std::lround(0.025 * sampleRate));
+  hop_ = static_cast<size_t>(std::lround(0.010 * sampleRate));
+  nfft_ = 1;
+  while (nfft_ < win_) nfft_ <<= 1;
   const double fmax = std::min(8000.0, sampleRate / 2.0), fmin = 50.0;
-  std::vector<double> edges(bands + 2);
-  for (int b = 0; b < bands + 2; ++b) edges[b] = melToHz(hzToMel(fmin) + (hzToMel(fmax) - hzToMel(fmin)) * b / (bands + 1));
-  std::vector<double> window(win);
-  for (size_t i = 0; i < win; ++i) window[i] = 0.5 - 0.5 * std::cos(2 * kPi * i / win);
-  std::vector<std::vector<double>> out;
-  std::vector<std::complex<double>> buf(nfft);
-  // Frames cover the signal; the last one is zero-padded.
-  for (size_t start = 0; start < n || start == 0; start += hop) {
-    std::fill(buf.begin(), buf.end(), 0.0);
-    for (size_t i = 0; i < win && start + i < n; ++i) buf[i] = x[start + i] * window[i];
-    fft(buf);
-    std::vector<double> mel(bands, 0.0);
-    for (size_t k = 1; k <= nfft / 2; ++k) {
-      const double f = static_cast<double>(k) * sampleRate / nfft, p = std::norm(buf[k]);
-      for (int b = 0; b < bands; ++b) {
-        if (f <= edges[b] || f >= edges[b + 2]) continue;
-        double w = f < edges[b + 1] ? (f - edges[b]) / (edges[b + 1] - edges[b]) : (edges[b + 2] - f) / (edges[b + 2] - edges[b + 1]);
-        mel[b] += w * p;
-      }
+  std::vector<double> edges(kBands + 2);
+  for (int b = 0; b < kBands + 2; ++b) edges[b] = melToHz(hzToMel(fmin) + (hzToMel(fmax) - hzToMel(fmin)) * b / (kBands + 1));
+  window_.resize(win_);
+  for (size_t i = 0; i < win_; ++i) window_[i] = 0.5 - 0.5 * std::cos(2 * kPi * i / win_);
+  for (size_t k = 1; k <= nfft_ / 2; ++k) {
+    const double f = static_cast<double>(k) * sampleRate / nfft_;
+    for (int b = 0; b < kBands; ++b) {
+      if (f <= edges[b] || f >= edges[b + 2]) continue;
+      const double w = f < edges[b + 1] ? (f - edges[b]) / (edges[b + 1] - edges[b]) : (edges[b + 2] - f) / (edges[b + 2] - edges[b + 1]);
+      weights_.push_back({static_cast<uint32_t>(k), static_cast<uint32_t>(b), w});
     }
-    out.push_back(std::move(mel));
-    if (start + win >= n) break;
+  }
+  buf_.resize(nfft_);
+}
+
+void MelAnalyser::frame(const float* x, size_t available, double* bands) {
+  std::fill(buf_.begin(), buf_.end(), 0.0);
+  for (size_t i = 0; i < win_ && i < available; ++i) buf_[i] = x[i] * window_[i];
+  fft(buf_);
+  std::fill(bands, bands + kBands, 0.0);
+  for (const auto& w : weights_) bands[w.band] += w.weight * std::norm(buf_[w.bin]);
+}
+
+namespace {
+
+// Mel band energies (linear power) per frame: [frames][bands]. Frames cover the signal; the last
+// one is zero-padded.
+std::vector<std::vector<double>> melSpectrogram(const float* x, size_t n, int sampleRate) {
+  MelAnalyser mel(sampleRate);
+  std::vector<std::vector<double>> out;
+  for (size_t start = 0; start < n || start == 0; start += mel.hop()) {
+    std::vector<double> bands(MelAnalyser::kBands);
+    mel.frame(x + start, n - start, bands.data());
+    out.push_back(std::move(bands));
+    if (start + mel.window() >= n) break;
   }
   return out;
+}
+
+// The log-mel distance of frames (ref, dec: [frames][bands]); samples of the decoded signal for
+// the silent-reference case.
+double logMelDistance(const std::vector<const double*>& ref, const std::vector<const double*>& dec, const float* decoded, size_t samples) {
+  const int bands = MelAnalyser::kBands;
+  double peakBand = 0;
+  std::vector<double> frameEnergy(ref.size());
+  for (size_t f = 0; f < ref.size(); ++f) {
+    for (int b = 0; b < bands; ++b) {
+      peakBand = std::max(peakBand, ref[f][b]);
+      frameEnergy[f] += ref[f][b];
+    }
+  }
+  const double maxFrame = frameEnergy.empty() ? 0 : *std::max_element(frameEnergy.begin(), frameEnergy.end());
+  if (maxFrame <= 0) {
+    // A silent reference: identical silence scores 1; anything audible scores by its level.
+    double e = 0;
+    for (size_t i = 0; i < samples; ++i) e += double(decoded[i]) * decoded[i];
+    double rmsDb = 10 * std::log10(e / std::max<size_t>(1, samples) + 1e-12);
+    return std::max(0.0, rmsDb + 90.0) / 3.0;
+  }
+  const double floor = peakBand * 1e-5;  // 50 dB under the loudest band
+  double sum = 0;
+  size_t counted = 0;
+  for (size_t f = 0; f < ref.size(); ++f) {
+    if (frameEnergy[f] < maxFrame * 1e-5) continue;  // more than 50 dB under the loudest frame
+    double se = 0;
+    for (int b = 0; b < bands; ++b) {
+      double d = 10 * std::log10(std::max(ref[f][b], floor)) - 10 * std::log10(std::max(dec[f][b], floor));
+      se += d * d;
+    }
+    sum += std::sqrt(se / bands);
+    ++counted;
+  }
+  return counted ? sum / counted : 0;
+}
+
+double scoreOf(double distanceDb) {
+  const double r = distanceDb / 4.0;
+  return 1.0 / (1.0 + r * r);
 }
 
 }  // namespace
@@ -112,39 +168,109 @@ AudioQuality audioQuality(const float* reference, const float* decoded, size_t s
   q.siSnrDb = siSnr(reference, decoded, samples);
   auto ref = melSpectrogram(reference, samples, sampleRate);
   auto dec = melSpectrogram(decoded, samples, sampleRate);
-  double peakBand = 0;
-  std::vector<double> frameEnergy(ref.size());
+  std::vector<const double*> rp, dp;
   for (size_t f = 0; f < ref.size(); ++f) {
-    for (double v : ref[f]) {
-      peakBand = std::max(peakBand, v);
-      frameEnergy[f] += v;
-    }
+    rp.push_back(ref[f].data());
+    dp.push_back(dec[f].data());
   }
-  const double maxFrame = *std::max_element(frameEnergy.begin(), frameEnergy.end());
-  if (maxFrame <= 0) {
-    // A silent reference: identical silence scores 1; anything audible scores by its level.
+  q.logMelDistanceDb = logMelDistance(rp, dp, decoded, samples);
+  q.score = scoreOf(q.logMelDistanceDb);
+  return q;
+}
+
+AudioScoreWindow::AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples)
+    : mel_(sampleRate), delay_(delaySamples) {
+  if (sampleRate < 4000 || sampleRate > 384000) throw CoreError(ErrorCode::InvalidArgument, "sample rate must be 4000..384000 Hz");
+  if (!(windowSeconds >= 0.05 && windowSeconds <= 10)) throw CoreError(ErrorCode::InvalidArgument, "score window must be 0.05..10 s");
+  if (delaySamples > static_cast<size_t>(sampleRate)) throw CoreError(ErrorCode::InvalidArgument, "delay must be at most one second");
+  windowSamples_ = static_cast<size_t>(std::lround(windowSeconds * sampleRate));
+  windowFrames_ = std::max<size_t>(1, windowSamples_ / mel_.hop());
+  levelFrames_ = static_cast<size_t>(5 * sampleRate) / mel_.hop();
+  // Before the stream the codec assumes silence: the reference starts `delay` samples of zeros early.
+  ref_.assign(delay_, 0.0f);
+}
+
+AudioQuality AudioScoreWindow::push(const float* reference, const float* decoded, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(reference[i]) || !std::isfinite(decoded[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
+  }
+  ref_.insert(ref_.end(), reference, reference + n);
+  dec_.insert(dec_.end(), decoded, decoded + n);
+  return update();
+}
+
+AudioQuality AudioScoreWindow::pushExact(const float* reference, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(reference[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
+  }
+  ref_.insert(ref_.end(), reference, reference + n);
+  // ref_ runs `delay` samples ahead of dec_, so the samples that align are already there.
+  const size_t at = dec_.size();
+  dec_.resize(at + n);
+  std::copy(ref_.begin() + static_cast<std::ptrdiff_t>(at), ref_.begin() + static_cast<std::ptrdiff_t>(at + n), dec_.begin() + static_cast<std::ptrdiff_t>(at));
+  return update();
+}
+
+AudioQuality AudioScoreWindow::update() {
+  // Aligned pairs: ref_[i] is what dec_[i] should be. New mel frames wherever a whole window fits.
+  const size_t win = mel_.window(), hop = mel_.hop();
+  while (next_ + win <= dec_.size()) {
+    Frame f;
+    mel_.frame(ref_.data() + next_, win, f.ref.data());
+    mel_.frame(dec_.data() + next_, win, f.dec.data());
     double e = 0;
-    for (size_t i = 0; i < samples; ++i) e += double(decoded[i]) * decoded[i];
-    double rmsDb = 10 * std::log10(e / samples + 1e-12);
-    q.logMelDistanceDb = std::max(0.0, rmsDb + 90.0) / 3.0;
-  } else {
-    const double floor = peakBand * 1e-5;  // 50 dB under the loudest band
-    double sum = 0;
-    size_t counted = 0;
-    for (size_t f = 0; f < ref.size(); ++f) {
-      if (frameEnergy[f] < maxFrame * 1e-5) continue;  // more than 50 dB under the loudest frame
-      double se = 0;
-      for (size_t b = 0; b < ref[f].size(); ++b) {
-        double d = 10 * std::log10(std::max(ref[f][b], floor)) - 10 * std::log10(std::max(dec[f][b], floor));
-        se += d * d;
-      }
-      sum += std::sqrt(se / ref[f].size());
-      ++counted;
-    }
-    q.logMelDistanceDb = counted ? sum / counted : 0;
+    for (size_t i = 0; i < win; ++i) e += double(ref_[next_ + i]) * ref_[next_ + i];
+    f.refRms = std::sqrt(e / win);
+    frames_.push_back(f);
+    if (f.refRms > 1e-6) levels_.push_back(f.refRms);  // digital silence says nothing of the room
+    if (levels_.size() > levelFrames_) levels_.pop_front();
+    next_ += hop;
   }
-  const double r = q.logMelDistanceDb / 4.0;
-  q.score = 1.0 / (1.0 + r * r);
+  while (frames_.size() > windowFrames_) frames_.pop_front();
+  // Keep the samples of the window (for SI-SNR) and those the next frames still need.
+  const size_t keepFrom = std::min(next_, dec_.size() > windowSamples_ ? dec_.size() - windowSamples_ : 0);
+  if (keepFrom > 0) {
+    ref_.erase(ref_.begin(), ref_.begin() + static_cast<std::ptrdiff_t>(keepFrom));
+    dec_.erase(dec_.begin(), dec_.begin() + static_cast<std::ptrdiff_t>(keepFrom));
+    next_ -= keepFrom;
+  }
+  const size_t m = std::min(dec_.size(), windowSamples_);
+  const float* r = ref_.data() + (dec_.size() - m);
+  const float* d = dec_.data() + (dec_.size() - m);
+  AudioQuality q;
+  double er = 0, ed = 0;
+  for (size_t i = 0; i < m; ++i) {
+    er += double(r[i]) * r[i];
+    ed += double(d[i]) * d[i];
+  }
+  const double rmsRef = std::sqrt(er / std::max<size_t>(1, m)), rmsDec = std::sqrt(ed / std::max<size_t>(1, m));
+  // Only foreground frames count: over -55 dBFS and 20 dB over the stream's noise floor, the
+  // threshold capped at -35 dBFS.
+  // The noise floor is the 20th percentile of the frame levels (a minimum would follow single
+  // dips of a fluctuating background).
+  double noiseFloor = 1.0;
+  if (!levels_.empty()) {
+    std::vector<double> l(levels_.begin(), levels_.end());
+    std::nth_element(l.begin(), l.begin() + static_cast<std::ptrdiff_t>(l.size() / 5), l.end());
+    noiseFloor = l[l.size() / 5];
+  }
+  const double threshold = std::max(kQuietFrameRms, std::min(noiseFloor * 10.0, 0.0178));
+  std::vector<const double*> rp, dp;
+  for (const auto& f : frames_) {
+    if (f.refRms < threshold) continue;
+    rp.push_back(f.ref.data());
+    dp.push_back(f.dec.data());
+  }
+  // The pause rule: fine while the output stays quiet too (under -50 dBFS, or at most 6 dB over
+  // the reference); louder, the excess in dB is the distance.
+  const double allowed = std::max(kQuietDecodedRms, 2 * rmsRef);
+  const double pauseDistance = rmsDec <= allowed ? 0 : 10 * std::log10(rmsDec / allowed);
+  // Under 300 ms of foreground the spectral distance rests on too little: blend it in by weight.
+  const double weight = std::min(1.0, static_cast<double>(rp.size()) / kMinForegroundFrames);
+  q.activeFraction = frames_.empty() ? 0 : static_cast<double>(rp.size()) / frames_.size();
+  q.siSnrDb = m == 0 || rmsRef < threshold ? 100 : siSnr(r, d, m);
+  q.logMelDistanceDb = (1 - weight) * pauseDistance + (rp.empty() ? 0 : weight * logMelDistance(rp, dp, d, m));
+  q.score = scoreOf(q.logMelDistanceDb);
   return q;
 }
 

@@ -13,7 +13,12 @@
 //   D = 4 dB; strictly decreasing in D, so monotone in any distortion that moves the spectrum.
 #pragma once
 
+#include <array>
+#include <complex>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
 
 namespace aic::metrics {
 
@@ -21,8 +26,72 @@ struct AudioQuality {
   double siSnrDb = 0;
   double logMelDistanceDb = 0;
   double score = 0;
+  // AudioScoreWindow: the share of the window's mel frames that are foreground (0 in a pause).
+  double activeFraction = 1;
 };
 
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate);
+
+// The mel analysis behind the log-mel distance: one 25 ms frame -> 40 band powers.
+class MelAnalyser {
+ public:
+  static constexpr int kBands = 40;
+  explicit MelAnalyser(int sampleRate);
+  size_t window() const { return win_; }
+  size_t hop() const { return hop_; }
+  // Band powers of the frame starting at x (zero-padded past `available` samples).
+  void frame(const float* x, size_t available, double* bands);
+
+ private:
+  struct Weight {
+    uint32_t bin, band;
+    double weight;
+  };
+  int sampleRate_;
+  size_t win_, hop_, nfft_;
+  std::vector<double> window_;
+  std::vector<Weight> weights_;
+  std::vector<std::complex<double>> buf_;
+};
+
+// The same measures over the last `windowSeconds` of a stream, updated as 20 ms frames arrive:
+// each push() analyses only the new mel frames, so a session can score every frame it sends.
+// `delaySamples` is how far the decoded stream trails the reference (the codec's delay); the
+// reference is taken as silence before the stream starts, as the codec does. Unlike the one-shot
+// audioQuality(), which judges a whole clip relative to its own loudest moment, a live window
+// must not judge room noise during a pause as if it were the signal: only foreground mel frames
+// count, those over -55 dBFS (RMS 1.8e-3) and at least 20 dB over the stream's noise floor (the
+// 20th percentile of its frame levels over the last 5 s); the threshold never rises above
+// -35 dBFS, so steady loud content always counts.
+// A window with no foreground frame is a pause: it scores 1 while the output stays under
+// -50 dBFS (or within 6 dB of the reference), and by how much louder it is otherwise. With
+// under 300 ms of foreground the two distances are blended by the foreground's share of 300 ms
+// (a syllable's onset alone is too little to judge a stream by).
+class AudioScoreWindow {
+ public:
+  static constexpr double kQuietFrameRms = 1.78e-3;
+  static constexpr double kQuietDecodedRms = 3.16e-3;
+  static constexpr int kMinForegroundFrames = 30;
+  AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples);
+  // Appends n reference (input) and n decoded (output) samples; returns the window's measures.
+  AudioQuality push(const float* reference, const float* decoded, size_t n);
+  // Appends n reference samples that the receiver gets exactly (a lossless frame): the decoded
+  // stream continues with the reference, aligned.
+  AudioQuality pushExact(const float* reference, size_t n);
+
+ private:
+  AudioQuality update();
+  struct Frame {
+    std::array<double, MelAnalyser::kBands> ref, dec;
+    double refRms = 0;
+  };
+  MelAnalyser mel_;
+  size_t delay_, windowSamples_ = 0, windowFrames_ = 0;
+  std::vector<float> ref_, dec_;  // aligned: ref_[i] is what dec_[i] should be
+  size_t next_ = 0;               // start of the next mel frame in ref_/dec_
+  std::deque<Frame> frames_;
+  std::deque<double> levels_;  // reference RMS of the mel frames of the last 5 s
+  size_t levelFrames_ = 0;
+};
 
 }  // namespace aic::metrics

@@ -1,0 +1,56 @@
+#include "audio_score_wrap.h"
+
+#include <cmath>
+
+#include "js_errors.h"
+
+namespace aic::js {
+
+Napi::Function AudioScoreWindowWrap::Init(Napi::Env env) {
+  return DefineClass(env, "AudioScoreWindow",
+                     {InstanceMethod<&AudioScoreWindowWrap::Push>("push"), InstanceMethod<&AudioScoreWindowWrap::PushExact>("pushExact")});
+}
+
+// new AudioScoreWindow(sampleRate, windowSeconds, delaySamples)
+AudioScoreWindowWrap::AudioScoreWindowWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AudioScoreWindowWrap>(info) {
+  Napi::Env env = info.Env();
+  auto num = [&](int i) { return info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN; };
+  const double rate = num(0), seconds = num(1), delay = num(2);
+  if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
+  if (!std::isfinite(delay) || delay < 0 || std::floor(delay) != delay) throwInvalid(env, "delaySamples must be a non-negative integer");
+  window_ = guard(env, [&] { return std::make_unique<metrics::AudioScoreWindow>(static_cast<int>(rate), seconds, static_cast<size_t>(delay)); });
+}
+
+// push(reference: Float32Array, decoded: Float32Array) -> { siSnrDb, logMelDistanceDb, score }
+Napi::Value AudioScoreWindowWrap::Push(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto samples = [&](int i, const char* what) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throwInvalid(env, std::string(what) + " must be a Float32Array of mono samples");
+    }
+    return info[i].As<Napi::Float32Array>();
+  };
+  auto ref = samples(0, "reference");
+  auto dec = samples(1, "decoded");
+  if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
+  return toJs(env, guard(env, [&] { return window_->push(ref.Data(), dec.Data(), ref.ElementLength()); }));
+}
+
+// pushExact(reference: Float32Array) -> the window's measures after a frame the receiver gets exactly
+Napi::Value AudioScoreWindowWrap::PushExact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) throwInvalid(env, "reference must be a Float32Array of mono samples");
+  auto ref = info[0].As<Napi::Float32Array>();
+  return toJs(env, guard(env, [&] { return window_->pushExact(ref.Data(), ref.ElementLength()); }));
+}
+
+Napi::Value AudioScoreWindowWrap::toJs(Napi::Env env, const metrics::AudioQuality& q) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("siSnrDb", q.siSnrDb);
+  o.Set("logMelDistanceDb", q.logMelDistanceDb);
+  o.Set("score", q.score);
+  o.Set("activeFraction", q.activeFraction);
+  return o;
+}
+
+}  // namespace aic::js

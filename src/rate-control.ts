@@ -1,0 +1,201 @@
+// Per-session rate control. The image controller learns, for the session's content, the score
+// (SSIM) and the size (bits per pixel) of every quality level from the frames it has measured,
+// and plans each frame's closed-loop search (native/core/image_search.h) to start at the lowest
+// level predicted to reach the aim, so that most frames need one decode-and-score pass. It also
+// learns how long the network takes per megapixel, to predict a frame's latency before spending it.
+// The audio controller steers the level of the next 20 ms frames from the measured score of what
+// the receiver plays (audio frames are too short and too many to search within a frame).
+import type { NativeImageSearchPass } from '../bindings.js';
+import { Ema } from './stats.js';
+
+/** Safety margin over the aim for the start level: cheap insurance against a scene change. */
+const START_MARGIN = 0.004;
+/** A level not measured for this many frames is worth re-measuring when the search can afford it. */
+const STALE_FRAMES = 24;
+/** A measured score this far from the prediction means the content changed. */
+const CONTENT_CHANGE = 0.04;
+
+export interface SearchPlan {
+  startLevel: number;
+  probeDown: boolean;
+  maxPasses: number;
+  /** Predicted score of the start level (NaN when nothing is known yet). */
+  predictedScore: number;
+}
+
+interface LevelState {
+  score: Ema;
+  bpp: Ema;
+  lastFrame: number;
+}
+
+export class ImageRateController {
+  readonly levels: number;
+  readonly #state: LevelState[];
+  #frame = 0;
+  // Milliseconds per megapixel of the encoder (with pre-processing) and of one search pass.
+  readonly encodeMsPerMp = new Ema(0.2);
+  readonly passMsPerMp = new Ema(0.2);
+  readonly passesPerFrame = new Ema(0.1);
+
+  constructor(levels: number) {
+    this.levels = levels;
+    this.#state = Array.from({ length: levels }, () => ({ score: new Ema(0.3), bpp: new Ema(0.3), lastFrame: -Infinity }));
+  }
+
+  get framesSeen(): number {
+    return this.#frame;
+  }
+
+  /** Predicted score of a level: measured, else interpolated from measured neighbours. */
+  predictScore(level: number): number {
+    const s = this.#state[level]!;
+    if (s.score.known) return s.score.value;
+    let lo = level - 1;
+    while (lo >= 0 && !this.#state[lo]!.score.known) lo--;
+    let hi = level + 1;
+    while (hi < this.levels && !this.#state[hi]!.score.known) hi++;
+    const loV = lo >= 0 ? this.#state[lo]!.score.value : NaN;
+    const hiV = hi < this.levels ? this.#state[hi]!.score.value : NaN;
+    if (!Number.isNaN(loV) && !Number.isNaN(hiV)) return loV + ((hiV - loV) * (level - lo)) / (hi - lo);
+    // One side known: assume a typical step between neighbouring levels (SSIM rises ~0.02-0.04 per level).
+    if (!Number.isNaN(loV)) return Math.min(1, loV + 0.03 * (level - lo));
+    if (!Number.isNaN(hiV)) return Math.max(0, hiV - 0.03 * (hi - level));
+    return NaN;
+  }
+
+  /** Predicted payload bits per pixel of a level (NaN when nothing is known). */
+  predictBpp(level: number): number {
+    const s = this.#state[level]!;
+    if (s.bpp.known) return s.bpp.value;
+    let lo = level - 1;
+    while (lo >= 0 && !this.#state[lo]!.bpp.known) lo--;
+    let hi = level + 1;
+    while (hi < this.levels && !this.#state[hi]!.bpp.known) hi++;
+    const loV = lo >= 0 ? this.#state[lo]!.bpp.value : NaN;
+    const hiV = hi < this.levels ? this.#state[hi]!.bpp.value : NaN;
+    if (!Number.isNaN(loV) && !Number.isNaN(hiV)) return Math.exp(Math.log(loV) + ((Math.log(hiV) - Math.log(loV)) * (level - lo)) / (hi - lo));
+    // Levels are spaced about 1.4x apart in rate (models/aic-image-v1: 8 levels over ~10x).
+    if (!Number.isNaN(loV)) return loV * 1.4 ** (level - lo);
+    if (!Number.isNaN(hiV)) return hiV / 1.4 ** (hi - level);
+    return NaN;
+  }
+
+  /** The lowest level predicted to reach `aim`, the top level when none is, the middle level when nothing is known. */
+  levelFor(aim: number): number {
+    let any = false;
+    for (let l = 0; l < this.levels; l++) {
+      const p = this.predictScore(l);
+      if (Number.isNaN(p)) continue;
+      any = true;
+      if (p >= aim + START_MARGIN) return l;
+    }
+    return any ? this.levels - 1 : Math.floor(this.levels / 2);
+  }
+
+  plan(aim: number, passBudget: number): SearchPlan {
+    const startLevel = this.levelFor(aim);
+    const maxPasses = Math.max(1, Math.min(3, Math.floor(passBudget)));
+    // Look one level down when that level's figure is stale (the content may have become easier).
+    const below = startLevel - 1;
+    const probeDown = maxPasses > 1 && below >= 0 && this.#frame - this.#state[below]!.lastFrame >= STALE_FRAMES;
+    return { startLevel, probeDown, maxPasses, predictedScore: this.predictScore(startLevel) };
+  }
+
+  /** Learns from the passes of one frame of `pixels` pixels and its timings. */
+  learn(passes: readonly NativeImageSearchPass[], pixels: number, encodeMs: number): void {
+    this.#frame++;
+    const mp = pixels / 1e6;
+    if (mp > 0) this.encodeMsPerMp.add(encodeMs / mp);
+    let passMs = 0;
+    for (const p of passes) {
+      const s = this.#state[p.level]!;
+      if (p.ssim > 0 || p.psnr > 0) {
+        // A large miss means the content changed: move every level's estimate by the same amount,
+        // so the next frame starts from the new content instead of walking there level by level.
+        const predicted = this.predictScore(p.level);
+        if (!Number.isNaN(predicted) && Math.abs(p.ssim - predicted) > CONTENT_CHANGE) {
+          const shift = p.ssim - predicted;
+          for (const other of this.#state) if (other.score.known) other.score.set(Math.min(1, Math.max(0, other.score.value + shift)));
+          s.score.set(p.ssim);
+        } else {
+          s.score.add(p.ssim);
+        }
+        passMs += p.decodeMs + p.scoreMs;
+      }
+      s.bpp.add((p.bytes * 8) / Math.max(1, pixels));
+      s.lastFrame = this.#frame;
+    }
+    const measured = passes.filter((p) => p.ssim > 0 || p.psnr > 0).length;
+    if (measured > 0 && mp > 0) this.passMsPerMp.add(passMs / measured / mp);
+    this.passesPerFrame.add(measured);
+  }
+
+  /** Predicted milliseconds of the neural path for a frame (NaN when nothing is known). */
+  predictMs(pixels: number, passes: number): number {
+    if (!this.encodeMsPerMp.known) return NaN;
+    const mp = pixels / 1e6;
+    return mp * (this.encodeMsPerMp.value + passes * (this.passMsPerMp.known ? this.passMsPerMp.value : this.encodeMsPerMp.value));
+  }
+
+  /** How many search passes fit in `budgetMs` after the encoder. */
+  passBudget(pixels: number, budgetMs: number): number {
+    if (!this.encodeMsPerMp.known || !this.passMsPerMp.known) return 2;
+    const mp = pixels / 1e6;
+    return (budgetMs - mp * this.encodeMsPerMp.value) / Math.max(1e-6, mp * this.passMsPerMp.value);
+  }
+}
+
+export class AudioRateController {
+  readonly levels: number;
+  level: number;
+  #above = 0;
+  #hold = 0;
+  readonly score = new Ema(0.25);
+
+  constructor(levels: number) {
+    this.levels = levels;
+    // Start at the top: a stream's first words are judged before anything is known of the
+    // speaker, and stepping down once the score is known costs nothing audible.
+    this.level = levels - 1;
+  }
+
+  /**
+   * Learns the measured score of the receiver's latest audio and steers the next frame's level.
+   * `active` is the share of the score window that held foreground sound: a pause says nothing
+   * of how speech will fare, so it never lowers the level.
+   */
+  learn(score: number, aim: number, active = 1): void {
+    if (!Number.isFinite(score)) return;
+    this.score.add(score);
+    if (this.#hold > 0) this.#hold--;
+    if ((active < 0.3 || this.#hold > 0) && score >= aim) {
+      this.#above = 0;
+      return;
+    }
+    if (score < aim) {
+      // Under the aim: one level up at once.
+      this.level = Math.min(this.levels - 1, this.level + 1);
+      this.#above = 0;
+    } else if (score > aim + 0.05) {
+      // Comfortably over: step down after a sustained stretch (half a second), so the level
+      // does not hunt on every syllable.
+      if (++this.#above >= 25 && this.level > 0) {
+        this.level--;
+        this.#above = 0;
+      }
+    } else {
+      this.#above = 0;
+    }
+  }
+
+  /** After lossless frames the score window holds exact audio for a while: no stepping down until it has passed. */
+  holdFor(frames: number): void {
+    this.#hold = Math.max(this.#hold, frames);
+    this.#above = 0;
+  }
+
+  get atTop(): boolean {
+    return this.level === this.levels - 1;
+  }
+}
