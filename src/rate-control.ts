@@ -146,6 +146,9 @@ export class ImageRateController {
   }
 }
 
+const UP_MARGIN = 0.03;
+const DOWN_MARGIN = 0.08;
+
 export class AudioRateController {
   readonly levels: number;
   level: number;
@@ -173,14 +176,15 @@ export class AudioRateController {
       this.#above = 0;
       return;
     }
-    if (score < aim) {
-      // Under the aim: one level up at once.
+    if (score < aim + UP_MARGIN) {
+      // Near or under the aim: one level up at once. The score describes the last half second,
+      // so acting at the aim itself would be late; the margin absorbs that lag.
       this.level = Math.min(this.levels - 1, this.level + 1);
       this.#above = 0;
-    } else if (score > aim + 0.05) {
-      // Comfortably over: step down after a sustained stretch (half a second), so the level
-      // does not hunt on every syllable.
-      if (++this.#above >= 25 && this.level > 0) {
+    } else if (score > aim + DOWN_MARGIN) {
+      // Comfortably over (by more than one level's step usually costs): step down after a
+      // sustained second, so the level does not hunt on every syllable.
+      if (++this.#above >= 50 && this.level > 0) {
         this.level--;
         this.#above = 0;
       }

@@ -2,27 +2,8 @@
 // mono and stereo, continuity across frames, loss concealment, corrupt payloads and bad frames.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AicError, audioQuality, createEngine, parsePayloadHeader, type AudioCodec, type Engine } from '../src/index.js';
+import { speechLike, toS16 } from './media.js';
 
-/** A speech-like test signal: a gliding harmonic tone with a syllable envelope, mono float. */
-function speechLike(rate: number, seconds: number): Float32Array {
-  const x = new Float32Array(Math.round(rate * seconds));
-  let phase = 0;
-  for (let i = 0; i < x.length; i++) {
-    const t = i / rate;
-    phase += (2 * Math.PI * (140 + 40 * Math.sin(2 * Math.PI * 0.7 * t))) / rate;
-    const env = Math.sin(Math.PI * ((t * 4) % 1)) ** 2;
-    let v = 0;
-    for (let h = 1; h <= 12; h++) v += Math.sin(h * phase) / h;
-    x[i] = 0.25 * env * v;
-  }
-  return x;
-}
-
-function toS16(x: Float32Array, channels = 1): Buffer {
-  const b = Buffer.alloc(x.length * 2 * channels);
-  for (let i = 0; i < x.length; i++) for (let c = 0; c < channels; c++) b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]! * (c ? 0.5 : 1))) * 32767), (i * channels + c) * 2);
-  return b;
-}
 
 function fromS16(b: Buffer, channels = 1, channel = 0): Float32Array {
   const n = b.length / 2 / channels;

@@ -7,8 +7,12 @@ describe('engine', () => {
   afterAll(async () => engine?.close());
 
   it('reports ONNX Runtime version, providers and settings', async () => {
-    engine = await createEngine({ executionProvider: 'cpu', intraOpThreads: 2 });
+    engine = await createEngine({ executionProvider: 'cpu', intraOpThreads: 2, models: { image: false, audio: false } });
     const info = engine.info();
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.codecs).toEqual({ image: null, audio: null });
+    expect(info.unavailable.image).toMatch(/no model was configured/);
+    expect(Object.keys(info.fallbackReasons).sort()).toEqual(['error', 'latency', 'model_unavailable', 'quality']);
     expect(info.ortVersion).toMatch(/^1\.\d+\.\d+/);
     expect(info.ortApiVersion).toBeGreaterThanOrEqual(21);
     expect(info.availableProviders).toContain('CPUExecutionProvider');

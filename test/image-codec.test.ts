@@ -5,38 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AicError, createEngine, DEFAULT_IMAGE_MODEL, imageQuality, parsePayloadHeader, type Engine, type ImageCodec } from '../src/index.js';
+import { errorOf, syntheticFrame } from './media.js';
 
-/** A deterministic photo-like test frame: gradients, edges, a disc and some texture. */
-function syntheticFrame(width: number, height: number, channels = 3): Buffer {
-  const buf = Buffer.alloc(width * height * channels);
-  let s = 12345;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      const noise = ((s >>> 16) % 9) - 4;
-      const inDisc = (x - width * 0.6) ** 2 + (y - height * 0.4) ** 2 < (Math.min(width, height) * 0.25) ** 2;
-      const r = inDisc ? 220 : (x / width) * 200 + 20;
-      const g = inDisc ? 60 : (y / height) * 180 + 30;
-      const b = x > width / 3 && x < width / 2 ? 200 : 90 + 40 * Math.sin(x / 5);
-      const i = (y * width + x) * channels;
-      buf[i] = Math.max(0, Math.min(255, Math.round(r + noise)));
-      buf[i + 1] = Math.max(0, Math.min(255, Math.round(g + noise)));
-      buf[i + 2] = Math.max(0, Math.min(255, Math.round(b + noise)));
-      if (channels === 4) buf[i + 3] = 128;
-    }
-  }
-  return buf;
-}
-
-async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<AicError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(AicError);
-    return e as AicError;
-  }
-  throw new Error('expected an AicError');
-}
 
 describe('image codec (default model)', () => {
   let engine: Engine;
@@ -164,7 +134,7 @@ describe('image codec (default model)', () => {
     ['a short buffer', { data: frame.subarray(1), width: W, height: H, format: 'rgb24' }, {}, /needs 57600 bytes, got 57599/],
     ['zero width', { data: frame, width: 0, height: H, format: 'rgb24' }, {}, /width must be an integer from 1/],
     ['a huge height', { data: frame, width: W, height: 100000, format: 'rgb24' }, {}, /height must be an integer from 1 to 16384/],
-    ['an unknown format', { data: frame, width: W, height: H, format: 'bgr' }, {}, /format must be 'rgb24' or 'rgba'/],
+    ['an unknown format', { data: frame, width: W, height: H, format: 'bgr' }, {}, /format must be 'rgb24', 'rgba' or 'i420'/],
     ['a level out of range', { data: frame, width: W, height: H, format: 'rgb24' }, { level: 99 }, /level must be an integer from 0 to/],
     ['data that is not memory', { data: 'pixels', width: W, height: H, format: 'rgb24' }, {}, /frame.data must be a Buffer/],
   ])('refuses %s with INVALID_ARGUMENT', async (_what, f, opts, message) => {

@@ -265,7 +265,7 @@ AudioQuality AudioScoreWindow::update() {
   // the reference); louder, the excess in dB is the distance.
   const double allowed = std::max(kQuietDecodedRms, 2 * rmsRef);
   const double pauseDistance = rmsDec <= allowed ? 0 : 10 * std::log10(rmsDec / allowed);
-  // Under 300 ms of foreground the spectral distance rests on too little: blend it in by weight.
+  // Under 200 ms of foreground the spectral distance rests on too little: blend it in by weight.
   const double weight = std::min(1.0, static_cast<double>(rp.size()) / kMinForegroundFrames);
   q.activeFraction = frames_.empty() ? 0 : static_cast<double>(rp.size()) / frames_.size();
   q.siSnrDb = m == 0 || rmsRef < threshold ? 100 : siSnr(r, d, m);

@@ -65,13 +65,13 @@ class MelAnalyser {
 // -35 dBFS, so steady loud content always counts.
 // A window with no foreground frame is a pause: it scores 1 while the output stays under
 // -50 dBFS (or within 6 dB of the reference), and by how much louder it is otherwise. With
-// under 300 ms of foreground the two distances are blended by the foreground's share of 300 ms
+// under 200 ms of foreground the two distances are blended by the foreground's share of 200 ms
 // (a syllable's onset alone is too little to judge a stream by).
 class AudioScoreWindow {
  public:
   static constexpr double kQuietFrameRms = 1.78e-3;
   static constexpr double kQuietDecodedRms = 3.16e-3;
-  static constexpr int kMinForegroundFrames = 30;
+  static constexpr int kMinForegroundFrames = 20;
   AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples);
   // Appends n reference (input) and n decoded (output) samples; returns the window's measures.
   AudioQuality push(const float* reference, const float* decoded, size_t n);
