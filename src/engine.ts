@@ -194,6 +194,16 @@ export class Engine {
     return session;
   }
 
+  /** The image codec sessions use (null when none is loaded). */
+  imageCodec(): ImageCodec | null {
+    return this.#host.image();
+  }
+
+  /** The audio codec sessions use (null when none is loaded). */
+  audioCodec(): AudioCodec | null {
+    return this.#host.audio();
+  }
+
   /** An open session by id. */
   session(sessionId: string): Session | undefined {
     return this.#sessions.get(sessionId);
