@@ -107,6 +107,14 @@ export interface DecompressedFrame {
   qualityLevel: number | null;
   /** Audio: the frame was made up by concealFrame(). */
   concealed?: boolean;
+  /**
+   * Audio: where `data` starts relative to the start of the frame this payload carried, in
+   * samples per channel. Lossless frames come back on time (0); neural frames trail by the
+   * codec's delay (negative). A player that places each frame at sequence x frame length +
+   * offsetSamples (lossless samples winning where they overlap) gets one continuous timeline
+   * across switches between the two.
+   */
+  offsetSamples?: number;
   timings: { totalMs: number };
 }
 
@@ -209,6 +217,9 @@ interface AudioSendState {
   window: AudioScoreWindow;
   losslessRun: number;
   lowAtTop: number;
+  // The codec streams were just (re)started after lossless frames: the first neural output
+  // covers audio the receiver already has exactly.
+  restarted: boolean;
 }
 
 interface AudioReceiveState {
@@ -537,6 +548,7 @@ export class Session {
         window: new ScoreWindow(f.sampleRate, AUDIO_WINDOW_SECONDS, codec.delaySamples(f.sampleRate)),
         losslessRun: 0,
         lowAtTop: 0,
+        restarted: false,
       };
     }
     return this.#audioSend;
@@ -545,6 +557,7 @@ export class Session {
   /** An audio frame the receiver gets exactly: the codec streams restart after it. */
   async #audioLossless(state: AudioSendState | null, f: Extract<CheckedFrame, { type: 'audio' }>, sequence: number, settings: { mode: CompressionMode; target: number; floor: number }, reason: FallbackReason, timings?: Partial<FrameTimings>): Promise<CompressResult> {
     if (state) {
+      state.restarted = state.encoder !== null || state.restarted;
       state.encoder = null;
       state.shadow = null;
       state.window.pushExact(toMono(f.bytes, f.format, f.channels));
@@ -577,7 +590,11 @@ export class Session {
         // Decode exactly as the receiver will, then score the last second it has played.
         const decoded = await state.shadow.decode(payload);
         const t = now();
-        measured = state.window.push(toMono(f.bytes, f.format, f.channels), toMono(decoded.data, f.format, f.channels));
+        const reference = toMono(f.bytes, f.format, f.channels);
+        // Right after a restart the codec's first output lies under audio the receiver already
+        // played exactly (lossless frames come out one codec delay earlier than neural ones).
+        measured = state.restarted ? state.window.pushExact(reference) : state.window.push(reference, toMono(decoded.data, f.format, f.channels));
+        state.restarted = false;
         timings.inferenceMs += decoded.timings.inferenceMs;
         timings.postprocessMs += decoded.timings.preprocessMs + decoded.timings.postprocessMs + (now() - t);
       }
@@ -691,6 +708,7 @@ export class Session {
           codec: 'neural-audio',
           qualityLevel: d.header.qualityLevel,
           concealed: true,
+          offsetSamples: -(this.#host.audio()?.delaySamples(d.sampleRate) ?? 0),
           timings: { totalMs: now() - t },
         } satisfies DecompressedFrame;
       });
@@ -854,7 +872,17 @@ export async function decodePayload(
     }
     if (expected > 256 * 1024 * 1024) throw corrupt('describes a frame over 256 MiB');
     const data = await unpackLossless(bytes, h.codec, h.bodyOffset, h.bodyLength, expected);
-    return { type: h.frameType, format, data: intoOutput(data, output), ...extra, ...base, codec: h.codec, qualityLevel: null, timings: { totalMs: now() - t } };
+    return {
+      type: h.frameType,
+      format,
+      data: intoOutput(data, output),
+      ...extra,
+      ...base,
+      codec: h.codec,
+      qualityLevel: null,
+      ...(h.frameType === 'audio' ? { offsetSamples: 0 } : {}),
+      timings: { totalMs: now() - t },
+    };
   }
   if (h.codec === 'neural-image') {
     const codec = host.image();
@@ -876,6 +904,7 @@ export async function decodePayload(
     codec: 'neural-audio',
     qualityLevel: h.qualityLevel,
     concealed: false,
+    offsetSamples: -codec.delaySamples(d.sampleRate),
     timings: { totalMs: now() - t },
   };
 }

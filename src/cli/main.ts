@@ -233,10 +233,10 @@ async function decompressFile(engine: Engine, input: string, output: string | un
         const neural = parsePayloadHeader(p).codec === 'neural-audio';
         if (!neural && previousNeural) {
           const c = await session.concealFrame();
-          place(c.data, c.format, t - meta.delaySamples, 1);
+          place(c.data, c.format, t + c.offsetSamples!, 1);
         }
         const f = await session.decompressFrame(p);
-        place(f.data, f.format, neural ? t - meta.delaySamples : t, neural ? 1 : 2);
+        place(f.data, f.format, t + f.offsetSamples!, neural ? 1 : 2);
         previousNeural = neural;
         bar.update(++frames);
       }
