@@ -3,6 +3,7 @@
 // run (this checkout, CI, an older npm), it builds from source only when no loadable binary
 // is there already, so that a consumer with prebuilds never needs a compiler.
 import { execSync } from 'node:child_process';
+import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -24,4 +25,23 @@ if (process.env.AIC_FORCE_BUILD !== '1' && loadable()) {
 } else {
   console.log('@auralink/aic: building the native addon from source');
   execSync('npm run build:native', { cwd: root, stdio: 'inherit' });
+}
+
+// In this checkout (not as someone's dependency), make `npx aic` find the package's own command,
+// as it does for a project that depends on the package.
+if (!root.split(path.sep).includes('node_modules')) {
+  const binDir = path.join(root, 'node_modules', '.bin');
+  const link = path.join(binDir, 'aic');
+  try {
+    mkdirSync(binDir, { recursive: true });
+    try {
+      lstatSync(link);
+      unlinkSync(link);
+    } catch {
+      // not there yet
+    }
+    symlinkSync(path.relative(binDir, path.join(root, 'bin', 'aic.js')), link);
+  } catch (error) {
+    console.log(`@auralink/aic: could not link node_modules/.bin/aic (${error.message}); run the CLI as node bin/aic.js`);
+  }
 }
