@@ -9,7 +9,7 @@ import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
-import { decodePayload, Session, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session.js';
+import { checkDecompressArgs, decodePayload, Session, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -124,8 +124,10 @@ export class Engine {
   /** @internal Use createEngine(). */
   constructor(options: EngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
-    const { models: _models, maxSessions, sessionIdleTimeoutMs, ...nativeOptions } = options;
-    void _models;
+    const { maxSessions, sessionIdleTimeoutMs, ...rest } = options;
+    // `models` is for createEngine(); the native engine takes the rest.
+    const nativeOptions: NativeEngineOptions = { ...rest };
+    delete (nativeOptions as EngineOptions).models;
     this.#maxSessions = maxSessions ?? 1024;
     if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1) throw new AicError('INVALID_ARGUMENT', `maxSessions must be a positive integer, got ${String(maxSessions)}`);
     this.#idleTimeoutMs = sessionIdleTimeoutMs ?? 300_000;
@@ -227,10 +229,7 @@ export class Engine {
   decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      if (!ArrayBuffer.isView(payload)) throw new AicError('INVALID_ARGUMENT', 'decompressFrame() takes the payload as a Buffer or TypedArray');
-      if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
-      if (options.output !== undefined && !Buffer.isBuffer(options.output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
-      const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const bytes = checkDecompressArgs(payload, options);
       return decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null));
     } catch (error) {
       return Promise.reject(AicError.from(error));

@@ -47,38 +47,42 @@ export class ImageRateController {
     return this.#frame;
   }
 
-  /** Predicted score of a level: measured, else interpolated from measured neighbours. */
-  predictScore(level: number): number {
-    const s = this.#state[level]!;
-    if (s.score.known) return s.score.value;
+  /**
+   * A level's learnt value, or one made from the nearest learnt levels below and above it:
+   * `between` when both exist, `step` (from one side, by level distance; negative below) when one does.
+   */
+  #estimate(level: number, pick: (s: LevelState) => Ema, between: (lo: number, hi: number, f: number) => number, step: (v: number, levels: number) => number): number {
+    if (pick(this.#state[level]!).known) return pick(this.#state[level]!).value;
     let lo = level - 1;
-    while (lo >= 0 && !this.#state[lo]!.score.known) lo--;
+    while (lo >= 0 && !pick(this.#state[lo]!).known) lo--;
     let hi = level + 1;
-    while (hi < this.levels && !this.#state[hi]!.score.known) hi++;
-    const loV = lo >= 0 ? this.#state[lo]!.score.value : NaN;
-    const hiV = hi < this.levels ? this.#state[hi]!.score.value : NaN;
-    if (!Number.isNaN(loV) && !Number.isNaN(hiV)) return loV + ((hiV - loV) * (level - lo)) / (hi - lo);
-    // One side known: assume a typical step between neighbouring levels (SSIM rises ~0.02-0.04 per level).
-    if (!Number.isNaN(loV)) return Math.min(1, loV + 0.03 * (level - lo));
-    if (!Number.isNaN(hiV)) return Math.max(0, hiV - 0.03 * (hi - level));
+    while (hi < this.levels && !pick(this.#state[hi]!).known) hi++;
+    const loV = lo >= 0 ? pick(this.#state[lo]!).value : NaN;
+    const hiV = hi < this.levels ? pick(this.#state[hi]!).value : NaN;
+    if (!Number.isNaN(loV) && !Number.isNaN(hiV)) return between(loV, hiV, (level - lo) / (hi - lo));
+    if (!Number.isNaN(loV)) return step(loV, level - lo);
+    if (!Number.isNaN(hiV)) return step(hiV, level - hi);
     return NaN;
   }
 
-  /** Predicted payload bits per pixel of a level (NaN when nothing is known). */
+  /** Predicted score of a level (SSIM rises ~0.02-0.04 per level; 0.03 is assumed past the learnt ones). */
+  predictScore(level: number): number {
+    return this.#estimate(
+      level,
+      (s) => s.score,
+      (lo, hi, f) => lo + (hi - lo) * f,
+      (v, d) => Math.min(1, Math.max(0, v + 0.03 * d)),
+    );
+  }
+
+  /** Predicted payload bits per pixel of a level (levels of models/aic-image-v1 are ~1.4x apart in rate). */
   predictBpp(level: number): number {
-    const s = this.#state[level]!;
-    if (s.bpp.known) return s.bpp.value;
-    let lo = level - 1;
-    while (lo >= 0 && !this.#state[lo]!.bpp.known) lo--;
-    let hi = level + 1;
-    while (hi < this.levels && !this.#state[hi]!.bpp.known) hi++;
-    const loV = lo >= 0 ? this.#state[lo]!.bpp.value : NaN;
-    const hiV = hi < this.levels ? this.#state[hi]!.bpp.value : NaN;
-    if (!Number.isNaN(loV) && !Number.isNaN(hiV)) return Math.exp(Math.log(loV) + ((Math.log(hiV) - Math.log(loV)) * (level - lo)) / (hi - lo));
-    // Levels are spaced about 1.4x apart in rate (models/aic-image-v1: 8 levels over ~10x).
-    if (!Number.isNaN(loV)) return loV * 1.4 ** (level - lo);
-    if (!Number.isNaN(hiV)) return hiV / 1.4 ** (hi - level);
-    return NaN;
+    return this.#estimate(
+      level,
+      (s) => s.bpp,
+      (lo, hi, f) => Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * f),
+      (v, d) => v * 1.4 ** d,
+    );
   }
 
   /** The lowest level predicted to reach `aim`, the top level when none is, the middle level when nothing is known. */

@@ -654,10 +654,7 @@ export class Session {
   decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      if (!ArrayBuffer.isView(payload)) throw new AicError('INVALID_ARGUMENT', 'decompressFrame() takes the payload as a Buffer or TypedArray');
-      if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
-      if (options.output !== undefined && !Buffer.isBuffer(options.output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
-      const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const bytes = checkDecompressArgs(payload, options);
       return this.#serial(async () => {
         const frame = await decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header));
         this.#counts.framesDecompressed++;
@@ -825,6 +822,15 @@ export class Session {
     this.#video.clear();
     this.#host.released(this);
   }
+}
+
+/** The payload as a Buffer view, after checking decompressFrame()'s arguments. */
+export function checkDecompressArgs(payload: unknown, options: unknown): Buffer {
+  if (!ArrayBuffer.isView(payload)) throw new AicError('INVALID_ARGUMENT', 'decompressFrame() takes the payload as a Buffer or TypedArray');
+  if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
+  const output = (options as DecompressOptions).output;
+  if (output !== undefined && !Buffer.isBuffer(output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
 /**

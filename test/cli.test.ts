@@ -6,30 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../src/cli/wav.js';
 import { audioQuality, imageQuality } from '../src/index.js';
 import { speechLike, syntheticFrame } from './media.js';
 
 const bin = path.resolve(__dirname, '..', 'bin', 'aic.js');
 const aic = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-
-function wav(rate: number, channels: Float32Array[]): Buffer {
-  const n = channels[0]!.length;
-  const b = Buffer.alloc(44 + n * channels.length * 4);
-  b.write('RIFF', 0, 'latin1');
-  b.writeUInt32LE(36 + n * channels.length * 4, 4);
-  b.write('WAVEfmt ', 8, 'latin1');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(3, 20);
-  b.writeUInt16LE(channels.length, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * channels.length * 4, 28);
-  b.writeUInt16LE(channels.length * 4, 32);
-  b.writeUInt16LE(32, 34);
-  b.write('data', 36, 'latin1');
-  b.writeUInt32LE(n * channels.length * 4, 40);
-  for (let i = 0; i < n; i++) channels.forEach((c, k) => b.writeFloatLE(c[i]!, 44 + (i * channels.length + k) * 4));
-  return b;
-}
 
 function readFloatWav(file: string): { rate: number; channels: number; samples: Float32Array } {
   const b = readFileSync(file);
@@ -86,7 +68,7 @@ describe('aic command line', () => {
     const x = speechLike(rate, 1.5);
     const y = x.map((v) => v * 0.5);
     const file = path.join(dir, 'voice.wav');
-    writeFileSync(file, wav(rate, [x, y]));
+    writeWav(file, { sampleRate: rate, channels: [x, y], sampleFormat: 'f32' });
     const c = aic('compress', file, '--mode', 'aggressive', '--min-quality', '0.5');
     expect(c.status, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/frames\s+7[67]/);

@@ -1,11 +1,12 @@
 // The examples run as their one command says, and do what they print.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { speechLike, syntheticFrame, toS16 } from './media.js';
+import { writeWav } from '../src/cli/wav.js';
+import { speechLike, syntheticFrame } from './media.js';
 
 const examples = path.resolve(__dirname, '..', 'examples');
 const run = (script: string, ...args: string[]) => spawnSync(process.execPath, [path.join(examples, script), ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -34,22 +35,8 @@ describe('examples', () => {
 
   it('audio-loop codes a WAV as a live stream through changing network conditions', () => {
     const rate = 16000;
-    const pcm = toS16(speechLike(rate, 3));
-    const header = Buffer.alloc(44);
-    header.write('RIFF', 0, 'latin1');
-    header.writeUInt32LE(36 + pcm.length, 4);
-    header.write('WAVEfmt ', 8, 'latin1');
-    header.writeUInt32LE(16, 16);
-    header.writeUInt16LE(1, 20);
-    header.writeUInt16LE(1, 22);
-    header.writeUInt32LE(rate, 24);
-    header.writeUInt32LE(rate * 2, 28);
-    header.writeUInt16LE(2, 32);
-    header.writeUInt16LE(16, 34);
-    header.write('data', 36, 'latin1');
-    header.writeUInt32LE(pcm.length, 40);
     const file = path.join(dir, 'speech.wav');
-    writeFileSync(file, Buffer.concat([header, pcm]));
+    writeWav(file, { sampleRate: rate, channels: [speechLike(rate, 3)], sampleFormat: 's16' });
     const r = run('audio-loop.mjs', file, '--out', path.join(dir, 'played.wav'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/sent 150 frames/);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "codec_common.h"
 #include "js_errors.h"
 
 namespace aic::js {
@@ -24,14 +25,8 @@ AudioScoreWindowWrap::AudioScoreWindowWrap(const Napi::CallbackInfo& info) : Nap
 // push(reference: Float32Array, decoded: Float32Array) -> { siSnrDb, logMelDistanceDb, score }
 Napi::Value AudioScoreWindowWrap::Push(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto samples = [&](int i, const char* what) {
-    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throwInvalid(env, std::string(what) + " must be a Float32Array of mono samples");
-    }
-    return info[i].As<Napi::Float32Array>();
-  };
-  auto ref = samples(0, "reference");
-  auto dec = samples(1, "decoded");
+  auto ref = monoSamples(info, 0, "reference");
+  auto dec = monoSamples(info, 1, "decoded");
   if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
   return toJs(env, guard(env, [&] { return window_->push(ref.Data(), dec.Data(), ref.ElementLength()); }));
 }
@@ -39,16 +34,12 @@ Napi::Value AudioScoreWindowWrap::Push(const Napi::CallbackInfo& info) {
 // pushExact(reference: Float32Array) -> the window's measures after a frame the receiver gets exactly
 Napi::Value AudioScoreWindowWrap::PushExact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) throwInvalid(env, "reference must be a Float32Array of mono samples");
-  auto ref = info[0].As<Napi::Float32Array>();
+  auto ref = monoSamples(info, 0, "reference");
   return toJs(env, guard(env, [&] { return window_->pushExact(ref.Data(), ref.ElementLength()); }));
 }
 
 Napi::Value AudioScoreWindowWrap::toJs(Napi::Env env, const metrics::AudioQuality& q) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("siSnrDb", q.siSnrDb);
-  o.Set("logMelDistanceDb", q.logMelDistanceDb);
-  o.Set("score", q.score);
+  Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
   o.Set("activeFraction", q.activeFraction);
   return o;
 }

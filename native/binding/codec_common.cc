@@ -116,4 +116,19 @@ std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Obj
   return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted));
 }
 
+Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throwInvalid(info.Env(), std::string(what) + " must be a Float32Array of mono samples");
+  }
+  return info[i].As<Napi::Float32Array>();
+}
+
+Napi::Object audioQualityToJs(Napi::Env env, double siSnrDb, double logMelDistanceDb, double score) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("siSnrDb", siSnrDb);
+  o.Set("logMelDistanceDb", logMelDistanceDb);
+  o.Set("score", score);
+  return o;
+}
+
 }  // namespace aic::js

@@ -19,6 +19,10 @@ void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& d
 Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes);
 Napi::Object timingsToJs(Napi::Env env, const Timings& t);
 Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h);
+// info[i] as a Float32Array of mono samples, else INVALID_ARGUMENT naming `what`.
+Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what);
+// The measures of an audio comparison as { siSnrDb, logMelDistanceDb, score }.
+Napi::Object audioQualityToJs(Napi::Env env, double siSnrDb, double logMelDistanceDb, double score);
 int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi);
 std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what);
 template <typename T>

@@ -109,23 +109,13 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
 // audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score }
 Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto samples = [&](int i, const char* what) {
-    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throwInvalid(env, std::string(what) + " must be a Float32Array of mono samples");
-    }
-    return info[i].As<Napi::Float32Array>();
-  };
-  auto ref = samples(0, "reference");
-  auto dec = samples(1, "decoded");
+  auto ref = monoSamples(info, 0, "reference");
+  auto dec = monoSamples(info, 1, "decoded");
   if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
   double rate = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
   if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
   auto q = guard(env, [&] { return metrics::audioQuality(ref.Data(), dec.Data(), ref.ElementLength(), static_cast<int>(rate)); });
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("siSnrDb", q.siSnrDb);
-  o.Set("logMelDistanceDb", q.logMelDistanceDb);
-  o.Set("score", q.score);
-  return o;
+  return audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
 }
 
 }  // namespace aic::js
