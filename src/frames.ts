@@ -1,5 +1,6 @@
 // The frames compressFrame() takes and decompressFrame() returns, and their validation. Every
 // check here throws AicError('INVALID_ARGUMENT') with what was wrong and what is expected.
+import { SUPPORTED_AUDIO_RATES } from './audio-codec.js';
 import { AicError } from './errors.js';
 
 export type FrameType = 'video' | 'screen' | 'audio' | 'data';
@@ -47,7 +48,7 @@ export const MAX_DIMENSION = 16384;
 /** 64 Mpixel: beyond this a frame is not live media. */
 export const MAX_PIXELS = 64 * 1024 * 1024;
 export const MAX_DATA_BYTES = 64 * 1024 * 1024;
-export const AUDIO_RATES: readonly number[] = [8000, 16000, 32000, 48000];
+export const AUDIO_RATES: readonly number[] = SUPPORTED_AUDIO_RATES;
 export const FRAME_TYPES: readonly FrameType[] = ['video', 'screen', 'audio', 'data'];
 
 /** Payload format codes (docs/bitstream.md). */

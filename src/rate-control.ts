@@ -202,8 +202,4 @@ export class AudioRateController {
     this.#hold = Math.max(this.#hold, frames);
     this.#above = 0;
   }
-
-  get atTop(): boolean {
-    return this.level === this.levels - 1;
-  }
 }

@@ -6,7 +6,7 @@ import type { AudioScoreWindow } from '../bindings.js';
 import type { AudioDecoder, AudioEncoder } from './audio-codec.js';
 import type { AudioCodec } from './audio-codec.js';
 import { AicError } from './errors.js';
-import { audioBytes, checkFrame, imageBytes, PIXEL_FORMAT_CODE, SAMPLE_FORMAT_CODE, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from './frames.js';
+import { AUDIO_RATES, audioBytes, checkFrame, imageBytes, PIXEL_FORMAT_CODE, SAMPLE_FORMAT_CODE, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from './frames.js';
 import type { ImageCodec } from './image-codec.js';
 import { packLossless, unpackLossless } from './lossless.js';
 import { checkMode, checkUnit, MODE_DEFAULTS, type CompressionMode } from './modes.js';
@@ -865,7 +865,7 @@ export async function decodePayload(
       const channels = h.dim1 >>> 16;
       const samples = h.dim1 & 0xffff;
       const f = h.format === 1 ? 'f32le' : h.format === 0 ? 's16le' : null;
-      if (!f || (channels !== 1 && channels !== 2) || ![8000, 16000, 32000, 48000].includes(h.dim0) || samples !== h.dim0 / 50) throw corrupt('describes impossible audio');
+      if (!f || (channels !== 1 && channels !== 2) || !AUDIO_RATES.includes(h.dim0) || samples !== h.dim0 / 50) throw corrupt('describes impossible audio');
       expected = audioBytes(f, channels, samples);
       format = f;
       extra = { sampleRate: h.dim0, channels };

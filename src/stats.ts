@@ -36,14 +36,6 @@ export class Distribution {
     return this.#count;
   }
 
-  /** Nearest-rank percentile (0..100) of the window; NaN when empty. */
-  percentile(p: number): number {
-    if (this.#filled === 0) return NaN;
-    const sorted = Float64Array.from(this.#ring.subarray(0, this.#filled)).sort();
-    const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[rank]!;
-  }
-
   summary(): DistributionSummary {
     if (this.#filled === 0) return { count: 0, mean: NaN, p50: NaN, p95: NaN, p99: NaN, max: NaN };
     const sorted = Float64Array.from(this.#ring.subarray(0, this.#filled)).sort();

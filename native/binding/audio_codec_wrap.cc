@@ -43,12 +43,7 @@ class EncodeJob : public Job {
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
     if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
-    Napi::Value ts = o.Get("timestamp");
-    if (!ts.IsUndefined()) {
-      const double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
-      if (!(d >= 0 && d <= 9007199254740991.0)) throwInvalid(env, "options.timestamp must be a non-negative number of microseconds");
-      options_.timestamp = static_cast<uint64_t>(d);
-    }
+    options_.timestamp = timestampField(env, o, "options", options_.timestamp);
   }
   void execute() override {
     std::lock_guard<std::mutex> lock(s_->mutex);

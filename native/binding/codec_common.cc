@@ -131,4 +131,20 @@ Napi::Object audioQualityToJs(Napi::Env env, double siSnrDb, double logMelDistan
   return o;
 }
 
+uint64_t timestampField(Napi::Env env, Napi::Object o, const std::string& what, uint64_t fallback) {
+  Napi::Value ts = o.Get("timestamp");
+  if (ts.IsUndefined()) return fallback;
+  const double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= 9007199254740991.0)) throwInvalid(env, what + ".timestamp must be a non-negative number of microseconds");
+  return static_cast<uint64_t>(d);
+}
+
+int intArg(const Napi::CallbackInfo& info, int i, const char* what, int lo, int hi) {
+  const double d = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
+    throwInvalid(info.Env(), std::string(what) + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return static_cast<int>(d);
+}
+
 }  // namespace aic::js

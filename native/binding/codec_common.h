@@ -23,6 +23,10 @@ Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h);
 Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what);
 // The measures of an audio comparison as { siSnrDb, logMelDistanceDb, score }.
 Napi::Object audioQualityToJs(Napi::Env env, double siSnrDb, double logMelDistanceDb, double score);
+// o.timestamp in microseconds (a non-negative safe integer), or `fallback` when absent.
+uint64_t timestampField(Napi::Env env, Napi::Object o, const std::string& what, uint64_t fallback);
+// info[i] as an integer in [lo, hi], else INVALID_ARGUMENT naming `what`.
+int intArg(const Napi::CallbackInfo& info, int i, const char* what, int lo, int hi);
 int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi);
 std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what);
 template <typename T>

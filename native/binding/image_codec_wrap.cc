@@ -41,12 +41,7 @@ void parseHeaderOptions(Napi::Env env, Napi::Object o, ImageEncodeOptions& optio
   if (!o.Get("sequence").IsUndefined()) options.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
   if (!o.Get("keyframe").IsUndefined()) options.keyframe = o.Get("keyframe").ToBoolean().Value();
   options.frameType = parseFrameType(env, o.Get("frameType"));
-  Napi::Value ts = o.Get("timestamp");
-  if (!ts.IsUndefined()) {
-    double d = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : -1;
-    if (!std::isfinite(d) || d < 0 || d > 9007199254740991.0) throwInvalid(env, "options.timestamp must be a non-negative number of microseconds");
-    options.timestamp = static_cast<uint64_t>(d);
-  }
+  options.timestamp = timestampField(env, o, "options", options.timestamp);
 }
 
 class EncodeJob : public Job {

@@ -59,10 +59,7 @@ Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   h.sequence = u32("sequence");
   h.dim0 = u32("dim0");
   h.dim1 = u32("dim1");
-  Napi::Value ts = o.Get("timestamp");
-  double t = ts.IsNumber() ? ts.As<Napi::Number>().DoubleValue() : 0;
-  if (!std::isfinite(t) || t < 0 || t > 9007199254740991.0) throwInvalid(env, "header.timestamp must be a non-negative number of microseconds");
-  h.timestamp = static_cast<uint64_t>(t);
+  h.timestamp = timestampField(env, o, "header", 0);
   return lendVector(env, writePayload(h, body, length));
 }
 
@@ -73,11 +70,10 @@ Napi::Value I420Metrics(const Napi::CallbackInfo& info) {
   size_t la, lb;
   memoryOf(env, info[0], "a", a, la);
   memoryOf(env, info[1], "b", b, lb);
-  double w = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : NAN, h = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : NAN;
-  if (!(w >= 1 && w <= 65535 && std::floor(w) == w && h >= 1 && h <= 65535 && std::floor(h) == h)) throwInvalid(env, "width and height must be integers from 1 to 65535");
-  const size_t need = yuv::i420Size(static_cast<int>(w), static_cast<int>(h));
+  const int w = intArg(info, 2, "width", 1, 65535), h = intArg(info, 3, "height", 1, 65535);
+  const size_t need = yuv::i420Size(w, h);
   if (la != need || lb != need) throwInvalid(env, "both I420 frames must hold " + std::to_string(need) + " bytes");
-  auto s = metrics::i420Scores(a, b, static_cast<int>(w), static_cast<int>(h));
+  auto s = metrics::i420Scores(a, b, w, h);
   Napi::Object o = Napi::Object::New(env);
   o.Set("psnr", s.psnr);
   o.Set("ssim", s.ssim);
@@ -91,12 +87,7 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
   size_t la, lb;
   memoryOf(env, info[0], "a", a, la);
   memoryOf(env, info[1], "b", b, lb);
-  auto num = [&](int i, const char* what, int lo, int hi) {
-    double d = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
-    if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) throwInvalid(env, std::string(what) + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    return static_cast<int>(d);
-  };
-  int w = num(2, "width", 1, 65535), h = num(3, "height", 1, 65535), ch = num(4, "channels", 3, 4);
+  int w = intArg(info, 2, "width", 1, 65535), h = intArg(info, 3, "height", 1, 65535), ch = intArg(info, 4, "channels", 3, 4);
   size_t need = static_cast<size_t>(w) * h * ch;
   if (la != need || lb != need) throwInvalid(env, "both images must hold width*height*channels = " + std::to_string(need) + " bytes");
   Napi::Object o = Napi::Object::New(env);

@@ -2,6 +2,7 @@
 // any channel count of which the first two are kept), and a windowed-sinc resampler for rates the
 // codec does not take (44.1 kHz and the like).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { SUPPORTED_AUDIO_RATES } from '../audio-codec.js';
 import { AicError } from '../errors.js';
 
 export interface Wav {
@@ -90,7 +91,7 @@ export function writeWav(path: string, wav: Wav): void {
 
 /** The codec rate a stream of `rate` Hz is coded at: itself when supported, else the next one up (at most 48 kHz). */
 export function codedRate(rate: number): number {
-  for (const r of [8000, 16000, 32000, 48000]) if (rate <= r) return r;
+  for (const r of SUPPORTED_AUDIO_RATES) if (rate <= r) return r;
   return 48000;
 }
 
