@@ -287,6 +287,10 @@ export interface NativeAudioCodecConfig {
   decoderState: string;
   decoderFrame: string;
   decoderNextState: string;
+  /** Per-frame level coded after the bins (the tables then cover bins + 1 channels). */
+  frameScale?: { alpha: number; reference: number; stepLog2: number; min: number; max: number };
+  /** Per coded channel, the table group it shares tables with (tables are levels x groups x contexts). */
+  tableGroups?: Uint16Array;
   tableOffsets: Int32Array;
   tableLengths: Uint32Array;
   cdfs: Uint32Array;

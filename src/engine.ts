@@ -14,7 +14,7 @@ import { checkDecompressArgs, decodePayload, Session, type DecompressedFrame, ty
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
 /** The audio codec shipped with the package. */
-export const DEFAULT_AUDIO_MODEL = path.join(packageRoot, 'models', 'aic-audio-v1', 'manifest.json');
+export const DEFAULT_AUDIO_MODEL = path.join(packageRoot, 'models', 'aic-audio-v2', 'manifest.json');
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 

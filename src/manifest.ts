@@ -42,6 +42,8 @@ export interface ImageManifest {
     context?: string;
     /** Per latent channel, 1 when it is coded as a median-prediction residual; default all 0. */
     predicted?: number[];
+    /** Per coded channel, the table group whose tables it uses (audio bins share them by band); default one group per channel. */
+    groups?: number[];
     tables: Array<[number, number[]]>;
   };
   training?: Record<string, unknown>;
@@ -63,9 +65,23 @@ export interface AudioManifest {
   decoder: AudioGraphEntry;
   audio: { sampleRate: 16000; frameSamples: 320; channels: 1; valueRange: [-1, 1]; delayFrames: number };
   latent: { channels: number };
+  /**
+   * Per-frame level (aic-audio-v2 on): each frame codes the index l = round(log2(rms) / stepLog2)
+   * of its latent's RMS, clamped to [min, max], as one more symbol after the bins, and quantises
+   * with the gains divided by (2^(l * stepLog2) / reference)^alpha.
+   */
+  frameScale?: AudioFrameScale;
   levels: LevelEntry[];
   entropy: ImageManifest['entropy'];
   training?: Record<string, unknown>;
+}
+
+export interface AudioFrameScale {
+  alpha: number;
+  reference: number;
+  stepLog2: number;
+  min: number;
+  max: number;
 }
 
 export interface LoadedManifest<M = ImageManifest> {
@@ -118,6 +134,13 @@ export function validateAudioManifest(raw: unknown, file: string): AudioManifest
   }
   const a = m.audio;
   if (!a || a.sampleRate !== 16000 || a.frameSamples !== 320 || a.channels !== 1) fail(file, '"audio" must be { sampleRate: 16000, frameSamples: 320, channels: 1, ... } in this build');
+  const f = m.frameScale;
+  if (f !== undefined) {
+    const positive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+    if (!f || !positive(f.alpha) || f.alpha > 1 || !positive(f.reference) || !positive(f.stepLog2) || !isInt(f.min, -1024, 1024) || !isInt(f.max, f.min, 1024)) {
+      fail(file, '"frameScale" must be { alpha in (0, 1], reference > 0, stepLog2 > 0, min <= max (integers) }');
+    }
+  }
   return m;
 }
 
@@ -131,6 +154,11 @@ export function validateImageManifest(raw: unknown, file: string): ImageManifest
   if (!m.latent || !isInt(m.latent.downsample, 1, 256)) fail(file, '"latent" must be { channels, downsample } (positive integers)');
   if (!isInt(m.paddingMultiple, 1, 1024) || m.paddingMultiple % m.latent.downsample !== 0) fail(file, '"paddingMultiple" must be a positive multiple of latent.downsample');
   return m as ImageManifest;
+}
+
+// Channels the entropy model codes per position: the latent's, plus an audio frame's level index.
+function codedChannels(m: { latent: { channels: number }; frameScale?: unknown }): number {
+  return m.latent.channels + (m.frameScale ? 1 : 0);
 }
 
 function checkLevelsAndEntropy(m: ImageManifest, file: string): void {
@@ -154,8 +182,15 @@ function checkLevelsAndEntropy(m: ImageManifest, file: string): void {
   if (e.predicted !== undefined && (!Array.isArray(e.predicted) || e.predicted.length !== m.latent.channels || !e.predicted.every((v) => v === 0 || v === 1))) {
     fail(file, `"entropy.predicted" must hold ${m.latent.channels} entries of 0 or 1`);
   }
-  const expected = m.levels.length * m.latent.channels * e.contexts;
-  if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x channels x contexts = ${expected} tables, has ${e.tables.length}`);
+  let groupCount = codedChannels(m);
+  if (e.groups !== undefined) {
+    if (!Array.isArray(e.groups) || e.groups.length !== codedChannels(m) || !e.groups.every((g) => isInt(g, 0, 65535))) {
+      fail(file, `"entropy.groups" must hold ${codedChannels(m)} table-group indices`);
+    }
+    groupCount = Math.max(...e.groups) + 1;
+  }
+  const expected = m.levels.length * groupCount * e.contexts;
+  if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x table groups x contexts = ${expected} tables, has ${e.tables.length}`);
 }
 
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
@@ -265,6 +300,8 @@ export function nativeImageConfig(m: ImageManifest): NativeImageCodecConfig {
 export function nativeAudioConfig(m: AudioManifest): NativeAudioCodecConfig {
   const { predictedChannels: _unused, ...entropy } = packEntropy(m, m.latent.channels);
   return {
+    ...(m.entropy.groups ? { tableGroups: Uint16Array.from(m.entropy.groups) } : {}),
+    ...(m.frameScale ? { frameScale: { ...m.frameScale } } : {}),
     name: m.name,
     version: m.version,
     sampleRate: m.audio.sampleRate,

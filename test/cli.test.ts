@@ -118,8 +118,8 @@ describe('aic command line', () => {
     const info = JSON.parse(i.stdout) as { ortVersion: string; codecs: { image: { name: string } } };
     expect(info.codecs.image.name).toBe('aic-image-v1');
     const m = aic('info', 'audio');
-    expect(m.stdout).toMatch(/aic-audio-v1@1\.0\.0 \(audio\)/);
-    expect(m.stdout).toMatch(/levels: 6/);
+    expect(m.stdout).toMatch(/aic-audio-v2@2\.0\.0 \(audio\)/);
+    expect(m.stdout).toMatch(/levels: 8/);
   });
 
   it('fails clearly, with a non-zero exit, on bad input', () => {

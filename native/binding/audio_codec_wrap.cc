@@ -122,8 +122,19 @@ AudioCodecWrap::AudioCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   c.decoderState = stringField(env, o, "decoderState", what);
   c.decoderFrame = stringField(env, o, "decoderFrame", what);
   c.decoderNextState = stringField(env, o, "decoderNextState", what);
+  Napi::Value fs = o.Get("frameScale");
+  if (!fs.IsUndefined()) {
+    if (!fs.IsObject()) throwInvalid(env, what + ".frameScale must be an object");
+    Napi::Object f = fs.As<Napi::Object>();
+    c.frameScale.enabled = true;
+    c.frameScale.alpha = numberField(env, f, "alpha", what + ".frameScale");
+    c.frameScale.reference = numberField(env, f, "reference", what + ".frameScale");
+    c.frameScale.stepLog2 = numberField(env, f, "stepLog2", what + ".frameScale");
+    c.frameScale.min = intField(env, f, "min", what + ".frameScale", -1024, 1024);
+    c.frameScale.max = intField(env, f, "max", what + ".frameScale", -1024, 1024);
+  }
   codec_ = guard(env, [&] {
-    c.tables = parseTables(env, o, what, c.levels, c.bins, contexts);
+    c.tables = parseTables(env, o, what, c.levels, c.codedChannels(), contexts);
     return std::make_shared<const AudioCodec>(model, std::move(c));
   });
 }

@@ -15,6 +15,13 @@ int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& 
   return static_cast<int>(d);
 }
 
+double numberField(Napi::Env env, Napi::Object o, const char* key, const std::string& what) {
+  Napi::Value v = o.Get(key);
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d)) throwInvalid(env, what + "." + key + " must be a finite number");
+  return d;
+}
+
 std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what) {
   Napi::Value v = o.Get(key);
   if (!v.IsString()) throwInvalid(env, what + "." + key + " must be a string");
@@ -113,7 +120,9 @@ std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Obj
   if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
   std::vector<uint8_t> predicted;
   if (!o.Get("predictedChannels").IsUndefined()) predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
-  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted));
+  std::vector<uint16_t> groups;
+  if (!o.Get("tableGroups").IsUndefined()) groups = typedArrayCopy<uint16_t>(env, o.Get("tableGroups"), napi_uint16_array, what + ".tableGroups");
+  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted), std::move(groups));
 }
 
 Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what) {

@@ -28,6 +28,8 @@ uint64_t timestampField(Napi::Env env, Napi::Object o, const std::string& what, 
 // info[i] as an integer in [lo, hi], else INVALID_ARGUMENT naming `what`.
 int intArg(const Napi::CallbackInfo& info, int i, const char* what, int lo, int hi);
 int intField(Napi::Env env, Napi::Object o, const char* key, const std::string& what, int lo, int hi);
+// A finite number field (range checks are the core's).
+double numberField(Napi::Env env, Napi::Object o, const char* key, const std::string& what);
 std::string stringField(Napi::Env env, Napi::Object o, const char* key, const std::string& what);
 template <typename T>
 std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& what) {

@@ -41,6 +41,18 @@ int AudioCodec::streamDelay(int streamRate) const {
   return streamRate / 50 + static_cast<int>(std::lround(in)) + fromModel(streamRate, modelRate).delay();
 }
 
+int FrameScale::index(const float* latent, int bins) const {
+  double energy = 0;
+  for (int k = 0; k < bins; ++k) energy += static_cast<double>(latent[k]) * latent[k];
+  const double rms = std::sqrt(energy / bins);
+  if (!(rms > 1e-30)) return min;  // silence (or a NaN from a broken graph): the lowest level
+  return static_cast<int>(std::clamp(std::nearbyint(std::log2(rms) / stepLog2), static_cast<double>(min), static_cast<double>(max)));
+}
+
+float FrameScale::divisor(int index) const {
+  return static_cast<float>(std::pow(std::exp2(static_cast<double>(index) * stepLog2) / reference, static_cast<double>(alpha)));
+}
+
 bool supportedAudioRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
 
 AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig config) : model_(std::move(model)), config_(std::move(config)) {
@@ -52,7 +64,11 @@ AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig confi
   for (size_t i = 0; i < n; ++i)
     if (!(c.gains[i] > 0) || !(c.inverseGains[i] > 0) || !std::isfinite(c.gains[i]) || !std::isfinite(c.inverseGains[i]))
       throw CoreError(ErrorCode::InvalidArgument, "audio codec: gains must be finite and positive");
-  if (!c.tables || c.tables->levels() != c.levels || c.tables->channels() != c.bins) throw CoreError(ErrorCode::InvalidArgument, "audio codec: entropy tables do not match levels x bins");
+  const auto& f = c.frameScale;
+  if (f.enabled && (!(f.alpha > 0 && f.alpha <= 1) || !(f.reference > 0) || !(f.stepLog2 > 0) || !std::isfinite(f.reference) || !std::isfinite(f.stepLog2) || f.min > f.max))
+    throw CoreError(ErrorCode::InvalidArgument, "audio codec: frameScale needs alpha in (0, 1], positive reference and stepLog2, min <= max");
+  if (!c.tables || c.tables->levels() != c.levels || c.tables->channels() != c.codedChannels())
+    throw CoreError(ErrorCode::InvalidArgument, "audio codec: entropy tables do not match levels x coded channels");
   modelId_ = aic::modelId(c.name, c.version);
 }
 
@@ -65,13 +81,33 @@ void AudioCodec::analyse(const float* frame, std::vector<float>& state, int leve
   const float* latent = static_cast<const float*>(outputNamed(outs, c.encoderLatent, c.bins).data);
   const float* next = static_cast<const float*>(outputNamed(outs, c.encoderNextState, c.frameSamples).data);
   std::copy(next, next + c.frameSamples, state.begin());
-  symbols.resize(c.bins);
+  symbols.resize(c.codedChannels());
   const float* g = &c.gains[static_cast<size_t>(level) * c.bins];
+  float scale = 1.0f;
+  if (c.frameScale.enabled) {
+    const int index = c.frameScale.index(latent, c.bins);
+    symbols[c.bins] = index;
+    scale = 1.0f / c.frameScale.divisor(index);
+  }
   for (int k = 0; k < c.bins; ++k) {
-    float v = std::nearbyint(latent[k] * g[k]);
+    float v = std::nearbyint(latent[k] * scale * g[k]);
     if (!std::isfinite(v)) v = 0;
     symbols[k] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
   }
+}
+
+bool AudioCodec::dequantise(const int32_t* symbols, int level, std::vector<float>& latent) const {
+  const auto& c = config_;
+  float scale = 1.0f;
+  if (c.frameScale.enabled) {
+    const int index = symbols[c.bins];
+    if (index < c.frameScale.min || index > c.frameScale.max) return false;
+    scale = c.frameScale.divisor(index);
+  }
+  const float* ig = &c.inverseGains[static_cast<size_t>(level) * c.bins];
+  latent.resize(c.bins);
+  for (int k = 0; k < c.bins; ++k) latent[k] = symbols[k] * ig[k] * scale;
+  return true;
 }
 
 void AudioCodec::synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const {
@@ -188,13 +224,12 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
   // One coded stream per channel.
   const auto parts = splitParts(parsed.body, parsed.bodyLength, channels, "audio channel");
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
-  std::vector<int32_t> symbols(c.bins);
-  const float* ig = &c.inverseGains[static_cast<size_t>(h.qualityLevel) * c.bins];
+  std::vector<int32_t> symbols(c.codedChannels());
   for (int ch = 0; ch < channels; ++ch) {
-    if (!c.tables->decode(parts[ch].first, parts[ch].second, 1, 1, h.qualityLevel, symbols.data())) {
+    if (!c.tables->decode(parts[ch].first, parts[ch].second, 1, 1, h.qualityLevel, symbols.data()) ||
+        !codec_->dequantise(symbols.data(), h.qualityLevel, latents[ch])) {
       throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
     }
-    for (int k = 0; k < c.bins; ++k) latents[ch][k] = symbols[k] * ig[k];
   }
   timings.preprocessMs = msSince(t0);
   last_ = h;

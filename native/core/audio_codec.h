@@ -20,6 +20,18 @@ namespace aic {
 
 enum class SampleFormat : uint8_t { S16le = 0, F32le = 1 };
 
+// A per-frame level (aic-audio-v2): the index l = round(log2(rms of the latent) / stepLog2),
+// clamped to [min, max], is coded as one more symbol after the bins, and the gains are divided by
+// (2^(l * stepLog2) / reference)^alpha. Gains fitted to loud speech would otherwise starve a
+// quiet talker or a quiet passage of bits; alpha < 1 still lets quiet frames cost less.
+struct FrameScale {
+  bool enabled = false;
+  float alpha = 0.5f, reference = 0.1f, stepLog2 = 0.5f;
+  int min = -48, max = 8;
+  int index(const float* latent, int bins) const;
+  float divisor(int index) const;
+};
+
 struct AudioCodecConfig {
   std::string name;
   std::string version;
@@ -28,9 +40,11 @@ struct AudioCodecConfig {
   int bins = 320;           // latent values per frame
   int levels = 0;
   std::vector<float> gains, inverseGains;  // levels x bins
+  FrameScale frameScale;
   std::string encoderFrame, encoderState, encoderLatent, encoderNextState;
   std::string decoderLatent, decoderState, decoderFrame, decoderNextState;
-  std::shared_ptr<const entropy::CdfTableSet> tables;  // channels = bins, one position
+  std::shared_ptr<const entropy::CdfTableSet> tables;  // channels = bins (+ 1 with frameScale), one position
+  int codedChannels() const { return bins + (frameScale.enabled ? 1 : 0); }
 };
 
 class AudioCodec {
@@ -43,8 +57,11 @@ class AudioCodec {
   // one frame of overlap plus the two resamplers' group delays.
   int streamDelay(int streamRate) const;
 
-  // One channel, one frame at the model's rate: updates `state`, returns the quantised latents.
+  // One channel, one frame at the model's rate: updates `state`, returns the symbols to code
+  // (the quantised latents, then the frame's level index when the model has one).
   void analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const;
+  // Symbols -> dequantised latents; false when a level index is out of its range (corrupt data).
+  bool dequantise(const int32_t* symbols, int level, std::vector<float>& latent) const;
   // One channel: latents (already dequantised) -> one frame at the model's rate; updates `state`.
   void synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const;
 

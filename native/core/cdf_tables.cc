@@ -50,8 +50,9 @@ inline int bitLength(uint32_t v) {
 
 }  // namespace
 
-CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted)
-    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)), predicted_(std::move(predicted)) {
+CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted,
+                         std::vector<uint16_t> groups)
+    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)), groups_(std::move(groups)), predicted_(std::move(predicted)) {
   if (predicted_.empty()) predicted_.assign(std::max(channels, 0), 0);
   if (predicted_.size() != static_cast<size_t>(std::max(channels, 0))) {
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: the predicted-channel list must have one entry per channel");
@@ -62,9 +63,14 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
   if (contexts != kContexts) {
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: the coder uses " + std::to_string(kContexts) + " contexts, the model has " + std::to_string(contexts));
   }
-  size_t expected = static_cast<size_t>(levels) * channels * contexts;
+  if (groups_.empty()) {
+    for (int c = 0; c < channels; ++c) groups_.push_back(static_cast<uint16_t>(c));
+  }
+  if (groups_.size() != static_cast<size_t>(channels)) throw CoreError(ErrorCode::InvalidArgument, "entropy model: the table-group map must have one entry per channel");
+  for (uint16_t g : groups_) groupCount_ = std::max(groupCount_, g + 1);
+  size_t expected = static_cast<size_t>(levels) * groupCount_ * contexts;
   if (tables_.size() != expected) {
-    throw CoreError(ErrorCode::InvalidArgument, "entropy model: expected " + std::to_string(expected) + " CDF tables (levels x channels x contexts), got " +
+    throw CoreError(ErrorCode::InvalidArgument, "entropy model: expected " + std::to_string(expected) + " CDF tables (levels x table groups x contexts), got " +
                                                     std::to_string(tables_.size()));
   }
   for (size_t i = 0; i < tables_.size(); ++i) {

@@ -43,15 +43,19 @@ struct CdfTable {
 
 class CdfTableSet {
  public:
-  // Validates and adopts the tables: levels * channels * kContexts of them, level-major.
-  // Throws CoreError(InvalidArgument) naming the first bad table.
-  CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted = {});
+  // Validates and adopts the tables: levels * groups * kContexts of them, level-major, where
+  // `groups` maps each channel to the table group it is coded with (channels with the same
+  // statistics, e.g. neighbouring audio bins, share tables). Without a map every channel is its
+  // own group. Throws CoreError(InvalidArgument) naming the first bad table.
+  CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted = {},
+              std::vector<uint16_t> groups = {});
 
   int levels() const { return levels_; }
   int channels() const { return channels_; }
   int contexts() const { return contexts_; }
+  int groups() const { return groupCount_; }
   const CdfTable& table(int level, int channel, int context) const {
-    return tables_[(static_cast<size_t>(level) * channels_ + channel) * contexts_ + context];
+    return tables_[(static_cast<size_t>(level) * groupCount_ + groups_[channel]) * contexts_ + context];
   }
 
   // Codes latents laid out [channels][height][width] at a level. Values must fit in +-2^28.
@@ -63,8 +67,9 @@ class CdfTableSet {
   bool decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride = 0) const;
 
  private:
-  int levels_, channels_, contexts_;
+  int levels_, channels_, contexts_, groupCount_ = 0;
   std::vector<CdfTable> tables_;
+  std::vector<uint16_t> groups_;  // per channel: its table group
   std::vector<uint8_t> predicted_;  // per channel: 1 = coded as a median-prediction residual
 };
 
