@@ -231,3 +231,29 @@ TEST(rans_round_trips_unprepared_table_symbols) {
   CHECK(ok);
   CHECK(dec.finishedCleanly());
 }
+
+TEST(table_groups_share_tables_between_channels) {
+  // Channels 0 and 2 are narrow, 1 and 3 wide: two groups of tables serve four channels.
+  std::vector<CdfTable> tables;
+  for (int level = 0; level < 2; ++level)
+    for (double scale : {0.7, 6.0})
+      for (int c = 0; c < kContexts; ++c) tables.push_back(laplaceTable(-40, 81, scale * (level + 1)));
+  const int channels = 4;
+  CdfTableSet grouped(2, channels, kContexts, tables, {}, {0, 1, 0, 1});
+  CHECK(grouped.groups() == 2);
+  CHECK(&grouped.table(1, 2, 3) == &grouped.table(1, 0, 3));
+  CHECK(grouped.table(0, 1, 0).symbols() == grouped.table(0, 3, 0).symbols());
+  std::mt19937 rng(5);
+  std::vector<int32_t> sym(channels);
+  for (int trial = 0; trial < 200; ++trial) {
+    for (int c = 0; c < channels; ++c) sym[c] = static_cast<int32_t>(rng() % (c % 2 ? 25 : 3)) - (c % 2 ? 12 : 1);
+    const int level = trial % 2;
+    auto bytes = grouped.encode(sym.data(), 1, 1, level);
+    std::vector<int32_t> back(channels);
+    REQUIRE(grouped.decode(bytes.data(), bytes.size(), 1, 1, level, back.data()));
+    CHECK(back == sym);
+  }
+  // A map of the wrong length, or one that leaves tables unaccounted for, is refused.
+  CHECK_THROWS_CODE(CdfTableSet(2, channels, kContexts, tables, {}, {0, 1, 0}), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(CdfTableSet(2, channels, kContexts, tables, {}, {0, 0, 0, 0}), ErrorCode::InvalidArgument);
+}
