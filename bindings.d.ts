@@ -150,6 +150,13 @@ export interface NativePayloadHeader {
   dim0: number;
   dim1: number;
   timestamp: number;
+  /**
+   * The short audio form (docs/bitstream.md): `sequence` and `timestamp` hold only their low 16
+   * and 32 bits (a decoder stream restores the rest), `modelId` is 0 and `modelTag` identifies the
+   * model; its CRC is checked by the decoder, which knows the model id it covers.
+   */
+  shortForm?: boolean;
+  modelTag?: number;
 }
 
 export interface NativeImageCodecConfig {

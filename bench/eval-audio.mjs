@@ -6,9 +6,10 @@
 //   npm run eval:audio -- --audio ../shared/data/speech/vctk,../shared/data/music \
 //        --json docs/results/audio.json --plot docs/results/audio.svg
 //
-// Our rates are quoted two ways: the payload (with its 44 bytes of aic framing per frame, 17.6
-// kbit/s at 50 frames/s) and the coded body alone, which is what compares with Opus's own packet
-// bytes; Opus's figure is the .opus file size (including Ogg framing) over the clip's duration.
+// Our rates are quoted two ways: the payload (with its aic framing: 12 bytes per frame in the short
+// audio form, 44 in the full one sent once a second; 5.1 kbit/s at 50 frames/s) and the coded body
+// alone, which is what compares with Opus's own packet bytes; Opus's figure is the .opus file size
+// (including Ogg framing) over the clip's duration.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +59,7 @@ async function ours(x, level, lost = () => false) {
     const d = f > 0 && lost() ? await dec.conceal() : await dec.decode(payload);
     frameTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     payloadBytes += payload.length;
-    bodyBytes += payload.length - 44;
+    bodyBytes += aic.parsePayloadHeader(payload).bodyLength;
     y.set(new Float32Array(d.data.buffer, d.data.byteOffset, N), f * N);
   }
   const seconds = frames / 50;

@@ -22,7 +22,11 @@ export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBuf
   return callNative(() => native().imageMetrics(original, reconstruction, width, height, format === 'rgba' ? 4 : 3));
 }
 
-/** Parses a payload's header after checking its length and CRC-32C. */
+/**
+ * Parses a payload's header after checking its length and CRC-32C. Neural audio frames between
+ * keyframes use the short form (`shortForm: true`): there `sequence` and `timestamp` hold their
+ * low 16 and 32 bits only, and the CRC, which covers the model id, is checked when decoding.
+ */
 export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
   return callNative(() => native().parsePayloadHeader(payload));
 }

@@ -898,7 +898,8 @@ export async function decodePayload(
   }
   const codec = host.audio();
   if (!codec || !decoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);
-  if (h.modelId !== codec.modelId) throw new AicError('MODEL_MISMATCH', `payload was coded by another model (id ${h.modelId}) than '${codec.name}@${codec.version}'; decode it with the model that coded it`);
+  const otherModel = h.shortForm ? h.modelTag !== modelTag(codec.modelId) : h.modelId !== codec.modelId;
+  if (otherModel) throw new AicError('MODEL_MISMATCH', `payload was coded by another model than '${codec.name}@${codec.version}'; decode it with the model that coded it`);
   const d = await decoder.decode(bytes);
   return {
     type: 'audio',
@@ -907,12 +908,20 @@ export async function decodePayload(
     sampleRate: d.sampleRate,
     channels: d.channels,
     ...base,
+    // The decoder stream restores what a short header leaves out.
+    timestamp: d.header.timestamp,
+    sequence: d.header.sequence,
     codec: 'neural-audio',
     qualityLevel: h.qualityLevel,
     concealed: false,
     offsetSamples: -codec.delaySamples(d.sampleRate),
     timings: { totalMs: now() - t },
   };
+}
+
+/** A model id folded to the byte the short audio form carries (native/core/bitstream.h). */
+function modelTag(id: number): number {
+  return (id ^ (id >>> 8) ^ (id >>> 16) ^ (id >>> 24)) & 0xff;
 }
 
 function intoOutput(data: Buffer, output: Buffer | undefined): Buffer {

@@ -140,6 +140,35 @@ describe('audio codec (default model)', () => {
     }
   });
 
+  it('sends frames between keyframes with a 12-byte header, restoring sequence and timestamp across wraps', async () => {
+    const enc = codec.createEncoder(rate, 1);
+    const dec = codec.createDecoder();
+    // Start just below the 16-bit sequence wrap, at a timestamp past 2^32 microseconds.
+    const first = 65500;
+    const t0 = 5_000_000_000_000;
+    for (let i = 0; i < 80; i++) {
+      const sequence = first + i;
+      const timestamp = t0 + i * 20_000;
+      const { payload } = await enc.encode({ data: toS16(x.subarray(i * 320, (i + 1) * 320)), format: 's16le' }, { level: 3, sequence, timestamp });
+      const h = parsePayloadHeader(payload) as ReturnType<typeof parsePayloadHeader> & { bodyLength: number };
+      const full = sequence % 50 === 0;
+      expect(h.shortForm ?? false).toBe(!full);
+      expect(payload.length - h.bodyLength).toBe(full ? 44 : 12);
+      if (!full) expect(h).toMatchObject({ sequence: sequence & 0xffff, timestamp: timestamp % 2 ** 32, codec: 'neural-audio', dim0: rate });
+      const d = await dec.decode(payload);
+      expect(d.header.sequence).toBe(sequence);
+      expect(d.header.timestamp).toBe(timestamp);
+    }
+    // A short payload altered in transit, or tagged by another model, is refused.
+    const { payload } = await enc.encode({ data: toS16(x.subarray(0, 320)), format: 's16le' }, { sequence: 7 });
+    const bad = Buffer.from(payload);
+    bad[12] ^= 0x01;
+    await expect(dec.decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+    const other = Buffer.from(payload);
+    other[3] ^= 0xff;
+    await expect(dec.decode(other)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+  });
+
   it('refuses bad frames and corrupt payloads with typed errors', async () => {
     const enc = codec.createEncoder(16000, 1);
     await expect(enc.encode({ data: Buffer.alloc(100), format: 's16le' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

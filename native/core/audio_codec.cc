@@ -23,6 +23,20 @@ const OutputTensor& outputNamed(const std::vector<OutputTensor>& outs, const std
   throw CoreError(ErrorCode::InferenceFailed, "audio graph has no output '" + name + "'");
 }
 
+// A full header on keyframes and every 50th frame (once a second): a receiver that missed the
+// keyframe learns the high bits of the sequence number and timestamp from it.
+constexpr uint32_t kFullHeaderInterval = 50;
+
+// The value whose low `bits` bits are `low` closest to `last` (RTP-style extension).
+uint64_t extendFrom(uint64_t last, uint64_t low, int bits) {
+  const uint64_t span = 1ull << bits;
+  uint64_t c = (last & ~(span - 1)) | low;
+  const int64_t diff = static_cast<int64_t>(c - last);
+  if (diff > static_cast<int64_t>(span / 2) && c >= span) c -= span;
+  else if (diff < -static_cast<int64_t>(span / 2)) c += span;
+  return c;
+}
+
 // Resampling between a stream rate and the model's 16 kHz: down when the stream is faster.
 Resampler towardsModel(int streamRate, int modelRate) {
   return streamRate >= modelRate ? Resampler(streamRate / modelRate, true) : Resampler(modelRate / streamRate, false);
@@ -189,7 +203,8 @@ std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const A
   h.dim0 = static_cast<uint32_t>(sampleRate_);
   h.dim1 = (static_cast<uint32_t>(channels_) << 16) | static_cast<uint32_t>(perChannel);
   h.timestamp = options.timestamp;
-  auto payload = writePayload(h, body.data(), body.size());
+  const bool full = options.sequence % kFullHeaderInterval == 0;
+  auto payload = full ? writePayload(h, body.data(), body.size()) : writeShortAudioPayload(h, body.data(), body.size());
   timings.postprocessMs = msSince(t2);
   return payload;
 }
@@ -212,9 +227,18 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
   const auto& c = codec_->config();
   auto t0 = Clock::now();
   ParsedPayload parsed = parsePayload(payload, length);
-  const PayloadHeader& h = parsed.header;
+  PayloadHeader& h = parsed.header;
   if (h.codec != CodecKind::NeuralAudio) throw CoreError(ErrorCode::InvalidArgument, "payload is not a neural audio payload");
-  if (h.modelId != codec_->modelId()) throw CoreError(ErrorCode::ModelMismatch, "payload was coded by another model than '" + c.name + "@" + c.version + "'; decode it with the model that coded it");
+  const bool otherModel = parsed.shortAudio ? parsed.modelTag != modelTag(codec_->modelId()) : h.modelId != codec_->modelId();
+  if (otherModel) throw CoreError(ErrorCode::ModelMismatch, "payload was coded by another model than '" + c.name + "@" + c.version + "'; decode it with the model that coded it");
+  if (parsed.shortAudio) {
+    if (!shortAudioCrcMatches(payload, length, codec_->modelId())) throw CoreError(ErrorCode::CorruptPayload, "payload CRC mismatch: the bytes were altered in transit");
+    h.modelId = codec_->modelId();
+    if (anchored_) {
+      h.sequence = static_cast<uint32_t>(extendFrom(last_.sequence, h.sequence, 16));
+      h.timestamp = extendFrom(last_.timestamp, h.timestamp, 32);
+    }
+  }
   const int rate = static_cast<int>(h.dim0), channels = static_cast<int>(h.dim1 >> 16);
   const size_t perChannel = h.dim1 & 0xFFFF;
   if (!supportedAudioRate(rate) || channels < 1 || channels > 2 || perChannel != static_cast<size_t>(rate / 50) || h.format > 1 || h.qualityLevel >= c.levels) {
@@ -233,6 +257,7 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
   }
   timings.preprocessMs = msSince(t0);
   last_ = h;
+  anchored_ = anchored_ || !parsed.shortAudio;
   lastLatent_ = latents;
   return synthesiseAll(latents, timings);
 }

@@ -122,6 +122,7 @@ class AudioDecoderStream {
   int sampleRate_ = 0, channels_ = 0;
   SampleFormat format_ = SampleFormat::S16le;
   PayloadHeader last_;
+  bool anchored_ = false;  // a full header was seen: short headers' high bits come from last_
   std::vector<std::vector<float>> state_;
   std::vector<std::vector<float>> lastLatent_;
   std::vector<Resampler> resamplers_;

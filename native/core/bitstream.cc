@@ -21,8 +21,71 @@ uint32_t get32(const uint8_t* p) {
 uint64_t get64(const uint8_t* p) { return uint64_t(get32(p)) | (uint64_t(get32(p + 4)) << 32); }
 
 const uint8_t kMagic[4] = {'A', 'I', 'C', 'F'};
+const uint32_t kShortRates[4] = {8000, 16000, 32000, 48000};
+
+uint16_t shortCrc(const uint8_t* data, size_t covered, uint32_t modelId) {
+  std::vector<uint8_t> buf(4 + covered);
+  put32(buf.data(), modelId);
+  std::memcpy(buf.data() + 4, data, covered);
+  return static_cast<uint16_t>(crc32c(buf.data(), buf.size()) & 0xFFFF);
+}
+
+ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
+  if (length < kShortHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "short audio payload is truncated");
+  const uint8_t f = data[1];
+  if (f & 0xF0) throw CoreError(ErrorCode::CorruptPayload, "short audio payload has reserved format bits set");
+  ParsedPayload out;
+  out.shortAudio = true;
+  out.modelTag = data[3];
+  PayloadHeader& h = out.header;
+  h.frameType = FrameType::Audio;
+  h.codec = CodecKind::NeuralAudio;
+  h.flags = 0;
+  h.qualityLevel = data[2];
+  h.format = (f >> 3) & 1;
+  h.dim0 = kShortRates[f & 3];
+  h.dim1 = (static_cast<uint32_t>((f >> 2 & 1) + 1) << 16) | (h.dim0 / 50);
+  h.sequence = uint32_t(data[4]) | (uint32_t(data[5]) << 8);
+  h.timestamp = get32(data + 6);
+  out.body = data + kShortHeaderSize;
+  out.bodyLength = length - kShortHeaderSize - kShortTrailerSize;
+  return out;
+}
 
 }  // namespace
+
+uint8_t modelTag(uint32_t modelId) { return static_cast<uint8_t>(modelId ^ (modelId >> 8) ^ (modelId >> 16) ^ (modelId >> 24)); }
+
+std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
+  int rate = -1;
+  for (int i = 0; i < 4; ++i)
+    if (h.dim0 == kShortRates[i]) rate = i;
+  const uint32_t channels = h.dim1 >> 16;
+  if (h.codec != CodecKind::NeuralAudio || h.flags != 0 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 || bodyLength > (1u << 20)) {
+    throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the short audio form");
+  }
+  std::vector<uint8_t> out(kShortHeaderSize + bodyLength + kShortTrailerSize);
+  uint8_t* p = out.data();
+  p[0] = kShortAudioMarker;
+  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3));
+  p[2] = h.qualityLevel;
+  p[3] = modelTag(h.modelId);
+  p[4] = static_cast<uint8_t>(h.sequence);
+  p[5] = static_cast<uint8_t>(h.sequence >> 8);
+  put32(p + 6, static_cast<uint32_t>(h.timestamp));
+  if (bodyLength) std::memcpy(p + kShortHeaderSize, body, bodyLength);
+  const uint16_t crc = shortCrc(p, kShortHeaderSize + bodyLength, h.modelId);
+  p[kShortHeaderSize + bodyLength] = static_cast<uint8_t>(crc);
+  p[kShortHeaderSize + bodyLength + 1] = static_cast<uint8_t>(crc >> 8);
+  return out;
+}
+
+bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId) {
+  if (length < kShortHeaderSize + kShortTrailerSize) return false;
+  const size_t covered = length - kShortTrailerSize;
+  const uint16_t stored = static_cast<uint16_t>(data[covered] | (data[covered + 1] << 8));
+  return shortCrc(data, covered, modelId) == stored;
+}
 
 std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
   if (bodyLength > 0xFFFFFFFFull - kHeaderSize - kTrailerSize) throw CoreError(ErrorCode::InvalidArgument, "payload body too large");
@@ -50,6 +113,7 @@ std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, s
 
 ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
+  if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
   if (data[4] != kBitstreamVersion) {
     throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads version " +

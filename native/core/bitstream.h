@@ -20,6 +20,24 @@
 //   40+N   4    CRC-32C of every byte before it
 //
 // All integers little-endian. Nothing else is needed to decode but the same model.
+//
+// The short audio form (neural audio frames between keyframes; 12 bytes of framing instead of 44,
+// that is 4.8 kbit/s at 50 frames/s instead of 17.6):
+//
+//   offset size field
+//   0      1    0xA5 (a full payload starts with 'A', 0x41)
+//   1      1    bits 0-1 sample rate (0 8 kHz, 1 16 kHz, 2 32 kHz, 3 48 kHz), bit 2 stereo,
+//               bit 3 f32le, bits 4-7 zero
+//   2      1    quality level
+//   3      1    model tag: the model id's four bytes XORed together
+//   4      2    sequence number, low 16 bits
+//   6      4    timestamp, low 32 bits
+//   10     N    body (20 ms at the stated rate and channel count)
+//   10+N   2    low 16 bits of the CRC-32C of the model id (4 bytes LE) and every byte before it
+//
+// The receiver's decoder stream restores the high bits of the sequence number and timestamp
+// from the last full header it saw (the closest values to it); keyframes and every 50th frame
+// carry a full header, so a receiver that missed one is resynchronised within a second.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +56,9 @@ constexpr uint8_t kFlagFallback = 2;
 constexpr uint8_t kBitstreamVersion = 1;
 constexpr size_t kHeaderSize = 40;
 constexpr size_t kTrailerSize = 4;
+constexpr uint8_t kShortAudioMarker = 0xA5;
+constexpr size_t kShortHeaderSize = 10;
+constexpr size_t kShortTrailerSize = 2;
 
 struct PayloadHeader {
   uint8_t version = kBitstreamVersion;
@@ -60,10 +81,21 @@ struct ParsedPayload {
   PayloadHeader header;
   const uint8_t* body = nullptr;  // points into the parsed buffer
   size_t bodyLength = 0;
+  // The short audio form: `header` then holds the low bits of the sequence number and timestamp,
+  // and modelId 0; the CRC is not checked yet (it covers the model id: shortAudioCrcMatches()).
+  bool shortAudio = false;
+  uint8_t modelTag = 0;
 };
 
-// Checks magic, version, lengths and CRC; throws CoreError(CorruptPayload | UnsupportedVersion).
+// Checks magic, version, lengths and CRC (either form); throws CoreError(CorruptPayload |
+// UnsupportedVersion).
 ParsedPayload parsePayload(const uint8_t* data, size_t length);
+
+// The short audio form of a neural audio frame (flags must be 0: keyframes and fallbacks take the
+// full form). Throws CoreError(InvalidArgument) when the header cannot be written short.
+std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& header, const uint8_t* body, size_t bodyLength);
+bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId);
+uint8_t modelTag(uint32_t modelId);
 
 // A body made of several coded streams (image bands, audio channels): the byte length of every
 // part but the last (u32 LE), then the parts in order.

@@ -68,3 +68,52 @@ TEST(model_ids_differ_by_name_and_version) {
   CHECK(modelId("a", "1") != modelId("b", "1"));
   CHECK(modelId("aic-image-v1", "1.0.0") == modelId("aic-image-v1", "1.0.0"));
 }
+
+TEST(short_audio_form_round_trips_and_checks_its_crc) {
+  PayloadHeader h;
+  h.frameType = FrameType::Audio;
+  h.codec = CodecKind::NeuralAudio;
+  h.qualityLevel = 3;
+  h.format = 1;
+  h.modelId = modelId("aic-audio-v2", "2.0.0");
+  h.sequence = 0x12345678;
+  h.dim0 = 48000;
+  h.dim1 = (2u << 16) | 960;
+  h.timestamp = 0x0123456789ABCDEFull;
+  std::vector<uint8_t> body = {9, 8, 7, 6, 5, 4, 3};
+  auto p = writeShortAudioPayload(h, body.data(), body.size());
+  REQUIRE(p.size() == kShortHeaderSize + body.size() + kShortTrailerSize);
+  CHECK(p[0] == kShortAudioMarker);
+  ParsedPayload parsed = parsePayload(p.data(), p.size());
+  CHECK(parsed.shortAudio);
+  CHECK(parsed.modelTag == modelTag(h.modelId));
+  CHECK(parsed.header.codec == CodecKind::NeuralAudio && parsed.header.frameType == FrameType::Audio);
+  CHECK(parsed.header.qualityLevel == 3 && parsed.header.format == 1);
+  CHECK(parsed.header.dim0 == 48000 && parsed.header.dim1 == h.dim1);
+  CHECK(parsed.header.sequence == 0x5678);           // low 16 bits
+  CHECK(parsed.header.timestamp == 0x89ABCDEFull);   // low 32 bits
+  CHECK(parsed.bodyLength == body.size() && std::memcmp(parsed.body, body.data(), body.size()) == 0);
+  CHECK(shortAudioCrcMatches(p.data(), p.size(), h.modelId));
+  CHECK(!shortAudioCrcMatches(p.data(), p.size(), modelId("aic-audio-v2", "2.0.1")));  // the CRC covers the model id
+  // Every single-bit error in the body or header is caught by the 16-bit CRC.
+  for (size_t i = 1; i < p.size() - kShortTrailerSize; ++i) {
+    auto q = p;
+    q[i] ^= 0x04;
+    bool caught = true;
+    try {
+      caught = !shortAudioCrcMatches(q.data(), q.size(), h.modelId);
+    } catch (const CoreError&) {
+    }
+    CHECK(caught);
+  }
+  auto reserved = p;
+  reserved[1] |= 0x80;
+  CHECK_THROWS_CODE(parsePayload(reserved.data(), reserved.size()), ErrorCode::CorruptPayload);
+  CHECK_THROWS_CODE(parsePayload(p.data(), kShortHeaderSize + 1), ErrorCode::CorruptPayload);
+  // Keyframes, fallbacks and other codecs take the full form.
+  h.flags = kFlagKeyframe;
+  CHECK_THROWS_CODE(writeShortAudioPayload(h, body.data(), body.size()), ErrorCode::InvalidArgument);
+  h.flags = 0;
+  h.codec = CodecKind::Deflate;
+  CHECK_THROWS_CODE(writeShortAudioPayload(h, body.data(), body.size()), ErrorCode::InvalidArgument);
+}
