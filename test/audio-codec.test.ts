@@ -143,15 +143,16 @@ describe('audio codec (default model)', () => {
   it('sends frames between keyframes with a 12-byte header, restoring sequence and timestamp across wraps', async () => {
     const enc = codec.createEncoder(rate, 1);
     const dec = codec.createDecoder();
-    // Start just below the 16-bit sequence wrap, at a timestamp past 2^32 microseconds.
+    // Start just below the 16-bit sequence wrap, at a timestamp past 2^32 microseconds (the
+    // timestamp's low 32 bits wrap too, at i = 67).
     const first = 65500;
-    const t0 = 5_000_000_000_000;
+    const t0 = 2 ** 32 * 1164 - 1_335_000;
     for (let i = 0; i < 80; i++) {
       const sequence = first + i;
       const timestamp = t0 + i * 20_000;
       const { payload } = await enc.encode({ data: toS16(x.subarray(i * 320, (i + 1) * 320)), format: 's16le' }, { level: 3, sequence, timestamp });
       const h = parsePayloadHeader(payload) as ReturnType<typeof parsePayloadHeader> & { bodyLength: number };
-      const full = sequence % 50 === 0;
+      const full = i % 50 === 0; // the stream's first frame and every 50th after it
       expect(h.shortForm ?? false).toBe(!full);
       expect(payload.length - h.bodyLength).toBe(full ? 44 : 12);
       if (!full) expect(h).toMatchObject({ sequence: sequence & 0xffff, timestamp: timestamp % 2 ** 32, codec: 'neural-audio', dim0: rate });

@@ -23,8 +23,8 @@ const OutputTensor& outputNamed(const std::vector<OutputTensor>& outs, const std
   throw CoreError(ErrorCode::InferenceFailed, "audio graph has no output '" + name + "'");
 }
 
-// A full header on keyframes and every 50th frame (once a second): a receiver that missed the
-// keyframe learns the high bits of the sequence number and timestamp from it.
+// A full header on a stream's first frame and every 50th after it (once a second): a receiver
+// that missed the first learns the high bits of the sequence number and timestamp from it.
 constexpr uint32_t kFullHeaderInterval = 50;
 
 // The value whose low `bits` bits are `low` closest to `last` (RTP-style extension).
@@ -203,7 +203,8 @@ std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const A
   h.dim0 = static_cast<uint32_t>(sampleRate_);
   h.dim1 = (static_cast<uint32_t>(channels_) << 16) | static_cast<uint32_t>(perChannel);
   h.timestamp = options.timestamp;
-  const bool full = options.sequence % kFullHeaderInterval == 0;
+  // Counted per stream, not by sequence number: a session numbers all its frames, audio or not.
+  const bool full = framesEncoded_++ % kFullHeaderInterval == 0;
   auto payload = full ? writePayload(h, body.data(), body.size()) : writeShortAudioPayload(h, body.data(), body.size());
   timings.postprocessMs = msSince(t2);
   return payload;

@@ -97,6 +97,7 @@ class AudioEncoderStream {
   int sampleRate_, channels_;
   std::vector<std::vector<float>> state_;
   std::vector<Resampler> resamplers_;
+  uint64_t framesEncoded_ = 0;  // the first and every 50th payload carry the full header
 };
 
 // The receiving side of one stream.

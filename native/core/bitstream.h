@@ -21,8 +21,8 @@
 //
 // All integers little-endian. Nothing else is needed to decode but the same model.
 //
-// The short audio form (neural audio frames between keyframes; 12 bytes of framing instead of 44,
-// that is 4.8 kbit/s at 50 frames/s instead of 17.6):
+// The short audio form (neural audio frames but a stream's first and every 50th; 12 bytes of
+// framing instead of 44, that is 4.8 kbit/s at 50 frames/s instead of 17.6):
 //
 //   offset size field
 //   0      1    0xA5 (a full payload starts with 'A', 0x41)
@@ -36,8 +36,8 @@
 //   10+N   2    low 16 bits of the CRC-32C of the model id (4 bytes LE) and every byte before it
 //
 // The receiver's decoder stream restores the high bits of the sequence number and timestamp
-// from the last full header it saw (the closest values to it); keyframes and every 50th frame
-// carry a full header, so a receiver that missed one is resynchronised within a second.
+// from the last frame it decoded (the closest values to it); a stream's first frame and every
+// 50th carry a full header, so a receiver that missed the first is resynchronised within a second.
 #pragma once
 
 #include <cstddef>
