@@ -161,10 +161,9 @@ export class AudioRateController {
   readonly score = new Ema(0.25);
 
   /**
-   * `start`: the first frame's level (default the top). Sessions start at the model's middle
-   * level: the default model's level 4 scores 0.985 on unseen voices (docs/audio-codec.md), and
-   * stepping down one level per second from the top made short calls cost twice the bits; a
-   * score near the aim still moves up at once.
+   * `start`: the first frame's level (default the top: a stream's first words are judged before
+   * anything is known of the speaker). Starting at the middle level was tried with aic-audio-v2
+   * on VCTK and sent more frames losslessly (7.3 % against 1.6 %) for a higher mean rate.
    */
   constructor(levels: number, start = levels - 1) {
     this.levels = levels;

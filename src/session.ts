@@ -544,7 +544,7 @@ export class Session {
         key,
         encoder: null,
         shadow: null,
-        controller: new AudioRateController(codec.levels, codec.defaultLevel),
+        controller: new AudioRateController(codec.levels),
         window: new ScoreWindow(f.sampleRate, AUDIO_WINDOW_SECONDS, codec.delaySamples(f.sampleRate)),
         losslessRun: 0,
         lowAtTop: 0,
