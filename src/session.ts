@@ -898,8 +898,7 @@ export async function decodePayload(
   }
   const codec = host.audio();
   if (!codec || !decoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);
-  const otherModel = h.shortForm ? h.modelTag !== modelTag(codec.modelId) : h.modelId !== codec.modelId;
-  if (otherModel) throw new AicError('MODEL_MISMATCH', `payload was coded by another model than '${codec.name}@${codec.version}'; decode it with the model that coded it`);
+  // The decoder checks the model id (or a short header's tag) before touching its state.
   const d = await decoder.decode(bytes);
   return {
     type: 'audio',
@@ -917,11 +916,6 @@ export async function decodePayload(
     offsetSamples: -codec.delaySamples(d.sampleRate),
     timings: { totalMs: now() - t },
   };
-}
-
-/** A model id folded to the byte the short audio form carries (native/core/bitstream.h). */
-function modelTag(id: number): number {
-  return (id ^ (id >>> 8) ^ (id >>> 16) ^ (id >>> 24)) & 0xff;
 }
 
 function intoOutput(data: Buffer, output: Buffer | undefined): Buffer {
