@@ -26,7 +26,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-from export import clip_frames, frame_scale, frame_scale_index, port_to_mdct  # noqa: E402
+from export import clip_frames, contexts_of, frame_scale, frame_scale_index, port_to_mdct  # noqa: E402
 from model import FRAME, AudioCodec  # noqa: E402
 from train import RATE, read_wav, resample  # noqa: E402
 
@@ -53,11 +53,7 @@ def tuning_set(paths, augment):
 
 def context_bits(q):
     """Empirical conditional entropy (bits) of q [frames, bins] given (bin, min(2, |q[k-1]| + |q[k-2]|))."""
-    a = np.abs(q)
-    ctx = np.zeros_like(a)
-    ctx[:, 1:] += a[:, :-1]
-    ctx[:, 2:] += a[:, :-2]
-    ctx = np.arange(q.shape[1])[None, :] * 3 + np.minimum(2, ctx)
+    ctx = np.arange(q.shape[1])[None, :] * 3 + contexts_of(q)
     key = ctx.astype(np.int64) * 100003 + np.clip(q, -50000, 50000) + 50000
     bits = 0.0
     for c in np.unique(ctx):
