@@ -41,20 +41,36 @@ describe('concurrency', () => {
   afterAll(async () => engine.close());
 
   it('a setInterval keeps ticking on time during 200 concurrent calls', async () => {
-    // Control: the same work on the JS thread blocks the loop for its whole duration, which shows
+    // Every bound here is relative to baselines measured in this test, on this machine, right now:
+    // other test files run beside this one on two cores, so absolute milliseconds mean nothing.
+    // Control 1: the same work on the JS thread blocks the loop for its whole duration, which shows
     // this measurement can tell blocking from non-blocking on this machine.
     const blocked = await measureTicks(() => {
       for (let i = 0; i < 200; i++) model.encodeSync(input());
     });
     expect(blocked.maxGapMs).toBeGreaterThan(0.8 * (blocked.elapsedMs - 20));
 
-    const free = await measureTicks(() => Promise.all(Array.from({ length: 200 }, () => model.encode(input()))));
-    expect(free.maxGapMs).toBeLessThan(Math.min(60, blocked.maxGapMs / 2));
-    // The interval fired throughout the burst, not just before and after it.
-    expect(free.ticks).toBeGreaterThanOrEqual(Math.floor(free.elapsedMs / 5 / 3));
+    // Control 2: the loop's own jitter with nothing of ours running, over as long as the burst
+    // takes (the other test processes' load shows up here as much as in the burst).
+    let submitMs = 0;
+    const free = await measureTicks(() => {
+      const t = performance.now();
+      const all = Promise.all(Array.from({ length: 200 }, () => model.encode(input())));
+      submitMs = performance.now() - t; // the JS-thread share of the burst: handing over 200 calls
+      return all;
+    });
+    const idle = await measureTicks(() => new Promise((r) => setTimeout(r, free.elapsedMs)));
+
+    // Off the loop means the longest gap is the loop's own jitter plus a fraction of the work (the
+    // hand-over and the 200 completions run on the JS thread), far under what the same work blocks
+    // when it runs on the JS thread.
+    expect(free.maxGapMs).toBeLessThan(idle.maxGapMs + blocked.maxGapMs / 3);
+    // The interval fired throughout the burst, not just before and after it: at least a third as
+    // often as it fires on the idle loop.
+    expect(free.ticks / free.elapsedMs).toBeGreaterThanOrEqual(idle.ticks / idle.elapsedMs / 3);
     console.log(
-      `event loop during 200 calls: async max gap ${free.maxGapMs.toFixed(1)} ms over ${free.elapsedMs.toFixed(0)} ms; ` +
-        `sync max gap ${blocked.maxGapMs.toFixed(1)} ms`,
+      `event loop during 200 calls: async max gap ${free.maxGapMs.toFixed(1)} ms over ${free.elapsedMs.toFixed(0)} ms ` +
+        `(submitting ${submitMs.toFixed(1)} ms); idle max gap ${idle.maxGapMs.toFixed(1)} ms; sync max gap ${blocked.maxGapMs.toFixed(1)} ms`,
     );
   });
 
