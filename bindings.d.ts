@@ -140,7 +140,7 @@ export interface NativeTimings {
 export interface NativePayloadHeader {
   version: number;
   frameType: 'video' | 'audio' | 'screen' | 'data';
-  codec: 'neural-image' | 'neural-audio' | 'deflate' | 'stored';
+  codec: 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus';
   keyframe: boolean;
   fallback: boolean;
   qualityLevel: number;
@@ -355,7 +355,9 @@ export interface NativeAudioMetrics {
 
 export interface NativePackHeader {
   frameType: 'video' | 'audio' | 'screen' | 'data';
-  codec: 'deflate' | 'stored';
+  codec: 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus';
+  /** The codec's setting (WebP/JPEG quality 1-100, Opus kbit/s); default 0. */
+  qualityLevel?: number;
   keyframe?: boolean;
   fallback?: boolean;
   format: number;

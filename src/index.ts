@@ -22,7 +22,7 @@ export {
   type PayloadCodec,
   type SessionOptions,
   type SessionStats,
-} from './session.js';
+} from './session/index.js';
 export { MODE_DEFAULTS, MODES, type CompressionMode } from './modes.js';
 export { analyzeNetworkConditions, type NetworkAnalysis, type NetworkConditions, type NetworkQuality, type NetworkRecommendation } from './network.js';
 export { MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, type AudioFrame, type AudioSampleFormat, type DataFrame, type Frame, type FrameType, type PixelFormat, type VideoFrame } from './frames.js';

@@ -81,6 +81,9 @@ const char* codecName(CodecKind c) {
     case CodecKind::NeuralAudio: return "neural-audio";
     case CodecKind::Deflate: return "deflate";
     case CodecKind::Stored: return "stored";
+    case CodecKind::WebP: return "webp";
+    case CodecKind::Jpeg: return "jpeg";
+    case CodecKind::Opus: return "opus";
   }
   return "stored";
 }

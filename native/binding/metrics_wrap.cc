@@ -29,8 +29,8 @@ Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info) {
 }
 
 // packPayload({ frameType, codec, keyframe, fallback, qualityLevel, format, modelId, sequence,
-// dim0, dim1, timestamp }, body) -> a payload of the given body (used for the lossless payloads,
-// whose bodies Node's zlib makes).
+// dim0, dim1, timestamp }, body) -> a payload of the given body (the lossless payloads, whose
+// bodies Node's zlib makes, and the conventional codecs' payloads; qualityLevel defaults to 0).
 Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwInvalid(env, "packPayload() needs a header object");
@@ -49,9 +49,12 @@ Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   const std::string codec = stringField(env, o, "codec", "header");
   if (codec == "deflate") h.codec = CodecKind::Deflate;
   else if (codec == "stored") h.codec = CodecKind::Stored;
-  else throwInvalid(env, "packPayload() writes 'deflate' or 'stored' payloads only");
+  else if (codec == "webp") h.codec = CodecKind::WebP;
+  else if (codec == "jpeg") h.codec = CodecKind::Jpeg;
+  else if (codec == "opus") h.codec = CodecKind::Opus;
+  else throwInvalid(env, "packPayload() writes 'deflate', 'stored', 'webp', 'jpeg' or 'opus' payloads only");
   h.flags = (o.Get("keyframe").ToBoolean().Value() ? kFlagKeyframe : 0) | (o.Get("fallback").ToBoolean().Value() ? kFlagFallback : 0);
-  h.qualityLevel = 0;
+  h.qualityLevel = o.Get("qualityLevel").IsUndefined() ? 0 : static_cast<uint8_t>(intField(env, o, "qualityLevel", "header", 0, 255));
   h.format = static_cast<uint8_t>(intField(env, o, "format", "header", 0, 255));
   auto u32 = [&](const char* key) {
     Napi::Value v = o.Get(key);

@@ -134,7 +134,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   PayloadHeader& h = out.header;
   h.version = data[4];
   if (data[6] > 3) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown frame type");
-  if (data[7] > 3) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown codec");
+  if (data[7] > kLastCodec) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown codec");
   h.frameType = static_cast<FrameType>(data[6]);
   h.codec = static_cast<CodecKind>(data[7]);
   h.flags = data[8];

@@ -5,7 +5,8 @@
 //   4      1    version (1)
 //   5      1    header length in bytes (40 in version 1; readers skip what they do not know)
 //   6      1    frame type: 0 video, 1 audio, 2 screen, 3 data
-//   7      1    codec: 0 neural image, 1 neural audio, 2 deflate (lossless), 3 stored (raw)
+//   7      1    codec: 0 neural image, 1 neural audio, 2 deflate (lossless), 3 stored (raw),
+//               4 WebP, 5 JPEG, 6 Opus (the conventional codecs of the fallback ladder)
 //   8      1    flags: bit 0 keyframe, bit 1 fallback
 //   9      1    quality level
 //   10     1    format: image 0 rgb24, 1 rgba, 2 i420; audio 0 s16le, 1 f32le; data 0
@@ -49,7 +50,10 @@
 namespace aic {
 
 enum class FrameType : uint8_t { Video = 0, Audio = 1, Screen = 2, Data = 3 };
-enum class CodecKind : uint8_t { NeuralImage = 0, NeuralAudio = 1, Deflate = 2, Stored = 3 };
+// 4-6: the conventional codecs of the fallback ladder (the media as it would go without AI); their
+// bodies are the codec's own bitstream (docs/bitstream.md).
+enum class CodecKind : uint8_t { NeuralImage = 0, NeuralAudio = 1, Deflate = 2, Stored = 3, WebP = 4, Jpeg = 5, Opus = 6 };
+constexpr uint8_t kLastCodec = 6;
 
 constexpr uint8_t kFlagKeyframe = 1;
 constexpr uint8_t kFlagFallback = 2;

@@ -12,7 +12,7 @@ import { loadAudioManifest, loadImageManifest } from '../manifest.js';
 import { checkMode, type CompressionMode } from '../modes.js';
 import { packageRoot } from '../native.js';
 import { parsePayloadHeader } from '../quality.js';
-import type { CompressResult } from '../session.js';
+import type { CompressResult } from '../session/index.js';
 import { ContainerReader, ContainerWriter, type ContainerMeta } from './container.js';
 import { printSummary, Progress, Tally, type RunSummary } from './report.js';
 import { codedRate, readWav, resample, writeWav } from './wav.js';

@@ -1,6 +1,6 @@
 // What the CLI prints: a progress bar on stderr for anything that runs over a second (only on a
 // terminal), and the summary table of a run.
-import type { CompressResult, FallbackReason } from '../session.js';
+import type { CompressResult, FallbackReason } from '../session/index.js';
 import { Distribution } from '../stats.js';
 
 export class Progress {

@@ -1,0 +1,324 @@
+// Session: one media stream's state on one side of a call, and its lifecycle. compressFrame()
+// validates a frame and hands it, in order, to the path of its type (image-path.ts, audio-path.ts;
+// data and mode 'off' go out losslessly); decompressFrame() turns payloads back into frames (the
+// far side opens its own session). docs/api.md describes the policy.
+import { AicError } from '../errors.js';
+import { audioBytes, checkFrame, imageBytes, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
+import { checkMode, checkUnit, MODE_DEFAULTS, type CompressionMode } from '../modes.js';
+import { checkNetwork, NetworkAdapter, type NetworkAnalysis, type NetworkConditions, type NetworkRecommendation } from '../network.js';
+import { Distribution } from '../stats.js';
+import { AudioPath } from './audio-path.js';
+import type { PathContext } from './context.js';
+import { checkDecompressArgs, decodePayload } from './decode.js';
+import { losslessResult, now } from './fallback.js';
+import { ImagePath } from './image-path.js';
+import type { CompressionHints, CompressOptions, CompressResult, DecompressedFrame, DecompressOptions, FallbackReason, FrameMeta, FrameSettings, PayloadCodec, SessionHost, SessionOptions, SessionStats } from './types.js';
+
+const HEADER_AND_CRC = 44;
+
+let generatedIds = 0;
+
+export class Session {
+  readonly sessionId: string;
+  readonly options: Readonly<Required<SessionOptions>>;
+  readonly #host: SessionHost;
+  #closed = false;
+  #closeReason = '';
+  #sequence = 0;
+  #lastActivity = Date.now();
+  readonly #startedAt = Date.now();
+  readonly #network = new NetworkAdapter();
+  readonly #image: ImagePath;
+  readonly #audio: AudioPath;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #counts = {
+    framesProcessed: 0,
+    framesCompressed: 0,
+    framesFallback: 0,
+    framesQualityNotMet: 0,
+    framesLossless: 0,
+    framesDecompressed: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    latencyBudgetExceeded: 0,
+    passes: 0,
+    neuralImageFrames: 0,
+  };
+  readonly #fallbacks: Record<FallbackReason, number> = { quality: 0, latency: 0, error: 0, model_unavailable: 0 };
+  readonly #byType: Record<FrameType, number> = { video: 0, screen: 0, audio: 0, data: 0 };
+  readonly #ratio = new Distribution();
+  readonly #score = new Distribution();
+  readonly #latency = new Distribution();
+
+  /** @internal Use engine.openSession(). */
+  constructor(host: SessionHost, options: SessionOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'session options must be an object');
+    const mode = checkMode(options.mode ?? 'adaptive', 'options.mode');
+    const defaults = MODE_DEFAULTS[mode];
+    const sessionId = options.sessionId ?? `session-${++generatedIds}`;
+    if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 256) {
+      throw new AicError('INVALID_ARGUMENT', 'options.sessionId must be a non-empty string of at most 256 characters');
+    }
+    const maxLatencyMs = options.maxLatencyMs ?? 20;
+    if (typeof maxLatencyMs !== 'number' || Number.isNaN(maxLatencyMs) || maxLatencyMs <= 0) {
+      throw new AicError('INVALID_ARGUMENT', `options.maxLatencyMs must be a positive number of milliseconds (or Infinity), got ${String(maxLatencyMs)}`);
+    }
+    for (const key of ['enableFallback', 'verifyQuality'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new AicError('INVALID_ARGUMENT', `options.${key} must be a boolean`);
+    }
+    this.options = Object.freeze({
+      sessionId,
+      mode,
+      targetCompressionRatio: checkUnit(options.targetCompressionRatio ?? defaults.targetCompressionRatio, 'options.targetCompressionRatio'),
+      minQualityScore: checkUnit(options.minQualityScore ?? defaults.minQualityScore, 'options.minQualityScore'),
+      maxLatencyMs,
+      enableFallback: options.enableFallback ?? true,
+      verifyQuality: options.verifyQuality ?? true,
+    });
+    this.sessionId = sessionId;
+    this.#host = host;
+    const ctx: PathContext = { host, options: this.options, counters: this.#counts };
+    this.#image = new ImagePath(ctx);
+    this.#audio = new AudioPath(ctx);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Milliseconds since the session last compressed or decompressed a frame. */
+  get idleMs(): number {
+    return Date.now() - this.#lastActivity;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new AicError('CLOSED', `session '${this.sessionId}' is ${this.#closeReason}; open a new one with engine.openSession()`);
+    this.#lastActivity = Date.now();
+  }
+
+  /** Frames of a session are coded in the order they were handed over (audio state, sequence numbers). */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(task, task);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The mode, target, floor and quality aim in force, after network adaptation. */
+  #settings(rec: NetworkRecommendation | null): FrameSettings {
+    const o = this.options;
+    if (!rec || o.mode === 'off') return { mode: o.mode, target: o.targetCompressionRatio, floor: o.minQualityScore, aim: o.minQualityScore };
+    const mode = rec.mode;
+    // The network moves the mode; the caller's own floor and target are kept where they are stricter.
+    const floor = mode === o.mode ? o.minQualityScore : Math.min(o.minQualityScore, MODE_DEFAULTS[mode].minQualityScore);
+    const target = mode === o.mode && rec.qualityHeadroom === 0 ? Math.max(o.targetCompressionRatio, rec.targetCompressionRatio) : rec.targetCompressionRatio;
+    const aim = Math.min(0.995, floor + (1 - floor) * rec.qualityHeadroom);
+    return { mode, target, floor, aim };
+  }
+
+  /**
+   * Compresses one frame. Always yields a payload the receiver can decode: the neural result
+   * when it meets the floor, else (with enableFallback) the frame losslessly, with the reason.
+   */
+  compressFrame(frame: Frame, options: CompressOptions = {}): Promise<CompressResult> {
+    try {
+      this.#checkOpen();
+      if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'compressFrame() options must be an object');
+      const f = checkFrame(frame);
+      const network = options.network === undefined ? undefined : checkNetwork(options.network, 'options.network');
+      if (options.output !== undefined) {
+        if (!Buffer.isBuffer(options.output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
+        if (options.output.length < f.bytes.length + HEADER_AND_CRC) {
+          throw new AicError('OUTPUT_MISMATCH', `options.output holds ${options.output.length} bytes; give it at least ${f.bytes.length + HEADER_AND_CRC} (the frame's size + 44) so that any payload fits`);
+        }
+      }
+      return this.#serial(() => this.#compress(f, network, options.output));
+    } catch (error) {
+      return Promise.reject(AicError.from(error));
+    }
+  }
+
+  async #compress(f: CheckedFrame, network: NetworkConditions | undefined, output: Buffer | undefined): Promise<CompressResult> {
+    if (this.#closed) throw new AicError('CLOSED', `session '${this.sessionId}' is ${this.#closeReason}`);
+    const t0 = now();
+    const rec = network ? this.#network.report(network, this.options.mode, Date.now()) : this.#network.current;
+    const settings = this.#settings(rec);
+    const sequence = this.#sequence;
+    this.#sequence = (this.#sequence + 1) % 0x80000000;
+    let result: CompressResult;
+    if (settings.mode === 'off') {
+      result = await losslessResult(f, sequence, settings, { fallback: false, compress: false });
+    } else if (f.type === 'data') {
+      result = await losslessResult(f, sequence, settings, { fallback: false, compress: true, level: 6 });
+    } else if (f.type === 'audio') {
+      result = await this.#audio.compress(f, sequence, settings);
+    } else {
+      result = await this.#image.compress(f, sequence, settings, rec);
+    }
+    result.timings.totalMs = now() - t0;
+    if (output) {
+      result.payload.copy(output);
+      result.payload = output.subarray(0, result.payload.length);
+    }
+    this.#record(f, result);
+    return result;
+  }
+
+  #record(f: CheckedFrame, r: CompressResult): void {
+    const c = this.#counts;
+    c.framesProcessed++;
+    this.#byType[f.type]++;
+    c.bytesIn += r.originalBytes;
+    c.bytesOut += r.compressedBytes;
+    if (r.status === 'fallback') {
+      c.framesFallback++;
+      this.#fallbacks[r.fallbackReason!]++;
+    } else if (r.status === 'quality_threshold_not_met') {
+      c.framesQualityNotMet++;
+    } else if (r.codec === 'neural-image' || r.codec === 'neural-audio') {
+      c.framesCompressed++;
+    }
+    if (r.codec === 'deflate' || r.codec === 'stored') c.framesLossless++;
+    this.#ratio.add(r.compressionRatio);
+    this.#score.add(r.quality.score);
+    this.#latency.add(r.timings.totalMs);
+  }
+
+  /** Decodes a payload of this stream: neural frames with the session's decoder state, lossless frames exactly. */
+  decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
+    try {
+      this.#checkOpen();
+      const bytes = checkDecompressArgs(payload, options);
+      return this.#serial(async () => {
+        const frame = await decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header));
+        this.#counts.framesDecompressed++;
+        return frame;
+      });
+    } catch (error) {
+      return Promise.reject(AicError.from(error));
+    }
+  }
+
+  /** The decoder for neural audio payloads of a stream format; reset after lossless payloads. */
+  /** Decoder state for the payload's stream (neural audio); reset after lossless payloads. */
+  #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType }) {
+    return this.#audio.receiver(header);
+  }
+
+  /** Audio receivers: a frame made up for a payload that never arrived (keeps the stream's timing). */
+  concealFrame(): Promise<DecompressedFrame> {
+    try {
+      this.#checkOpen();
+      if (!this.#audio.canConceal) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio payload decoded before it');
+      return this.#serial(() => this.#audio.conceal());
+    } catch (error) {
+      return Promise.reject(AicError.from(error));
+    }
+  }
+  /** Recommended ratio, predicted quality and latency for a frame like `meta`, from this session's history. */
+  getCompressionHints(meta: FrameMeta, network?: NetworkConditions): CompressionHints {
+    this.#checkOpen();
+    if (meta === null || typeof meta !== 'object') throw new AicError('INVALID_ARGUMENT', 'getCompressionHints() takes frame metadata { type, width, height, ... }');
+    if (!['video', 'screen', 'audio', 'data'].includes(meta.type)) throw new AicError('INVALID_ARGUMENT', `meta.type must be video, screen, audio or data, got ${JSON.stringify(meta.type)}`);
+    let analysis = this.#network.analysis;
+    let rec = this.#network.current;
+    if (network !== undefined) {
+      // A look-ahead: the session's recent reports plus this one, without changing its state.
+      const preview = this.#network.preview(checkNetwork(network), this.options.mode, Date.now());
+      rec = preview?.recommendation ?? rec;
+      analysis = preview ?? analysis;
+    }
+    const s = this.#settings(rec);
+    let predictedLevel: number | null = null;
+    let predictedScore = NaN;
+    let predictedRatio = NaN;
+    let predictedLatency = NaN;
+    let confidence = 0;
+    if (meta.type === 'video' || meta.type === 'screen') {
+      const c = this.#image.controller(meta.type);
+      const w = meta.width ?? 0;
+      const h = meta.height ?? 0;
+      if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) throw new AicError('INVALID_ARGUMENT', 'video and screen hints need meta.width and meta.height');
+      const format = (meta.format ?? 'rgb24') as PixelFormat;
+      if (!['rgb24', 'rgba', 'i420'].includes(format)) throw new AicError('INVALID_ARGUMENT', `meta.format must be rgb24, rgba or i420, got ${String(meta.format)}`);
+      if (c && c.framesSeen > 0) {
+        predictedLevel = c.levelFor(s.aim);
+        predictedScore = c.predictScore(predictedLevel);
+        const bpp = c.predictBpp(predictedLevel);
+        predictedRatio = 1 - (bpp * w * h) / 8 / imageBytes(format, w, h);
+        predictedLatency = c.predictMs(w * h, Math.max(1, c.passesPerFrame.value || 1));
+        confidence = c.framesSeen / (c.framesSeen + 5);
+      }
+    } else if (meta.type === 'audio') {
+      const controller = this.#audio.controller;
+      const rate = meta.sampleRate ?? 16000;
+      const channels = meta.channels ?? 1;
+      if (controller) {
+        predictedLevel = controller.level;
+        predictedScore = controller.score.value;
+        const ratios = this.#ratio.summary();
+        predictedRatio = ratios.p50;
+        predictedLatency = this.#latency.summary().p50;
+        confidence = this.#byType.audio / (this.#byType.audio + 25);
+      } else {
+        predictedRatio = 1 - 80 / audioBytes((meta.format as AudioSampleFormat) ?? 's16le', channels, rate / 50);
+      }
+    } else {
+      predictedScore = 1;
+      predictedRatio = this.#byType.data > 0 ? this.#ratio.summary().p50 : NaN;
+      confidence = this.#byType.data / (this.#byType.data + 5);
+    }
+    return {
+      recommendedMode: s.mode,
+      recommendedCompressionRatio: s.target,
+      predictedCompressionRatio: predictedRatio,
+      predictedQualityScore: predictedScore,
+      predictedLatencyMs: predictedLatency,
+      predictedLevel,
+      confidence,
+      network: analysis,
+    };
+  }
+
+  /** The network analysis of the conditions reported with this session's frames (null before any). */
+  networkAnalysis(): NetworkAnalysis | null {
+    return this.#network.analysis;
+  }
+
+  stats(): SessionStats {
+    const c = this.#counts;
+    return {
+      sessionId: this.sessionId,
+      mode: this.#network.current?.mode ?? this.options.mode,
+      closed: this.#closed,
+      framesProcessed: c.framesProcessed,
+      framesCompressed: c.framesCompressed,
+      framesFallback: c.framesFallback,
+      framesQualityNotMet: c.framesQualityNotMet,
+      framesLossless: c.framesLossless,
+      fallbacks: { ...this.#fallbacks },
+      framesByType: { ...this.#byType },
+      framesDecompressed: c.framesDecompressed,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      bandwidthSavedBytes: c.bytesIn - c.bytesOut,
+      modeChanges: this.#network.modeChanges,
+      latencyBudgetExceeded: c.latencyBudgetExceeded,
+      compressionRatio: this.#ratio.summary(),
+      qualityScore: this.#score.summary(),
+      latencyMs: this.#latency.summary(),
+      passesPerFrame: c.neuralImageFrames > 0 ? c.passes / c.neuralImageFrames : 0,
+      startedAt: this.#startedAt,
+      lastActivityAt: this.#lastActivity,
+    };
+  }
+
+  /** Frees the session's codec state. Frames already handed over finish first; later calls throw CLOSED. */
+  close(reason = 'closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    this.#audio.clear();
+    this.#image.clear();
+    this.#host.released(this);
+  }
+}

@@ -1,0 +1,177 @@
+// The public shapes of a session's calls: options, results, statistics, hints, and what a session
+// needs from its engine. No behaviour lives here.
+import type { AudioCodec } from '../audio-codec.js';
+import type { AudioSampleFormat, FrameType, PixelFormat } from '../frames.js';
+import type { ImageCodec } from '../image-codec.js';
+import type { CompressionMode } from '../modes.js';
+import type { NetworkAnalysis, NetworkConditions } from '../network.js';
+import type { DistributionSummary } from '../stats.js';
+import type { Session } from './session.js';
+
+export type FallbackReason = 'quality' | 'latency' | 'error' | 'model_unavailable';
+export type CompressStatus = 'success' | 'fallback' | 'quality_threshold_not_met';
+export type PayloadCodec = 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus';
+
+export interface SessionOptions {
+  /** Names the session in stats and errors; must be unique among the engine's open sessions. Default: generated. */
+  sessionId?: string;
+  /** Default 'adaptive'. */
+  mode?: CompressionMode;
+  /** 1 - compressed/original the session aims to save at least; default: the mode's (adaptive 0.80). */
+  targetCompressionRatio?: number;
+  /** Quality floor in [0, 1]; default: the mode's (adaptive 0.85). */
+  minQualityScore?: number;
+  /** Latency budget of one frame in ms (default 20); Infinity for none. */
+  maxLatencyMs?: number;
+  /** Send frames the neural path cannot serve (quality, latency) losslessly; default true. */
+  enableFallback?: boolean;
+  /** Decode and score every neural frame before sending it (closed loop); default true. */
+  verifyQuality?: boolean;
+}
+
+export interface CompressOptions {
+  /** Current network conditions of the path the payload takes. */
+  network?: NetworkConditions;
+  /** A Buffer to write the payload into; it must hold originalBytes + 44 bytes (the largest payload possible). */
+  output?: Buffer;
+}
+
+export interface FrameQuality {
+  /** In [0, 1]: SSIM for video and screen, the audio score for audio, 1 for lossless payloads. */
+  score: number;
+  ssim?: number;
+  psnrDb?: number;
+  siSnrDb?: number;
+  logMelDistanceDb?: number;
+  /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
+  verified: boolean;
+}
+
+export interface FrameTimings {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+  totalMs: number;
+}
+
+export interface CompressResult {
+  payload: Buffer;
+  status: CompressStatus;
+  fallbackReason?: FallbackReason;
+  frameType: FrameType;
+  codec: PayloadCodec;
+  originalBytes: number;
+  compressedBytes: number;
+  /** 1 - compressedBytes / originalBytes. */
+  compressionRatio: number;
+  /** The model level used; null for lossless payloads. */
+  qualityLevel: number | null;
+  quality: FrameQuality;
+  timings: FrameTimings;
+  /** Decode-and-score passes spent (image frames). */
+  passes: number;
+  /** Mode, target and floor this frame was coded under (after network adaptation). */
+  mode: CompressionMode;
+  targetCompressionRatio: number;
+  minQualityScore: number;
+  sequence: number;
+}
+
+export interface DecompressOptions {
+  /** A Buffer to write the frame's bytes into; it must be exactly the frame's size. */
+  output?: Buffer;
+}
+
+export interface DecompressedFrame {
+  type: FrameType;
+  /** Pixel or sample format; 'bytes' for data frames. */
+  format: PixelFormat | AudioSampleFormat | 'bytes';
+  data: Buffer;
+  width?: number;
+  height?: number;
+  sampleRate?: number;
+  channels?: number;
+  timestamp: number;
+  sequence: number;
+  keyframe: boolean;
+  /** The payload was a lossless fallback. */
+  fallback: boolean;
+  codec: PayloadCodec;
+  qualityLevel: number | null;
+  /** Audio: the frame was made up by concealFrame(). */
+  concealed?: boolean;
+  /**
+   * Audio: where `data` starts relative to the start of the frame this payload carried, in
+   * samples per channel. Lossless frames come back on time (0); neural frames trail by the
+   * codec's delay (negative). A player that places each frame at sequence x frame length +
+   * offsetSamples (lossless samples winning where they overlap) gets one continuous timeline
+   * across switches between the two.
+   */
+  offsetSamples?: number;
+  timings: { totalMs: number };
+}
+
+export interface CompressionHints {
+  recommendedMode: CompressionMode;
+  recommendedCompressionRatio: number;
+  predictedCompressionRatio: number;
+  predictedQualityScore: number;
+  predictedLatencyMs: number;
+  predictedLevel: number | null;
+  /** 0..1: how much history the prediction rests on and how steady it has been. */
+  confidence: number;
+  network: NetworkAnalysis | null;
+}
+
+export interface FrameMeta {
+  type: FrameType;
+  width?: number;
+  height?: number;
+  format?: PixelFormat | AudioSampleFormat;
+  sampleRate?: number;
+  channels?: number;
+  bytes?: number;
+}
+
+export interface SessionStats {
+  sessionId: string;
+  mode: CompressionMode;
+  closed: boolean;
+  framesProcessed: number;
+  framesCompressed: number;
+  framesFallback: number;
+  framesQualityNotMet: number;
+  framesLossless: number;
+  fallbacks: Record<FallbackReason, number>;
+  framesByType: Record<FrameType, number>;
+  framesDecompressed: number;
+  bytesIn: number;
+  bytesOut: number;
+  bandwidthSavedBytes: number;
+  modeChanges: number;
+  /** Frames whose neural path took longer than maxLatencyMs (sent anyway: the time was already spent). */
+  latencyBudgetExceeded: number;
+  compressionRatio: DistributionSummary;
+  qualityScore: DistributionSummary;
+  latencyMs: DistributionSummary;
+  passesPerFrame: number;
+  startedAt: number;
+  lastActivityAt: number;
+}
+
+/** What a session needs from its engine. */
+export interface SessionHost {
+  image(): ImageCodec | null;
+  imageUnavailable(): string;
+  audio(): AudioCodec | null;
+  audioUnavailable(): string;
+  released(session: Session): void;
+}
+
+/** Mode, target, floor and quality aim in force for one frame, after network adaptation. */
+export interface FrameSettings {
+  mode: CompressionMode;
+  target: number;
+  floor: number;
+  aim: number;
+}
