@@ -18,6 +18,7 @@ export {
   type FallbackReason,
   type FrameMeta,
   type FrameQuality,
+  type FrameReduction,
   type FrameTimings,
   type PayloadCodec,
   type SessionOptions,

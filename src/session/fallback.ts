@@ -23,6 +23,7 @@ export function baseResult(f: CheckedFrame, sequence: number, settings: Omit<Fra
     targetCompressionRatio: settings.target,
     minQualityScore: settings.floor,
     sequence,
+    reductions: [],
   };
 }
 

@@ -54,6 +54,14 @@ export interface FrameTimings {
   totalMs: number;
 }
 
+/** Something of the frame the payload does not carry: the receiver gets the frame without it. */
+export interface FrameReduction {
+  /** 'bandwidth': audio above a cut-off frequency was not coded; 'channels': fewer channels were coded than given; 'resampled': coded at another rate. */
+  kind: 'bandwidth' | 'channels' | 'resampled';
+  /** What was left out, for people: e.g. 'audio above 8 kHz is not coded (the model runs at 16 kHz)'. */
+  detail: string;
+}
+
 export interface CompressResult {
   payload: Buffer;
   status: CompressStatus;
@@ -75,6 +83,8 @@ export interface CompressResult {
   targetCompressionRatio: number;
   minQualityScore: number;
   sequence: number;
+  /** What this payload leaves out of the frame it was given; empty when it carries all of it. */
+  reductions: FrameReduction[];
 }
 
 export interface DecompressOptions {
