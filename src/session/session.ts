@@ -63,6 +63,10 @@ export class Session {
     if (typeof maxLatencyMs !== 'number' || Number.isNaN(maxLatencyMs) || maxLatencyMs <= 0) {
       throw new AicError('INVALID_ARGUMENT', `options.maxLatencyMs must be a positive number of milliseconds (or Infinity), got ${String(maxLatencyMs)}`);
     }
+    const fallbackCodec = options.fallbackCodec ?? 'conventional';
+    if (fallbackCodec !== 'conventional' && fallbackCodec !== 'lossless') {
+      throw new AicError('INVALID_ARGUMENT', `options.fallbackCodec must be 'conventional' or 'lossless', got ${JSON.stringify(options.fallbackCodec)}`);
+    }
     for (const key of ['enableFallback', 'verifyQuality'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new AicError('INVALID_ARGUMENT', `options.${key} must be a boolean`);
     }
@@ -74,6 +78,7 @@ export class Session {
       maxLatencyMs,
       enableFallback: options.enableFallback ?? true,
       verifyQuality: options.verifyQuality ?? true,
+      fallbackCodec,
     });
     this.sessionId = sessionId;
     this.#host = host;

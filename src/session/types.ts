@@ -23,8 +23,15 @@ export interface SessionOptions {
   minQualityScore?: number;
   /** Latency budget of one frame in ms (default 20); Infinity for none. */
   maxLatencyMs?: number;
-  /** Send frames the neural path cannot serve (quality, latency) losslessly; default true. */
+  /** Send frames the neural path cannot serve (quality, latency, error, no model) down the fallback ladder; default true. */
   enableFallback?: boolean;
+  /**
+   * What carries a frame the neural path cannot serve: 'conventional' (default) the codec the media
+   * would use without AI (WebP or JPEG for video and screen, Opus for audio) at the setting that
+   * reaches the floor; 'lossless' the frame's exact bytes (deflate or stored). Data frames are
+   * always lossless.
+   */
+  fallbackCodec?: 'conventional' | 'lossless';
   /** Decode and score every neural frame before sending it (closed loop); default true. */
   verifyQuality?: boolean;
 }
