@@ -215,10 +215,14 @@ export interface NativeImageSearchOptions {
   startLevel: number;
   /** The score (SSIM) a level must reach; the search wants the lowest level that does. */
   aim: number;
+  /** The worst 64-px tile's SSIM a level must also reach (default 0: not checked). */
+  tileAim?: number;
   /** Decode-and-score passes allowed. */
   maxPasses: number;
   /** When the start level reaches the aim, also try the level below (if passes remain). */
   probeDown?: boolean;
+  /** Ignore startLevel: bisect the levels for the lowest that reaches the aim (at most ceil(log2(levels)) + 1 passes). */
+  bisect?: boolean;
   /** False: open loop, code startLevel and measure nothing. Default true. */
   verify?: boolean;
   sequence?: number;
@@ -232,6 +236,8 @@ export interface NativeImageSearchPass {
   bytes: number;
   ssim: number;
   psnr: number;
+  /** The lowest SSIM of any 64-px tile (native/core/metrics.h). */
+  worstTileSsim: number;
   decodeMs: number;
   scoreMs: number;
 }
@@ -244,6 +250,7 @@ export interface NativeImageSearchResult {
   aimMet: boolean;
   ssim: number;
   psnr: number;
+  worstTileSsim: number;
   passes: NativeImageSearchPass[];
   timings: NativeTimings;
 }
@@ -394,6 +401,10 @@ export interface NativeBinding {
   i420Metrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number): { psnr: number; ssim: number };
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
   imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
+  /** PSNR, SSIM and the worst 64-px tile's SSIM of a reconstruction, off the JS thread (native/core/metrics.h). */
+  scoreFrame(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, format: NativePixelFormat): Promise<{ psnr: number; ssim: number; worstTileSsim: number }>;
+  /** A frame in another pixel format, off the JS thread (I420: BT.601 limited range; to rgba: alpha 255). */
+  convertFrame(frame: ArrayBufferView, width: number, height: number, from: NativePixelFormat, to: NativePixelFormat): Promise<Buffer>;
   /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio_metrics.h). */
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
   ortVersion: string;

@@ -18,6 +18,8 @@ const CONTENT_CHANGE = 0.04;
 export interface SearchPlan {
   startLevel: number;
   probeDown: boolean;
+  /** Nothing is known of this content: bisect the levels (down as well as up) instead of walking from startLevel. */
+  bisect: boolean;
   maxPasses: number;
   /** Predicted score of the start level (NaN when nothing is known yet). */
   predictedScore: number;
@@ -33,6 +35,8 @@ export class ImageRateController {
   readonly levels: number;
   readonly #state: LevelState[];
   #frame = 0;
+  // The content is unknown (no frame yet, or the last one missed its prediction by far).
+  #unknown = true;
   // Milliseconds per megapixel of the encoder (with pre-processing) and of one search pass.
   readonly encodeMsPerMp = new Ema(0.2);
   readonly passMsPerMp = new Ema(0.2);
@@ -98,17 +102,23 @@ export class ImageRateController {
   }
 
   plan(aim: number, passBudget: number): SearchPlan {
+    if (this.#unknown) {
+      // ceil(log2(levels)) + 1 passes find the lowest level that reaches the aim on any content.
+      const passes = Math.ceil(Math.log2(this.levels)) + 1;
+      return { startLevel: this.levelFor(aim), probeDown: false, bisect: true, maxPasses: passes, predictedScore: NaN };
+    }
     const startLevel = this.levelFor(aim);
     const maxPasses = Math.max(1, Math.min(3, Math.floor(passBudget)));
     // Look one level down when that level's figure is stale (the content may have become easier).
     const below = startLevel - 1;
     const probeDown = maxPasses > 1 && below >= 0 && this.#frame - this.#state[below]!.lastFrame >= STALE_FRAMES;
-    return { startLevel, probeDown, maxPasses, predictedScore: this.predictScore(startLevel) };
+    return { startLevel, probeDown, bisect: false, maxPasses, predictedScore: this.predictScore(startLevel) };
   }
 
   /** Learns from the passes of one frame of `pixels` pixels and its timings. */
   learn(passes: readonly NativeImageSearchPass[], pixels: number, encodeMs: number): void {
     this.#frame++;
+    if (passes.some((p) => p.ssim > 0 || p.psnr > 0)) this.#unknown = false;
     const mp = pixels / 1e6;
     if (mp > 0) this.encodeMsPerMp.add(encodeMs / mp);
     let passMs = 0;
@@ -120,6 +130,8 @@ export class ImageRateController {
         const predicted = this.predictScore(p.level);
         if (!Number.isNaN(predicted) && Math.abs(p.ssim - predicted) > CONTENT_CHANGE) {
           const shift = p.ssim - predicted;
+          // A miss of twice that: the next frame searches the levels afresh.
+          if (Math.abs(shift) > 2 * CONTENT_CHANGE) this.#unknown = true;
           for (const other of this.#state) if (other.score.known) other.score.set(Math.min(1, Math.max(0, other.score.value + shift)));
           s.score.set(p.ssim);
         } else {

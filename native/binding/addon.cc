@@ -9,6 +9,7 @@
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
+#include "pixels_wrap.h"
 
 namespace {
 
@@ -27,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("packPayload", Napi::Function::New(env, aic::js::PackPayload, "packPayload"));
   exports.Set("i420Metrics", Napi::Function::New(env, aic::js::I420Metrics, "i420Metrics"));
   exports.Set("imageMetrics", Napi::Function::New(env, aic::js::ImageMetrics, "imageMetrics"));
+  exports.Set("scoreFrame", Napi::Function::New(env, aic::js::ScoreFrame, "scoreFrame"));
+  exports.Set("convertFrame", Napi::Function::New(env, aic::js::ConvertFrame, "convertFrame"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));

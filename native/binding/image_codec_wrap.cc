@@ -83,6 +83,10 @@ class SearchJob : public Job {
     if (!std::isfinite(options_.aim)) throwInvalid(env, "options.aim must be a finite score");
     options_.maxPasses = intField(env, o, "maxPasses", "options", 1, 256);
     options_.probeDown = o.Get("probeDown").ToBoolean().Value();
+    options_.bisect = o.Get("bisect").ToBoolean().Value();
+    Napi::Value tileAim = o.Get("tileAim");
+    options_.tileAim = tileAim.IsUndefined() ? 0 : tileAim.IsNumber() ? tileAim.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(options_.tileAim)) throwInvalid(env, "options.tileAim must be a finite score");
     options_.verify = o.Get("verify").IsUndefined() ? true : o.Get("verify").ToBoolean().Value();
     parseHeaderOptions(env, o, options_.header);
   }
@@ -95,6 +99,7 @@ class SearchJob : public Job {
     o.Set("aimMet", result_.aimMet);
     o.Set("ssim", result_.ssim);
     o.Set("psnr", result_.psnr);
+    o.Set("worstTileSsim", result_.worstTileSsim);
     Napi::Array passes = Napi::Array::New(env, result_.passes.size());
     for (size_t i = 0; i < result_.passes.size(); ++i) {
       const auto& p = result_.passes[i];
@@ -103,6 +108,7 @@ class SearchJob : public Job {
       po.Set("bytes", static_cast<double>(p.bytes));
       po.Set("ssim", p.ssim);
       po.Set("psnr", p.psnr);
+      po.Set("worstTileSsim", p.worstTileSsim);
       po.Set("decodeMs", p.decodeMs);
       po.Set("scoreMs", p.scoreMs);
       passes.Set(static_cast<uint32_t>(i), po);

@@ -43,7 +43,7 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
   if (!options.verify) {
     result.level = options.startLevel;
     result.payload = codeLevel(options.startLevel);
-    result.passes.push_back({options.startLevel, result.payload.size(), 0, 0, 0, 0});
+    result.passes.push_back({options.startLevel, result.payload.size(), 0, 0, 0, 0, 0});
     result.timings.postprocessMs = codingMs;
     return result;
   }
@@ -54,9 +54,7 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
   int best = -1;       // lowest level known to reach the aim
   int highest = -1;    // best-scoring level tried (for when none reaches the aim)
   double highestSsim = 0;
-  int level = options.startLevel;
-  bool probeDown = options.probeDown;
-  for (int pass = 0; pass < options.maxPasses && level >= 0 && level < levels && !tried[level]; ++pass) {
+  auto measure = [&](int level) {
     tried[level] = 1;
     payloads[level] = codeLevel(level);
     ImageSearchPass p;
@@ -72,13 +70,34 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
     codingMs += decoded.timings.preprocessMs + decoded.timings.postprocessMs + p.scoreMs;
     p.ssim = s.ssim;
     p.psnr = s.psnr;
+    p.worstTileSsim = s.worstTileSsim;
     result.passes.push_back(p);
     if (highest < 0 || p.ssim > highestSsim) {
       highest = level;
       highestSsim = p.ssim;
     }
-    if (p.ssim >= options.aim) {
-      best = best < 0 ? level : std::min(best, level);
+    const bool reached = p.ssim >= options.aim && p.worstTileSsim >= options.tileAim;
+    if (reached) best = best < 0 ? level : std::min(best, level);
+    return reached;
+  };
+
+  if (options.bisect) {
+    // Invariant: every level below lo misses the aim; hi reaches it (or is the top, untested).
+    int lo = 0, hi = levels - 1;
+    int passes = 0;
+    while (lo < hi && passes < options.maxPasses) {
+      const int mid = (lo + hi) / 2;
+      ++passes;
+      if (measure(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    // The level found must itself be measured to be sent as verified.
+    if (!tried[lo] && passes < options.maxPasses) measure(lo);
+  }
+  int level = options.startLevel;
+  bool probeDown = options.probeDown;
+  for (int pass = 0; !options.bisect && pass < options.maxPasses && level >= 0 && level < levels && !tried[level]; ++pass) {
+    if (measure(level)) {
       // Reached: stop, unless asked to look one level lower (once) and it is untried.
       if (probeDown && level > 0 && !tried[level - 1]) {
         probeDown = false;
@@ -100,6 +119,7 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
     if (p.level == chosen) {
       result.ssim = p.ssim;
       result.psnr = p.psnr;
+      result.worstTileSsim = p.worstTileSsim;
     }
   result.timings.postprocessMs = codingMs;
   return result;

@@ -48,7 +48,17 @@ std::vector<float> gaussian(int size) {
 // local statistics filtered separably with the tap loop outside the pixel loop (which the
 // compiler vectorises), valid region only. Statistics of 8-bit data stay well within float
 // precision (relative error ~1e-7 of 255^2, against the C2 = 58.5 stabiliser).
-void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean) {
+// With `tiles`, also the mean SSIM of each tile x tile block of window positions (row-major,
+// tilesAcross x tilesDown; the last row and column of tiles take the remainder, so every tile is at
+// least `tile` positions on a side unless the plane is smaller): how a damaged region that the
+// frame's mean hides is found.
+struct TileGrid {
+  int tile = 0, across = 1, down = 1;
+  std::vector<double> sum;
+  std::vector<double> count;
+};
+
+void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean, TileGrid* tiles = nullptr) {
   const int n = std::max(1, std::min({11, a.w, a.h}));
   const auto k = gaussian(n);
   const int w = a.w, h = a.h, ow = w - n + 1, oh = h - n + 1;
@@ -78,6 +88,13 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean)
     }
   }
   std::vector<float> vf(5 * static_cast<size_t>(ow));
+  std::vector<float> rowValues(tiles ? ow : 0);
+  if (tiles) {
+    tiles->across = std::max(1, ow / tiles->tile);
+    tiles->down = std::max(1, oh / tiles->tile);
+    tiles->sum.assign(static_cast<size_t>(tiles->across) * tiles->down, 0.0);
+    tiles->count.assign(tiles->sum.size(), 0.0);
+  }
   double ssimSum = 0, csSum = 0;
   const float c1 = static_cast<float>(kC1), c2 = static_cast<float>(kC2);
   for (int y = 0; y < oh; ++y) {
@@ -95,8 +112,18 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean)
     for (int x = 0; x < ow; ++x) {
       const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
       const float cs = (2 * cov + c2) / (vx + vy + c2);
-      rowSsim += cs * (2 * mx[x] * my[x] + c1) / (mx[x] * mx[x] + my[x] * my[x] + c1);
+      const float v = cs * (2 * mx[x] * my[x] + c1) / (mx[x] * mx[x] + my[x] * my[x] + c1);
+      rowSsim += v;
       rowCs += cs;
+      if (tiles) rowValues[x] = v;
+    }
+    if (tiles) {
+      const size_t base = static_cast<size_t>(std::min(y / tiles->tile, tiles->down - 1)) * tiles->across;
+      for (int x = 0; x < ow; ++x) {
+        const size_t t = base + std::min(x / tiles->tile, tiles->across - 1);
+        tiles->sum[t] += rowValues[x];
+        tiles->count[t] += 1;
+      }
     }
     ssimSum += rowSsim;
     csSum += rowCs;
@@ -184,6 +211,13 @@ double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int cha
   return total / 3.0;
 }
 
+double worstTile(const TileGrid& g) {
+  double worst = 1;
+  for (size_t i = 0; i < g.sum.size(); ++i)
+    if (g.count[i] > 0) worst = std::min(worst, g.sum[i] / g.count[i]);
+  return worst;
+}
+
 ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height) {
   const int cw = (width + 1) / 2, chh = (height + 1) / 2;
   const size_t ly = static_cast<size_t>(width) * height, lc = static_cast<size_t>(cw) * chh;
@@ -193,18 +227,40 @@ ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height
   const double weights[3] = {6.0 / 8, 1.0 / 8, 1.0 / 8};
   ImageScores out;
   double m = 0;
+  TileGrid luma;
+  luma.tile = kWorstTileSize;
   for (int p = 0; p < 3; ++p) {
     double s, cs;
-    ssimTerms(planeOf(planesA[p], ws[p], hs[p]), planeOf(planesB[p], ws[p], hs[p]), s, cs);
+    // The worst tile is judged on luma, which carries what the eye sees of a damaged block.
+    ssimTerms(planeOf(planesA[p], ws[p], hs[p]), planeOf(planesB[p], ws[p], hs[p]), s, cs, p == 0 ? &luma : nullptr);
     out.ssim += weights[p] * s;
     m += weights[p] * mse(planesA[p], planesB[p], static_cast<size_t>(ws[p]) * hs[p]);
   }
   out.psnr = psnrOfMse(m);
+  out.worstTileSsim = worstTile(luma);
   return out;
 }
 
 ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
-  return ImageScores{psnr(a, b, width, height, channels), ssim(a, b, width, height, channels)};
+  // As ssim(), with each plane's tile grid kept: a tile's score is the mean of its three planes'.
+  double s[3] = {0, 0, 0};
+  TileGrid g[3];
+  auto one = [&](int c) {
+    double cs;
+    g[c].tile = kWorstTileSize;
+    ssimTerms(extract(a, width, height, channels, c), extract(b, width, height, channels, c), s[c], cs, &g[c]);
+  };
+  if (static_cast<size_t>(width) * height < 64 * 64) {
+    for (int c = 0; c < 3; ++c) one(c);
+  } else {
+    std::thread gt(one, 1), bt(one, 2);
+    one(0);
+    gt.join();
+    bt.join();
+  }
+  TileGrid mean = g[0];
+  for (size_t i = 0; i < mean.sum.size(); ++i) mean.sum[i] = (g[0].sum[i] + g[1].sum[i] + g[2].sum[i]) / 3;
+  return ImageScores{psnr(a, b, width, height, channels), (s[0] + s[1] + s[2]) / 3.0, worstTile(mean)};
 }
 
 }  // namespace aic::metrics

@@ -24,9 +24,15 @@ double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int chann
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
 double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
 
+// The worst tile: the lowest mean SSIM of any block of about kWorstTileSize x kWorstTileSize window
+// positions (64 px: a block a viewer notices, big enough that its SSIM is stable). RGB tiles
+// average the three planes; I420 tiles are luma. A frame smaller than a tile is one tile.
+constexpr int kWorstTileSize = 64;
+
 struct ImageScores {
   double psnr = 0;
   double ssim = 0;
+  double worstTileSsim = 0;
 };
 // PSNR and SSIM of interleaved RGB (3) or RGBA (4) frames.
 ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height, int channels);

@@ -1,5 +1,5 @@
 // What a media path (image, audio) of a session shares with the session that owns it.
-import type { SessionHost, SessionOptions } from './types.js';
+import type { PayloadCodec, ResolvedSessionOptions, SessionHost } from './types.js';
 
 export interface PathCounters {
   /** Frames whose neural path took longer than maxLatencyMs. */
@@ -11,6 +11,10 @@ export interface PathCounters {
 
 export interface PathContext {
   readonly host: SessionHost;
-  readonly options: Readonly<Required<SessionOptions>>;
+  readonly options: ResolvedSessionOptions;
   readonly counters: PathCounters;
+  /** The codecs the peer decodes (every codec when the session was not told the peer's capabilities). */
+  readonly acceptedCodecs: ReadonlySet<string>;
+  /** Whether the peer decodes `codec` (and, for a neural codec, the model of that id). */
+  accepts(codec: PayloadCodec, modelId?: number): boolean;
 }

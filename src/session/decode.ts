@@ -3,7 +3,8 @@
 // session's, or a fresh one for a sessionless decode).
 import type { AudioDecoder } from '../audio-codec.js';
 import { AicError } from '../errors.js';
-import { AUDIO_RATES, audioBytes, imageBytes, type FrameType } from '../frames.js';
+import { decodeConventional } from '../conventional/image.js';
+import { AUDIO_RATES, audioBytes, imageBytes, MAX_DIMENSION, MAX_PIXELS, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
 import { native } from '../native.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
@@ -78,6 +79,14 @@ export async function decodePayload(
       ...(h.frameType === 'audio' ? { offsetSamples: 0 } : {}),
       timings: { totalMs: now() - t },
     };
+  }
+  if (h.codec === 'webp' || h.codec === 'jpeg') {
+    const f = (['rgb24', 'rgba', 'i420'] as const)[h.format];
+    if (!f || (h.frameType !== 'video' && h.frameType !== 'screen') || h.dim0 < 1 || h.dim1 < 1 || h.dim0 > MAX_DIMENSION || h.dim1 > MAX_DIMENSION || h.dim0 * h.dim1 > MAX_PIXELS) {
+      throw corrupt('describes an impossible image');
+    }
+    const data = await decodeConventional(bytes.subarray(h.bodyOffset, h.bodyOffset + h.bodyLength), h.codec, f, h.dim0, h.dim1);
+    return { type: h.frameType, format: f, data: intoOutput(data, output), width: h.dim0, height: h.dim1, ...base, codec: h.codec, qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
   }
   if (h.codec === 'neural-image') {
     const codec = host.image();

@@ -1,23 +1,37 @@
-// The video and screen path of a session: the closed-loop neural search steered by the session's
-// rate controller, screen content served losslessly when deflate meets the target, the per-frame
-// byte budget from the network, and the fallback when the neural path cannot serve a frame.
+// The video and screen path of a session, and its fallback ladder:
+//
+//  1. the closed-loop neural search steered by the session's rate controller: the lowest level
+//     whose measured SSIM and worst-tile SSIM reach the floor and whose payload fits the link;
+//  2. when the closed loop is predicted to miss maxLatencyMs (`latency`): the neural codec open
+//     loop at the predicted level, or the conventional codec where that is faster;
+//  3. when the neural path misses the floor (`quality`), fails (`error`), has no model or the peer
+//     cannot decode it (`model_unavailable`): the conventional codec (WebP/JPEG) at the setting
+//     that reaches the floor within the link, measured like any frame;
+//  4. lossless only where the caller asks for it (fallbackCodec: 'lossless'), for screen content
+//     deflate serves within the target, or where it is also the smallest payload.
+// A frame that nothing serves within the link goes out as the best-scoring payload that fits, with
+// status quality_threshold_not_met.
 import { AicError } from '../errors.js';
 import type { CheckedFrame } from '../frames.js';
 import type { NetworkRecommendation } from '../network.js';
 import { ImageRateController } from '../rate-control.js';
 import type { PathContext } from './context.js';
 import { baseResult, losslessResult, now } from './fallback.js';
-import type { CompressResult, FrameQuality, FrameSettings, FrameTimings } from './types.js';
+import { ConventionalImageStep, type ImageTargets } from './image-fallback.js';
+import type { CompressResult, FallbackReason, FrameQuality, FrameSettings, FrameTimings } from './types.js';
 
-// A session blocked by its latency prediction still tries the neural path every this many frames,
-// so that the prediction follows the machine's load.
+// A session blocked by its latency prediction still runs the closed loop every this many frames,
+// so that the prediction follows the machine's load (and the content's levels stay known).
 const LATENCY_PROBE_EVERY = 30;
+/** The worst-tile floor sits this far under the mean floor (see FrameQuality.worstTileSsim). */
+export const TILE_FLOOR_MARGIN = 0.25;
 
 export type ImageFrameIn = Extract<CheckedFrame, { type: 'video' | 'screen' }>;
 
 export class ImagePath {
   readonly #ctx: PathContext;
   readonly #controllers = new Map<'video' | 'screen', ImageRateController>();
+  readonly #conventional = new Map<'video' | 'screen', ConventionalImageStep>();
   #latencyBlocked = 0;
   // Screen content: running ratio deflate achieves, to skip trying it on content it does not suit.
   #screenDeflateRatio = NaN;
@@ -41,44 +55,65 @@ export class ImagePath {
     return c;
   }
 
+  #conventionalFor(type: 'video' | 'screen'): ConventionalImageStep {
+    let c = this.#conventional.get(type);
+    if (!c) {
+      c = new ConventionalImageStep();
+      this.#conventional.set(type, c);
+    }
+    return c;
+  }
+
   clear(): void {
     this.#controllers.clear();
+    this.#conventional.clear();
+  }
+
+  /** The largest payload the link carries for one frame, when the caller told bandwidth and fps. */
+  static budgetBytes(f: ImageFrameIn, rec: NetworkRecommendation | null): number {
+    if (!rec || !f.fps) return Infinity;
+    return Math.max(64, Math.floor((rec.maxBitrateKbps * 1000) / 8 / f.fps));
   }
 
   async compress(f: ImageFrameIn, sequence: number, settings: FrameSettings, rec: NetworkRecommendation | null): Promise<CompressResult> {
     const o = this.#ctx.options;
+    const budgetBytes = ImagePath.budgetBytes(f, rec);
+    // The byte budget as a ratio, for the result (the frame must fit its share of the link).
+    const s: FrameSettings = Number.isFinite(budgetBytes) ? { ...settings, target: Math.min(0.999, Math.max(settings.target, 1 - budgetBytes / f.bytes.length)) } : settings;
+    const targets: ImageTargets = { floor: s.floor, tileFloor: Math.max(0, s.floor - TILE_FLOOR_MARGIN), budgetBytes };
+    const fallback = (reason: FallbackReason, maxTrials = 4, timings?: Partial<FrameTimings>) => this.#fallback(f, sequence, s, targets, reason, maxTrials, timings);
+
     const codec = this.#ctx.host.image();
-    if (!codec) return losslessResult(f, sequence, settings, { fallback: true, compress: true, reason: 'model_unavailable' });
+    const peerDecodes = this.#ctx.accepts('neural-image', codec?.modelId);
+    if (!codec || !peerDecodes) return fallback('model_unavailable');
     const pixels = f.width * f.height;
 
     // Screen content (text, flat areas) is usually served best exactly: when deflate alone meets
-    // the target it goes out lossless (not a fallback). Content where deflate has been falling
-    // short is only re-tried every 30 frames.
+    // the target and fits the link it goes out lossless (not a fallback). Content where deflate
+    // has been falling short is only re-tried every 30 frames.
     if (f.type === 'screen') {
       this.#screenFrames++;
-      const worthTrying = Number.isNaN(this.#screenDeflateRatio) || this.#screenDeflateRatio >= settings.target - 0.1 || this.#screenFrames % 30 === 0;
+      const worthTrying = Number.isNaN(this.#screenDeflateRatio) || this.#screenDeflateRatio >= s.target - 0.1 || this.#screenFrames % 30 === 0;
       if (worthTrying) {
-        const lossless = await losslessResult(f, sequence, settings, { fallback: false, compress: true, level: 1 });
+        const lossless = await losslessResult(f, sequence, s, { fallback: false, compress: true, level: 1 });
         this.#screenDeflateRatio = Number.isNaN(this.#screenDeflateRatio) ? lossless.compressionRatio : 0.7 * this.#screenDeflateRatio + 0.3 * lossless.compressionRatio;
-        if (lossless.compressionRatio >= settings.target) return lossless;
+        if (lossless.compressionRatio >= s.target && lossless.payload.length <= budgetBytes) return lossless;
       }
-    }
-
-    // Per-frame byte budget from the network: the frame must fit its share of the link.
-    let { target } = settings;
-    if (rec && f.fps) {
-      const budgetBytes = (rec.maxBitrateKbps * 1000) / 8 / f.fps;
-      target = Math.min(0.999, Math.max(target, 1 - budgetBytes / f.bytes.length));
     }
 
     const controller = this.#controllerFor(f.type, codec.levels);
-    const predictedMs = controller.predictMs(pixels, 1);
-    if (o.enableFallback && Number.isFinite(o.maxLatencyMs) && predictedMs > o.maxLatencyMs) {
-      if (++this.#latencyBlocked % LATENCY_PROBE_EVERY !== 0) {
-        return losslessResult(f, sequence, { ...settings, target }, { fallback: true, compress: true, reason: 'latency' });
-      }
+    const closedLoopMs = controller.predictMs(pixels, Math.max(1, controller.passesPerFrame.value || 1));
+    if (o.enableFallback && Number.isFinite(o.maxLatencyMs) && closedLoopMs > o.maxLatencyMs && ++this.#latencyBlocked % LATENCY_PROBE_EVERY !== 0) {
+      // Late before it starts: the faster of the open loop at the predicted level and one trial
+      // of the conventional codec at its remembered setting.
+      const openLoopMs = controller.predictMs(pixels, 0);
+      const conventionalMs = this.#conventionalFor(f.type).predictMs(pixels);
+      const openLoopFits = controller.predictBpp(controller.levelFor(s.aim)) * pixels <= budgetBytes * 8;
+      if (openLoopFits && (openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs))) return this.#openLoop(f, sequence, s, controller, targets);
+      return fallback('latency', 1);
     }
-    const plan = controller.plan(settings.aim, Number.isFinite(o.maxLatencyMs) ? controller.passBudget(pixels, o.maxLatencyMs) : 3);
+
+    const plan = controller.plan(s.aim, Number.isFinite(o.maxLatencyMs) ? controller.passBudget(pixels, o.maxLatencyMs) : 3);
     const t = now();
     let search;
     try {
@@ -86,9 +121,11 @@ export class ImagePath {
         { data: f.bytes, width: f.width, height: f.height, format: f.format },
         {
           startLevel: plan.startLevel,
-          aim: settings.aim,
+          aim: s.aim,
+          tileAim: targets.tileFloor,
           maxPasses: plan.maxPasses,
           probeDown: plan.probeDown,
+          bisect: plan.bisect,
           verify: o.verifyQuality,
           sequence,
           keyframe: true,
@@ -100,10 +137,10 @@ export class ImagePath {
       const e = AicError.from(error);
       if (e.code === 'INVALID_ARGUMENT') throw e;
       // The network failed (or its model was closed under us): the frame still goes out.
-      return losslessResult(f, sequence, { ...settings, target }, { fallback: true, compress: true, reason: e.code === 'CLOSED' ? 'model_unavailable' : 'error' });
+      return fallback(e.code === 'CLOSED' ? 'model_unavailable' : 'error');
     }
     const wallMs = now() - t;
-    const passMs = search.passes.reduce((s, p) => s + p.decodeMs + p.scoreMs, 0);
+    const passMs = search.passes.reduce((sum, p) => sum + p.decodeMs + p.scoreMs, 0);
     controller.learn(search.passes, pixels, Math.max(0, wallMs - passMs));
     const counters = this.#ctx.counters;
     if (wallMs > o.maxLatencyMs) counters.latencyBudgetExceeded++;
@@ -111,20 +148,73 @@ export class ImagePath {
     counters.neuralImageFrames++;
     const timings: FrameTimings = { ...search.timings, totalMs: 0 };
     const quality: FrameQuality = search.verified
-      ? { score: search.ssim, ssim: search.ssim, psnrDb: search.psnr, verified: true }
+      ? { score: search.ssim, ssim: search.ssim, psnrDb: search.psnr, worstTileSsim: search.worstTileSsim, verified: true }
       : { score: plan.predictedScore, verified: false };
-    const floorMet = !search.verified || search.ssim >= settings.floor;
-    if (!floorMet && o.enableFallback) {
-      return losslessResult(f, sequence, { ...settings, target }, { fallback: true, compress: true, reason: 'quality', timings });
+    const floorMet = !search.verified || (search.ssim >= s.floor && search.worstTileSsim >= targets.tileFloor);
+    const fits = search.payload.length <= budgetBytes;
+    if ((!floorMet || !fits) && o.enableFallback) {
+      // The conventional codec may serve where the network did not; the better of the two goes.
+      const conventional = await fallback('quality', 4, timings);
+      if (conventional.status !== 'quality_threshold_not_met' || !fits || conventional.quality.score >= quality.score) return conventional;
     }
     return {
-      ...baseResult(f, sequence, { ...settings, target }, search.payload),
-      status: floorMet ? 'success' : 'quality_threshold_not_met',
+      ...baseResult(f, sequence, s, search.payload),
+      status: floorMet && fits ? 'success' : 'quality_threshold_not_met',
       codec: 'neural-image',
       qualityLevel: search.level,
       quality,
       timings,
       passes: search.verified ? search.passes.length : 0,
     };
+  }
+
+  /** The latency step: the network's encoder once at the predicted level, nothing measured. */
+  async #openLoop(f: ImageFrameIn, sequence: number, s: FrameSettings, controller: ImageRateController, targets: ImageTargets): Promise<CompressResult> {
+    const codec = this.#ctx.host.image()!;
+    let level = controller.levelFor(s.aim);
+    // Down to a level predicted to fit the link.
+    while (level > 0 && controller.predictBpp(level) * f.width * f.height > targets.budgetBytes * 8) level--;
+    const t = now();
+    let search;
+    try {
+      search = await codec.compress(
+        { data: f.bytes, width: f.width, height: f.height, format: f.format },
+        { startLevel: level, aim: s.aim, maxPasses: 1, verify: false, sequence, keyframe: true, frameType: f.type, timestamp: f.timestamp ?? 0 },
+      );
+    } catch (error) {
+      const e = AicError.from(error);
+      if (e.code === 'INVALID_ARGUMENT') throw e;
+      return this.#fallback(f, sequence, s, targets, e.code === 'CLOSED' ? 'model_unavailable' : 'error', 1);
+    }
+    controller.learn(search.passes, f.width * f.height, now() - t);
+    return {
+      ...baseResult(f, sequence, s, search.payload),
+      status: 'fallback',
+      fallbackReason: 'latency',
+      codec: 'neural-image',
+      qualityLevel: search.level,
+      quality: { score: controller.predictScore(search.level), verified: false },
+      timings: { ...search.timings, totalMs: 0 },
+      passes: 0,
+    };
+  }
+
+  /** Steps 3 and 4 of the ladder: the conventional codec, or the frame's exact bytes. */
+  async #fallback(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason, maxTrials: number, timings?: Partial<FrameTimings>): Promise<CompressResult> {
+    const lossless = () => losslessResult(f, sequence, s, { fallback: true, compress: true, reason, ...(timings ? { timings } : {}) });
+    if (this.#ctx.options.fallbackCodec === 'lossless') return lossless();
+    const conventional = await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
+    if (!conventional) return lossless();
+    if (conventional.status === 'quality_threshold_not_met') {
+      // Nothing conventional reached the floor within the link: the exact frame if it fits.
+      const exact = await lossless();
+      if (exact.payload.length <= targets.budgetBytes) return exact;
+    }
+    if (timings) {
+      conventional.timings.preprocessMs += timings.preprocessMs ?? 0;
+      conventional.timings.inferenceMs += timings.inferenceMs ?? 0;
+      conventional.timings.postprocessMs += timings.postprocessMs ?? 0;
+    }
+    return conventional;
   }
 }

@@ -12,15 +12,36 @@ import type { PathContext } from './context.js';
 import { checkDecompressArgs, decodePayload } from './decode.js';
 import { losslessResult, now } from './fallback.js';
 import { ImagePath } from './image-path.js';
-import type { CompressionHints, CompressOptions, CompressResult, DecompressedFrame, DecompressOptions, FallbackReason, FrameMeta, FrameSettings, PayloadCodec, SessionHost, SessionOptions, SessionStats } from './types.js';
+import type { Capabilities, CompressionHints, CompressOptions, CompressResult, DecompressedFrame, DecompressOptions, FallbackReason, FrameMeta, FrameSettings, PayloadCodec, ResolvedSessionOptions, SessionHost, SessionOptions, SessionStats } from './types.js';
 
 const HEADER_AND_CRC = 44;
+
+/** Every payload codec this version writes and reads. */
+export const PAYLOAD_CODECS: readonly PayloadCodec[] = ['neural-image', 'neural-audio', 'deflate', 'stored', 'webp', 'jpeg', 'opus'];
+
+/** A peer's capabilities, checked (they arrive over the caller's signalling, so trust nothing). */
+export function checkCapabilities(c: unknown, what: string): Capabilities {
+  const bad = (why: string): never => {
+    throw new AicError('INVALID_ARGUMENT', `${what} ${why}; pass the receiver's engine.capabilities() as it is`);
+  };
+  if (c === null || typeof c !== 'object') bad('must be an object { bitstreamVersions, codecs, models }');
+  const x = c as Partial<Capabilities>;
+  const ints = (v: unknown, name: string) => (Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff) ? (v as number[]) : bad(`.${name} must be an array of unsigned 32-bit integers`));
+  const versions = ints(x.bitstreamVersions, 'bitstreamVersions');
+  if (!Array.isArray(x.codecs) || !x.codecs.every((k) => typeof k === 'string')) bad('.codecs must be an array of codec names');
+  if (x.models === null || typeof x.models !== 'object') bad('.models must be an object { image, audio }');
+  const models = x.models as Capabilities['models'];
+  // A codec this version does not know is one it never sends: keep only the known ones.
+  const codecs = (x.codecs as string[]).filter((k): k is PayloadCodec => (PAYLOAD_CODECS as readonly string[]).includes(k));
+  // A peer that reads no version this one writes can still take nothing: everything would be refused there.
+  return { bitstreamVersions: versions, codecs: versions.includes(1) ? codecs : [], models: { image: ints(models.image, 'models.image'), audio: ints(models.audio, 'models.audio') } };
+}
 
 let generatedIds = 0;
 
 export class Session {
   readonly sessionId: string;
-  readonly options: Readonly<Required<SessionOptions>>;
+  readonly options: ResolvedSessionOptions;
   readonly #host: SessionHost;
   #closed = false;
   #closeReason = '';
@@ -79,10 +100,23 @@ export class Session {
       enableFallback: options.enableFallback ?? true,
       verifyQuality: options.verifyQuality ?? true,
       fallbackCodec,
+      peerCapabilities: options.peerCapabilities === undefined ? null : checkCapabilities(options.peerCapabilities, 'options.peerCapabilities'),
     });
     this.sessionId = sessionId;
     this.#host = host;
-    const ctx: PathContext = { host, options: this.options, counters: this.#counts };
+    const peer = this.options.peerCapabilities;
+    const acceptedCodecs: ReadonlySet<string> = new Set(peer ? peer.codecs : PAYLOAD_CODECS);
+    const ctx: PathContext = {
+      host,
+      options: this.options,
+      counters: this.#counts,
+      acceptedCodecs,
+      accepts: (codec, modelId) => {
+        if (!acceptedCodecs.has(codec)) return false;
+        if (!peer || modelId === undefined) return true;
+        return (codec === 'neural-image' ? peer.models.image : codec === 'neural-audio' ? peer.models.audio : [modelId]).includes(modelId);
+      },
+    };
     this.#image = new ImagePath(ctx);
     this.#audio = new AudioPath(ctx);
   }
@@ -158,6 +192,12 @@ export class Session {
       result = await this.#audio.compress(f, sequence, settings);
     } else {
       result = await this.#image.compress(f, sequence, settings, rec);
+    }
+    // No payload is larger than the frame stored as it is (tiny frames, incompressible data).
+    if (result.payload.length > f.bytes.length + HEADER_AND_CRC) {
+      const stored = await losslessResult(f, sequence, settings, { fallback: result.status === 'fallback', compress: false, ...(result.fallbackReason ? { reason: result.fallbackReason } : {}), timings: result.timings });
+      stored.status = result.status === 'quality_threshold_not_met' ? 'success' : result.status;
+      result = stored;
     }
     result.timings.totalMs = now() - t0;
     if (output) {

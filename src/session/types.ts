@@ -32,6 +32,12 @@ export interface SessionOptions {
    * always lossless.
    */
   fallbackCodec?: 'conventional' | 'lossless';
+  /**
+   * What the receiving side decodes (its `engine.capabilities()`, sent over the signalling
+   * channel): the session never sends a payload the peer cannot decode, stepping down the ladder
+   * instead. Default: a peer of this version with the same models.
+   */
+  peerCapabilities?: Capabilities;
   /** Decode and score every neural frame before sending it (closed loop); default true. */
   verifyQuality?: boolean;
 }
@@ -48,6 +54,12 @@ export interface FrameQuality {
   score: number;
   ssim?: number;
   psnrDb?: number;
+  /**
+   * Video and screen: the lowest SSIM of any 64-px tile of the frame (native/core/metrics.h). A
+   * frame is served only when this also reaches the session's tile floor (minQualityScore - 0.25),
+   * so a block badly wrong is not hidden by a good mean.
+   */
+  worstTileSsim?: number;
   siSnrDb?: number;
   logMelDistanceDb?: number;
   /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
@@ -79,7 +91,7 @@ export interface CompressResult {
   compressedBytes: number;
   /** 1 - compressedBytes / originalBytes. */
   compressionRatio: number;
-  /** The model level used; null for lossless payloads. */
+  /** The neural model's level, or the conventional codec's setting (WebP/JPEG quality 1-100); null for lossless payloads. */
   qualityLevel: number | null;
   quality: FrameQuality;
   timings: FrameTimings;
@@ -111,9 +123,10 @@ export interface DecompressedFrame {
   timestamp: number;
   sequence: number;
   keyframe: boolean;
-  /** The payload was a lossless fallback. */
+  /** The payload was a fallback (the frame went down the ladder: conventional codec or lossless). */
   fallback: boolean;
   codec: PayloadCodec;
+  /** The neural model's level, or the conventional codec's setting (WebP/JPEG quality); null for lossless payloads. */
   qualityLevel: number | null;
   /** Audio: the frame was made up by concealFrame(). */
   concealed?: boolean;
@@ -183,6 +196,19 @@ export interface SessionHost {
   audio(): AudioCodec | null;
   audioUnavailable(): string;
   released(session: Session): void;
+}
+
+/** A session's options after defaults were applied. */
+export type ResolvedSessionOptions = Readonly<Required<Omit<SessionOptions, 'peerCapabilities'>> & { peerCapabilities: Capabilities | null }>;
+
+/** What a receiver decodes: `engine.capabilities()`, and SessionOptions.peerCapabilities of the sender. */
+export interface Capabilities {
+  /** Payload bitstream versions it reads (docs/bitstream.md). */
+  bitstreamVersions: number[];
+  /** Payload codecs it decodes. */
+  codecs: PayloadCodec[];
+  /** Model ids (FNV-1a of name@version) whose neural payloads it decodes. */
+  models: { image: number[]; audio: number[] };
 }
 
 /** Mode, target, floor and quality aim in force for one frame, after network adaptation. */

@@ -1,0 +1,89 @@
+// The conventional image codecs of the fallback ladder: WebP and JPEG, the codecs a media server
+// sends frames with when there is no AI. They come through sharp (libvips, with libwebp and
+// libjpeg-turbo inside), which ships prebuilt binaries for every platform the package targets and
+// runs on libuv's thread pool, off the event loop. I420 frames are converted to RGB (and back on
+// the receiving side) in C++, also off the event loop.
+//
+// A payload's body is the codec's own file (a WebP RIFF or a JPEG stream); the payload header
+// carries the frame's format and size, and its quality level field the codec's quality setting.
+import sharp from 'sharp';
+import { AicError } from '../errors.js';
+import type { PixelFormat } from '../frames.js';
+import { native } from '../native.js';
+
+export type ConventionalImageCodec = 'webp' | 'jpeg';
+
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  format: PixelFormat;
+}
+
+// One frame is one libvips pipeline: no extra threads per frame beside libuv's pool, so that many
+// sessions share the machine's cores instead of oversubscribing them.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** True when any pixel of an rgba frame is not fully opaque (its alpha then has to be carried). */
+export function hasTranslucency(image: RawImage): boolean {
+  if (image.format !== 'rgba') return false;
+  const d = image.data;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return true;
+  return false;
+}
+
+/**
+ * The codec a frame goes out with when the neural path cannot serve it. WebP carries alpha
+ * losslessly, so translucent frames use it; otherwise JPEG, which at equal SSIM on our test
+ * frames is within a few percent of WebP's bytes at effort 0 and costs about half the time to
+ * encode and decode (bench/conventional-image.mjs).
+ */
+export function conventionalCodecFor(image: RawImage, accepted: ReadonlySet<string>): ConventionalImageCodec | null {
+  const translucent = hasTranslucency(image);
+  if (translucent) return accepted.has('webp') ? 'webp' : null;
+  if (accepted.has('jpeg')) return 'jpeg';
+  return accepted.has('webp') ? 'webp' : null;
+}
+
+/** Encodes a frame with a conventional codec at `quality` (1-100). */
+export async function encodeConventional(image: RawImage, codec: ConventionalImageCodec, quality: number): Promise<Buffer> {
+  let pixels = image.data;
+  let channels: 3 | 4 = image.format === 'rgba' ? 4 : 3;
+  if (image.format === 'i420') {
+    pixels = await native().convertFrame(image.data, image.width, image.height, 'i420', 'rgb24');
+    channels = 3;
+  }
+  const input = sharp(pixels, { raw: { width: image.width, height: image.height, channels } });
+  if (codec === 'jpeg') {
+    // 4:2:0 as a WebRTC stack sends; Huffman tables optimised (a few % smaller for ~no time).
+    return (channels === 4 ? input.removeAlpha() : input).jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: true, mozjpeg: false }).toBuffer();
+  }
+  // Effort 0: the real-time setting (higher efforts cost 2-5x the time for a few % of bytes);
+  // alpha exactly as given.
+  return input.webp({ quality, effort: 0, alphaQuality: 100, smartSubsample: false }).toBuffer();
+}
+
+/**
+ * Decodes a conventional payload body into the frame's own format, checking that it holds an
+ * image of the size the header states (and no more: sharp refuses inputs over that many pixels
+ * before it allocates for them, so a small body cannot make it allocate without bound).
+ */
+export async function decodeConventional(body: Buffer, codec: ConventionalImageCodec, format: PixelFormat, width: number, height: number): Promise<Buffer> {
+  const corrupt = (why: string, cause?: unknown) =>
+    new AicError('CORRUPT_PAYLOAD', `the payload's ${codec === 'webp' ? 'WebP' : 'JPEG'} body ${why}; the payload is corrupt`, cause ? { cause } : undefined);
+  const magicOk = codec === 'jpeg' ? body.length > 3 && body[0] === 0xff && body[1] === 0xd8 : body.length > 12 && body.toString('latin1', 0, 4) === 'RIFF' && body.toString('latin1', 8, 12) === 'WEBP';
+  if (!magicOk) throw corrupt(`is not a ${codec === 'webp' ? 'WebP' : 'JPEG'} image`);
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    const img = sharp(body, { failOn: 'error', limitInputPixels: Math.max(1, width * height), sequentialRead: true });
+    const channels = format === 'rgba' ? 4 : 3;
+    decoded = await (channels === 4 ? img.ensureAlpha() : img.removeAlpha()).raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw corrupt('does not decode', error);
+  }
+  const { info } = decoded;
+  if (info.width !== width || info.height !== height) throw corrupt(`holds a ${info.width}x${info.height} image, its header ${width}x${height}`);
+  if (format === 'i420') return native().convertFrame(decoded.data, width, height, 'rgb24', 'i420');
+  return decoded.data;
+}
