@@ -280,6 +280,8 @@ export declare class ImageCodec {
 export interface NativeImageMetrics {
   psnr: number;
   ssim: number;
+  /** The lowest SSIM of any 64-px tile (native/core/metrics.h). */
+  worstTileSsim: number;
   msssim: number;
 }
 
@@ -398,7 +400,7 @@ export interface NativeBinding {
   /** A deflate or stored payload around `body` (the lossless path). */
   packPayload(header: NativePackHeader, body: ArrayBufferView): Buffer;
   /** PSNR and SSIM of two I420 frames, Y, U and V weighted 6:1:1. */
-  i420Metrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number): { psnr: number; ssim: number };
+  i420Metrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number): { psnr: number; ssim: number; worstTileSsim: number };
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
   imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
   /** PSNR, SSIM and the worst 64-px tile's SSIM of a reconstruction, off the JS thread (native/core/metrics.h). */

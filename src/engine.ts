@@ -9,7 +9,7 @@ import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
-import { checkDecompressArgs, decodePayload, Session, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
+import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -194,6 +194,19 @@ export class Engine {
       this.#sweeper.unref();
     }
     return session;
+  }
+
+  /**
+   * What this engine decodes: payload bitstream versions, codecs and model ids. A receiver sends
+   * this to the sender over its signalling channel; the sender passes it as
+   * `openSession({ peerCapabilities })` and never sends a payload this engine cannot decode.
+   */
+  capabilities(): Capabilities {
+    this.#checkOpen();
+    const image = this.#host.image();
+    const audio = this.#host.audio();
+    const codecs = PAYLOAD_CODECS.filter((c) => (c === 'neural-image' ? !!image : c === 'neural-audio' ? !!audio : true));
+    return { bitstreamVersions: [1], codecs, models: { image: image ? [image.modelId] : [], audio: audio ? [audio.modelId] : [] } };
   }
 
   /** The image codec sessions use (null when none is loaded). */

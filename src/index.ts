@@ -9,6 +9,7 @@ export { AudioCodec, AudioDecoder, AudioEncoder, SUPPORTED_AUDIO_RATES, type Aud
 export { audioQuality, imageQuality, parsePayloadHeader, type AudioQuality, type ImageQuality, type PayloadHeader } from './quality.js';
 export {
   Session,
+  type Capabilities,
   type CompressionHints,
   type CompressOptions,
   type CompressResult,

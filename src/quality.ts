@@ -9,14 +9,15 @@ export type PayloadHeader = NativePayloadHeader;
 export type AudioQuality = NativeAudioMetrics;
 
 /**
- * PSNR (dB), SSIM and MS-SSIM of two 8-bit frames of the same size: for rgb24/rgba averaged over
- * R, G, B; for i420 PSNR and SSIM of Y, U, V weighted 6:1:1 (MS-SSIM is NaN for i420).
+ * PSNR (dB), SSIM, the worst 64-px tile's SSIM and MS-SSIM of two 8-bit frames of the same size:
+ * for rgb24/rgba averaged over R, G, B; for i420 PSNR and SSIM of Y, U, V weighted 6:1:1, the
+ * worst tile on Y (MS-SSIM is NaN for i420).
  * These are the measures sessions report in CompressResult.quality.
  */
 export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBufferView, width: number, height: number, format: 'rgb24' | 'rgba' | 'i420' = 'rgb24'): ImageQuality {
   if (format === 'i420') {
     const q = callNative(() => native().i420Metrics(original, reconstruction, width, height));
-    return { psnr: q.psnr, ssim: q.ssim, msssim: NaN };
+    return { psnr: q.psnr, ssim: q.ssim, worstTileSsim: q.worstTileSsim, msssim: NaN };
   }
   if (format !== 'rgb24' && format !== 'rgba') throw new AicError('INVALID_ARGUMENT', `format must be 'rgb24', 'rgba' or 'i420', got '${String(format)}'`);
   return callNative(() => native().imageMetrics(original, reconstruction, width, height, format === 'rgba' ? 4 : 3));

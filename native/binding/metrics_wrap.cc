@@ -84,6 +84,7 @@ Napi::Value I420Metrics(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("psnr", s.psnr);
   o.Set("ssim", s.ssim);
+  o.Set("worstTileSsim", s.worstTileSsim);
   return o;
 }
 
@@ -99,7 +100,9 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
   if (la != need || lb != need) throwInvalid(env, "both images must hold width*height*channels = " + std::to_string(need) + " bytes");
   Napi::Object o = Napi::Object::New(env);
   o.Set("psnr", metrics::psnr(a, b, w, h, ch));
-  o.Set("ssim", metrics::ssim(a, b, w, h, ch));
+  const auto s = metrics::rgbScores(a, b, w, h, ch);
+  o.Set("ssim", s.ssim);
+  o.Set("worstTileSsim", s.worstTileSsim);
   o.Set("msssim", metrics::msssim(a, b, w, h, ch));
   return o;
 }

@@ -46,15 +46,28 @@ export function conventionalCodecFor(image: RawImage, accepted: ReadonlySet<stri
   return accepted.has('webp') ? 'webp' : null;
 }
 
-/** Encodes a frame with a conventional codec at `quality` (1-100). */
-export async function encodeConventional(image: RawImage, codec: ConventionalImageCodec, quality: number): Promise<Buffer> {
+/** Body size of a frame sent at 1/2^k of its size (k 0..MAX_DOWNSCALE): the receiver scales it back up. */
+export const MAX_DOWNSCALE = 3;
+export function scaledSize(width: number, height: number, k: number): [number, number] {
+  return [Math.ceil(width / 2 ** k), Math.ceil(height / 2 ** k)];
+}
+
+/**
+ * Encodes a frame with a conventional codec at `quality` (1-100), at 1/2^downscale of its size
+ * (the last resort of a link too narrow for the frame at any setting).
+ */
+export async function encodeConventional(image: RawImage, codec: ConventionalImageCodec, quality: number, downscale = 0): Promise<Buffer> {
   let pixels = image.data;
   let channels: 3 | 4 = image.format === 'rgba' ? 4 : 3;
   if (image.format === 'i420') {
     pixels = await native().convertFrame(image.data, image.width, image.height, 'i420', 'rgb24');
     channels = 3;
   }
-  const input = sharp(pixels, { raw: { width: image.width, height: image.height, channels } });
+  let input = sharp(pixels, { raw: { width: image.width, height: image.height, channels } });
+  if (downscale > 0) {
+    const [w, h] = scaledSize(image.width, image.height, downscale);
+    input = sharp(await input.resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer(), { raw: { width: w, height: h, channels } });
+  }
   if (codec === 'jpeg') {
     // 4:2:0 as a WebRTC stack sends; Huffman tables optimised (a few % smaller for ~no time).
     return (channels === 4 ? input.removeAlpha() : input).jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: true, mozjpeg: false }).toBuffer();
@@ -77,13 +90,23 @@ export async function decodeConventional(body: Buffer, codec: ConventionalImageC
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     const img = sharp(body, { failOn: 'error', limitInputPixels: Math.max(1, width * height), sequentialRead: true });
+    // Before any pixel is decoded: the body's own size must be the header's or a downscale of it.
+    const meta = await img.metadata();
+    if (!meta.width || !meta.height || meta.width > width || meta.height > height) throw new Error(`body is ${meta.width}x${meta.height}`);
     const channels = format === 'rgba' ? 4 : 3;
     decoded = await (channels === 4 ? img.ensureAlpha() : img.removeAlpha()).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw corrupt('does not decode', error);
   }
   const { info } = decoded;
-  if (info.width !== width || info.height !== height) throw corrupt(`holds a ${info.width}x${info.height} image, its header ${width}x${height}`);
-  if (format === 'i420') return native().convertFrame(decoded.data, width, height, 'rgb24', 'i420');
-  return decoded.data;
+  let pixels = decoded.data;
+  if (info.width !== width || info.height !== height) {
+    // A downscaled body (a link too narrow for the full size): scale it back up.
+    let k = 1;
+    while (k <= MAX_DOWNSCALE && (scaledSize(width, height, k)[0] !== info.width || scaledSize(width, height, k)[1] !== info.height)) k++;
+    if (k > MAX_DOWNSCALE) throw corrupt(`holds a ${info.width}x${info.height} image, its header ${width}x${height}`);
+    pixels = await sharp(pixels, { raw: { width: info.width, height: info.height, channels: info.channels } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+  }
+  if (format === 'i420') return native().convertFrame(pixels, width, height, 'rgb24', 'i420');
+  return pixels;
 }

@@ -4,7 +4,7 @@
 // trial is encoded, decoded exactly as the receiver will decode it and scored (SSIM, worst tile) in
 // C++, all off the event loop. The session remembers the setting that last served, so after the
 // first frame one or two trials are the rule.
-import { conventionalCodecFor, decodeConventional, encodeConventional, type ConventionalImageCodec } from '../conventional/image.js';
+import { conventionalCodecFor, decodeConventional, encodeConventional, MAX_DOWNSCALE, scaledSize, type ConventionalImageCodec } from '../conventional/image.js';
 import { PIXEL_FORMAT_CODE } from '../frames.js';
 import { native } from '../native.js';
 import { Ema } from '../stats.js';
@@ -26,6 +26,7 @@ export interface ImageTargets {
 
 interface Trial {
   quality: number;
+  downscale: number;
   payload: Buffer;
   ssim: number;
   psnr: number;
@@ -46,7 +47,8 @@ export class ConventionalImageStep {
 
   /**
    * Codes `f` with the conventional codec. `maxTrials` bounds the encode-decode-score trials (one
-   * for a frame that is already late). Null when the peer decodes neither WebP nor JPEG (or JPEG
+   * for a frame that is already late). `reason` null: the frame's designated path (translucent
+   * frames, which the neural model cannot carry), not a fallback. Null when the peer decodes neither WebP nor JPEG (or JPEG
    * only and the frame has alpha to carry).
    */
   async code(
@@ -54,7 +56,7 @@ export class ConventionalImageStep {
     sequence: number,
     settings: FrameSettings,
     targets: ImageTargets,
-    reason: FallbackReason,
+    reason: FallbackReason | null,
     accepted: ReadonlySet<string>,
     maxTrials: number,
   ): Promise<CompressResult | null> {
@@ -62,16 +64,16 @@ export class ConventionalImageStep {
     const codec = conventionalCodecFor(image, accepted);
     if (!codec) return null;
     const t0 = now();
-    const trial = async (quality: number): Promise<Trial> => {
+    const trial = async (quality: number, downscale = 0): Promise<Trial> => {
       const t = now();
-      const body = await encodeConventional(image, codec, quality);
+      const body = await encodeConventional(image, codec, quality, downscale);
       const payload = native().packPayload(
         {
           frameType: f.type,
           codec,
           qualityLevel: quality,
           keyframe: true,
-          fallback: true,
+          fallback: reason !== null,
           format: PIXEL_FORMAT_CODE[f.format],
           modelId: 0,
           sequence,
@@ -86,6 +88,7 @@ export class ConventionalImageStep {
       this.msPerMp.add((now() - t) / ((f.width * f.height) / 1e6));
       return {
         quality,
+        downscale,
         payload,
         ssim: s.ssim,
         psnr: s.psnr,
@@ -113,21 +116,27 @@ export class ConventionalImageStep {
       q = Math.max(lo + 1, Math.min(hi - 1, next));
       if (trials.some((t) => t.quality === q)) break;
     }
+    // A link too narrow for the frame at any setting: fewer pixels (the receiver scales back up).
+    for (let k = 1; k <= MAX_DOWNSCALE && !trials.some((t) => t.fits); k++) trials.push(await trial(Math.max(MIN_QUALITY, Math.min(q, 40)), k));
     const serving = trials.filter((t) => t.fits && t.passes).sort((a, b) => a.payload.length - b.payload.length);
     const fitting = trials.filter((t) => t.fits).sort((a, b) => b.ssim - a.ssim);
     const chosen = serving[0] ?? fitting[0] ?? trials.reduce((a, b) => (a.payload.length <= b.payload.length ? a : b));
     // Next frame starts from what served, else from the best that fitted, else from the smallest.
-    this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
+    if (chosen.downscale === 0) this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
     const ms = now() - t0;
     return {
       ...baseResult(f, sequence, settings, chosen.payload),
-      status: serving[0] ? 'fallback' : 'quality_threshold_not_met',
-      fallbackReason: reason,
+      status: !serving[0] ? 'quality_threshold_not_met' : reason ? 'fallback' : 'success',
+      ...(reason ? { fallbackReason: reason } : {}),
       codec,
       qualityLevel: chosen.quality,
       quality: { score: chosen.ssim, ssim: chosen.ssim, psnrDb: chosen.psnr, worstTileSsim: chosen.worstTileSsim, verified: true },
       timings: { preprocessMs: 0, inferenceMs: 0, postprocessMs: ms, totalMs: 0 },
       passes: trials.length,
+      reductions:
+        chosen.downscale > 0
+          ? [{ kind: 'resolution', detail: `sent at 1/${2 ** chosen.downscale} of its size (${scaledSize(f.width, f.height, chosen.downscale).join('x')}) to fit the link; the receiver scales it back up` }]
+          : [],
     };
   }
 }

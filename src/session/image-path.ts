@@ -17,6 +17,7 @@ import type { NetworkRecommendation } from '../network.js';
 import { ImageRateController } from '../rate-control.js';
 import type { PathContext } from './context.js';
 import { baseResult, losslessResult, now } from './fallback.js';
+import { hasTranslucency } from '../conventional/image.js';
 import { ConventionalImageStep, type ImageTargets } from './image-fallback.js';
 import type { CompressResult, FallbackReason, FrameQuality, FrameSettings, FrameTimings } from './types.js';
 
@@ -81,8 +82,14 @@ export class ImagePath {
     // The byte budget as a ratio, for the result (the frame must fit its share of the link).
     const s: FrameSettings = Number.isFinite(budgetBytes) ? { ...settings, target: Math.min(0.999, Math.max(settings.target, 1 - budgetBytes / f.bytes.length)) } : settings;
     const targets: ImageTargets = { floor: s.floor, tileFloor: Math.max(0, s.floor - TILE_FLOOR_MARGIN), budgetBytes };
-    const fallback = (reason: FallbackReason, maxTrials = 4, timings?: Partial<FrameTimings>) => this.#fallback(f, sequence, s, targets, reason, maxTrials, timings);
+    const fallback = (reason: FallbackReason, maxTrials = 6, timings?: Partial<FrameTimings>) => this.#fallback(f, sequence, s, targets, reason, maxTrials, timings);
 
+    // The neural model codes colour only: a frame with transparency goes out as WebP, whose alpha
+    // is lossless, so the receiver gets the alpha it was given (not a fallback: its designated path).
+    if (hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format })) {
+      const r = this.#ctx.options.fallbackCodec === 'lossless' ? null : await this.#conventionalFor(f.type).code(f, sequence, s, targets, null, this.#ctx.acceptedCodecs, 4);
+      return r ?? losslessResult(f, sequence, s, { fallback: false, compress: true });
+    }
     const codec = this.#ctx.host.image();
     const peerDecodes = this.#ctx.accepts('neural-image', codec?.modelId);
     if (!codec || !peerDecodes) return fallback('model_unavailable');
@@ -154,7 +161,7 @@ export class ImagePath {
     const fits = search.payload.length <= budgetBytes;
     if ((!floorMet || !fits) && o.enableFallback) {
       // The conventional codec may serve where the network did not; the better of the two goes.
-      const conventional = await fallback('quality', 4, timings);
+      const conventional = await fallback('quality', 6, timings);
       if (conventional.status !== 'quality_threshold_not_met' || !fits || conventional.quality.score >= quality.score) return conventional;
     }
     return {

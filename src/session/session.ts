@@ -278,6 +278,9 @@ export class Session {
     let predictedRatio = NaN;
     let predictedLatency = NaN;
     let confidence = 0;
+    let frameBudgetBytes: number | null = null;
+    let recommendedMaxPixels: number | null = null;
+    let recommendedFps: number | null = null;
     if (meta.type === 'video' || meta.type === 'screen') {
       const c = this.#image.controller(meta.type);
       const w = meta.width ?? 0;
@@ -292,6 +295,16 @@ export class Session {
         predictedRatio = 1 - (bpp * w * h) / 8 / imageBytes(format, w, h);
         predictedLatency = c.predictMs(w * h, Math.max(1, c.passesPerFrame.value || 1));
         confidence = c.framesSeen / (c.framesSeen + 5);
+      }
+      if (meta.fps !== undefined && (typeof meta.fps !== 'number' || !(meta.fps > 0) || meta.fps > 1000)) throw new AicError('INVALID_ARGUMENT', `meta.fps must be a number of frames per second in (0, 1000], got ${String(meta.fps)}`);
+      if (rec && meta.fps) {
+        frameBudgetBytes = Math.floor((rec.maxBitrateKbps * 1000) / 8 / meta.fps);
+        // The level that reaches the floor, predicted: does it fit? If not, what would.
+        const bits = c && c.framesSeen > 0 ? c.predictBpp(c.levelFor(s.floor)) * w * h : NaN;
+        if (bits > frameBudgetBytes * 8) {
+          recommendedMaxPixels = Math.floor((w * h * frameBudgetBytes * 8) / bits);
+          recommendedFps = Math.max(1, Math.floor((rec.maxBitrateKbps * 1000) / bits));
+        }
       }
     } else if (meta.type === 'audio') {
       const controller = this.#audio.controller;
@@ -320,6 +333,9 @@ export class Session {
       predictedLatencyMs: predictedLatency,
       predictedLevel,
       confidence,
+      frameBudgetBytes,
+      recommendedMaxPixels,
+      recommendedFps,
       network: analysis,
     };
   }

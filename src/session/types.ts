@@ -75,8 +75,12 @@ export interface FrameTimings {
 
 /** Something of the frame the payload does not carry: the receiver gets the frame without it. */
 export interface FrameReduction {
-  /** 'bandwidth': audio above a cut-off frequency was not coded; 'channels': fewer channels were coded than given; 'resampled': coded at another rate. */
-  kind: 'bandwidth' | 'channels' | 'resampled';
+  /**
+   * 'bandwidth': audio above a cut-off frequency was not coded; 'channels': fewer channels were
+   * coded than given; 'resampled': coded at another rate; 'resolution': an image sent at fewer
+   * pixels (a link too narrow for it at any setting), scaled back up by the receiver.
+   */
+  kind: 'bandwidth' | 'channels' | 'resampled' | 'resolution';
   /** What was left out, for people: e.g. 'audio above 8 kHz is not coded (the model runs at 16 kHz)'. */
   detail: string;
 }
@@ -150,6 +154,15 @@ export interface CompressionHints {
   predictedLevel: number | null;
   /** 0..1: how much history the prediction rests on and how steady it has been. */
   confidence: number;
+  /** Video and screen, when the link (a network report) and meta.fps are known: the bytes one frame may take. */
+  frameBudgetBytes: number | null;
+  /**
+   * When frames like this are predicted not to reach the floor within the link: the largest pixel
+   * count (at this fps) and the highest frame rate (at this size) predicted to; null otherwise.
+   * A sender scales or drops frames; the session itself never sends more than the link carries.
+   */
+  recommendedMaxPixels: number | null;
+  recommendedFps: number | null;
   network: NetworkAnalysis | null;
 }
 
@@ -157,6 +170,8 @@ export interface FrameMeta {
   type: FrameType;
   width?: number;
   height?: number;
+  /** Video and screen: frames per second, to turn the link into a per-frame budget. */
+  fps?: number;
   format?: PixelFormat | AudioSampleFormat;
   sampleRate?: number;
   channels?: number;
