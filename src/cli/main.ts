@@ -20,14 +20,14 @@ import { CliError, describeFailure, fsError, usage } from './errors.js';
 import { COMMAND_HELP, isHelpFlag, MAIN_HELP } from './help.js';
 import { AtomicOutput } from './output.js';
 import { printSummary, Progress, progressWanted, Tally, type RunSummary } from './report.js';
-import { checkExtension, checkInput } from './sniff.js';
+import { checkExtension, checkInput, formatOfName, FORMAT_NAMES, sniff } from './sniff.js';
 import { codedRate, readWav, resample, writeWav } from './wav.js';
 import { Y4mReader, Y4mWriter } from './y4m.js';
 
 type Kind = ContainerMeta['kind'];
 
 /** Expected time to code one image, for the progress bar's ETA: a rough figure per megapixel on a 2-core CPU. */
-const IMAGE_MS_PER_MPIXEL = { compress: 2500, decompress: 600 };
+const IMAGE_MS_PER_MPIXEL = { compress: 800, decompress: 250 };
 
 interface CompressArgs {
   input: string;
@@ -292,6 +292,11 @@ async function decompressFile(engine: Engine, input: string, output: string | un
       }
       const data = Buffer.concat(parts);
       if (data.length !== meta.bytes) throw new AicError('CORRUPT_PAYLOAD', `${input} decodes to ${data.length} bytes, its header says ${meta.bytes}`);
+      // Data comes back byte for byte; a name that promises a format those bytes are not is refused.
+      const promised = formatOfName(out.final);
+      if (promised && sniff(data.subarray(0, 16)) !== promised) {
+        throw usage('UNSUPPORTED_OUTPUT', `cannot write ${out.final}: ${input} holds the bytes of ${meta.source} as they were, which are not ${FORMAT_NAMES[promised]}; name the output ${path.extname(meta.source) || '.bin'}`, 'decompress');
+      }
       await writeFile(out, data);
       bytesOut = data.length;
     }
@@ -357,7 +362,7 @@ async function engineInfo(engine: Engine, json: boolean): Promise<void> {
   ];
   if (i.providerFallbackReason) {
     lines.push('provider fallback: fell back to CPUExecutionProvider because:');
-    for (const l of i.providerFallbackReason.split('\n')) lines.push(`  ${l}`);
+    for (const l of i.providerFallbackReason.trimEnd().split('\n')) lines.push(`  ${l}`);
   }
   lines.push(`threads: intra-op ${i.intraOpThreads}, inter-op ${i.interOpThreads}`);
   for (const kind of ['image', 'audio'] as const) {
