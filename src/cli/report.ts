@@ -193,5 +193,5 @@ export function printSummary(s: RunSummary): void {
   rows.push(['time', `${s.seconds.toFixed(2)} s`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
-  for (const r of s.reductions) process.stdout.write(`note: ${r.detail} (${r.kind})\n`);
+  for (const r of s.reductions) process.stdout.write(`note: ${r.detail}\n`);
 }

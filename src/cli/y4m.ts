@@ -84,7 +84,7 @@ export class Y4mReader {
     if (!line.startsWith('FRAME')) bad(`${this.path}: expected FRAME at byte ${this.#pos}`);
     const frame = Buffer.alloc(this.frameBytes);
     const n = readSync(this.#fd, frame, 0, this.frameBytes, this.#pos);
-    if (n !== this.frameBytes) bad(`${this.path}: is truncated: its last frame is cut short`);
+    if (n !== this.frameBytes) bad(`${this.path} is truncated: its last frame is cut short`);
     this.#pos += n;
     return frame;
   }
