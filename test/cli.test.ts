@@ -1,7 +1,7 @@
 // The `aic` command as a newcomer runs it: compress and decompress an image, a WAV recording at an
 // odd rate, a Y4M clip and an arbitrary file; the summary and --json; errors and exit codes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -139,4 +139,208 @@ describe('aic command line', () => {
     expect(y.status).toBe(1);
     expect(y.stderr).toMatch(/4:2:0/);
   });
+});
+
+describe('aic behaves like a command line', () => {
+  let dir: string;
+  let png: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'aic-cli-ux-'));
+    png = path.join(dir, 'photo.png');
+    await sharp(syntheticFrame(160, 96), { raw: { width: 160, height: 96, channels: 3 } }).png().toFile(png);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Files in a folder, temporaries included. */
+  const files = (d: string) => readdirSync(d).sort();
+
+  it('prints the help of every subcommand and its sub-forms, and does nothing else', () => {
+    const forms: [string[], RegExp][] = [
+      [['--help'], /^aic: neural media compression/],
+      [['-h'], /^aic: neural media compression/],
+      [['compress', '--help'], /^usage: aic compress /],
+      [['compress', png, '-h'], /^usage: aic compress /],
+      [['decompress', '--help'], /^usage: aic decompress /],
+      [['decompress', '-h'], /^usage: aic decompress /],
+      [['info', '--help'], /^usage: aic info /],
+      [['info', 'image', '--help'], /^usage: aic info image/],
+      [['info', 'audio', '-h'], /^usage: aic info audio/],
+      [['eval', '--help'], /^usage: aic eval /],
+      [['eval', 'image', '--help'], /^usage: aic eval image /],
+      [['eval', 'audio', '-h'], /^usage: aic eval audio /],
+      [['bench', '--help'], /^usage: aic bench /],
+      [['bench', 'image', '--help'], /^usage: aic bench image /],
+      [['bench', 'core', '--help'], /^usage: aic bench core /],
+      [['bench', 'session', '-h'], /^usage: aic bench session /],
+      [['help', 'compress'], /^usage: aic compress /],
+      [['help', 'bench', 'core'], /^usage: aic bench core /],
+    ];
+    const before = files(dir);
+    for (const [args, usage] of forms) {
+      const r = aic(...args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(usage);
+      expect(r.stderr, args.join(' ')).toBe('');
+    }
+    // Nothing was written: not even `compress photo.png -h` made a container.
+    expect(files(dir)).toEqual(before);
+  });
+
+  it('gives usage mistakes exit 2 and bad input exit 1, with their own codes and the file named', () => {
+    const text = path.join(dir, 'text.png');
+    writeFileSync(text, 'this is not a picture\n');
+    const empty = path.join(dir, 'empty.wav');
+    writeFileSync(empty, '');
+    const folder = path.join(dir, 'folder.png');
+    mkdirSync(folder, { recursive: true });
+    const truncated = path.join(dir, 'truncated.png');
+    writeFileSync(truncated, readFileSync(png).subarray(0, 300));
+    const jpegNamedPng = path.join(dir, 'really-a-jpeg.png');
+    writeFileSync(jpegNamedPng, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0]));
+    const notJson = path.join(dir, 'manifest.json');
+    writeFileSync(notJson, '{ not json');
+    const notManifest = path.join(dir, 'other.json');
+    writeFileSync(notManifest, '{"modality": "image"}');
+    const cases: [string[], number, string, RegExp][] = [
+      [['compress', png, '--frobnicate'], 2, 'UNKNOWN_OPTION', /--frobnicate/],
+      [['compress'], 2, 'MISSING_ARGUMENT', /needs an input file/],
+      [['compress', png, '-o'], 2, 'MISSING_ARGUMENT', /--output/],
+      [['compress', png, png], 2, 'UNEXPECTED_ARGUMENT', /one input file/],
+      [['compress', png, '--mode', 'fast'], 2, 'BAD_VALUE', /--mode/],
+      [['compress', png, '--target', 'x'], 2, 'BAD_VALUE', /--target/],
+      [['compress', png, '--ep', 'tpu'], 2, 'BAD_VALUE', /--ep/],
+      [['compress', png, '--type', 'pdf'], 2, 'BAD_VALUE', /--type/],
+      [['info', '--mode', 'aggressive'], 2, 'UNKNOWN_OPTION', /--mode/],
+      [['frobnicate'], 2, 'UNKNOWN_COMMAND', /frobnicate/],
+      [['bench', 'nope'], 2, 'BAD_VALUE', /nope/],
+      [['compress', path.join(dir, 'missing.png')], 2, 'NOT_FOUND', /missing\.png: no such file/],
+      [['compress', folder], 2, 'NOT_A_FILE', /folder\.png is a directory/],
+      [['compress', empty], 1, 'EMPTY_INPUT', /empty\.wav is empty/],
+      [['compress', text], 1, 'CONTENT_MISMATCH', /text\.png is named \.png but holds text/],
+      [['compress', jpegNamedPng], 1, 'CONTENT_MISMATCH', /really-a-jpeg\.png .*JPEG image, not a PNG image/],
+      [['compress', truncated], 1, 'CORRUPT_INPUT', /truncated\.png cannot be decoded/],
+      [['compress', png, '-o', path.join(dir, 'no-such-folder', 'x.aic')], 1, 'UNWRITABLE_OUTPUT', /no-such-folder does not exist/],
+      [['decompress', text], 1, 'CONTENT_MISMATCH', /text\.png is not an aic container/],
+      [['info', notJson], 1, 'BAD_MANIFEST', /manifest\.json is not a model manifest: it is not JSON/],
+      [['info', notManifest], 1, 'BAD_MANIFEST', /other\.json is not a valid model manifest/],
+    ];
+    for (const [args, status, code, message] of cases) {
+      const r = aic(...args);
+      const what = `aic ${args.join(' ')}: ${r.stderr}`;
+      expect(r.status, what).toBe(status);
+      expect(r.stderr, what).toContain(`(${code})`);
+      expect(r.stderr, what).toMatch(message);
+      expect(r.stderr, what).not.toMatch(/INTERNAL/);
+    }
+    // The file names its own content: --type says what it is.
+    expect(aic('compress', text, '--type', 'data').status).toBe(0);
+  });
+
+  it('refuses an output folder it may not write to', () => {
+    if (process.getuid?.() === 0) return; // root writes anywhere
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o500 });
+    const r = aic('compress', png, '-o', path.join(locked, 'x.aic'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/UNWRITABLE_OUTPUT.*permission denied/);
+  });
+
+  it('leaves nothing behind when a run fails half way', () => {
+    const sub = path.join(dir, 'half');
+    mkdirSync(sub);
+    // A Y4M clip whose third frame is cut short: two frames are coded before it fails.
+    const W = 32;
+    const H = 32;
+    const frame = Buffer.alloc(W * H * 1.5, 100);
+    const clip = path.join(sub, 'cut.y4m');
+    writeFileSync(clip, Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F25:1 Ip C420jpeg\n`), Buffer.from('FRAME\n'), frame, Buffer.from('FRAME\n'), frame, Buffer.from('FRAME\n'), frame.subarray(0, 700)]));
+    const c = aic('compress', clip);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/CORRUPT_INPUT.*cut\.y4m is truncated/);
+    expect(files(sub)).toEqual(['cut.y4m']);
+    // A container cut in the middle of a payload: decompress fails and writes no WAV.
+    const wav = path.join(sub, 'tone.wav');
+    writeWav(wav, { sampleRate: 16000, channels: [speechLike(16000, 0.5)], sampleFormat: 's16' });
+    expect(aic('compress', wav).status).toBe(0);
+    const whole = readFileSync(`${wav}.aic`);
+    writeFileSync(`${wav}.aic`, whole.subarray(0, whole.length - 5));
+    const d = aic('decompress', `${wav}.aic`, '-o', path.join(sub, 'back.wav'));
+    expect(d.status).toBe(1);
+    expect(d.stderr).toMatch(/tone\.wav\.aic is truncated/);
+    expect(files(sub)).toEqual(['cut.y4m', 'tone.wav', 'tone.wav.aic']);
+  });
+
+  it('writes the format -o names, or refuses and says which it can write', async () => {
+    const container = path.join(dir, 'photo.aic');
+    expect(aic('compress', png, '-o', container).status).toBe(0);
+    const jpg = path.join(dir, 'photo-out.jpg');
+    expect(aic('decompress', container, '-o', jpg).status).toBe(0);
+    expect([...readFileSync(jpg).subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect((await sharp(jpg).metadata()).format).toBe('jpeg');
+    const webp = path.join(dir, 'photo-out.webp');
+    expect(aic('decompress', container, '-o', webp).status).toBe(0);
+    expect(readFileSync(webp).toString('latin1', 8, 12)).toBe('WEBP');
+    const pngOut = path.join(dir, 'photo-out.png');
+    expect(aic('decompress', container, '-o', pngOut).status).toBe(0);
+    expect(readFileSync(pngOut).subarray(1, 4).toString()).toBe('PNG');
+    const bmp = aic('decompress', container, '-o', path.join(dir, 'photo-out.bmp'));
+    expect(bmp.status).toBe(2);
+    expect(bmp.stderr).toMatch(/UNSUPPORTED_OUTPUT.*\.bmp.*\.png, \.jpg, \.jpeg, \.webp/);
+    const wavOfImage = aic('decompress', container, '-o', path.join(dir, 'photo-out.wav'));
+    expect(wavOfImage.status).toBe(2);
+    const aicAsJpg = aic('compress', png, '-o', path.join(dir, 'x.jpg'));
+    expect(aicAsJpg.status).toBe(2);
+    expect(aicAsJpg.stderr).toMatch(/UNSUPPORTED_OUTPUT.*\.aic/);
+    expect(files(dir).filter((f) => f.startsWith('photo-out.') || f === 'x.jpg' || f.endsWith('.part'))).toEqual(['photo-out.jpg', 'photo-out.png', 'photo-out.webp']);
+  });
+
+  it('shows the providers built into ONNX Runtime apart from those that load, and the whole fallback reason', () => {
+    const r = aic('info');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^providers built into ONNX Runtime: .*CPUExecutionProvider/m);
+    expect(r.stdout).toMatch(/^providers that load \(the models run on\): CPUExecutionProvider/m);
+    const j = JSON.parse(aic('info', '--json').stdout) as { providers: { builtIn: string[]; loaded: string[] }; providerFallbackReason: string | null };
+    expect(j.providers.loaded).toContain('CPUExecutionProvider');
+    for (const p of j.providers.loaded) expect(j.providers.builtIn).toContain(p);
+    if (j.providerFallbackReason) {
+      for (const line of j.providerFallbackReason.trimEnd().split('\n')) expect(r.stdout).toContain(line.trim());
+    }
+  });
+
+  it('says once what it changed in the input, in the summary and in --json', () => {
+    const rate = 22050;
+    const x = speechLike(rate, 0.6);
+    const wav = path.join(dir, 'surround.wav');
+    writeWav(wav, { sampleRate: rate, channels: [x, x, x, x, x, x].map((c, i) => c.map((v) => v * (1 - i * 0.1))), sampleFormat: 's16' });
+    const c = aic('compress', wav);
+    expect(c.status, c.stderr).toBe(0);
+    const notes = c.stdout.split('\n').filter((l) => l.startsWith('note: '));
+    expect(notes.filter((l) => l.includes('6-channel input was downmixed to 2 channels'))).toHaveLength(1);
+    expect(notes.filter((l) => /22050 Hz input was resampled to \d+ Hz/.test(l))).toHaveLength(1);
+    expect(new Set(notes).size).toBe(notes.length);
+    const j = JSON.parse(aic('compress', wav, '-o', path.join(dir, 'surround2.aic'), '--json').stdout) as { reductions: { kind: string; detail: string }[] };
+    expect(j.reductions.map((r) => r.kind)).toEqual(expect.arrayContaining(['channels', 'resampled']));
+    const keys = j.reductions.map((r) => `${r.kind}:${r.detail}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // It comes back as stereo at the input's rate.
+    expect(aic('decompress', path.join(dir, 'surround2.aic')).status).toBe(0);
+    const back = readFloatWav(path.join(dir, 'surround2.decoded.wav'));
+    expect([back.rate, back.channels]).toEqual([rate, 2]);
+  });
+
+  it('draws progress on stderr only when asked for or on a terminal', async () => {
+    // A large image takes well over a second to code: --progress draws a bar with an ETA.
+    const W = 1600;
+    const H = 1200;
+    const big = path.join(dir, 'big.png');
+    await sharp(syntheticFrame(W, H), { raw: { width: W, height: H, channels: 3 } }).png().toFile(big);
+    const on = aic('compress', big, '--progress', '--json');
+    expect(on.status, on.stderr).toBe(0);
+    const off = aic('compress', big, '--no-progress', '--json', '-o', path.join(dir, 'big2.aic'));
+    expect(off.status).toBe(0);
+    expect(off.stderr).toBe('');
+    // Only if the run outlasted the bar's one-second grace (not asserted: machines differ).
+    const seconds = (JSON.parse(on.stdout) as { seconds: number }).seconds;
+    if (seconds > 1.5) expect(on.stderr).toMatch(/compressing big\.png: coding \[[#.]+\] +\d+%.*ETA/);
+    expect(aic('compress', big, '--progress', '--no-progress').status).toBe(2);
+  }, 60_000);
 });

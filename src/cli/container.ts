@@ -4,6 +4,7 @@
 //   then until the end: payload length u32 | payload (an aic payload, docs/bitstream.md)
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { AicError } from '../errors.js';
+import { fsError } from './errors.js';
 
 export type ContainerMeta =
   | { kind: 'image'; source: string; width: number; height: number; format: 'rgb24' | 'rgba'; hadAlpha: boolean }
@@ -18,7 +19,11 @@ export class ContainerWriter {
   bytes = 0;
 
   constructor(path: string, meta: ContainerMeta) {
-    this.#fd = openSync(path, 'w');
+    try {
+      this.#fd = openSync(path, 'w');
+    } catch (error) {
+      throw fsError(error, path, true);
+    }
     const json = Buffer.from(JSON.stringify(meta));
     const head = Buffer.alloc(12);
     MAGIC.copy(head, 0);
@@ -51,8 +56,12 @@ export class ContainerReader {
   readonly #fd: number;
   #pos = 0;
 
-  constructor(path: string) {
-    this.#fd = openSync(path, 'r');
+  constructor(readonly path: string) {
+    try {
+      this.#fd = openSync(path, 'r');
+    } catch (error) {
+      throw fsError(error, path, false);
+    }
     const head = Buffer.alloc(12);
     const got = readSync(this.#fd, head, 0, 12, 0);
     this.#pos = got;
@@ -79,7 +88,15 @@ export class ContainerReader {
     this.#pos += got;
     if (got === n) return b;
     if (got === 0) return null;
-    throw new AicError('CORRUPT_PAYLOAD', 'the container is truncated in the middle of a payload');
+    throw new AicError('CORRUPT_PAYLOAD', `${this.path} is truncated in the middle of a payload`);
+  }
+
+  /** How many payloads follow, from their length prefixes alone (for the progress bar). */
+  count(): number {
+    const len = Buffer.alloc(4);
+    let n = 0;
+    for (let pos = this.#pos; readSync(this.#fd, len, 0, 4, pos) === 4; n++) pos += 4 + len.readUInt32LE(0);
+    return n;
   }
 
   /** The next payload, or null at the end. */
@@ -87,7 +104,7 @@ export class ContainerReader {
     const len = this.#read(4);
     if (!len) return null;
     const payload = this.#read(len.readUInt32LE(0));
-    if (!payload) throw new AicError('CORRUPT_PAYLOAD', 'the container is truncated in the middle of a payload');
+    if (!payload) throw new AicError('CORRUPT_PAYLOAD', `${this.path} is truncated in the middle of a payload`);
     return payload;
   }
 

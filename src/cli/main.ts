@@ -1,7 +1,9 @@
 // The `aic` command line: compress and decompress real files through one session each, show the
-// engine and its models, and front the evaluation and the benchmarks.
+// engine and its models, and front the evaluation and the benchmarks. Every subcommand has its
+// own --help; usage mistakes exit 2, bad input or an unwritable output exit 1 (errors.ts), and
+// outputs appear only when a run succeeds (output.ts).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -14,65 +16,53 @@ import { packageRoot } from '../native.js';
 import { parsePayloadHeader } from '../quality.js';
 import type { CompressResult } from '../session/index.js';
 import { ContainerReader, ContainerWriter, type ContainerMeta } from './container.js';
-import { printSummary, Progress, Tally, type RunSummary } from './report.js';
+import { CliError, describeFailure, fsError, usage } from './errors.js';
+import { COMMAND_HELP, isHelpFlag, MAIN_HELP } from './help.js';
+import { AtomicOutput } from './output.js';
+import { printSummary, Progress, progressWanted, Tally, type RunSummary } from './report.js';
+import { checkExtension, checkInput, formatOfName, FORMAT_NAMES, sniff } from './sniff.js';
 import { codedRate, readWav, resample, writeWav } from './wav.js';
 import { Y4mReader, Y4mWriter } from './y4m.js';
 
-const USAGE = `aic: neural media compression (@auralink/aic)
-
-usage:
-  aic compress <input> [-o out.aic] [--mode M] [--target R] [--min-quality Q] [--ep cpu|cuda|auto]
-               [--max-latency MS] [--screen] [--type image|video|audio|data] [--json]
-      PNG/JPEG/WebP images, Y4M video (4:2:0), WAV audio (PCM or float, any rate, mono or
-      stereo), anything else as data. Writes a container of the session's payloads.
-  aic decompress <in.aic> [-o out] [--ep cpu|cuda|auto] [--json]
-      Writes PNG, Y4M, WAV or the original bytes (default: <name>.decoded.<ext>).
-  aic info [image|audio|<manifest.json>] [--json]
-      The engine, ONNX Runtime, execution providers and the models (or one model's manifest).
-  aic eval [image|audio] [options of bench/eval-image.mjs or bench/eval-audio.mjs]
-  aic bench [image|core|session] [options of the benchmark]
-
-modes: off, conservative, adaptive (default), aggressive. --target and --min-quality override
-the mode's target ratio and quality floor. Files are not live, so there is no latency budget
-unless --max-latency is given.`;
-
-class UsageError extends Error {}
-
 type Kind = ContainerMeta['kind'];
 
-function detectKind(file: string): Kind {
-  const fd = openSync(file, 'r');
-  const head = Buffer.alloc(12);
-  const n = readSync(fd, head, 0, 12, 0);
-  closeSync(fd);
-  const h = head.subarray(0, n);
-  if (h.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image';
-  if (h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff) return 'image';
-  if (h.toString('latin1', 0, 4) === 'RIFF' && h.toString('latin1', 8, 12) === 'WEBP') return 'image';
-  if (h.toString('latin1', 0, 9) === 'YUV4MPEG2') return 'video';
-  if (h.toString('latin1', 0, 4) === 'RIFF' && h.toString('latin1', 8, 12) === 'WAVE') return 'audio';
-  return 'data';
-}
+/** Expected time to code one image, for the progress bar's ETA: a rough figure per megapixel on a 2-core CPU. */
+const IMAGE_MS_PER_MPIXEL = { compress: 800, decompress: 250 };
 
 interface CompressArgs {
   input: string;
-  output: string;
+  output: AtomicOutput;
   mode: CompressionMode;
   target?: number;
   minQuality?: number;
   maxLatency?: number;
   screen: boolean;
   kind: Kind;
+  progress: boolean;
 }
 
 function unit(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${what} must be a number from 0 to 1, got '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw usage('BAD_VALUE', `${what} must be a number from 0 to 1, got '${v}'`, 'compress');
   return n;
 }
 
-async function compressFile(engine: Engine, a: CompressArgs, json: boolean): Promise<RunSummary> {
+/** Decodes an image with sharp; a file sharp cannot read is the user's (CORRUPT_INPUT), not a bug. */
+async function readImage(file: string): Promise<{ data: Buffer; width: number; height: number; format: 'rgb24' | 'rgba'; alpha: boolean }> {
+  try {
+    const img = sharp(file, { failOn: 'error' }).rotate();
+    const meta = await img.metadata();
+    const alpha = meta.hasAlpha === true;
+    const { data, info } = await (alpha ? img.ensureAlpha() : img.removeAlpha().toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, format: info.channels === 4 ? 'rgba' : 'rgb24', alpha };
+  } catch (error) {
+    const reason = ((error as Error).message ?? String(error)).split('\n')[0]!.trim();
+    throw new CliError('CORRUPT_INPUT', `${file} cannot be decoded as an image (truncated or corrupt?): ${reason}`);
+  }
+}
+
+async function compressFile(engine: Engine, a: CompressArgs): Promise<RunSummary> {
   const started = performance.now();
   const session = engine.openSession({
     mode: a.mode,
@@ -82,42 +72,46 @@ async function compressFile(engine: Engine, a: CompressArgs, json: boolean): Pro
   });
   const tally = new Tally();
   const source = path.basename(a.input);
+  const label = `compressing ${source}`;
   let writer: ContainerWriter | undefined;
   const send = (r: CompressResult) => {
     tally.add(r);
     writer!.add(r.payload);
   };
-  const progress = new Progress(`compressing ${source}`, undefined, !json && process.stderr.isTTY === true);
+  let bar: Progress | undefined;
   try {
     if (a.kind === 'image') {
-      const img = sharp(a.input, { failOn: 'error' }).rotate();
-      const meta = await img.metadata();
-      const alpha = meta.hasAlpha === true;
-      const { data, info } = await (alpha ? img.ensureAlpha() : img.removeAlpha().toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
-      const format = info.channels === 4 ? 'rgba' : 'rgb24';
-      writer = new ContainerWriter(a.output, { kind: 'image', source, width: info.width, height: info.height, format, hadAlpha: alpha });
-      send(await session.compressFrame({ type: a.screen ? 'screen' : 'video', format, width: info.width, height: info.height, data }));
+      bar = new Progress(label, undefined, a.progress);
+      bar.step('reading', 1000);
+      const img = await readImage(a.input);
+      writer = new ContainerWriter(a.output.temp, { kind: 'image', source, width: img.width, height: img.height, format: img.format, hadAlpha: img.alpha });
+      bar.step('coding', ((img.width * img.height) / 1e6) * IMAGE_MS_PER_MPIXEL.compress);
+      send(await session.compressFrame({ type: a.screen ? 'screen' : 'video', format: img.format, width: img.width, height: img.height, data: img.data }));
     } else if (a.kind === 'video') {
       const y4m = new Y4mReader(a.input);
       const h = y4m.header;
       const total = Math.floor((statSync(a.input).size - 30) / (y4m.frameBytes + 6));
-      const bar = new Progress(`compressing ${source}`, total, !json && process.stderr.isTTY === true);
-      writer = new ContainerWriter(a.output, { kind: 'video', source, width: h.width, height: h.height, fps: h.fps, interlace: h.interlace, aspect: h.aspect, colorspace: h.colorspace, frames: 0 });
+      bar = new Progress(label, Math.max(1, total), a.progress);
+      writer = new ContainerWriter(a.output.temp, { kind: 'video', source, width: h.width, height: h.height, fps: h.fps, interlace: h.interlace, aspect: h.aspect, colorspace: h.colorspace, frames: 0 });
       const fps = h.fps[0] / h.fps[1];
       try {
         for (let i = 0; ; i++) {
           const frame = y4m.next();
-          if (!frame) break;
+          if (!frame) {
+            if (i === 0) throw new CliError('EMPTY_INPUT', `${a.input} holds a Y4M header but no frames`);
+            break;
+          }
           send(await session.compressFrame({ type: a.screen ? 'screen' : 'video', format: 'i420', width: h.width, height: h.height, data: frame, fps, timestamp: Math.round((i * 1e6) / fps) }));
           bar.update(i + 1);
         }
       } finally {
-        bar.done();
         y4m.close();
       }
     } else if (a.kind === 'audio') {
       const wav = readWav(a.input);
       const rate = codedRate(wav.sampleRate);
+      if (wav.sourceChannels > 2) tally.note({ kind: 'channels', detail: `${wav.sourceChannels}-channel input was downmixed to 2 channels` });
+      if (rate !== wav.sampleRate) tally.note({ kind: 'resampled', detail: `${wav.sampleRate} Hz input was resampled to ${rate} Hz for the codec (and back to ${wav.sampleRate} Hz on decompression)` });
       const codec = engine.audioCodec();
       const delay = codec ? codec.delaySamples(rate) : 0;
       const channels = wav.channels.map((c) => resample(c, wav.sampleRate, rate));
@@ -127,39 +121,46 @@ async function compressFile(engine: Engine, a: CompressArgs, json: boolean): Pro
       const frames = Math.ceil(channels[0]!.length / n) + Math.ceil(delay / n);
       const format: AudioSampleFormat = wav.sampleFormat === 's16' ? 's16le' : 'f32le';
       const width = format === 's16le' ? 2 : 4;
-      writer = new ContainerWriter(a.output, { kind: 'audio', source, sampleRate: wav.sampleRate, codedRate: rate, channels: channels.length, sampleFormat: wav.sampleFormat, samples, delaySamples: delay });
-      const bar = new Progress(`compressing ${source}`, frames, !json && process.stderr.isTTY === true);
+      writer = new ContainerWriter(a.output.temp, { kind: 'audio', source, sampleRate: wav.sampleRate, codedRate: rate, channels: channels.length, sampleFormat: wav.sampleFormat, samples, delaySamples: delay });
+      bar = new Progress(label, frames, a.progress);
       const buf = Buffer.alloc(n * channels.length * width);
-      try {
-        for (let f = 0; f < frames; f++) {
-          for (let i = 0; i < n; i++)
-            for (let c = 0; c < channels.length; c++) {
-              const v = channels[c]![f * n + i] ?? 0;
-              const p = (i * channels.length + c) * width;
-              if (width === 2) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32768))), p);
-              else buf.writeFloatLE(v, p);
-            }
-          send(await session.compressFrame({ type: 'audio', format, sampleRate: rate, channels: channels.length, data: buf, timestamp: f * 20000 }));
-          bar.update(f + 1);
-        }
-      } finally {
-        bar.done();
+      for (let f = 0; f < frames; f++) {
+        for (let i = 0; i < n; i++)
+          for (let c = 0; c < channels.length; c++) {
+            const v = channels[c]![f * n + i] ?? 0;
+            const p = (i * channels.length + c) * width;
+            if (width === 2) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32768))), p);
+            else buf.writeFloatLE(v, p);
+          }
+        send(await session.compressFrame({ type: 'audio', format, sampleRate: rate, channels: channels.length, data: buf, timestamp: f * 20000 }));
+        bar.update(f + 1);
       }
     } else {
-      const data = readFileSync(a.input);
-      writer = new ContainerWriter(a.output, { kind: 'data', source, bytes: data.length });
+      let data: Buffer;
+      try {
+        data = readFileSync(a.input);
+      } catch (error) {
+        throw fsError(error, a.input, false);
+      }
+      writer = new ContainerWriter(a.output.temp, { kind: 'data', source, bytes: data.length });
       const chunk = 16 << 20;
-      for (let at = 0; at < data.length || at === 0; at += chunk) {
+      bar = new Progress(label, Math.max(1, Math.ceil(data.length / chunk)), a.progress, 'chunks');
+      for (let at = 0, k = 0; at < data.length || at === 0; at += chunk) {
         send(await session.compressFrame({ type: 'data', data: data.subarray(at, at + chunk) }));
+        bar.update(++k);
         if (at + chunk >= data.length) break;
       }
     }
+    writer.close();
+    writer = undefined;
+    a.output.commit();
   } finally {
-    progress.done();
+    bar?.done();
     writer?.close();
+    a.output.discard();
     session.close();
   }
-  return tally.summary({ input: a.input, output: a.output, kind: a.kind, mode: a.mode, bytesOut: writer?.bytes ?? 0, seconds: (performance.now() - started) / 1000 });
+  return tally.summary({ input: a.input, output: a.output.final, kind: a.kind, mode: a.mode, bytesOut: statSync(a.output.final).size, seconds: (performance.now() - started) / 1000 });
 }
 
 function decodedName(input: string, ext: string): string {
@@ -170,33 +171,70 @@ function decodedName(input: string, ext: string): string {
   return path.join(dir, `${stem}.decoded${ext}`);
 }
 
-async function decompressFile(engine: Engine, input: string, output: string | undefined, json: boolean): Promise<Record<string, unknown>> {
+/** What decompress writes for each kind, by extension; the first is the default. */
+const WRITES: Record<Kind, string[]> = {
+  image: ['.png', '.jpg', '.jpeg', '.webp'],
+  video: ['.y4m'],
+  audio: ['.wav'],
+  data: [],
+};
+
+/** The output name and format for a container of `meta.kind`; refuses an extension it cannot write (exit 2). */
+function decompressTarget(input: string, output: string | undefined, meta: ContainerMeta): { file: string; ext: string } {
+  const exts = WRITES[meta.kind];
+  if (meta.kind === 'data') return { file: output ?? decodedName(input, path.extname(meta.source) || '.bin'), ext: '' };
+  if (output === undefined) return { file: decodedName(input, exts[0]!), ext: exts[0]! };
+  const ext = path.extname(output).toLowerCase();
+  if (ext === '') return { file: output, ext: exts[0]! };
+  if (!exts.includes(ext)) {
+    throw usage('UNSUPPORTED_OUTPUT', `cannot write ${meta.kind} as ${ext} (-o ${output}): aic decompress writes ${meta.kind} as ${exts.join(', ')}`, 'decompress');
+  }
+  return { file: output, ext };
+}
+
+async function writeFile(out: AtomicOutput, data: Buffer): Promise<void> {
+  try {
+    writeFileSync(out.temp, data);
+  } catch (error) {
+    throw fsError(error, out.final, true);
+  }
+}
+
+async function decompressFile(engine: Engine, input: string, output: string | undefined, progress: boolean): Promise<Record<string, unknown>> {
   const started = performance.now();
   const reader = new ContainerReader(input);
+  let session: ReturnType<Engine['openSession']> | undefined;
+  let out: AtomicOutput | undefined;
+  let bar: Progress | undefined;
   const meta = reader.meta;
-  const session = engine.openSession();
   let frames = 0;
   let bytesOut = 0;
-  let out: string;
-  const bar = new Progress(`decompressing ${path.basename(input)}`, meta.kind === 'video' ? meta.frames || undefined : undefined, !json && process.stderr.isTTY === true);
   try {
+    const target = decompressTarget(input, output, meta);
+    if (path.resolve(target.file) === path.resolve(input)) throw usage('BAD_VALUE', `-o ${target.file} is the input itself`, 'decompress');
+    out = new AtomicOutput(target.file);
+    session = engine.openSession();
+    const label = `decompressing ${path.basename(input)}`;
+    const total = meta.kind === 'image' ? undefined : reader.count();
+    bar = new Progress(label, total, progress, meta.kind === 'data' ? 'chunks' : 'frames');
     if (meta.kind === 'image') {
-      out = output ?? decodedName(input, '.png');
       const payload = reader.next();
       if (!payload) throw new AicError('CORRUPT_PAYLOAD', `${input} holds no frame`);
+      bar.step('decoding', ((meta.width * meta.height) / 1e6) * IMAGE_MS_PER_MPIXEL.decompress);
       const f = await session.decompressFrame(payload);
       frames = 1;
-      await sharp(f.data, { raw: { width: f.width!, height: f.height!, channels: f.format === 'rgba' ? 4 : 3 } })
-        .png()
-        .toFile(out);
-      bytesOut = f.data.length;
+      bar.step('writing', 500);
+      const img = sharp(f.data, { raw: { width: f.width!, height: f.height!, channels: f.format === 'rgba' ? 4 : 3 } });
+      const fmt = target.ext === '.png' ? img.png() : target.ext === '.webp' ? img.webp() : img.flatten({ background: '#ffffff' }).jpeg();
+      const bytes = await fmt.toBuffer();
+      await writeFile(out, bytes);
+      bytesOut = bytes.length;
     } else if (meta.kind === 'video') {
-      out = output ?? decodedName(input, '.y4m');
-      const w = new Y4mWriter(out, { width: meta.width, height: meta.height, fps: meta.fps, interlace: meta.interlace, aspect: meta.aspect, colorspace: meta.colorspace });
+      const w = new Y4mWriter(out.temp, { width: meta.width, height: meta.height, fps: meta.fps, interlace: meta.interlace, aspect: meta.aspect, colorspace: meta.colorspace });
       try {
         for (let p = reader.next(); p; p = reader.next()) {
           const f = await session.decompressFrame(p);
-          if (f.format !== 'i420' || f.width !== meta.width || f.height !== meta.height) throw new AicError('CORRUPT_PAYLOAD', `frame ${frames} does not match the clip's size and format`);
+          if (f.format !== 'i420' || f.width !== meta.width || f.height !== meta.height) throw new AicError('CORRUPT_PAYLOAD', `${input}: frame ${frames} does not match the clip's size and format`);
           w.add(f.data);
           bytesOut += f.data.length;
           bar.update(++frames);
@@ -205,7 +243,6 @@ async function decompressFile(engine: Engine, input: string, output: string | un
         w.close();
       }
     } else if (meta.kind === 'audio') {
-      out = output ?? decodedName(input, '.wav');
       // Neural output trails the input by the codec's delay; lossless frames come back on time.
       // Each decoded frame is placed where it belongs in the stream; lossless samples win where
       // they overlap, and the stretch a switch to lossless leaves open is filled by concealment.
@@ -241,59 +278,93 @@ async function decompressFile(engine: Engine, input: string, output: string | un
         bar.update(++frames);
       }
       const channels = coded.map((c) => resample(c, meta.codedRate, meta.sampleRate).subarray(0, meta.samples));
-      writeWav(out, { sampleRate: meta.sampleRate, channels, sampleFormat: meta.sampleFormat });
+      try {
+        writeWav(out.temp, { sampleRate: meta.sampleRate, channels, sampleFormat: meta.sampleFormat });
+      } catch (error) {
+        throw fsError(error, out.final, true);
+      }
       bytesOut = meta.samples * meta.channels * (meta.sampleFormat === 's16' ? 2 : 4);
     } else {
-      out = output ?? decodedName(input, path.extname(meta.source) || '.bin');
       const parts: Buffer[] = [];
       for (let p = reader.next(); p; p = reader.next()) {
         parts.push((await session.decompressFrame(p)).data);
-        frames++;
+        bar.update(++frames);
       }
       const data = Buffer.concat(parts);
       if (data.length !== meta.bytes) throw new AicError('CORRUPT_PAYLOAD', `${input} decodes to ${data.length} bytes, its header says ${meta.bytes}`);
-      writeFileSync(out, data);
+      // Data comes back byte for byte; a name that promises a format those bytes are not is refused.
+      const promised = formatOfName(out.final);
+      if (promised && sniff(data.subarray(0, 16)) !== promised) {
+        throw usage('UNSUPPORTED_OUTPUT', `cannot write ${out.final}: ${input} holds the bytes of ${meta.source} as they were, which are not ${FORMAT_NAMES[promised]}; name the output ${path.extname(meta.source) || '.bin'}`, 'decompress');
+      }
+      await writeFile(out, data);
       bytesOut = data.length;
     }
+    out.commit();
   } finally {
-    bar.done();
+    bar?.done();
+    out?.discard();
     reader.close();
-    session.close();
+    session?.close();
   }
-  return { input, output: out, kind: meta.kind, source: meta.source, frames, bytesIn: statSync(input).size, bytesOut, seconds: (performance.now() - started) / 1000 };
+  return { input, output: out!.final, kind: meta.kind, source: meta.source, frames, bytesIn: statSync(input).size, bytesOut, seconds: (performance.now() - started) / 1000 };
 }
 
-async function info(engine: Engine, which: string | undefined, json: boolean): Promise<void> {
-  if (which) {
-    const file = which === 'image' ? DEFAULT_IMAGE_MODEL : which === 'audio' ? DEFAULT_AUDIO_MODEL : which;
-    if (!existsSync(file)) throw new UsageError(`no model manifest at ${file}`);
-    const modality = (JSON.parse(readFileSync(file, 'utf8')) as { modality?: string }).modality;
-    const { manifest } = modality === 'audio' ? await loadAudioManifest(file) : await loadImageManifest(file);
-    if (json) {
-      process.stdout.write(`${JSON.stringify({ path: file, ...manifest }, null, 2)}\n`);
-      return;
-    }
-    const m = manifest as unknown as Record<string, unknown> & { levels: unknown[] };
-    process.stdout.write(`${m.name}@${m.version} (${String(m.modality)})\n  ${String(m.description ?? '')}\n  manifest: ${file}\n  levels: ${m.levels.length}\n`);
-    for (const part of ['encoder', 'decoder'] as const) {
-      const g = m[part] as { file: string; sha256: string };
-      process.stdout.write(`  ${part}: ${g.file} (sha256 ${g.sha256.slice(0, 16)}...)\n`);
-    }
-    if (m.training) process.stdout.write(`  training: ${JSON.stringify(m.training)}\n`);
+async function manifestInfo(which: string, json: boolean): Promise<void> {
+  const file = which === 'image' ? DEFAULT_IMAGE_MODEL : which === 'audio' ? DEFAULT_AUDIO_MODEL : which;
+  checkInput(file, 'info');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new CliError('BAD_MANIFEST', `${file} is not a model manifest: it is not JSON (${error.message})`);
+    throw fsError(error, file, false);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CliError('BAD_MANIFEST', `${file} is not a model manifest: it holds JSON but not an object`);
+  const modality = (raw as { modality?: unknown }).modality;
+  if (modality !== 'audio' && modality !== 'image') throw new CliError('BAD_MANIFEST', `${file} is not a valid model manifest: "modality" must be "image" or "audio", got ${JSON.stringify(modality)}`);
+  let manifest;
+  try {
+    manifest = (modality === 'audio' ? await loadAudioManifest(file) : await loadImageManifest(file)).manifest;
+  } catch (error) {
+    const e = AicError.from(error);
+    if (e.code === 'MANIFEST_INVALID' || e.code === 'MODEL_NOT_FOUND') throw new CliError('BAD_MANIFEST', `${file} is not a valid model manifest: ${e.message}`);
+    throw error;
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ path: file, ...manifest }, null, 2)}\n`);
     return;
   }
+  const m = manifest as unknown as Record<string, unknown> & { levels: unknown[] };
+  process.stdout.write(`${m.name}@${m.version} (${String(m.modality)})\n  ${String(m.description ?? '')}\n  manifest: ${file}\n  levels: ${m.levels.length}\n`);
+  for (const part of ['encoder', 'decoder'] as const) {
+    const g = m[part] as { file: string; sha256: string };
+    process.stdout.write(`  ${part}: ${g.file} (sha256 ${g.sha256.slice(0, 16)}...)\n`);
+  }
+  if (m.training) process.stdout.write(`  training: ${JSON.stringify(m.training)}\n`);
+}
+
+async function engineInfo(engine: Engine, json: boolean): Promise<void> {
   const i = engine.info();
+  // Built into ONNX Runtime is not the same as loading: a CUDA build without its libraries lists
+  // CUDA and then runs everything on the CPU. What loads is what the models' graphs run on.
+  const loaded = [...new Set(i.models.flatMap((m) => [m.encoder.provider, m.decoder.provider]))];
   if (json) {
-    process.stdout.write(`${JSON.stringify(i, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...i, providers: { builtIn: i.availableProviders, loaded } }, null, 2)}\n`);
     return;
   }
   const lines = [
     `@auralink/aic ${i.version}`,
     `ONNX Runtime ${i.ortVersion} (C API ${i.ortApiVersion})`,
-    `providers available: ${i.availableProviders.join(', ')}`,
-    `provider requested: ${i.requestedProvider}${i.providerFallbackReason ? ` (fell back to CPU: ${i.providerFallbackReason.split('\n')[0]!.slice(0, 120)}...)` : ''}`,
-    `threads: intra-op ${i.intraOpThreads}, inter-op ${i.interOpThreads}`,
+    `providers built into ONNX Runtime: ${i.availableProviders.join(', ') || 'none'}`,
+    `providers that load (the models run on): ${loaded.length ? loaded.join(', ') : 'none (no model is loaded)'}`,
+    `provider requested: ${i.requestedProvider}${i.strictProvider ? ' (strict)' : ''}`,
   ];
+  if (i.providerFallbackReason) {
+    lines.push('provider fallback: fell back to CPUExecutionProvider because:');
+    for (const l of i.providerFallbackReason.trimEnd().split('\n')) lines.push(`  ${l}`);
+  }
+  lines.push(`threads: intra-op ${i.intraOpThreads}, inter-op ${i.interOpThreads}`);
   for (const kind of ['image', 'audio'] as const) {
     const c = i.codecs[kind];
     lines.push(c ? `${kind} model: ${c.name}@${c.version}, ${c.levels} levels` : `${kind} model: unavailable (${i.unavailable[kind] ?? ''})`);
@@ -302,108 +373,194 @@ async function info(engine: Engine, which: string | undefined, json: boolean): P
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+const SCRIPTS: Record<'eval' | 'bench', Record<string, string>> = {
+  eval: { image: 'eval-image.mjs', audio: 'eval-audio.mjs' },
+  bench: { session: 'session.mjs', image: 'image-speed.mjs', core: 'core-overhead.mjs' },
+};
+
 function frontScript(kind: 'eval' | 'bench', which: string | undefined, rest: string[]): number {
-  const scripts: Record<string, Record<string, string>> = {
-    eval: { image: 'eval-image.mjs', audio: 'eval-audio.mjs' },
-    bench: { image: 'image-speed.mjs', core: 'core-overhead.mjs', session: 'session.mjs' },
-  };
-  const name = which ?? (kind === 'eval' ? 'image' : 'session');
-  const script = scripts[kind]![name];
-  if (!script) throw new UsageError(`aic ${kind} runs ${Object.keys(scripts[kind]!).join(' or ')}, not '${name}'`);
+  const name = which ?? Object.keys(SCRIPTS[kind])[0]!;
+  const script = SCRIPTS[kind][name];
+  if (!script) throw usage('BAD_VALUE', `aic ${kind} runs ${Object.keys(SCRIPTS[kind]).join(', ')}, not '${name}'`, kind);
   const file = path.join(packageRoot, 'bench', script);
-  if (!existsSync(file)) throw new UsageError(`${file} is missing: the benchmarks ship with the package source`);
+  if (!existsSync(file)) throw new CliError('UNREADABLE_INPUT', `${file} is missing: the benchmarks ship with the package source`);
   const r = spawnSync(process.execPath, [file, ...rest], { stdio: 'inherit' });
   return r.status ?? 1;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let json = false;
+const COMMANDS = ['compress', 'decompress', 'info', 'eval', 'bench'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const EP = { ep: { type: 'string' } } as const;
+const PROGRESS = { progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' } } as const;
+const OPTIONS = {
+  compress: {
+    output: { type: 'string', short: 'o' },
+    mode: { type: 'string' },
+    target: { type: 'string' },
+    'min-quality': { type: 'string' },
+    'max-latency': { type: 'string' },
+    screen: { type: 'boolean' },
+    type: { type: 'string' },
+    json: { type: 'boolean' },
+    ...EP,
+    ...PROGRESS,
+  },
+  decompress: { output: { type: 'string', short: 'o' }, json: { type: 'boolean' }, ...EP, ...PROGRESS },
+  info: { json: { type: 'boolean' }, ...EP },
+} as const;
+
+/** The help for `aic <command> [<sub>]`, falling back to the command's own. */
+function helpFor(command: Command, rest: string[]): string {
+  const sub = rest.find((a) => !a.startsWith('-'));
+  return (sub && COMMAND_HELP[`${command} ${sub}`]) || COMMAND_HELP[command]!;
+}
+
+function parse(command: 'compress' | 'decompress' | 'info', args: string[]) {
   try {
-    const [command, ...rest] = argv;
-    if (!command || command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      return command ? 0 : 2;
-    }
-    if (command === '--version' || command === '-v') {
-      process.stdout.write(`${(JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    return parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS[command] as typeof OPTIONS.compress });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw usage('UNKNOWN_OPTION', message, command);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw usage('MISSING_ARGUMENT', message, command);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw usage('UNEXPECTED_ARGUMENT', message, command);
+    throw error;
+  }
+}
+
+function progressFlag(values: { progress?: boolean; 'no-progress'?: boolean }, command: string): boolean {
+  if (values.progress && values['no-progress']) throw usage('BAD_VALUE', '--progress and --no-progress together', command);
+  return progressWanted(values['no-progress'] ? false : values.progress ? true : undefined);
+}
+
+function engineOptions(ep: string | undefined, command: string) {
+  const v = ep ?? 'auto';
+  if (!['cpu', 'cuda', 'auto'].includes(v)) throw usage('BAD_VALUE', `--ep must be cpu, cuda or auto, got '${v}'`, command);
+  return { executionProvider: v as 'cpu' | 'cuda' | 'auto' };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command) {
+    process.stderr.write(`${MAIN_HELP}\n`);
+    return 2;
+  }
+  if (command === '--help' || command === '-h') {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic && !(COMMANDS as readonly string[]).includes(topic)) throw usage('UNKNOWN_COMMAND', `no command '${topic}' (commands: ${COMMANDS.join(', ')})`);
+    process.stdout.write(`${topic ? helpFor(topic as Command, rest.slice(1)) : MAIN_HELP}\n`);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${(JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    return 0;
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw usage(command.startsWith('-') ? 'UNKNOWN_OPTION' : 'UNKNOWN_COMMAND', `${command.startsWith('-') ? 'unknown option' : 'unknown command'} '${command}' (commands: ${COMMANDS.join(', ')})`);
+  }
+  const cmd = command as Command;
+  // --help anywhere before a '--' wins over everything else: print and do nothing.
+  const end = rest.indexOf('--');
+  if ((end < 0 ? rest : rest.slice(0, end)).some(isHelpFlag)) {
+    process.stdout.write(`${helpFor(cmd, rest)}\n`);
+    return 0;
+  }
+  if (cmd === 'eval' || cmd === 'bench') {
+    const which = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
+    return frontScript(cmd, which, which ? rest.slice(1) : rest);
+  }
+  if (cmd === 'info') {
+    const { values, positionals } = parse('info', rest);
+    if (positionals.length > 1) throw usage('UNEXPECTED_ARGUMENT', `aic info takes at most one argument, got ${positionals.length}`, 'info');
+    const options = engineOptions(values.ep, 'info');
+    if (positionals[0]) {
+      await manifestInfo(positionals[0], values.json === true);
       return 0;
     }
-    if (command === 'eval' || command === 'bench') {
-      const which = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
-      return frontScript(command, which, which ? rest.slice(1) : rest);
-    }
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        mode: { type: 'string' },
-        target: { type: 'string' },
-        'min-quality': { type: 'string' },
-        'max-latency': { type: 'string' },
-        ep: { type: 'string' },
-        screen: { type: 'boolean' },
-        type: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
-    json = values.json === true;
-    const ep = values.ep ?? 'auto';
-    if (!['cpu', 'cuda', 'auto'].includes(ep)) throw new UsageError(`--ep must be cpu, cuda or auto, got '${ep}'`);
-    const engineOptions = { executionProvider: ep as 'cpu' | 'cuda' | 'auto' };
-    if (command === 'info') {
-      const engine = await createEngine(engineOptions);
-      try {
-        await info(engine, positionals[0], json);
-      } finally {
-        await engine.close();
-      }
-      return 0;
-    }
-    if (command !== 'compress' && command !== 'decompress') throw new UsageError(`unknown command '${command}'`);
-    const input = positionals[0];
-    if (!input || positionals.length > 1) throw new UsageError(`aic ${command} takes one input file`);
-    if (!existsSync(input) || !statSync(input).isFile()) throw new UsageError(`${input}: no such file`);
-    const engine = await createEngine(engineOptions);
+    const engine = await createEngine(options);
     try {
-      if (command === 'decompress') {
-        const r = await decompressFile(engine, input, values.output, json);
-        if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-        else process.stdout.write(`${String(r.output)}: ${String(r.frames)} frame(s) of ${String(r.kind)} (${String(r.source)}) in ${(r.seconds as number).toFixed(2)} s\n`);
-        return 0;
-      }
-      const kind = (values.type ?? detectKind(input)) as Kind;
-      if (!['image', 'video', 'audio', 'data'].includes(kind)) throw new UsageError(`--type must be image, video, audio or data, got '${kind}'`);
-      const maxLatency = values['max-latency'] === undefined ? undefined : Number(values['max-latency']);
-      if (maxLatency !== undefined && !(maxLatency > 0)) throw new UsageError('--max-latency must be a positive number of milliseconds');
-      const summary = await compressFile(
-        engine,
-        {
-          input,
-          output: values.output ?? `${input}.aic`,
-          mode: checkMode(values.mode ?? 'adaptive', '--mode'),
-          target: unit(values.target, '--target'),
-          minQuality: unit(values['min-quality'], '--min-quality'),
-          ...(maxLatency !== undefined ? { maxLatency } : {}),
-          screen: values.screen === true,
-          kind,
-        },
-        json,
-      );
-      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else printSummary(summary);
+      await engineInfo(engine, values.json === true);
+    } finally {
+      await engine.close();
+    }
+    return 0;
+  }
+
+  const { values, positionals } = parse(cmd, rest);
+  const json = values.json === true;
+  const options = engineOptions(values.ep, cmd);
+  const progress = progressFlag(values, cmd);
+  if (positionals.length === 0) throw usage('MISSING_ARGUMENT', `aic ${cmd} needs an input file`, cmd);
+  if (positionals.length > 1) throw usage('UNEXPECTED_ARGUMENT', `aic ${cmd} takes one input file, got ${positionals.length}: ${positionals.join(' ')}`, cmd);
+  const input = positionals[0]!;
+
+  if (cmd === 'decompress') {
+    const checked = checkInput(input, cmd);
+    if (checked.format !== 'aic') throw new CliError('CONTENT_MISMATCH', `${input} is not an aic container (made by 'aic compress'): it holds ${checked.described}`);
+    const engine = await createEngine(options);
+    try {
+      const r = await decompressFile(engine, input, values.output, progress);
+      if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else process.stdout.write(`${String(r.output)}: ${String(r.frames)} frame(s) of ${String(r.kind)} (${String(r.source)}) in ${(r.seconds as number).toFixed(2)} s\n`);
       return 0;
     } finally {
       await engine.close();
     }
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      process.stderr.write(`aic: ${(error as Error).message}\nrun 'aic --help' for usage\n`);
-      return 2;
+  }
+
+  // compress: every value and every file is checked before the engine starts.
+  const mode = (() => {
+    try {
+      return checkMode(values.mode ?? 'adaptive', '--mode');
+    } catch (error) {
+      throw usage('BAD_VALUE', (error as Error).message, 'compress');
     }
-    const e = AicError.from(error);
-    const sharpError = !(error instanceof AicError) && /Input file|unsupported image format|VipsJpeg|pngload/i.test((error as Error).message ?? '');
-    process.stderr.write(`aic: error${sharpError ? '' : ` (${e.code})`}: ${e.message}\n`);
-    return 1;
+  })();
+  const target = unit(values.target, '--target');
+  const minQuality = unit(values['min-quality'], '--min-quality');
+  const maxLatency = values['max-latency'] === undefined ? undefined : Number(values['max-latency']);
+  if (maxLatency !== undefined && !(maxLatency > 0)) throw usage('BAD_VALUE', `--max-latency must be a positive number of milliseconds, got '${values['max-latency']}'`, 'compress');
+  if (values.type !== undefined && !['image', 'video', 'audio', 'data'].includes(values.type)) throw usage('BAD_VALUE', `--type must be image, video, audio or data, got '${values.type}'`, 'compress');
+  const output = values.output ?? `${input}.aic`;
+  const outExt = path.extname(output).toLowerCase();
+  if (outExt !== '' && outExt !== '.aic') throw usage('UNSUPPORTED_OUTPUT', `aic compress writes an .aic container, not ${outExt} (-o ${output}): name it ${output}.aic, or use aic decompress -o to write ${outExt}`, 'compress');
+  if (path.resolve(output) === path.resolve(input)) throw usage('BAD_VALUE', `-o ${output} is the input itself`, 'compress');
+
+  const checked = checkInput(input, cmd);
+  let kind: Kind;
+  if (values.type !== undefined) kind = values.type as Kind;
+  else {
+    checkExtension(checked);
+    const f = checked.format;
+    kind = f === 'png' || f === 'jpeg' || f === 'webp' ? 'image' : f === 'y4m' ? 'video' : f === 'wav' ? 'audio' : 'data';
+  }
+  const out = new AtomicOutput(output);
+  const engine = await createEngine(options);
+  try {
+    const summary = await compressFile(engine, { input, output: out, mode, target, minQuality, ...(maxLatency !== undefined ? { maxLatency } : {}), screen: values.screen === true, kind, progress });
+    if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else printSummary(summary);
+    return 0;
+  } finally {
+    out.discard();
+    await engine.close();
   }
 }
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (error) {
+    const f = describeFailure(error);
+    process.stderr.write(`aic: error (${f.code}): ${f.message}\n`);
+    if (error instanceof CliError && error.exitCode === 2) process.stderr.write(`run 'aic ${error.command ? `${error.command} ` : ''}--help' for usage\n`);
+    if (f.code === 'INTERNAL') process.stderr.write('this is a bug in aic: please report it with the message above\n');
+    return f.exitCode;
+  }
+}
+

@@ -1,33 +1,90 @@
-// What the CLI prints: a progress bar on stderr for anything that runs over a second (only on a
-// terminal), and the summary table of a run.
-import type { CompressResult, FallbackReason } from '../session/index.js';
+// What the CLI prints: a progress bar with an ETA on stderr for anything that runs over a second
+// (on a terminal, or with --progress), and the summary table of a run.
+import type { CompressResult, FallbackReason, FrameReduction } from '../session/index.js';
 import { Distribution } from '../stats.js';
 
+/** Whether to draw progress: --progress forces it, --no-progress stops it, else only on a terminal. */
+export function progressWanted(flag: boolean | undefined): boolean {
+  return flag ?? process.stderr.isTTY === true;
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * A progress bar with an ETA on stderr, drawn from a timer (so that it moves while one long call
+ * runs) once the work has taken over a second. Work counted in units (frames) estimates the ETA
+ * from the rate so far; one indivisible step (a single image) is given an expected duration and
+ * the bar follows the clock up to 95 % until it is done.
+ */
 export class Progress {
-  readonly #start = Date.now();
+  #start = Date.now();
   #shown = false;
-  #last = 0;
+  #done = 0;
+  #expectedMs: number | undefined;
+  #stage = '';
+  #timer: NodeJS.Timeout | undefined;
+  #stepStart = Date.now();
+
   constructor(
-    readonly label: string,
+    public label: string,
     readonly total: number | undefined,
     readonly enabled = process.stderr.isTTY === true,
-  ) {}
+    readonly unit = 'frames',
+  ) {
+    if (enabled) {
+      this.#timer = setInterval(() => this.#draw(), 200);
+      this.#timer.unref();
+    }
+  }
 
   update(done: number): void {
-    if (!this.enabled) return;
+    this.#done = done;
+  }
+
+  /** One step that cannot be counted: `stage` names it, `expectedMs` is how long it should take. */
+  step(stage: string, expectedMs: number): void {
+    this.#stage = stage;
+    this.#expectedMs = expectedMs;
+    this.#stepStart = Date.now();
+  }
+
+  #draw(): void {
     const now = Date.now();
-    if (now - this.#start < 1000 || now - this.#last < 100) return;
-    this.#last = now;
-    this.#shown = true;
+    const elapsed = (now - this.#start) / 1000;
+    if (elapsed < 1) return;
     const width = 30;
-    const frac = this.total ? Math.min(1, done / this.total) : 0;
-    const bar = this.total ? '#'.repeat(Math.round(frac * width)).padEnd(width, '.') : '';
-    const rate = done / ((now - this.#start) / 1000);
-    process.stderr.write(`\r${this.label} [${bar}] ${this.total ? `${(frac * 100).toFixed(0)}% ` : ''}${done}${this.total ? `/${this.total}` : ''} frames, ${rate.toFixed(1)}/s `);
+    let frac: number | undefined;
+    let eta: number | undefined;
+    let count = '';
+    if (this.#expectedMs !== undefined) {
+      const stepElapsed = now - this.#stepStart;
+      frac = Math.min(0.95, stepElapsed / this.#expectedMs);
+      eta = Math.max(0, this.#expectedMs - stepElapsed) / 1000;
+    } else if (this.total) {
+      frac = Math.min(1, this.#done / this.total);
+      if (this.#done > 0) eta = (elapsed / this.#done) * (this.total - this.#done);
+      count = ` ${this.#done}/${this.total} ${this.unit}, ${(this.#done / elapsed).toFixed(1)}/s`;
+    } else {
+      count = ` ${this.#done} ${this.unit}`;
+    }
+    const bar = frac === undefined ? '' : ` [${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0).padStart(3)}%`;
+    const label = this.#stage ? `${this.label}: ${this.#stage}` : this.label;
+    const tail = `${count}, ${clock(elapsed)} elapsed${eta === undefined ? '' : `, ETA ${this.#expectedMs !== undefined && eta === 0 ? 'any moment' : clock(eta)}`}`;
+    this.#shown = true;
+    process.stderr.write(`\r\x1b[K${label}${bar}${tail}`);
   }
 
   done(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
     if (this.#shown) process.stderr.write('\r\x1b[K');
+    this.#shown = false;
   }
 }
 
@@ -45,6 +102,8 @@ export interface RunSummary {
   fallbacks: Record<FallbackReason, number>;
   quality: { meanScore: number; minScore: number; meanSsim: number | null; meanPsnrDb: number | null };
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** What the output leaves out of the input, each once: the codec's own, and what aic changed before coding. */
+  reductions: FrameReduction[];
   seconds: number;
 }
 
@@ -60,8 +119,16 @@ export class Tally {
   #ssim = 0;
   #psnr = 0;
   #imageFrames = 0;
+  readonly #reductions = new Map<string, FrameReduction>();
+
+  /** Records a reduction once, however many frames report it. */
+  note(r: FrameReduction): void {
+    const key = `${r.kind}\0${r.detail}`;
+    if (!this.#reductions.has(key)) this.#reductions.set(key, { kind: r.kind, detail: r.detail });
+  }
 
   add(r: CompressResult): void {
+    for (const x of r.reductions ?? []) this.note(x);
     this.frames++;
     this.bytesIn += r.originalBytes;
     this.payloadBytes += r.compressedBytes;
@@ -93,6 +160,7 @@ export class Tally {
         meanPsnrDb: this.#imageFrames ? this.#psnr / this.#imageFrames : null,
       },
       latencyMs: { p50: l.p50, p95: l.p95, p99: l.p99, max: l.max },
+      reductions: [...this.#reductions.values()],
     };
   }
 }
@@ -125,4 +193,5 @@ export function printSummary(s: RunSummary): void {
   rows.push(['time', `${s.seconds.toFixed(2)} s`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+  for (const r of s.reductions) process.stdout.write(`note: ${r.detail}\n`);
 }

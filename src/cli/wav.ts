@@ -1,9 +1,9 @@
 // WAV reading and writing for the CLI (PCM 8/16/24/32-bit integer and 32/64-bit float, any rate,
-// any channel count of which the first two are kept), and a windowed-sinc resampler for rates the
-// codec does not take (44.1 kHz and the like).
+// any channel count: more than two are downmixed to stereo), and a windowed-sinc resampler for
+// rates the codec does not take (44.1 kHz and the like).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SUPPORTED_AUDIO_RATES } from '../audio-codec.js';
-import { AicError } from '../errors.js';
+import { CliError, fsError } from './errors.js';
 
 export interface Wav {
   sampleRate: number;
@@ -13,23 +13,79 @@ export interface Wav {
   sampleFormat: 's16' | 'f32';
 }
 
-function bad(message: string): never {
-  throw new AicError('INVALID_ARGUMENT', message);
+export interface ReadWav extends Wav {
+  /** Channels in the file; more than two were downmixed to the two in `channels`. */
+  sourceChannels: number;
 }
 
-export function readWav(path: string): Wav {
-  const b = readFileSync(path);
+function bad(message: string): never {
+  throw new CliError('CORRUPT_INPUT', message);
+}
+
+// WAVE speaker positions in channel order (dwChannelMask bits), and where each goes in a stereo
+// downmix: [gain into left, gain into right]. LFE is left out, as in the usual ITU-R BS.775 mix.
+const C = Math.SQRT1_2;
+const SPEAKERS: [number, number][] = [
+  [1, 0], // front left
+  [0, 1], // front right
+  [C, C], // front centre
+  [0, 0], // LFE
+  [C, 0], // back left
+  [0, C], // back right
+  [1, 0], // front left of centre
+  [0, 1], // front right of centre
+  [C, C], // back centre
+  [C, 0], // side left
+  [0, C], // side right
+  [C, C], // top centre
+  [C, 0], // top front left
+  [C, C], // top front centre
+  [0, C], // top front right
+  [C, 0], // top back left
+  [C, C], // top back centre
+  [0, C], // top back right
+];
+
+/** Per channel [left, right] downmix gains, from the channel mask (or the default WAVE order). */
+function downmixGains(channels: number, mask: number): [number, number][] {
+  const positions: number[] = [];
+  for (let bit = 0; bit < 32 && positions.length < channels; bit++) if (mask & (1 << bit)) positions.push(bit);
+  // No mask, or fewer bits than channels: the default order, then anything beyond it to both sides.
+  if (positions.length < channels) {
+    positions.length = 0;
+    for (let i = 0; i < channels; i++) positions.push(i);
+  }
+  const gains = positions.map((p) => SPEAKERS[p] ?? ([C, C] as [number, number]));
+  // Scale so that no mix can exceed full scale.
+  const sumL = gains.reduce((a, g) => a + g[0], 0);
+  const sumR = gains.reduce((a, g) => a + g[1], 0);
+  const norm = Math.max(1, sumL, sumR);
+  return gains.map(([l, r]) => [l / norm, r / norm]);
+}
+
+export function readWav(path: string): ReadWav {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (error) {
+    throw fsError(error, path, false);
+  }
   if (b.length < 12 || b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') bad(`${path} is not a WAV file`);
   let off = 12;
-  let fmt: { tag: number; channels: number; rate: number; bits: number } | undefined;
+  let fmt: { tag: number; channels: number; rate: number; bits: number; mask: number } | undefined;
   while (off + 8 <= b.length) {
     const id = b.toString('latin1', off, off + 4);
     const size = b.readUInt32LE(off + 4);
     const body = off + 8;
     if (id === 'fmt ') {
+      if (size < 16 || body + 16 > b.length) bad(`${path}: the format chunk is cut short`);
       let tag = b.readUInt16LE(body);
-      if (tag === 0xfffe && size >= 26) tag = b.readUInt16LE(body + 24); // WAVE_FORMAT_EXTENSIBLE: the sub-format
-      fmt = { tag, channels: b.readUInt16LE(body + 2), rate: b.readUInt32LE(body + 4), bits: b.readUInt16LE(body + 14) };
+      let mask = 0;
+      if (tag === 0xfffe && size >= 26 && body + 26 <= b.length) {
+        mask = b.readUInt32LE(body + 20);
+        tag = b.readUInt16LE(body + 24); // WAVE_FORMAT_EXTENSIBLE: the sub-format
+      }
+      fmt = { tag, channels: b.readUInt16LE(body + 2), rate: b.readUInt32LE(body + 4), bits: b.readUInt16LE(body + 14), mask };
     } else if (id === 'data') {
       if (!fmt) bad(`${path}: the data chunk comes before the format chunk`);
       const { tag, channels, rate, bits } = fmt;
@@ -38,13 +94,15 @@ export function readWav(path: string): Wav {
       const width = bits / 8;
       const isFloat = tag === 3;
       if (!((tag === 1 && [8, 16, 24, 32].includes(bits)) || (isFloat && (bits === 32 || bits === 64)))) {
-        bad(`${path}: WAV format ${tag} with ${bits}-bit samples is not supported (PCM 8/16/24/32-bit or float 32/64-bit)`);
+        throw new CliError('UNSUPPORTED_INPUT', `${path}: WAV format ${tag} with ${bits}-bit samples is not supported (PCM 8/16/24/32-bit or float 32/64-bit)`);
       }
       const frames = Math.floor(Math.min(size, b.length - body) / (width * channels));
+      if (frames === 0) throw new CliError('EMPTY_INPUT', `${path} holds no samples`);
       const keep = Math.min(channels, 2);
+      const gains = channels > 2 ? downmixGains(channels, fmt.mask) : null;
       const out = Array.from({ length: keep }, () => new Float32Array(frames));
       for (let i = 0; i < frames; i++) {
-        for (let c = 0; c < keep; c++) {
+        for (let c = 0; c < channels; c++) {
           const p = body + (i * channels + c) * width;
           let v: number;
           if (isFloat) v = bits === 32 ? b.readFloatLE(p) : b.readDoubleLE(p);
@@ -52,10 +110,14 @@ export function readWav(path: string): Wav {
           else if (bits === 16) v = b.readInt16LE(p) / 32768;
           else if (bits === 24) v = b.readIntLE(p, 3) / 8388608;
           else v = b.readInt32LE(p) / 2147483648;
-          out[c]![i] = Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0;
+          v = Number.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0;
+          if (gains) {
+            out[0]![i]! += gains[c]![0] * v;
+            out[1]![i]! += gains[c]![1] * v;
+          } else out[c]![i] = v;
         }
       }
-      return { sampleRate: rate, channels: out, sampleFormat: !isFloat && bits <= 16 ? 's16' : 'f32' };
+      return { sampleRate: rate, channels: out, sampleFormat: !isFloat && bits <= 16 ? 's16' : 'f32', sourceChannels: channels };
     }
     off = body + size + (size & 1);
   }

@@ -1,7 +1,7 @@
 // YUV4MPEG2 (.y4m) reading and writing, 4:2:0 8-bit only (what the codec takes as i420), read
 // frame by frame so that long clips do not have to fit in memory.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { AicError } from '../errors.js';
+import { CliError, fsError } from './errors.js';
 
 export interface Y4mHeader {
   width: number;
@@ -15,7 +15,7 @@ export interface Y4mHeader {
 const CHROMA_420 = new Set(['420', '420jpeg', '420paldv', '420mpeg2']);
 
 function bad(message: string): never {
-  throw new AicError('INVALID_ARGUMENT', message);
+  throw new CliError('CORRUPT_INPUT', message);
 }
 
 export class Y4mReader {
@@ -25,7 +25,11 @@ export class Y4mReader {
   #pos = 0;
 
   constructor(readonly path: string) {
-    this.#fd = openSync(path, 'r');
+    try {
+      this.#fd = openSync(path, 'r');
+    } catch (error) {
+      throw fsError(error, path, false);
+    }
     const line = this.#line(1024);
     if (!line || !line.startsWith('YUV4MPEG2')) bad(`${path} is not a YUV4MPEG2 file`);
     const h: Y4mHeader = { width: 0, height: 0, fps: [30, 1], interlace: 'p', aspect: '0:0', colorspace: '420jpeg' };
@@ -58,7 +62,7 @@ export class Y4mReader {
       }
     }
     if (!Number.isInteger(h.width) || !Number.isInteger(h.height) || h.width < 1 || h.height < 1) bad(`${path}: missing or bad W/H in the header`);
-    if (!CHROMA_420.has(h.colorspace)) bad(`${path} is ${h.colorspace} video; aic codes 8-bit 4:2:0 (convert with: ffmpeg -i in.y4m -pix_fmt yuv420p out.y4m)`);
+    if (!CHROMA_420.has(h.colorspace)) throw new CliError('UNSUPPORTED_INPUT', `${path} is ${h.colorspace} video; aic codes 8-bit 4:2:0 (convert with: ffmpeg -i in.y4m -pix_fmt yuv420p out.y4m)`);
     this.header = h;
     this.frameBytes = h.width * h.height + 2 * Math.ceil(h.width / 2) * Math.ceil(h.height / 2);
   }
@@ -80,7 +84,7 @@ export class Y4mReader {
     if (!line.startsWith('FRAME')) bad(`${this.path}: expected FRAME at byte ${this.#pos}`);
     const frame = Buffer.alloc(this.frameBytes);
     const n = readSync(this.#fd, frame, 0, this.frameBytes, this.#pos);
-    if (n !== this.frameBytes) bad(`${this.path}: the last frame is cut short`);
+    if (n !== this.frameBytes) bad(`${this.path} is truncated: its last frame is cut short`);
     this.#pos += n;
     return frame;
   }
@@ -93,7 +97,11 @@ export class Y4mReader {
 export class Y4mWriter {
   readonly #fd: number;
   constructor(path: string, h: Y4mHeader) {
-    this.#fd = openSync(path, 'w');
+    try {
+      this.#fd = openSync(path, 'w');
+    } catch (error) {
+      throw fsError(error, path, true);
+    }
     writeSync(this.#fd, `YUV4MPEG2 W${h.width} H${h.height} F${h.fps[0]}:${h.fps[1]} I${h.interlace} A${h.aspect} C${h.colorspace}\n`);
   }
   add(frame: Buffer): void {
