@@ -60,6 +60,22 @@ describe('fallback ladder and modes', () => {
     }
   });
 
+  it('finds the lowest level that reaches the floor on a first frame by bisection, in at most log2(levels) + 1 passes', async () => {
+    const codec = engine.imageCodec()!;
+    for (const [n, floor] of [[13, 0.85], [23, 0.85], [3, 0.95], [19, 0.7]] as const) {
+      const data = await photo(n, 256, 192);
+      const r = await engine.openSession({ minQualityScore: floor, maxLatencyMs: Infinity }).compressFrame(video(data, 256, 192));
+      expect(r.codec).toBe('neural-image');
+      expect(r.passes).toBeLessThanOrEqual(Math.ceil(Math.log2(codec.levels)) + 1);
+      const level = r.qualityLevel!;
+      // The level below misses (mean or worst tile): nothing cheaper would have served.
+      if (level > 0) {
+        const below = await codec.compress({ data, width: 256, height: 192, format: 'rgb24' }, { startLevel: level - 1, aim: 0, maxPasses: 1 });
+        expect(below.ssim < floor || below.worstTileSsim < floor - 0.25).toBe(true);
+      }
+    }
+  });
+
   it('floors and targets change the output of a still: a lower floor never costs more', async () => {
     const data = await photo(23, 384, 256);
     const sizes: number[] = [];

@@ -44,7 +44,7 @@ describe('imageQuality', () => {
     const b = Buffer.from(a);
     for (let i = 0; i < b.length; i += 3) b[i] = Math.min(255, b[i]! + 8);
     const same = imageQuality(a, a, 64, 64);
-    expect(same).toEqual({ psnr: 100, ssim: 1, msssim: 1 });
+    expect(same).toEqual({ psnr: 100, ssim: 1, worstTileSsim: 1, msssim: 1 });
     const q = imageQuality(a, b, 64, 64);
     expect(q.psnr).toBeLessThan(40);
     expect(q.ssim).toBeLessThan(1);

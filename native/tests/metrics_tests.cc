@@ -77,3 +77,34 @@ TEST(tiny_frames_are_measured) {
   double m = msssim(a.data(), b.data(), 5, 3, 3);
   CHECK(m > 0 && m <= 1);
 }
+
+TEST(worst_tile_finds_a_damaged_block_the_mean_hides) {
+  const int w = 320, h = 256;
+  auto a = texture(w, h, 3, 7);
+  auto b = noisy(a, 2, 8);
+  auto clean = rgbScores(a.data(), b.data(), w, h, 3);
+  // The same mean as ssim(), and a worst tile close to it on evenly degraded content.
+  CHECK(std::abs(clean.ssim - ssim(a.data(), b.data(), w, h, 3)) < 1e-9);
+  CHECK(clean.worstTileSsim <= clean.ssim + 1e-9 && clean.worstTileSsim > clean.ssim - 0.05);
+  // Wreck one 96x96 block (it covers at least one whole 64-position tile wherever the grid lies).
+  for (int y = 64; y < 160; ++y)
+    for (int x = 96; x < 192; ++x)
+      for (int c = 0; c < 3; ++c) b[(static_cast<size_t>(y) * w + x) * 3 + c] = static_cast<uint8_t>((x * 37 + y * 91 + c * 53) & 255);
+  auto damaged = rgbScores(a.data(), b.data(), w, h, 3);
+  CHECK(damaged.ssim > clean.ssim - 0.2);  // the mean moves a little
+  CHECK(damaged.worstTileSsim < 0.2);      // the worst tile does not hide it
+  // I420: judged on luma.
+  std::vector<uint8_t> ya(static_cast<size_t>(w) * h + 2 * (w / 2) * (h / 2), 128), yb = ya;
+  for (int i = 0; i < w * h; ++i) ya[i] = yb[i] = a[static_cast<size_t>(i) * 3];
+  CHECK(std::abs(i420Scores(ya.data(), yb.data(), w, h).worstTileSsim - 1.0) < 1e-9);
+  for (int y = 64; y < 160; ++y)
+    for (int x = 96; x < 192; ++x) yb[static_cast<size_t>(y) * w + x] = static_cast<uint8_t>((x * 13 + y * 7) & 255);
+  CHECK(i420Scores(ya.data(), yb.data(), w, h).worstTileSsim < 0.3);
+}
+
+TEST(worst_tile_of_a_frame_smaller_than_a_tile_is_its_ssim) {
+  auto a = texture(40, 30, 3, 3);
+  auto b = noisy(a, 8, 4);
+  auto s = rgbScores(a.data(), b.data(), 40, 30, 3);
+  CHECK(std::abs(s.worstTileSsim - s.ssim) < 1e-6);
+}
