@@ -118,6 +118,30 @@ describe('fallback ladder and modes', () => {
     expect(hintsAfter!.recommendedFps).toBeLessThan(fps);
   });
 
+  it("the README's example, as written with an fps, on a real photo panning at 640x360: every frame fits the link, none lossless", async () => {
+    const W = 640;
+    const H = 360;
+    const big = await photo(21, 1000, 600);
+    const tx = engine.openSession({ sessionId: 'call-1/alice/cam', mode: 'adaptive' }); // maxLatencyMs at its default
+    const rx = engine.openSession({ sessionId: 'call-1/bob/alice-cam' });
+    const network = { availableBandwidthKbps: 2500, rttMs: 60, packetLossPercent: 1, jitterMs: 8 };
+    let bytes = 0;
+    for (let i = 0; i < 20; i++) {
+      const x0 = Math.round((i * (1000 - W)) / 19);
+      const data = Buffer.alloc(W * H * 3);
+      for (let y = 0; y < H; y++) big.copy(data, y * W * 3, ((y + 100) * 1000 + x0) * 3, ((y + 100) * 1000 + x0 + W) * 3);
+      const r = await tx.compressFrame({ type: 'video', format: 'rgb24', width: W, height: H, data, fps: 30 }, { network });
+      expect(r.compressedBytes).toBeLessThanOrEqual((tx.networkAnalysis()!.recommendation.maxBitrateKbps * 1000) / 8 / 30);
+      expect(['neural-image', 'jpeg', 'webp']).toContain(r.codec);
+      const d = await rx.decompressFrame(r.payload);
+      if (r.quality.verified) expect(imageQuality(data, d.data, W, H).ssim).toBeCloseTo(r.quality.score, 6);
+      if (r.status === 'success') expect(r.quality.score).toBeGreaterThanOrEqual(0.85);
+      bytes += r.compressedBytes;
+    }
+    expect(tx.stats().framesLossless).toBe(0);
+    expect((bytes * 8) / (20 / 30) / 1000).toBeLessThan(2500); // kbit/s
+  });
+
   it('sends what the neural path cannot serve as JPEG or WebP at the floor, not losslessly', async () => {
     const data = await photo(19, 256, 192);
     // A floor over the network's top level on this photo (0.980), under JPEG's best (0.987).
