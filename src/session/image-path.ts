@@ -210,7 +210,13 @@ export class ImagePath {
   async #fallback(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason, maxTrials: number, timings?: Partial<FrameTimings>): Promise<CompressResult> {
     const lossless = () => losslessResult(f, sequence, s, { fallback: true, compress: true, reason, ...(timings ? { timings } : {}) });
     if (this.#ctx.options.fallbackCodec === 'lossless') return lossless();
-    const conventional = await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
+    let conventional: CompressResult | null;
+    try {
+      conventional = await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
+    } catch {
+      // The conventional codec refused the frame (WebP stops at 16383 px a side): the exact bytes.
+      conventional = null;
+    }
     if (!conventional) return lossless();
     if (conventional.status === 'quality_threshold_not_met') {
       // Nothing conventional reached the floor within the link: the exact frame if it fits.
