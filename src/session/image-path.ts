@@ -87,7 +87,7 @@ export class ImagePath {
     // The neural model codes colour only: a frame with transparency goes out as WebP, whose alpha
     // is lossless, so the receiver gets the alpha it was given (not a fallback: its designated path).
     if (hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format })) {
-      const r = this.#ctx.options.fallbackCodec === 'lossless' ? null : await this.#conventionalFor(f.type).code(f, sequence, s, targets, null, this.#ctx.acceptedCodecs, 4);
+      const r = this.#ctx.options.fallbackCodec === 'lossless' ? null : await this.#tryConventional(f, sequence, s, targets, null, 4);
       return r ?? losslessResult(f, sequence, s, { fallback: false, compress: true });
     }
     const codec = this.#ctx.host.image();
@@ -206,17 +206,21 @@ export class ImagePath {
     };
   }
 
+  /** The conventional codec's result, or null where the peer takes none or the codec refuses the frame. */
+  async #tryConventional(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason | null, maxTrials: number): Promise<CompressResult | null> {
+    try {
+      return await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
+    } catch {
+      // WebP stops at 16383 px a side, JPEG at 65535: such a frame goes out by the next step.
+      return null;
+    }
+  }
+
   /** Steps 3 and 4 of the ladder: the conventional codec, or the frame's exact bytes. */
   async #fallback(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason, maxTrials: number, timings?: Partial<FrameTimings>): Promise<CompressResult> {
     const lossless = () => losslessResult(f, sequence, s, { fallback: true, compress: true, reason, ...(timings ? { timings } : {}) });
     if (this.#ctx.options.fallbackCodec === 'lossless') return lossless();
-    let conventional: CompressResult | null;
-    try {
-      conventional = await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
-    } catch {
-      // The conventional codec refused the frame (WebP stops at 16383 px a side): the exact bytes.
-      conventional = null;
-    }
+    const conventional = await this.#tryConventional(f, sequence, s, targets, reason, maxTrials);
     if (!conventional) return lossless();
     if (conventional.status === 'quality_threshold_not_met') {
       // Nothing conventional reached the floor within the link: the exact frame if it fits.
