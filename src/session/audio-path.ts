@@ -7,7 +7,7 @@ import type { AudioCodec, AudioDecoder, AudioEncoder } from '../audio-codec.js';
 import { AicError } from '../errors.js';
 import type { AudioSampleFormat, CheckedFrame, FrameType } from '../frames.js';
 import { native } from '../native.js';
-import { AudioRateController } from '../rate-control.js';
+import { AudioRateController } from './audio-rate-control.js';
 import type { PathContext } from './context.js';
 import { baseResult, losslessResult, now } from './fallback.js';
 import type { CompressResult, DecompressedFrame, FallbackReason, FrameQuality, FrameSettings, FrameTimings, PayloadCodec } from './types.js';
