@@ -1,7 +1,8 @@
 // The audio fallback ladder's conventional step: a frame the neural path cannot serve goes out as
 // Opus (20 ms, VOIP, VBR) at the lowest bitrate of OPUS_LADDER_KBPS whose reconstruction reaches
 // the floor, measured with the same score window as neural frames (the per-frame band check
-// included). Each try is coded on a saved copy of the encoder, the shadow decoder and the score
+// included; when the window is under the floor because of what was already played, the lowest
+// bitrate that costs it next to nothing against an exact frame). Each try is coded on a saved copy of the encoder, the shadow decoder and the score
 // window, rewound when the try misses. A lossless payload goes instead when it is no larger
 // (digital silence, tiny frames); when even the top bitrate misses, lossless when the link has
 // room for it, else the best-scoring Opus payload with status 'quality_threshold_not_met'.
@@ -22,6 +23,12 @@ const OPUS_DOWN_AFTER = 10;
 const OPUS_DOWN_MARGIN = 0.05;
 /** Tries per frame (each one encode, one decode and one window update). */
 const OPUS_MAX_TRIES = 4;
+/**
+ * When the window is under the floor because of audio already played (a second of it), no single
+ * frame can lift it: a try is then good when it costs the window at most this much score against
+ * sending the frame exactly (about what 24 kbit/s Opus costs on speech, a third of what 8 kbit/s does).
+ */
+const OPUS_MARGINAL = 0.003;
 
 export function monoOf(bytes: Buffer, format: 's16le' | 'f32le', channels: number): Float32Array {
   const n = bytes.length / (format === 'f32le' ? 4 : 2) / channels;
@@ -112,6 +119,13 @@ export class OpusFallback {
     this.#encoder.mark();
     this.#shadow.mark();
     const pendingBefore = this.#pending;
+    // What the window would score with this frame exact (the best any payload can do).
+    let exact = 1;
+    if (verify) {
+      exact = callNative(() => window.pushExact(reference)).score;
+      window.rewind();
+    }
+    const good = (m: NativeAudioWindowMetrics | null) => !m || (!m.frameMiss && (m.score >= settings.floor || m.score >= exact - OPUS_MARGINAL));
     let best: { packet: Buffer; step: number; m: NativeAudioWindowMetrics | null; pending: Float32Array } | null = null as { packet: Buffer; step: number; m: NativeAudioWindowMetrics | null; pending: Float32Array } | null;
     let tries = 0;
     let inferenceMs = 0;
@@ -133,7 +147,7 @@ export class OpusFallback {
         m = callNative(() => window.push(reference, joined.subarray(0, n), exactPrefix));
         pending = joined.slice(n);
       }
-      const ok = !m || (m.score >= settings.floor && !m.frameMiss);
+      const ok = good(m);
       if (!best || !m || !best.m || m.score - (m.frameMiss ? 1 : 0) > best.m.score - (best.m.frameMiss ? 1 : 0)) best = { packet, step, m, pending };
       if (ok || step >= OPUS_LADDER_KBPS.length - 1 || tries >= OPUS_MAX_TRIES) {
         if (ok) best = { packet, step, m, pending };
@@ -145,7 +159,7 @@ export class OpusFallback {
       window.rewind();
       step = Math.min(OPUS_LADDER_KBPS.length - 1, step + (m && m.score < settings.floor - 0.1 ? 2 : 1));
     }
-    const met = !best.m || (best.m.score >= settings.floor && !best.m.frameMiss);
+    const met = good(best.m);
     if (!met) {
       // Even the best Opus misses the floor: lossless when the link has room for it.
       const losslessKbps = (f.bytes.length * 8 * 50) / 1000;

@@ -5,6 +5,9 @@ import { Ema } from '../stats.js';
 
 const UP_MARGIN = 0.03;
 const DOWN_MARGIN = 0.08;
+// Frames in a row comfortably over the aim before a step down: 0.3 s (the 1 s window has moved by
+// a third by then; a step too far is caught by the step up at aim + UP_MARGIN).
+const DOWN_AFTER = 15;
 
 export class AudioRateController {
   readonly levels: number;
@@ -14,9 +17,8 @@ export class AudioRateController {
   readonly score = new Ema(0.25);
 
   /**
-   * `start`: the first frame's level (default the top: a stream's first words are judged before
-   * anything is known of the speaker). Starting at the middle level was tried with aic-audio-v2
-   * on VCTK and sent more frames losslessly (7.3 % against 1.6 %) for a higher mean rate.
+   * `start`: the first frame's level (default the top). Sessions start at the lowest level the
+   * manifest predicts reaches the floor (levels[i].predictedScore, see audio-path.ts startLevel).
    */
   constructor(levels: number, start = levels - 1) {
     this.levels = levels;
@@ -43,8 +45,9 @@ export class AudioRateController {
       this.#above = 0;
     } else if (score > aim + DOWN_MARGIN) {
       // Comfortably over (by more than one level's step usually costs): step down after a
-      // sustained second, so the level does not hunt on every syllable.
-      if (++this.#above >= 50 && this.level > 0) {
+      // sustained 0.3 s, so that a stream reaches its level within half a second of its start
+      // without hunting on every syllable.
+      if (++this.#above >= DOWN_AFTER && this.level > 0) {
         this.level--;
         this.#above = 0;
       }
