@@ -384,14 +384,56 @@ export declare const ortApiVersion: number;
 export declare class AudioScoreWindow {
   constructor(sampleRate: number, windowSeconds: number, delaySamples: number);
   /** Appends reference (input) and decoded (output) mono samples of equal count; returns the window's measures. */
-  push(reference: Float32Array, decoded: Float32Array): NativeAudioMetrics & { activeFraction: number };
+  push(reference: Float32Array, decoded: Float32Array, exactPrefix?: number): NativeAudioWindowMetrics;
   /** Appends reference samples the receiver gets exactly (a lossless frame). */
-  pushExact(reference: Float32Array): NativeAudioMetrics & { activeFraction: number };
+  pushExact(reference: Float32Array): NativeAudioWindowMetrics;
+  /** Saves the window's state; rewind() goes back to it (a trial setting leaves no trace). */
+  mark(): void;
+  rewind(): void;
+}
+
+export interface NativeAudioWindowMetrics extends NativeAudioMetrics {
+  activeFraction: number;
+  /** The per-frame check: the largest band-energy difference (dB) of this push's new audio against its input. */
+  worstBandErrorDb: number;
+  /** worstBandErrorDb is over the tolerance (10 dB): this push damaged the audio. */
+  frameMiss: boolean;
+}
+
+export interface NativeOpusSettings {
+  /** bit/s, 6000..510000. */
+  bitrate: number;
+  vbr?: boolean;
+  application?: 'voip' | 'audio';
+}
+
+/** One sending Opus stream (native/core/conventional/opus_codec.h): 20 ms frames. */
+export declare class OpusEncoderStream {
+  constructor(sampleRate: number, channels: number, application: 'voip' | 'audio');
+  encode(frame: { data: ArrayBufferView; format: 's16le' | 'f32le' }, settings: NativeOpusSettings): Promise<{ packet: Buffer; ms: number }>;
+  encodeSync(frame: { data: ArrayBufferView; format: 's16le' | 'f32le' }, settings: NativeOpusSettings): { packet: Buffer; ms: number };
+  mark(): void;
+  rewind(): void;
+  reset(): void;
+  /** Samples per channel by which the decoded stream trails the input. */
+  readonly delaySamples: number;
+}
+
+/** One receiving Opus stream: each packet decodes to exactly one 20 ms frame, else CORRUPT_PAYLOAD. */
+export declare class OpusDecoderStream {
+  constructor(sampleRate: number, channels: number);
+  decode(packet: ArrayBufferView, format: 's16le' | 'f32le'): Promise<{ data: Buffer; ms: number }>;
+  decodeSync(packet: ArrayBufferView, format: 's16le' | 'f32le'): { data: Buffer; ms: number };
+  mark(): void;
+  rewind(): void;
+  reset(): void;
 }
 
 export interface NativeBinding {
   Engine: typeof Engine;
   AudioScoreWindow: typeof AudioScoreWindow;
+  OpusEncoderStream: typeof OpusEncoderStream;
+  OpusDecoderStream: typeof OpusDecoderStream;
   Model: typeof Model;
   ImageCodec: typeof ImageCodec;
   AudioCodec: typeof AudioCodec;

@@ -1,6 +1,6 @@
 // Lays the built addon out as a prebuild that node-gyp-build loads with no compiler and no
 // download: prebuilds/<platform>-<arch>/aic.napi.node beside the libonnxruntime it links to
-// (found through RPATH $ORIGIN). `npm pack` runs this (prepack), so the published package
+// and libopus (found through RPATH $ORIGIN). `npm pack` runs this (prepack), so the published package
 // carries the binary for the platform it was packed on.
 //
 //   node scripts/layout-prebuild.mjs [--out DIR]   (default: ./prebuilds)
@@ -22,6 +22,6 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 copyFileSync(addon, path.join(dir, 'aic.napi.node'));
 for (const f of readdirSync(release)) {
-  if (/^(lib)?onnxruntime.*\.(so(\.\d+)*|dylib|dll)$/.test(f)) copyFileSync(path.join(release, f), path.join(dir, f));
+  if (/^(lib)?(onnxruntime|opus).*\.(so(\.\d+)*|dylib|dll)$/.test(f)) copyFileSync(path.join(release, f), path.join(dir, f));
 }
 console.log(`layout-prebuild: ${dir}: ${readdirSync(dir).join(', ')}`);

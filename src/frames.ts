@@ -109,7 +109,7 @@ export function checkFrame(frame: unknown): CheckedFrame {
     if (typeof a.sampleRate !== 'number' || !AUDIO_RATES.includes(a.sampleRate)) {
       invalid(`audio frame.sampleRate must be one of ${AUDIO_RATES.join(', ')} Hz, got ${String(a.sampleRate)}; resample first`);
     }
-    if (a.channels !== 1 && a.channels !== 2) invalid(`audio frame.channels must be 1 or 2, got ${String(a.channels)}`);
+    if (a.channels !== 1 && a.channels !== 2) invalid(`audio frame.channels must be 1 or 2, got ${String(a.channels)}; downmix to stereo or mono first (or send each channel pair as a stream of its own)`);
     const samplesPerChannel = a.sampleRate / 50;
     const need = audioBytes(a.format, a.channels, samplesPerChannel);
     if (bytes.length !== need) {

@@ -9,6 +9,7 @@
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
+#include "opus_wrap.h"
 #include "pixels_wrap.h"
 
 namespace {
@@ -24,6 +25,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
   exports.Set("AudioScoreWindow", aic::js::AudioScoreWindowWrap::Init(env));
+  exports.Set("OpusEncoderStream", aic::js::OpusEncoderWrap::Init(env));
+  exports.Set("OpusDecoderStream", aic::js::OpusDecoderWrap::Init(env));
   exports.Set("parsePayloadHeader", Napi::Function::New(env, aic::js::ParsePayloadHeader, "parsePayloadHeader"));
   exports.Set("packPayload", Napi::Function::New(env, aic::js::PackPayload, "packPayload"));
   exports.Set("i420Metrics", Napi::Function::New(env, aic::js::I420Metrics, "i420Metrics"));

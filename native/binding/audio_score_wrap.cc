@@ -9,7 +9,8 @@ namespace aic::js {
 
 Napi::Function AudioScoreWindowWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioScoreWindow",
-                     {InstanceMethod<&AudioScoreWindowWrap::Push>("push"), InstanceMethod<&AudioScoreWindowWrap::PushExact>("pushExact")});
+                     {InstanceMethod<&AudioScoreWindowWrap::Push>("push"), InstanceMethod<&AudioScoreWindowWrap::PushExact>("pushExact"),
+                      InstanceMethod<&AudioScoreWindowWrap::Mark>("mark"), InstanceMethod<&AudioScoreWindowWrap::Rewind>("rewind")});
 }
 
 // new AudioScoreWindow(sampleRate, windowSeconds, delaySamples)
@@ -22,13 +23,24 @@ AudioScoreWindowWrap::AudioScoreWindowWrap(const Napi::CallbackInfo& info) : Nap
   window_ = guard(env, [&] { return std::make_unique<metrics::AudioScoreWindow>(static_cast<int>(rate), seconds, static_cast<size_t>(delay)); });
 }
 
-// push(reference: Float32Array, decoded: Float32Array) -> { siSnrDb, logMelDistanceDb, score }
+// push(reference: Float32Array, decoded: Float32Array, exactPrefix = 0) -> the window's measures
 Napi::Value AudioScoreWindowWrap::Push(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ref = monoSamples(info, 0, "reference");
   auto dec = monoSamples(info, 1, "decoded");
   if (ref.ElementLength() != dec.ElementLength()) throwInvalid(env, "reference and decoded must have the same number of samples");
-  return toJs(env, guard(env, [&] { return window_->push(ref.Data(), dec.Data(), ref.ElementLength()); }));
+  const size_t exact = info[2].IsUndefined() ? 0 : static_cast<size_t>(intArg(info, 2, "exactPrefix", 0, static_cast<int>(ref.ElementLength())));
+  return toJs(env, guard(env, [&] { return window_->pushWithExactPrefix(ref.Data(), dec.Data(), ref.ElementLength(), exact); }));
+}
+
+Napi::Value AudioScoreWindowWrap::Mark(const Napi::CallbackInfo& info) {
+  guard(info.Env(), [&] { window_->mark(); });
+  return info.Env().Undefined();
+}
+
+Napi::Value AudioScoreWindowWrap::Rewind(const Napi::CallbackInfo& info) {
+  guard(info.Env(), [&] { window_->rewind(); });
+  return info.Env().Undefined();
 }
 
 // pushExact(reference: Float32Array) -> the window's measures after a frame the receiver gets exactly
@@ -41,6 +53,8 @@ Napi::Value AudioScoreWindowWrap::PushExact(const Napi::CallbackInfo& info) {
 Napi::Value AudioScoreWindowWrap::toJs(Napi::Env env, const metrics::AudioQuality& q) {
   Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
   o.Set("activeFraction", q.activeFraction);
+  o.Set("worstBandErrorDb", q.worstBandErrorDb);
+  o.Set("frameMiss", q.frameMiss);
   return o;
 }
 

@@ -18,6 +18,8 @@ class AudioScoreWindowWrap : public Napi::ObjectWrap<AudioScoreWindowWrap> {
  private:
   Napi::Value Push(const Napi::CallbackInfo& info);
   Napi::Value PushExact(const Napi::CallbackInfo& info);
+  Napi::Value Mark(const Napi::CallbackInfo& info);
+  Napi::Value Rewind(const Napi::CallbackInfo& info);
   static Napi::Value toJs(Napi::Env env, const metrics::AudioQuality& q);
   std::unique_ptr<metrics::AudioScoreWindow> window_;
 };

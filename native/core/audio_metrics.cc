@@ -196,7 +196,37 @@ AudioQuality AudioScoreWindow::push(const float* reference, const float* decoded
   }
   ref_.insert(ref_.end(), reference, reference + n);
   dec_.insert(dec_.end(), decoded, decoded + n);
-  return update();
+  return update(true);
+}
+
+AudioQuality AudioScoreWindow::pushWithExactPrefix(const float* reference, const float* decoded, size_t n, size_t exactPrefix) {
+  if (exactPrefix > n) throw CoreError(ErrorCode::InvalidArgument, "exactPrefix must be at most the number of samples");
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(reference[i]) || !std::isfinite(decoded[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
+  }
+  ref_.insert(ref_.end(), reference, reference + n);
+  const size_t at = dec_.size();
+  dec_.insert(dec_.end(), decoded, decoded + n);
+  std::copy(ref_.begin() + static_cast<std::ptrdiff_t>(at), ref_.begin() + static_cast<std::ptrdiff_t>(at + exactPrefix), dec_.begin() + static_cast<std::ptrdiff_t>(at));
+  return update(true);
+}
+
+void AudioScoreWindow::mark() {
+  marked_.valid = true;
+  marked_.ref = ref_;
+  marked_.dec = dec_;
+  marked_.next = next_;
+  marked_.frames = frames_;
+  marked_.levels = levels_;
+}
+
+void AudioScoreWindow::rewind() {
+  if (!marked_.valid) throw CoreError(ErrorCode::InvalidArgument, "score window: rewind() before mark()");
+  ref_ = marked_.ref;
+  dec_ = marked_.dec;
+  next_ = marked_.next;
+  frames_ = marked_.frames;
+  levels_ = marked_.levels;
 }
 
 AudioQuality AudioScoreWindow::pushExact(const float* reference, size_t n) {
@@ -208,24 +238,31 @@ AudioQuality AudioScoreWindow::pushExact(const float* reference, size_t n) {
   const size_t at = dec_.size();
   dec_.resize(at + n);
   std::copy(ref_.begin() + static_cast<std::ptrdiff_t>(at), ref_.begin() + static_cast<std::ptrdiff_t>(at + n), dec_.begin() + static_cast<std::ptrdiff_t>(at));
-  return update();
+  return update(false);
 }
 
-AudioQuality AudioScoreWindow::update() {
+AudioQuality AudioScoreWindow::update(bool judge) {
   // Aligned pairs: ref_[i] is what dec_[i] should be. New mel frames wherever a whole window fits.
   const size_t win = mel_.window(), hop = mel_.hop();
+  const size_t firstNew = frames_.size();
+  std::vector<double> newDecRms;
   while (next_ + win <= dec_.size()) {
     Frame f;
     mel_.frame(ref_.data() + next_, win, f.ref.data());
     mel_.frame(dec_.data() + next_, win, f.dec.data());
-    double e = 0;
-    for (size_t i = 0; i < win; ++i) e += double(ref_[next_ + i]) * ref_[next_ + i];
+    double e = 0, ed = 0;
+    for (size_t i = 0; i < win; ++i) {
+      e += double(ref_[next_ + i]) * ref_[next_ + i];
+      ed += double(dec_[next_ + i]) * dec_[next_ + i];
+    }
     f.refRms = std::sqrt(e / win);
+    newDecRms.push_back(std::sqrt(ed / win));
     frames_.push_back(f);
     if (f.refRms > 1e-6) levels_.push_back(f.refRms);  // digital silence says nothing of the room
     if (levels_.size() > levelFrames_) levels_.pop_front();
     next_ += hop;
   }
+  const size_t added = frames_.size() - firstNew;
   while (frames_.size() > windowFrames_) frames_.pop_front();
   // Keep the samples of the window (for SI-SNR) and those the next frames still need.
   const size_t keepFrom = std::min(next_, dec_.size() > windowSamples_ ? dec_.size() - windowSamples_ : 0);
@@ -271,6 +308,29 @@ AudioQuality AudioScoreWindow::update() {
   q.siSnrDb = m == 0 || rmsRef < threshold ? 100 : siSnr(r, d, m);
   q.logMelDistanceDb = (1 - weight) * pauseDistance + (rp.empty() ? 0 : weight * logMelDistance(rp, dp, d, m));
   q.score = scoreOf(q.logMelDistanceDb);
+  // The per-frame check over the mel frames this push completed.
+  if (judge) {
+    constexpr int per = MelAnalyser::kBands / kCheckBands;
+    const size_t count = std::min(added, frames_.size());
+    for (size_t k = 0; k < count; ++k) {
+      const Frame& f = frames_[frames_.size() - count + k];
+      const double decRms = newDecRms[newDecRms.size() - count + k];
+      if (std::max(f.refRms, decRms) < threshold) continue;
+      double rb[kCheckBands] = {}, db[kCheckBands] = {}, rt = 0, dt = 0;
+      for (int b = 0; b < MelAnalyser::kBands; ++b) {
+        rb[b / per] += f.ref[b];
+        db[b / per] += f.dec[b];
+        rt += f.ref[b];
+        dt += f.dec[b];
+      }
+      const double floor = std::max(rt, dt) * 1e-3 + 1e-12;  // 30 dB under the louder frame
+      for (int g = 0; g < kCheckBands; ++g) {
+        const double err = std::abs(10 * std::log10((db[g] + floor) / (rb[g] + floor)));
+        q.worstBandErrorDb = std::max(q.worstBandErrorDb, err);
+      }
+    }
+    q.frameMiss = q.worstBandErrorDb > kBandToleranceDb;
+  }
   return q;
 }
 

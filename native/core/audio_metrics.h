@@ -28,6 +28,13 @@ struct AudioQuality {
   double score = 0;
   // AudioScoreWindow: the share of the window's mel frames that are foreground (0 in a pause).
   double activeFraction = 1;
+  // AudioScoreWindow, the per-frame check: the largest difference in dB, over 8 bands of the
+  // mel range and the mel frames this push completed, between the band energy of the decoded
+  // audio and of its input (0 when nothing audible was completed). frameMiss: it is over
+  // kBandToleranceDb, i.e. this push damaged the audio (a muted beep, a dropout, a click,
+  // clipping) whatever the window's score says.
+  double worstBandErrorDb = 0;
+  bool frameMiss = false;
 };
 
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate);
@@ -63,6 +70,12 @@ class MelAnalyser {
 // count, those over -55 dBFS (RMS 1.8e-3) and at least 20 dB over the stream's noise floor (the
 // 20th percentile of its frame levels over the last 5 s); the threshold never rises above
 // -35 dBFS, so steady loud content always counts.
+// Besides the window's score, every push judges its own new audio (the per-frame check): the
+// mel bands grouped into 8 bands of 5, each band's energy in the decoded audio against the
+// input's, in dB, with a floor 30 dB under the louder of the two frames (so that bands far
+// under the frame's content do not count) and only in mel frames where input or output is over
+// the window's foreground threshold. The largest difference is worstBandErrorDb; over
+// kBandToleranceDb the push is a frame miss.
 // A window with no foreground frame is a pause: it scores 1 while the output stays under
 // -50 dBFS (or within 6 dB of the reference), and by how much louder it is otherwise. With
 // under 200 ms of foreground the two distances are blended by the foreground's share of 200 ms
@@ -72,15 +85,24 @@ class AudioScoreWindow {
   static constexpr double kQuietFrameRms = 1.78e-3;
   static constexpr double kQuietDecodedRms = 3.16e-3;
   static constexpr int kMinForegroundFrames = 20;
+  static constexpr double kBandToleranceDb = 10.0;
+  static constexpr int kCheckBands = 8;
   AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples);
   // Appends n reference (input) and n decoded (output) samples; returns the window's measures.
   AudioQuality push(const float* reference, const float* decoded, size_t n);
   // Appends n reference samples that the receiver gets exactly (a lossless frame): the decoded
   // stream continues with the reference, aligned.
   AudioQuality pushExact(const float* reference, size_t n);
+  // push() where the first `exactPrefix` decoded samples are what the receiver got exactly (the
+  // gap a switch between codecs of different delays leaves is counted as exact, as pushExact
+  // counts lossless frames): those samples are taken from the aligned reference.
+  AudioQuality pushWithExactPrefix(const float* reference, const float* decoded, size_t n, size_t exactPrefix);
+  // Saves the window's whole state / goes back to it (a session scores a trial setting).
+  void mark();
+  void rewind();
 
  private:
-  AudioQuality update();
+  AudioQuality update(bool judge);
   struct Frame {
     std::array<double, MelAnalyser::kBands> ref, dec;
     double refRms = 0;
@@ -92,6 +114,13 @@ class AudioScoreWindow {
   std::deque<Frame> frames_;
   std::deque<double> levels_;  // reference RMS of the mel frames of the last 5 s
   size_t levelFrames_ = 0;
+  struct Marked {
+    bool valid = false;
+    std::vector<float> ref, dec;
+    size_t next = 0;
+    std::deque<Frame> frames;
+    std::deque<double> levels;
+  } marked_;
 };
 
 }  // namespace aic::metrics

@@ -1,40 +1,34 @@
 // The audio path of a session: 20 ms frames through the streaming neural codec, the score of what
 // the receiver plays (decoded exactly as it will decode, aligned by the codec's delay) steering the
-// level, and the fallback when the model cannot hold the floor. The receiving side keeps the
-// decoder stream of neural audio payloads and conceals lost ones.
-import type { AudioScoreWindow } from '../../bindings.js';
+// level, and the fallback when the model cannot hold the floor (Opus at the bitrate that reaches
+// it, audio-fallback.ts; lossless with fallbackCodec 'lossless'). A frame misses when the window's
+// score is under the floor or when the per-frame band check finds its own audio damaged. The
+// receiving side keeps the decoder streams of neural and Opus payloads and conceals lost ones.
+import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from '../audio-codec.js';
 import { AicError } from '../errors.js';
 import type { AudioSampleFormat, CheckedFrame, FrameType } from '../frames.js';
 import { native } from '../native.js';
-import { AudioRateController } from '../rate-control.js';
+import type { NetworkRecommendation } from '../network.js';
+import { monoOf, OpusFallback, OpusReceiver } from './audio-fallback.js';
+import { AudioRateController } from './audio-rate-control.js';
 import type { PathContext } from './context.js';
 import { baseResult, losslessResult, now } from './fallback.js';
-import type { CompressResult, DecompressedFrame, FallbackReason, FrameQuality, FrameSettings, FrameTimings, PayloadCodec } from './types.js';
+import type { CompressResult, DecompressedFrame, FallbackReason, FrameQuality, FrameReduction, FrameSettings, FrameTimings, PayloadCodec } from './types.js';
+import type { OpusDecoder } from '../conventional/opus.js';
+import { opusDelaySamples } from '../conventional/opus.js';
 
 // Audio quality is measured over the last second the receiver has played (one 20 ms frame is
 // too little for a spectral measure to be stable: half a second proved noisy enough to double
 // the fallbacks on real speech), updated frame by frame in C++.
 const AUDIO_WINDOW_SECONDS = 1;
-// Lossless run after the audio score falls under the floor at the top level: 1 s, so that a
+// Fallback run after the audio score falls under the floor at the top level: 1 s, so that a
 // stream the model cannot serve does not switch back and forth (each switch costs 20 ms).
-const AUDIO_LOSSLESS_RUN = 50;
+const AUDIO_FALLBACK_RUN = 50;
 
 export type AudioFrameIn = Extract<CheckedFrame, { type: 'audio' }>;
 
-function toMono(bytes: Buffer, format: AudioSampleFormat, channels: number): Float32Array {
-  const n = bytes.length / (format === 'f32le' ? 4 : 2) / channels;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let c = 0; c < channels; c++) {
-      const k = i * channels + c;
-      s += format === 'f32le' ? bytes.readFloatLE(k * 4) : bytes.readInt16LE(k * 2) / 32768;
-    }
-    out[i] = s / channels;
-  }
-  return out;
-}
+const toMono = (bytes: Buffer, format: AudioSampleFormat, channels: number): Float32Array => monoOf(bytes, format, channels);
 
 /** Sender-side audio state of one stream format (rate, channels, sample format). */
 interface AudioSendState {
@@ -46,7 +40,10 @@ interface AudioSendState {
   // plays against the input (aligned by the codec's delay; lossless frames enter it exactly).
   controller: AudioRateController;
   window: AudioScoreWindow;
-  losslessRun: number;
+  // The conventional fallback's streams (created at the first fallback frame).
+  opus: OpusFallback | null;
+  windowDelay: number;
+  fallbackRun: number;
   lowAtTop: number;
   // The codec streams were just (re)started after lossless frames: the first neural output
   // covers audio the receiver already has exactly.
@@ -55,7 +52,7 @@ interface AudioSendState {
 
 interface AudioReceiveState {
   key: string;
-  decoder: AudioDecoder;
+  decoder: AudioDecoder | null;
   lastNeural: boolean;
 }
 
@@ -63,6 +60,7 @@ export class AudioPath {
   readonly #ctx: PathContext;
   #send: AudioSendState | null = null;
   #receive: AudioReceiveState | null = null;
+  #opusReceive = new OpusReceiver();
 
   constructor(ctx: PathContext) {
     this.#ctx = ctx;
@@ -81,19 +79,23 @@ export class AudioPath {
   clear(): void {
     this.#send = null;
     this.#receive = null;
+    this.#opusReceive = new OpusReceiver();
   }
 
-  #state(codec: AudioCodec, f: AudioFrameIn): AudioSendState {
-    const key = `${f.sampleRate}/${f.channels}/${f.format}`;
+  #state(codec: AudioCodec | null, f: AudioFrameIn, floor: number): AudioSendState {
+    const key = `${f.sampleRate}/${f.channels}/${f.format}/${codec ? 'model' : 'none'}`;
     if (this.#send?.key !== key) {
       const { AudioScoreWindow: ScoreWindow } = native();
+      const windowDelay = codec ? codec.delaySamples(f.sampleRate) : opusDelaySamples(f.sampleRate);
       this.#send = {
         key,
         encoder: null,
         shadow: null,
-        controller: new AudioRateController(codec.levels),
-        window: new ScoreWindow(f.sampleRate, AUDIO_WINDOW_SECONDS, codec.delaySamples(f.sampleRate)),
-        losslessRun: 0,
+        controller: new AudioRateController(codec?.levels ?? 1, codec ? startLevel(codec, floor) : 0),
+        window: new ScoreWindow(f.sampleRate, AUDIO_WINDOW_SECONDS, windowDelay),
+        opus: null,
+        windowDelay,
+        fallbackRun: 0,
         lowAtTop: 0,
         restarted: false,
       };
@@ -104,29 +106,65 @@ export class AudioPath {
   /** An audio frame the receiver gets exactly: the codec streams restart after it. */
   async #lossless(state: AudioSendState | null, f: AudioFrameIn, sequence: number, settings: FrameSettings, reason: FallbackReason, timings?: Partial<FrameTimings>): Promise<CompressResult> {
     if (state) {
-      state.restarted = state.encoder !== null || state.restarted;
-      state.encoder = null;
-      state.shadow = null;
+      this.#leaveNeural(state);
+      state.opus?.leave();
       state.window.pushExact(toMono(f.bytes, f.format, f.channels));
-      state.controller.holdFor(AUDIO_WINDOW_SECONDS * 50);
     }
     return losslessResult(f, sequence, settings, { fallback: true, compress: true, reason, ...(timings ? { timings } : {}) });
   }
 
-  async compress(f: AudioFrameIn, sequence: number, settings: FrameSettings): Promise<CompressResult> {
+  /** The neural streams restart (on both sides) after a frame that is not neural. */
+  #leaveNeural(state: AudioSendState): void {
+    state.restarted = state.encoder !== null || state.restarted;
+    state.encoder = null;
+    state.shadow = null;
+    state.controller.holdFor(AUDIO_WINDOW_SECONDS * 50);
+  }
+
+  /**
+   * A frame the neural path does not serve (the window holds nothing of it yet): Opus at the
+   * bitrate that reaches the floor, or lossless (fallbackCodec 'lossless', or when lossless is no
+   * larger, or when even Opus's top bitrate misses and the link has room for the frame's bytes).
+   */
+  async #fallback(state: AudioSendState, f: AudioFrameIn, sequence: number, settings: FrameSettings, reason: FallbackReason, rec: NetworkRecommendation | null, timings?: Partial<FrameTimings>): Promise<CompressResult> {
+    const o = this.#ctx.options;
+    if (o.fallbackCodec === 'lossless') return this.#lossless(state, f, sequence, settings, reason, timings);
+    state.opus ??= new OpusFallback(f.sampleRate, f.channels, state.windowDelay);
+    this.#leaveNeural(state);
+    state.window.mark();
+    const coded = await state.opus.code(f, sequence, settings, reason, state.window, o.verifyQuality, rec);
+    if ('lossless' in coded) return this.#lossless(state, f, sequence, settings, coded.reason, timings);
+    const r = coded.result;
+    if (r.status === 'fallback') {
+      // Lossless when it is no larger (silence, a frame deflate serves better).
+      const lossless = await losslessResult(f, sequence, settings, { fallback: true, compress: true, reason });
+      if (lossless.payload.length <= r.payload.length) {
+        state.window.rewind();
+        return this.#lossless(state, f, sequence, settings, reason, timings);
+      }
+    }
+    if (timings) {
+      r.timings.inferenceMs += timings.inferenceMs ?? 0;
+      r.timings.preprocessMs += timings.preprocessMs ?? 0;
+      r.timings.postprocessMs += timings.postprocessMs ?? 0;
+    }
+    return r;
+  }
+
+  async compress(f: AudioFrameIn, sequence: number, settings: FrameSettings, rec: NetworkRecommendation | null = null): Promise<CompressResult> {
     const o = this.#ctx.options;
     const codec = this.#ctx.host.audio();
-    if (!codec) return losslessResult(f, sequence, settings, { fallback: true, compress: true, reason: 'model_unavailable' });
-    const state = this.#state(codec, f);
-    if (state.losslessRun > 0) {
-      // Inside a lossless run (the model could not hold the floor at its top level).
-      state.losslessRun--;
-      return this.#lossless(state, f, sequence, settings, 'quality');
+    const state = this.#state(codec, f, settings.floor);
+    if (!codec) return this.#fallback(state, f, sequence, settings, 'model_unavailable', rec);
+    if (state.fallbackRun > 0) {
+      // Inside a fallback run (the model could not hold the floor at its top level).
+      state.fallbackRun--;
+      return this.#fallback(state, f, sequence, settings, 'quality', rec);
     }
     let payload: Buffer;
     let timings: FrameTimings;
     const level = state.controller.level;
-    let measured: { score: number; siSnrDb: number; logMelDistanceDb: number; activeFraction: number } | null = null;
+    let measured: NativeAudioWindowMetrics | null = null;
     try {
       state.encoder ??= codec.createEncoder(f.sampleRate, f.channels);
       state.shadow ??= codec.createDecoder();
@@ -138,6 +176,7 @@ export class AudioPath {
         const decoded = await state.shadow.decode(payload);
         const t = now();
         const reference = toMono(f.bytes, f.format, f.channels);
+        state.window.mark();
         // Right after a restart the codec's first output lies under audio the receiver already
         // played exactly (lossless frames come out one codec delay earlier than neural ones).
         measured = state.restarted ? state.window.pushExact(reference) : state.window.push(reference, toMono(decoded.data, f.format, f.channels));
@@ -148,37 +187,41 @@ export class AudioPath {
     } catch (error) {
       const e = AicError.from(error);
       if (e.code === 'INVALID_ARGUMENT') throw e;
-      return this.#lossless(state, f, sequence, settings, e.code === 'CLOSED' ? 'model_unavailable' : 'error');
+      return this.#fallback(state, f, sequence, settings, e.code === 'CLOSED' ? 'model_unavailable' : 'error', rec);
     }
     const quality: FrameQuality = measured
-      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, verified: true }
+      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, worstBandErrorDb: measured.worstBandErrorDb, verified: true }
       : { score: state.controller.score.known ? state.controller.score.value : NaN, verified: false };
+    // A frame misses when the window's score is under the floor or its own audio is damaged.
+    const miss = !!measured && (measured.score < settings.floor || measured.frameMiss);
     if (measured) {
-      state.controller.learn(measured.score, settings.aim, measured.activeFraction);
-      if (measured.score < settings.floor && o.enableFallback) {
-        // Under the floor: this frame goes out exactly. When the level was already the top one
-        // twice running, the content needs more than the model has: stay lossless for a while.
+      state.controller.learn(measured.frameMiss ? Math.min(measured.score, settings.floor - 0.01) : measured.score, settings.aim, measured.activeFraction);
+      if (miss && o.enableFallback) {
+        // The frame goes out through the fallback. When the level was already the top one twice
+        // running, the content needs more than the model has: stay on the fallback for a while.
         state.lowAtTop = level === codec.levels - 1 ? state.lowAtTop + 1 : 0;
         if (state.lowAtTop >= 2) {
-          state.losslessRun = AUDIO_LOSSLESS_RUN;
+          state.fallbackRun = AUDIO_FALLBACK_RUN;
           state.lowAtTop = 0;
         }
-        return this.#lossless(state, f, sequence, settings, 'quality', timings);
+        state.window.rewind();
+        return this.#fallback(state, f, sequence, settings, 'quality', rec, timings);
       }
     }
+    state.opus?.leave();
     return {
       ...baseResult(f, sequence, settings, payload),
-      status: measured && measured.score < settings.floor ? 'quality_threshold_not_met' : 'success',
+      status: miss ? 'quality_threshold_not_met' : 'success',
       codec: 'neural-audio',
       qualityLevel: level,
       quality,
       timings,
       passes: measured ? 1 : 0,
+      reductions: neuralReductions(codec, f),
     };
   }
 
-
-  receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType }): AudioDecoder | null {
+  receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }): AudioDecoder | OpusDecoder | null {
     const codec = this.#ctx.host.audio();
     if (header.frameType !== 'audio') return null;
     const key = `${header.dim0}/${header.dim1 >>> 16}/${header.format}`;
@@ -186,10 +229,12 @@ export class AudioPath {
     const r = this.#receive;
     if (!neural) {
       if (r) r.lastNeural = false;
+      // Opus payloads: one decoder stream per stream format; a keyframe (a switch into Opus) restarts it.
+      if (header.codec === 'opus') return this.#opusReceive.decoder(header.dim0, header.dim1 >>> 16, header.keyframe);
       return null;
     }
     if (!codec) return null;
-    if (!r || r.key !== key || !r.lastNeural) {
+    if (!r || r.key !== key || !r.lastNeural || !r.decoder) {
       this.#receive = { key, decoder: codec.createDecoder(), lastNeural: true };
     }
     return this.#receive!.decoder;
@@ -200,7 +245,7 @@ export class AudioPath {
     const r = this.#receive;
     if (!r || !r.lastNeural) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio payload decoded before it');
     const t = now();
-    const d = await r.decoder.conceal();
+    const d = await r.decoder!.conceal();
     return {
       type: 'audio',
       format: d.format,
@@ -218,4 +263,24 @@ export class AudioPath {
       timings: { totalMs: now() - t },
     };
   }
+}
+
+/**
+ * The level a stream starts at: the lowest whose score the manifest predicts (levels[i].predictedScore,
+ * measured by training/audio/predict_scores.mjs) reaches the floor with a margin; the top level when the
+ * manifest predicts none.
+ */
+export function startLevel(codec: AudioCodec, floor: number): number {
+  const levels = codec.manifest.levels as Array<{ predictedScore?: number }>;
+  const margin = 0.03;
+  if (!levels.every((l) => typeof l.predictedScore === 'number')) return codec.levels - 1;
+  for (let l = 0; l < levels.length; l++) if (levels[l]!.predictedScore! >= floor + margin) return l;
+  return codec.levels - 1;
+}
+
+/** What a neural frame leaves out: the band above the model's Nyquist for input above its rate. */
+function neuralReductions(codec: AudioCodec, f: AudioFrameIn): FrameReduction[] {
+  const modelRate = codec.manifest.audio.sampleRate;
+  if (f.sampleRate <= modelRate) return [];
+  return [{ kind: 'bandwidth', detail: `audio above ${modelRate / 2000} kHz is not coded (the model runs at ${modelRate / 1000} kHz)` }];
 }

@@ -2,6 +2,7 @@
 // engine's image codec, neural audio payloads with a decoder stream the caller supplies (a
 // session's, or a fresh one for a sessionless decode).
 import type { AudioDecoder } from '../audio-codec.js';
+import { decodeOpusPayload, OpusDecoder } from '../conventional/opus.js';
 import { AicError } from '../errors.js';
 import { decodeConventional } from '../conventional/image.js';
 import { AUDIO_RATES, audioBytes, imageBytes, MAX_DIMENSION, MAX_PIXELS, type FrameType } from '../frames.js';
@@ -31,7 +32,7 @@ export async function decodePayload(
   bytes: Buffer,
   host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>,
   output: Buffer | undefined,
-  receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType }) => AudioDecoder | null,
+  receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) => AudioDecoder | OpusDecoder | null,
 ): Promise<DecompressedFrame> {
   const t = now();
   let h;
@@ -88,6 +89,11 @@ export async function decodePayload(
     const data = await decodeConventional(bytes.subarray(h.bodyOffset, h.bodyOffset + h.bodyLength), h.codec, f, h.dim0, h.dim1);
     return { type: h.frameType, format: f, data: intoOutput(data, output), width: h.dim0, height: h.dim1, ...base, codec: h.codec, qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
   }
+  if (h.codec === 'opus') {
+    // A session's receiver keeps the stream's Opus decoder; a sessionless decode uses a fresh one.
+    const d = await decodeOpusPayload(bytes, h, decoder instanceof OpusDecoder ? decoder : null, corrupt);
+    return { type: 'audio', ...d, data: intoOutput(d.data, output), ...base, codec: 'opus', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
+  }
   if (h.codec === 'neural-image') {
     const codec = host.image();
     if (!codec) throw new AicError('MODEL_MISMATCH', `this payload needs an image model and the engine has none (${host.imageUnavailable()}); load the model that coded it`);
@@ -95,7 +101,7 @@ export async function decodePayload(
     return { type: h.frameType, format: d.format, data: d.data as Buffer, width: d.width, height: d.height, ...base, codec: 'neural-image', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
   }
   const codec = host.audio();
-  if (!codec || !decoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);
+  if (!codec || !decoder || decoder instanceof OpusDecoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);
   // The decoder checks the model id (or a short header's tag) before touching its state.
   const d = await decoder.decode(bytes);
   return {

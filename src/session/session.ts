@@ -189,7 +189,7 @@ export class Session {
     } else if (f.type === 'data') {
       result = await losslessResult(f, sequence, settings, { fallback: false, compress: true, level: 6 });
     } else if (f.type === 'audio') {
-      result = await this.#audio.compress(f, sequence, settings);
+      result = await this.#audio.compress(f, sequence, settings, rec);
     } else {
       result = await this.#image.compress(f, sequence, settings, rec);
     }
@@ -243,9 +243,8 @@ export class Session {
     }
   }
 
-  /** The decoder for neural audio payloads of a stream format; reset after lossless payloads. */
-  /** Decoder state for the payload's stream (neural audio); reset after lossless payloads. */
-  #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType }) {
+  /** Decoder state for the payload's stream (neural audio, Opus); neural restarts after other payloads. */
+  #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) {
     return this.#audio.receiver(header);
   }
 

@@ -62,6 +62,13 @@ export interface FrameQuality {
   worstTileSsim?: number;
   siSnrDb?: number;
   logMelDistanceDb?: number;
+  /**
+   * Audio: the per-frame check, the largest difference in dB between a band's energy in this
+   * frame's reconstruction and in its input (8 bands over the mel range, aligned by the codec's
+   * delay). Over 10 dB the frame is a miss (a muted beep, a dropout, a click, clipping), treated
+   * like a score under the floor, whatever the 1 s window's score says.
+   */
+  worstBandErrorDb?: number;
   /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
   verified: boolean;
 }

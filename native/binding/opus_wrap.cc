@@ -1,0 +1,205 @@
+#include "opus_wrap.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "codec_common.h"
+#include "job.h"
+
+namespace aic::js {
+
+namespace {
+
+enum class Pcm { S16le, F32le };
+
+Pcm parsePcm(Napi::Env env, Napi::Value v) {
+  std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (s == "s16le") return Pcm::S16le;
+  if (s == "f32le") return Pcm::F32le;
+  throwInvalid(env, "audio format must be 's16le' or 'f32le'");
+}
+
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// encode({ data, format }, { bitrate, vbr, application }) -> { packet, ms }
+class OpusEncodeJob : public Job {
+ public:
+  OpusEncodeJob(Napi::Env env, std::shared_ptr<LockedOpusEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
+    if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, format }");
+    Napi::Object f = info[0].As<Napi::Object>();
+    uint8_t* data;
+    size_t length;
+    memoryOf(env, f.Get("data"), "frame.data", data, length);
+    const Pcm format = parsePcm(env, f.Get("format"));
+    // Copied (a 20 ms frame is small), so that the caller may reuse its buffer at once.
+    if (format == Pcm::F32le) {
+      pcm_.resize(length / 4);
+      std::memcpy(pcm_.data(), data, pcm_.size() * 4);
+    } else {
+      pcm_.resize(length / 2);
+      for (size_t i = 0; i < pcm_.size(); ++i) {
+        int16_t v;
+        std::memcpy(&v, data + 2 * i, 2);
+        pcm_[i] = static_cast<float>(v) / 32768.0f;
+      }
+    }
+    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    settings_.bitrate = intField(env, o, "bitrate", "options", 6000, 510000);
+    settings_.vbr = o.Get("vbr").IsUndefined() ? true : o.Get("vbr").ToBoolean().Value();
+    Napi::Value app = o.Get("application");
+    std::string a = app.IsString() ? app.As<Napi::String>().Utf8Value() : "voip";
+    if (a != "voip" && a != "audio") throwInvalid(env, "options.application must be 'voip' or 'audio'");
+    settings_.application = a == "voip" ? opus::Application::Voip : opus::Application::Audio;
+  }
+  void execute() override {
+    std::lock_guard<std::mutex> lock(s_->mutex);
+    const auto t = std::chrono::steady_clock::now();
+    packet_ = s_->stream->encode(pcm_.data(), pcm_.size(), settings_);
+    ms_ = msSince(t);
+  }
+  Napi::Value toJs(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packet", lendVector(env, std::move(packet_)));
+    o.Set("ms", ms_);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<LockedOpusEncoder> s_;
+  std::vector<float> pcm_;
+  opus::EncoderSettings settings_;
+  std::vector<uint8_t> packet_;
+  double ms_ = 0;
+};
+
+// decode(packet, format) -> { data, ms }
+class OpusDecodeJob : public Job {
+ public:
+  OpusDecodeJob(Napi::Env env, std::shared_ptr<LockedOpusDecoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
+    uint8_t* data;
+    size_t length;
+    memoryOf(env, info[0], "packet", data, length);
+    packet_.assign(data, data + length);
+    format_ = parsePcm(env, info[1]);
+  }
+  void execute() override {
+    std::lock_guard<std::mutex> lock(s_->mutex);
+    const auto t = std::chrono::steady_clock::now();
+    std::vector<float> pcm = s_->stream->decode(packet_.data(), packet_.size());
+    if (format_ == Pcm::F32le) {
+      out_.resize(pcm.size() * 4);
+      std::memcpy(out_.data(), pcm.data(), out_.size());
+    } else {
+      out_.resize(pcm.size() * 2);
+      for (size_t i = 0; i < pcm.size(); ++i) {
+        const float v = std::round(std::max(-1.0f, std::min(1.0f, pcm[i])) * 32767.0f);
+        const int16_t s = static_cast<int16_t>(v);
+        std::memcpy(out_.data() + 2 * i, &s, 2);
+      }
+    }
+    ms_ = msSince(t);
+  }
+  Napi::Value toJs(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("data", lendVector(env, std::move(out_)));
+    o.Set("ms", ms_);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<LockedOpusDecoder> s_;
+  std::vector<uint8_t> packet_;
+  Pcm format_ = Pcm::S16le;
+  std::vector<uint8_t> out_;
+  double ms_ = 0;
+};
+
+}  // namespace
+
+Napi::Function OpusEncoderWrap::Init(Napi::Env env) {
+  return DefineClass(env, "OpusEncoderStream",
+                     {InstanceMethod<&OpusEncoderWrap::Encode>("encode"), InstanceMethod<&OpusEncoderWrap::EncodeSync>("encodeSync"),
+                      InstanceMethod<&OpusEncoderWrap::Mark>("mark"), InstanceMethod<&OpusEncoderWrap::Rewind>("rewind"),
+                      InstanceMethod<&OpusEncoderWrap::Reset>("reset"), InstanceAccessor<&OpusEncoderWrap::DelaySamples>("delaySamples")});
+}
+
+// new OpusEncoderStream(sampleRate, channels, application: 'voip' | 'audio')
+OpusEncoderWrap::OpusEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OpusEncoderWrap>(info) {
+  Napi::Env env = info.Env();
+  const int rate = intArg(info, 0, "sampleRate", 1, 384000), channels = intArg(info, 1, "channels", 1, 64);
+  std::string a = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "voip";
+  if (a != "voip" && a != "audio") throwInvalid(env, "application must be 'voip' or 'audio'");
+  s_ = std::make_shared<LockedOpusEncoder>();
+  s_->stream = guard(env, [&] { return std::make_unique<opus::Encoder>(rate, channels, a == "voip" ? opus::Application::Voip : opus::Application::Audio); });
+}
+
+Napi::Value OpusEncoderWrap::Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:opusEncode", guard(env, [&] { return std::make_unique<OpusEncodeJob>(env, s_, info); }));
+}
+Napi::Value OpusEncoderWrap::EncodeSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runSync(env, guard(env, [&] { return std::make_unique<OpusEncodeJob>(env, s_, info); }));
+}
+Napi::Value OpusEncoderWrap::Mark(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->mark(); });
+  return info.Env().Undefined();
+}
+Napi::Value OpusEncoderWrap::Rewind(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->rewind(); });
+  return info.Env().Undefined();
+}
+Napi::Value OpusEncoderWrap::Reset(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->reset(); });
+  return info.Env().Undefined();
+}
+Napi::Value OpusEncoderWrap::DelaySamples(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  return Napi::Number::New(info.Env(), s_->stream->delaySamples());
+}
+
+Napi::Function OpusDecoderWrap::Init(Napi::Env env) {
+  return DefineClass(env, "OpusDecoderStream",
+                     {InstanceMethod<&OpusDecoderWrap::Decode>("decode"), InstanceMethod<&OpusDecoderWrap::DecodeSync>("decodeSync"),
+                      InstanceMethod<&OpusDecoderWrap::Mark>("mark"), InstanceMethod<&OpusDecoderWrap::Rewind>("rewind"),
+                      InstanceMethod<&OpusDecoderWrap::Reset>("reset")});
+}
+
+// new OpusDecoderStream(sampleRate, channels)
+OpusDecoderWrap::OpusDecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OpusDecoderWrap>(info) {
+  Napi::Env env = info.Env();
+  const int rate = intArg(info, 0, "sampleRate", 1, 384000), channels = intArg(info, 1, "channels", 1, 64);
+  s_ = std::make_shared<LockedOpusDecoder>();
+  s_->stream = guard(env, [&] { return std::make_unique<opus::Decoder>(rate, channels); });
+}
+
+Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:opusDecode", guard(env, [&] { return std::make_unique<OpusDecodeJob>(env, s_, info); }));
+}
+Napi::Value OpusDecoderWrap::DecodeSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runSync(env, guard(env, [&] { return std::make_unique<OpusDecodeJob>(env, s_, info); }));
+}
+Napi::Value OpusDecoderWrap::Mark(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->mark(); });
+  return info.Env().Undefined();
+}
+Napi::Value OpusDecoderWrap::Rewind(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->rewind(); });
+  return info.Env().Undefined();
+}
+Napi::Value OpusDecoderWrap::Reset(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(s_->mutex);
+  guard(info.Env(), [&] { s_->stream->reset(); });
+  return info.Env().Undefined();
+}
+
+}  // namespace aic::js
