@@ -5,15 +5,27 @@ import { Ema } from '../stats.js';
 
 const UP_MARGIN = 0.03;
 const DOWN_MARGIN = 0.08;
-// Frames in a row comfortably over the aim before a step down: 0.3 s (the 1 s window has moved by
-// a third by then; a step too far is caught by the step up at aim + UP_MARGIN).
-const DOWN_AFTER = 15;
+// Frames in a row comfortably over the aim before a step down. In a stream's first half second,
+// 5 (0.1 s): the start level is a prediction from the manifest, and the stream should reach its
+// own level within 0.5 s. After that, 1 s, so the level does not hunt on every syllable: each
+// miss goes to the fallback codec and restarts the neural streams, which costs more than a
+// level's worth of bits (VCTK: 0.3 s gave 14 % of frames on Opus, 1 s with the hold below 3 %).
+const START_FRAMES = 25;
+const DOWN_AFTER_START = 5;
+const DOWN_AFTER = 50;
+// A step down that is followed by a step up within 1 s was one step too far: no step down again
+// for 3 s.
+const OVERSHOOT_WINDOW = 50;
+const OVERSHOOT_HOLD = 150;
 
 export class AudioRateController {
   readonly levels: number;
   level: number;
   #above = 0;
   #hold = 0;
+  #frames = 0;
+  #sinceDown = Infinity;
+  #downHold = 0;
   readonly score = new Ema(0.25);
 
   /**
@@ -33,7 +45,10 @@ export class AudioRateController {
   learn(score: number, aim: number, active = 1): void {
     if (!Number.isFinite(score)) return;
     this.score.add(score);
+    this.#frames++;
+    this.#sinceDown++;
     if (this.#hold > 0) this.#hold--;
+    if (this.#downHold > 0) this.#downHold--;
     if ((active < 0.3 || this.#hold > 0) && score >= aim) {
       this.#above = 0;
       return;
@@ -41,15 +56,19 @@ export class AudioRateController {
     if (score < aim + UP_MARGIN) {
       // Near or under the aim: one level up at once. The score describes the last half second,
       // so acting at the aim itself would be late; the margin absorbs that lag.
-      this.level = Math.min(this.levels - 1, this.level + 1);
+      // Under the aim itself (a miss: that frame went to the fallback, and the neural streams
+      // restart after it): two levels, since a second miss costs more than the bits.
+      this.level = Math.min(this.levels - 1, this.level + (score < aim ? 2 : 1));
       this.#above = 0;
-    } else if (score > aim + DOWN_MARGIN) {
+      if (this.#sinceDown <= OVERSHOOT_WINDOW) this.#downHold = OVERSHOOT_HOLD;
+      this.#sinceDown = Infinity;
+    } else if (score > aim + DOWN_MARGIN && this.#downHold === 0) {
       // Comfortably over (by more than one level's step usually costs): step down after a
-      // sustained 0.3 s, so that a stream reaches its level within half a second of its start
-      // without hunting on every syllable.
-      if (++this.#above >= DOWN_AFTER && this.level > 0) {
+      // sustained run (DOWN_AFTER_START / DOWN_AFTER), unless the last step down overshot.
+      if (++this.#above >= (this.#frames <= START_FRAMES ? DOWN_AFTER_START : DOWN_AFTER) && this.level > 0) {
         this.level--;
         this.#above = 0;
+        this.#sinceDown = 0;
       }
     } else {
       this.#above = 0;
