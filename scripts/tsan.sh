@@ -7,6 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/fetch-ort-headers.sh" >/dev/null
+bash "$root/scripts/fetch-opus.sh" >/dev/null
 build="$root/build-tsan"
 cmake -S "$root" -B "$build" -DAIC_BUILD_ADDON=OFF -DAIC_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --parallel 2 >/dev/null
