@@ -221,6 +221,8 @@ export interface NativeImageSearchOptions {
   maxPasses: number;
   /** When the start level reaches the aim, also try the level below (if passes remain). */
   probeDown?: boolean;
+  /** The link's share for this frame in bytes (0 or absent: no limit): the highest level that fits is sent when the one reaching the aim does not. */
+  maxBytes?: number;
   /** Ignore startLevel: bisect the levels for the lowest that reaches the aim (at most ceil(log2(levels)) + 1 passes). */
   bisect?: boolean;
   /** False: open loop, code startLevel and measure nothing. Default true. */

@@ -40,6 +40,8 @@ export class ImageRateController {
   readonly encodeMsPerMp = new Ema(0.2);
   readonly passMsPerMp = new Ema(0.2);
   readonly passesPerFrame = new Ema(0.1);
+  // Milliseconds per megapixel of the open loop (the encoder and the coding of one level).
+  readonly openLoopMsPerMp = new Ema(0.3);
 
   constructor(levels: number) {
     this.levels = levels;

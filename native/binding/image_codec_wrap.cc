@@ -84,6 +84,12 @@ class SearchJob : public Job {
     options_.maxPasses = intField(env, o, "maxPasses", "options", 1, 256);
     options_.probeDown = o.Get("probeDown").ToBoolean().Value();
     options_.bisect = o.Get("bisect").ToBoolean().Value();
+    Napi::Value maxBytes = o.Get("maxBytes");
+    if (!maxBytes.IsUndefined()) {
+      const double m = maxBytes.IsNumber() ? maxBytes.As<Napi::Number>().DoubleValue() : NAN;
+      if (!std::isfinite(m) || m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");
+      options_.maxBytes = static_cast<size_t>(m);
+    }
     Napi::Value tileAim = o.Get("tileAim");
     options_.tileAim = tileAim.IsUndefined() ? 0 : tileAim.IsNumber() ? tileAim.As<Napi::Number>().DoubleValue() : NAN;
     if (!std::isfinite(options_.tileAim)) throwInvalid(env, "options.tileAim must be a finite score");

@@ -110,17 +110,38 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
     if (best >= 0) break;
     level = level + 1;
   }
-  const int chosen = best >= 0 ? best : highest;
+  int chosen = best >= 0 ? best : highest;
+  if (options.maxBytes > 0 && payloads[chosen].size() > options.maxBytes) {
+    // The link's share is a hard limit: the best score that fits is the highest level that fits
+    // (sizes rise with the level). Coding alone tells a level's size; only the one chosen is
+    // decoded and scored, so the receiver's score is still the one reported.
+    int fit = -1;
+    for (int l = chosen - 1; l >= 0 && fit < 0; --l) {
+      if (payloads[l].empty()) payloads[l] = codeLevel(l);
+      if (payloads[l].size() <= options.maxBytes) fit = l;
+    }
+    chosen = fit >= 0 ? fit : 0;
+    if (payloads[chosen].empty()) payloads[chosen] = codeLevel(chosen);
+    bool measured = false;
+    for (const auto& p : result.passes) measured = measured || p.level == chosen;
+    if (!measured) {
+      tried[chosen] = 0;
+      std::vector<uint8_t> keep = payloads[chosen];
+      measure(chosen);  // codes it again (deterministic) and scores it
+      payloads[chosen] = std::move(keep);
+    }
+  }
   result.level = chosen;
   result.payload = std::move(payloads[chosen]);
   result.verified = true;
-  result.aimMet = best >= 0;
   for (const auto& p : result.passes)
     if (p.level == chosen) {
       result.ssim = p.ssim;
       result.psnr = p.psnr;
       result.worstTileSsim = p.worstTileSsim;
     }
+  result.aimMet = result.ssim >= options.aim && result.worstTileSsim >= options.tileAim &&
+                  (options.maxBytes == 0 || result.payload.size() <= options.maxBytes);
   result.timings.postprocessMs = codingMs;
   return result;
 }

@@ -39,6 +39,9 @@ export class ConventionalImageStep {
   // Per codec: the lowest setting that last reached the floor, and how long a trial takes per Mpixel.
   readonly #quality = new Map<ConventionalImageCodec, number>();
   readonly msPerMp = new Ema(0.3);
+  /** The score of the last frame it sent, and whether that frame served (reached the floor within the link). */
+  readonly lastScore = new Ema(0.5);
+  lastServed = false;
 
   /** Predicted milliseconds of one trial for a frame of `pixels` (NaN before the first). */
   predictMs(pixels: number): number {
@@ -124,6 +127,8 @@ export class ConventionalImageStep {
     // Next frame starts from what served, else from the best that fitted, else from the smallest.
     if (chosen.downscale === 0) this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
     const ms = now() - t0;
+    this.lastScore.add(chosen.ssim);
+    this.lastServed = serving[0] !== undefined;
     return {
       ...baseResult(f, sequence, settings, chosen.payload),
       status: !serving[0] ? 'quality_threshold_not_met' : reason ? 'fallback' : 'success',

@@ -113,10 +113,16 @@ export class ImagePath {
     if (o.enableFallback && Number.isFinite(o.maxLatencyMs) && closedLoopMs > o.maxLatencyMs && ++this.#latencyBlocked % LATENCY_PROBE_EVERY !== 0) {
       // Late before it starts: the faster of the open loop at the predicted level and one trial
       // of the conventional codec at its remembered setting.
-      const openLoopMs = controller.predictMs(pixels, 0);
-      const conventionalMs = this.#conventionalFor(f.type).predictMs(pixels);
-      const openLoopFits = controller.predictBpp(controller.levelFor(s.aim)) * pixels <= budgetBytes * 8;
-      if (openLoopFits && (openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs))) return this.#openLoop(f, sequence, s, controller, targets);
+      // Where the link binds, the better predicted score within it decides instead.
+      const conventional = this.#conventionalFor(f.type);
+      const openLoopMs = controller.openLoopMsPerMp.known ? (controller.openLoopMsPerMp.value * pixels) / 1e6 : controller.predictMs(pixels, 0);
+      const conventionalMs = conventional.predictMs(pixels);
+      const level = ImagePath.#fittingLevel(controller, controller.levelFor(s.aim), pixels, budgetBytes);
+      const openLoopScore = controller.predictScore(level);
+      const conventionalMisses = conventional.lastScore.known && !conventional.lastServed;
+      const faster = openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs);
+      const fits = controller.predictBpp(level) * pixels <= budgetBytes * 8;
+      if (fits && (faster || (conventionalMisses && openLoopScore > conventional.lastScore.value))) return this.#openLoop(f, sequence, s, controller, level, targets);
       return fallback('latency', 1);
     }
 
@@ -133,6 +139,7 @@ export class ImagePath {
           maxPasses: plan.maxPasses,
           probeDown: plan.probeDown,
           bisect: plan.bisect,
+          maxBytes: Number.isFinite(budgetBytes) ? budgetBytes : 0,
           verify: o.verifyQuality,
           sequence,
           keyframe: true,
@@ -175,12 +182,15 @@ export class ImagePath {
     };
   }
 
+  /** The highest level at or under `level` predicted to fit the link's share. */
+  static #fittingLevel(controller: ImageRateController, level: number, pixels: number, budgetBytes: number): number {
+    while (level > 0 && controller.predictBpp(level) * pixels > budgetBytes * 8) level--;
+    return level;
+  }
+
   /** The latency step: the network's encoder once at the predicted level, nothing measured. */
-  async #openLoop(f: ImageFrameIn, sequence: number, s: FrameSettings, controller: ImageRateController, targets: ImageTargets): Promise<CompressResult> {
+  async #openLoop(f: ImageFrameIn, sequence: number, s: FrameSettings, controller: ImageRateController, level: number, targets: ImageTargets): Promise<CompressResult> {
     const codec = this.#ctx.host.image()!;
-    let level = controller.levelFor(s.aim);
-    // Down to a level predicted to fit the link.
-    while (level > 0 && controller.predictBpp(level) * f.width * f.height > targets.budgetBytes * 8) level--;
     const t = now();
     let search;
     try {
@@ -193,14 +203,18 @@ export class ImagePath {
       if (e.code === 'INVALID_ARGUMENT') throw e;
       return this.#fallback(f, sequence, s, targets, e.code === 'CLOSED' ? 'model_unavailable' : 'error', 1);
     }
-    controller.learn(search.passes, f.width * f.height, now() - t);
+    const ms = now() - t;
+    controller.learn(search.passes, f.width * f.height, ms);
+    controller.openLoopMsPerMp.add(ms / ((f.width * f.height) / 1e6));
+    // Predicted under the floor (the link allows no better): said so, as a measured miss would be.
+    const predicted = controller.predictScore(search.level);
     return {
       ...baseResult(f, sequence, s, search.payload),
-      status: 'fallback',
+      status: predicted < s.floor ? 'quality_threshold_not_met' : 'fallback',
       fallbackReason: 'latency',
       codec: 'neural-image',
       qualityLevel: search.level,
-      quality: { score: controller.predictScore(search.level), verified: false },
+      quality: { score: predicted, verified: false },
       timings: { ...search.timings, totalMs: 0 },
       passes: 0,
     };
