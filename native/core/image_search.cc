@@ -41,9 +41,11 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
   };
 
   if (!options.verify) {
+    // Open loop: the start level, or the highest level under it that fits the link's share.
     result.level = options.startLevel;
     result.payload = codeLevel(options.startLevel);
-    result.passes.push_back({options.startLevel, result.payload.size(), 0, 0, 0, 0, 0});
+    while (options.maxBytes > 0 && result.payload.size() > options.maxBytes && result.level > 0) result.payload = codeLevel(--result.level);
+    result.passes.push_back({result.level, result.payload.size(), 0, 0, 0, 0, 0});
     result.timings.postprocessMs = codingMs;
     return result;
   }

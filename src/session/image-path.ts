@@ -196,7 +196,17 @@ export class ImagePath {
     try {
       search = await codec.compress(
         { data: f.bytes, width: f.width, height: f.height, format: f.format },
-        { startLevel: level, aim: s.aim, maxPasses: 1, verify: false, sequence, keyframe: true, frameType: f.type, timestamp: f.timestamp ?? 0 },
+        {
+          startLevel: level,
+          aim: s.aim,
+          maxPasses: 1,
+          verify: false,
+          maxBytes: Number.isFinite(targets.budgetBytes) ? targets.budgetBytes : 0,
+          sequence,
+          keyframe: true,
+          frameType: f.type,
+          timestamp: f.timestamp ?? 0,
+        },
       );
     } catch (error) {
       const e = AicError.from(error);
@@ -206,6 +216,9 @@ export class ImagePath {
     const ms = now() - t;
     controller.learn(search.passes, f.width * f.height, ms);
     controller.openLoopMsPerMp.add(ms / ((f.width * f.height) / 1e6));
+    // Even the lowest level is over the link's share (new content): the conventional step, which
+    // can send fewer pixels.
+    if (search.payload.length > targets.budgetBytes) return this.#fallback(f, sequence, s, targets, 'latency', 1);
     // Predicted under the floor (the link allows no better): said so, as a measured miss would be.
     const predicted = controller.predictScore(search.level);
     return {
