@@ -2,6 +2,7 @@
 // One encoder stream per sending stream and one decoder stream per receiving stream; their state
 // (previous frame, overlap, resampler history) lives in native memory. Calls on one stream are
 // queued, so frames are coded in the order they were handed over.
+import { SerialQueue } from './serial-queue.js';
 import type { AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
 import { CodecBase } from './codec-base.js';
 import { AicError, awaitNative, callNative } from './errors.js';
@@ -28,22 +29,13 @@ export interface AudioEncodeOptions {
 
 export const SUPPORTED_AUDIO_RATES = [8000, 16000, 32000, 48000] as const;
 
-/** Runs `task` after every task queued before it on the same stream. */
-class Queue {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(task, task);
-    this.#tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 export class AudioEncoder {
   readonly sampleRate: number;
   readonly channels: number;
   readonly #native: NativeEncoder;
   readonly #codec: AudioCodec;
-  readonly #queue = new Queue();
+  readonly #queue = new SerialQueue();
   #sequence = 0;
 
   /** @internal */
@@ -80,7 +72,7 @@ export class AudioEncoder {
 
 export class AudioDecoder {
   readonly #native: NativeDecoder;
-  readonly #queue = new Queue();
+  readonly #queue = new SerialQueue();
 
   /** @internal */
   constructor(native: NativeDecoder) {

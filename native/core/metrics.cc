@@ -166,13 +166,15 @@ double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int chann
   return psnrOfMse(se / (pixels * 3.0));
 }
 
-double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
-  // The three planes are independent: measure G and B on their own threads (the session's
-  // closed loop waits on this, and the network's thread pool is idle while it runs).
-  double s[3] = {0, 0, 0};
+namespace {
+
+// SSIM of the R, G and B planes, each optionally with its tile grid. The three planes are
+// independent: G and B run on their own threads (the session's closed loop waits on this, and the
+// network's thread pool is idle while it runs).
+void planeSsims(const uint8_t* a, const uint8_t* b, int width, int height, int channels, double s[3], TileGrid* grids) {
   auto one = [&](int c) {
     double cs;
-    ssimTerms(extract(a, width, height, channels, c), extract(b, width, height, channels, c), s[c], cs);
+    ssimTerms(extract(a, width, height, channels, c), extract(b, width, height, channels, c), s[c], cs, grids ? &grids[c] : nullptr);
   };
   if (static_cast<size_t>(width) * height < 64 * 64) {
     for (int c = 0; c < 3; ++c) one(c);
@@ -182,6 +184,13 @@ double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int chann
     g.join();
     bl.join();
   }
+}
+
+}  // namespace
+
+double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
+  double s[3] = {0, 0, 0};
+  planeSsims(a, b, width, height, channels, s, nullptr);
   return (s[0] + s[1] + s[2]) / 3.0;
 }
 
@@ -245,19 +254,8 @@ ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height,
   // As ssim(), with each plane's tile grid kept: a tile's score is the mean of its three planes'.
   double s[3] = {0, 0, 0};
   TileGrid g[3];
-  auto one = [&](int c) {
-    double cs;
-    g[c].tile = kWorstTileSize;
-    ssimTerms(extract(a, width, height, channels, c), extract(b, width, height, channels, c), s[c], cs, &g[c]);
-  };
-  if (static_cast<size_t>(width) * height < 64 * 64) {
-    for (int c = 0; c < 3; ++c) one(c);
-  } else {
-    std::thread gt(one, 1), bt(one, 2);
-    one(0);
-    gt.join();
-    bt.join();
-  }
+  for (auto& grid : g) grid.tile = kWorstTileSize;
+  planeSsims(a, b, width, height, channels, s, g);
   TileGrid mean = g[0];
   for (size_t i = 0; i < mean.sum.size(); ++i) mean.sum[i] = (g[0].sum[i] + g[1].sum[i] + g[2].sum[i]) / 3;
   return ImageScores{psnr(a, b, width, height, channels), (s[0] + s[1] + s[2]) / 3.0, worstTile(mean)};

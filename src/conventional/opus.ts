@@ -4,6 +4,7 @@
 // has the header of a lossless audio payload (dim0 the rate, dim1 channels << 16 | samples per
 // channel, format the sample format) and one Opus packet as its body; its qualityLevel is the
 // bitrate in kbit/s the packet was coded at.
+import { SerialQueue } from '../serial-queue.js';
 import type { OpusDecoderStream, OpusEncoderStream } from '../../bindings.js';
 import { AicError, awaitNative, callNative } from '../errors.js';
 import { AUDIO_RATES, audioBytes, type AudioSampleFormat } from '../frames.js';
@@ -17,20 +18,12 @@ export function opusKbps(step: number, channels: number): number {
   return Math.min(255, OPUS_LADDER_KBPS[step]! * channels);
 }
 
-class Queue {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(task, task);
-    this.#tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 export class OpusEncoder {
   readonly sampleRate: number;
   readonly channels: number;
   readonly #native: OpusEncoderStream;
-  readonly #queue = new Queue();
+  readonly #queue = new SerialQueue();
 
   constructor(sampleRate: number, channels: number, application: 'voip' | 'audio' = 'voip') {
     this.sampleRate = sampleRate;
@@ -64,7 +57,7 @@ export class OpusDecoder {
   readonly sampleRate: number;
   readonly channels: number;
   readonly #native: OpusDecoderStream;
-  readonly #queue = new Queue();
+  readonly #queue = new SerialQueue();
 
   constructor(sampleRate: number, channels: number) {
     if (!AUDIO_RATES.includes(sampleRate) || (channels !== 1 && channels !== 2)) throw new AicError('CORRUPT_PAYLOAD', 'payload header describes impossible audio; the payload is corrupt');

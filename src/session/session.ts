@@ -6,6 +6,7 @@ import { AicError } from '../errors.js';
 import { audioBytes, checkFrame, imageBytes, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
 import { checkMode, checkUnit, MODE_DEFAULTS, type CompressionMode } from '../modes.js';
 import { checkNetwork, NetworkAdapter, type NetworkAnalysis, type NetworkConditions, type NetworkRecommendation } from '../network.js';
+import { SerialQueue } from '../serial-queue.js';
 import { Distribution } from '../stats.js';
 import { AudioPath } from './audio-path.js';
 import type { PathContext } from './context.js';
@@ -51,7 +52,7 @@ export class Session {
   readonly #network = new NetworkAdapter();
   readonly #image: ImagePath;
   readonly #audio: AudioPath;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   readonly #counts = {
     framesProcessed: 0,
     framesCompressed: 0,
@@ -137,9 +138,7 @@ export class Session {
 
   /** Frames of a session are coded in the order they were handed over (audio state, sequence numbers). */
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#queue.run(task);
   }
 
   /** The mode, target, floor and quality aim in force, after network adaptation. */
