@@ -12,6 +12,7 @@
 // A frame that nothing serves within the link goes out as the best-scoring payload that fits, with
 // status quality_threshold_not_met.
 import { AicError } from '../errors.js';
+import type { ImageCodec, ImageSearchOptions } from '../image-codec.js';
 import type { CheckedFrame } from '../frames.js';
 import type { NetworkRecommendation } from '../network.js';
 import { ImageRateController } from '../rate-control.js';
@@ -130,23 +131,16 @@ export class ImagePath {
     const t = now();
     let search;
     try {
-      search = await codec.compress(
-        { data: f.bytes, width: f.width, height: f.height, format: f.format },
-        {
-          startLevel: plan.startLevel,
-          aim: s.aim,
-          tileAim: targets.tileFloor,
-          maxPasses: plan.maxPasses,
-          probeDown: plan.probeDown,
-          bisect: plan.bisect,
-          maxBytes: Number.isFinite(budgetBytes) ? budgetBytes : 0,
-          verify: o.verifyQuality,
-          sequence,
-          keyframe: true,
-          frameType: f.type,
-          timestamp: f.timestamp ?? 0,
-        },
-      );
+      search = await ImagePath.#search(codec, f, sequence, {
+        startLevel: plan.startLevel,
+        aim: s.aim,
+        tileAim: targets.tileFloor,
+        maxPasses: plan.maxPasses,
+        probeDown: plan.probeDown,
+        bisect: plan.bisect,
+        maxBytes: Number.isFinite(budgetBytes) ? budgetBytes : 0,
+        verify: o.verifyQuality,
+      });
     } catch (error) {
       const e = AicError.from(error);
       if (e.code === 'INVALID_ARGUMENT') throw e;
@@ -182,6 +176,11 @@ export class ImagePath {
     };
   }
 
+  /** The codec's search over `f` with the payload header fields of this frame. */
+  static #search(codec: ImageCodec, f: ImageFrameIn, sequence: number, options: Omit<ImageSearchOptions, 'sequence' | 'keyframe' | 'frameType' | 'timestamp'>) {
+    return codec.compress({ data: f.bytes, width: f.width, height: f.height, format: f.format }, { ...options, sequence, keyframe: true, frameType: f.type, timestamp: f.timestamp ?? 0 });
+  }
+
   /** The highest level at or under `level` predicted to fit the link's share. */
   static #fittingLevel(controller: ImageRateController, level: number, pixels: number, budgetBytes: number): number {
     while (level > 0 && controller.predictBpp(level) * pixels > budgetBytes * 8) level--;
@@ -194,20 +193,13 @@ export class ImagePath {
     const t = now();
     let search;
     try {
-      search = await codec.compress(
-        { data: f.bytes, width: f.width, height: f.height, format: f.format },
-        {
-          startLevel: level,
-          aim: s.aim,
-          maxPasses: 1,
-          verify: false,
-          maxBytes: Number.isFinite(targets.budgetBytes) ? targets.budgetBytes : 0,
-          sequence,
-          keyframe: true,
-          frameType: f.type,
-          timestamp: f.timestamp ?? 0,
-        },
-      );
+      search = await ImagePath.#search(codec, f, sequence, {
+        startLevel: level,
+        aim: s.aim,
+        maxPasses: 1,
+        verify: false,
+        maxBytes: Number.isFinite(targets.budgetBytes) ? targets.budgetBytes : 0,
+      });
     } catch (error) {
       const e = AicError.from(error);
       if (e.code === 'INVALID_ARGUMENT') throw e;
