@@ -14,6 +14,7 @@ import type { CompressResult, FallbackReason, FrameSettings } from './types.js';
 
 const MIN_QUALITY = 2;
 const MAX_QUALITY = 98;
+const SCALE_PROBE_EVERY = 30;
 
 export interface ImageTargets {
   /** Mean SSIM to reach. */
@@ -38,6 +39,10 @@ interface Trial {
 export class ConventionalImageStep {
   // Per codec: the lowest setting that last reached the floor, and how long a trial takes per Mpixel.
   readonly #quality = new Map<ConventionalImageCodec, number>();
+  // The downscale (1/2^k) that last fitted the link, and frames since: a narrow link is not
+  // re-tried at full size on every frame, only every SCALE_PROBE_EVERY frames one step larger.
+  #scale = 0;
+  #calls = 0;
   readonly msPerMp = new Ema(0.3);
   /** The score of the last frame it sent, and whether that frame served (reached the floor within the link). */
   readonly lastScore = new Ema(0.5);
@@ -104,12 +109,13 @@ export class ConventionalImageStep {
     // A search over the setting: from the remembered one, down while it serves and up while it
     // misses, halving the step; a payload over the budget counts as a miss that must go down.
     const known = this.#quality.get(codec);
+    const scale = this.#scale > 0 && ++this.#calls % SCALE_PROBE_EVERY === 0 ? this.#scale - 1 : this.#scale;
     let q = known ?? 60;
     let lo = MIN_QUALITY - 1; // highest setting known not to serve (too poor)
     let hi = MAX_QUALITY + 1; // lowest setting known to be too big or already serving
     const trials: Trial[] = [];
     for (let i = 0; i < maxTrials; i++) {
-      const r = await trial(q);
+      const r = await trial(q, scale);
       trials.push(r);
       if (!r.fits || r.passes) hi = Math.min(hi, q);
       else lo = Math.max(lo, q);
@@ -120,12 +126,13 @@ export class ConventionalImageStep {
       if (trials.some((t) => t.quality === q)) break;
     }
     // A link too narrow for the frame at any setting: fewer pixels (the receiver scales back up).
-    for (let k = 1; k <= MAX_DOWNSCALE && !trials.some((t) => t.fits); k++) trials.push(await trial(Math.max(MIN_QUALITY, Math.min(q, 40)), k));
+    for (let k = scale + 1; k <= MAX_DOWNSCALE && !trials.some((t) => t.fits); k++) trials.push(await trial(Math.max(MIN_QUALITY, Math.min(q, 40)), k));
     const serving = trials.filter((t) => t.fits && t.passes).sort((a, b) => a.payload.length - b.payload.length);
     const fitting = trials.filter((t) => t.fits).sort((a, b) => b.ssim - a.ssim);
     const chosen = serving[0] ?? fitting[0] ?? trials.reduce((a, b) => (a.payload.length <= b.payload.length ? a : b));
     // Next frame starts from what served, else from the best that fitted, else from the smallest.
-    if (chosen.downscale === 0) this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
+    if (chosen.downscale === scale) this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
+    this.#scale = chosen.fits ? chosen.downscale : this.#scale;
     const ms = now() - t0;
     this.lastScore.add(chosen.ssim);
     this.lastServed = serving[0] !== undefined;

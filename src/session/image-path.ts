@@ -112,9 +112,10 @@ export class ImagePath {
     const controller = this.#controllerFor(f.type, codec.levels);
     const closedLoopMs = controller.predictMs(pixels, Math.max(1, controller.passesPerFrame.value || 1));
     if (o.enableFallback && Number.isFinite(o.maxLatencyMs) && closedLoopMs > o.maxLatencyMs && ++this.#latencyBlocked % LATENCY_PROBE_EVERY !== 0) {
-      // Late before it starts: the faster of the open loop at the predicted level and one trial
-      // of the conventional codec at its remembered setting.
-      // Where the link binds, the better predicted score within it decides instead.
+      // Late before it starts: the faster of the open loop at the predicted level (the highest
+      // predicted to fit the link) and one trial of the conventional codec at its remembered
+      // setting; where the conventional codec has been missing the floor, the open loop whenever
+      // it is predicted to score higher.
       const conventional = this.#conventionalFor(f.type);
       const openLoopMs = controller.openLoopMsPerMp.known ? (controller.openLoopMsPerMp.value * pixels) / 1e6 : controller.predictMs(pixels, 0);
       const conventionalMs = conventional.predictMs(pixels);
