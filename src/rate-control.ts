@@ -28,7 +28,12 @@ interface LevelState {
   score: Ema;
   bpp: Ema;
   lastFrame: number;
+  /** The frame this level's score was last measured on (open-loop frames measure nothing). */
+  lastMeasured: number;
 }
+
+/** A measurement this many frames after the last one of its level replaces the estimate (the content has moved on). */
+const SPARSE_FRAMES = 5;
 
 export class ImageRateController {
   readonly levels: number;
@@ -40,12 +45,14 @@ export class ImageRateController {
   readonly encodeMsPerMp = new Ema(0.2);
   readonly passMsPerMp = new Ema(0.2);
   readonly passesPerFrame = new Ema(0.1);
+  /** How far measured scores land from the prediction made before them (a margin for unmeasured frames). */
+  readonly predictionError = new Ema(0.3);
   // Milliseconds per megapixel of the open loop (the encoder and the coding of one level).
   readonly openLoopMsPerMp = new Ema(0.3);
 
   constructor(levels: number) {
     this.levels = levels;
-    this.#state = Array.from({ length: levels }, () => ({ score: new Ema(0.3), bpp: new Ema(0.3), lastFrame: -Infinity }));
+    this.#state = Array.from({ length: levels }, () => ({ score: new Ema(0.3), bpp: new Ema(0.3), lastFrame: -Infinity, lastMeasured: -Infinity }));
   }
 
   get framesSeen(): number {
@@ -90,6 +97,11 @@ export class ImageRateController {
     );
   }
 
+  /** A cautious margin for a score that will not be measured: twice the typical prediction error, at least 0.01. */
+  get openLoopMargin(): number {
+    return Math.max(0.01, 2 * (this.predictionError.known ? this.predictionError.value : 0.01));
+  }
+
   /** The lowest level predicted to reach `aim`, the top level when none is, the middle level when nothing is known. */
   levelFor(aim: number): number {
     let any = false;
@@ -129,15 +141,21 @@ export class ImageRateController {
         // A large miss means the content changed: move every level's estimate by the same amount,
         // so the next frame starts from the new content instead of walking there level by level.
         const predicted = this.predictScore(p.level);
+        if (!Number.isNaN(predicted)) this.predictionError.add(Math.abs(p.ssim - predicted));
         if (!Number.isNaN(predicted) && Math.abs(p.ssim - predicted) > CONTENT_CHANGE) {
           const shift = p.ssim - predicted;
           // A miss of twice that: the next frame searches the levels afresh.
           if (Math.abs(shift) > 2 * CONTENT_CHANGE) this.#unknown = true;
           for (const other of this.#state) if (other.score.known) other.score.set(Math.min(1, Math.max(0, other.score.value + shift)));
           s.score.set(p.ssim);
+        } else if (this.#frame - s.lastMeasured > SPARSE_FRAMES) {
+          // Measured rarely (a session on the open loop probes every 30th frame): the newest
+          // measurement is the best estimate, not a 30 % step towards it.
+          s.score.set(p.ssim);
         } else {
           s.score.add(p.ssim);
         }
+        s.lastMeasured = this.#frame;
         passMs += p.decodeMs + p.scoreMs;
       }
       s.bpp.add((p.bytes * 8) / Math.max(1, pixels));

@@ -224,7 +224,9 @@ export class OpusFallback {
       measured: m,
       result: {
         ...baseResult(f, sequence, settings, payload),
-        status: met ? 'fallback' : 'quality_threshold_not_met',
+        // A try kept because no payload could lift a window already under the floor is the best
+        // there is, but the receiver's last second is still under it: said so.
+        status: met && (!m || m.score >= settings.floor) ? 'fallback' : 'quality_threshold_not_met',
         fallbackReason: reason,
         codec: 'opus',
         qualityLevel: kbps,

@@ -137,7 +137,7 @@ export class AudioPath {
     const coded = await state.opus.code(f, sequence, settings, reason, state.window, o.verifyQuality, rec);
     if ('lossless' in coded) return this.#lossless(state, f, sequence, settings, coded.reason, timings);
     const r = coded.result;
-    if (r.status === 'fallback') {
+    {
       // Lossless when it is no larger (silence, a frame deflate serves better).
       const lossless = await losslessResult(f, sequence, settings, { fallback: true, compress: true, reason });
       if (lossless.payload.length <= r.payload.length) {

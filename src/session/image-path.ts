@@ -119,8 +119,9 @@ export class ImagePath {
       const conventional = this.#conventionalFor(f.type);
       const openLoopMs = controller.openLoopMsPerMp.known ? (controller.openLoopMsPerMp.value * pixels) / 1e6 : controller.predictMs(pixels, 0);
       const conventionalMs = conventional.predictMs(pixels);
-      const level = ImagePath.#fittingLevel(controller, controller.levelFor(s.aim), pixels, budgetBytes);
-      const openLoopScore = controller.predictScore(level);
+      // Unmeasured, so aimed with a margin (twice the typical prediction error) over the aim.
+      const level = ImagePath.#fittingLevel(controller, controller.levelFor(s.aim + controller.openLoopMargin), pixels, budgetBytes);
+      const openLoopScore = controller.predictScore(level) - controller.openLoopMargin;
       const conventionalMisses = conventional.lastScore.known && !conventional.lastServed;
       const faster = openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs);
       const fits = controller.predictBpp(level) * pixels <= budgetBytes * 8;
@@ -212,8 +213,9 @@ export class ImagePath {
     // Even the lowest level is over the link's share (new content): the conventional step, which
     // can send fewer pixels.
     if (search.payload.length > targets.budgetBytes) return this.#fallback(f, sequence, s, targets, 'latency', 1);
-    // Predicted under the floor (the link allows no better): said so, as a measured miss would be.
-    const predicted = controller.predictScore(search.level);
+    // The cautious prediction (less the margin) is what is reported: a frame predicted under the
+    // floor (the link allows no better) says so, as a measured miss would.
+    const predicted = Math.max(0, controller.predictScore(search.level) - controller.openLoopMargin);
     return {
       ...baseResult(f, sequence, s, search.payload),
       status: predicted < s.floor ? 'quality_threshold_not_met' : 'fallback',
