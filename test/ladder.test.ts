@@ -134,7 +134,10 @@ describe('fallback ladder and modes', () => {
       expect(r.compressedBytes).toBeLessThanOrEqual((tx.networkAnalysis()!.recommendation.maxBitrateKbps * 1000) / 8 / 30);
       expect(['neural-image', 'jpeg', 'webp']).toContain(r.codec);
       const d = await rx.decompressFrame(r.payload);
-      if (r.quality.verified) expect(imageQuality(data, d.data, W, H).ssim).toBeCloseTo(r.quality.score, 6);
+      const measured = imageQuality(data, d.data, W, H).ssim;
+      if (r.quality.verified) expect(measured).toBeCloseTo(r.quality.score, 6);
+      // Open-loop frames report a cautious prediction: what the receiver gets is not worse than it by much.
+      else expect(measured).toBeGreaterThan(r.quality.score - 0.02);
       if (r.status === 'success') expect(r.quality.score).toBeGreaterThanOrEqual(0.85);
       bytes += r.compressedBytes;
     }
