@@ -139,7 +139,7 @@ for (const f of readdirSync(speechDir).filter((x) => x.endsWith('.wav')).sort().
   const frames = Math.floor(x.length / n);
   for (let i = 0; i < frames; i++) await s.compressFrame({ type: 'audio', format: 'f32le', sampleRate: sr, channels: 1, data: x.slice(i * n, (i + 1) * n) });
   const st = s.stats();
-  speech.push({ file: f, frames, kbps: (st.bytesOut * 8) / (frames * 20), fallbacks: st.fallbacks.quality, meanScore: st.qualityScore.mean, p50LatencyMs: st.latencyMs.p50, p99LatencyMs: st.latencyMs.p99 });
+  speech.push({ file: f, frames, kbps: (st.bytesOut * 8) / (frames * 20), fallbacks: st.fallbacks.quality, notMet: st.framesQualityNotMet, meanScore: st.qualityScore.mean, p50LatencyMs: st.latencyMs.p50, p99LatencyMs: st.latencyMs.p99 });
   s.close();
 }
 
@@ -159,6 +159,7 @@ const result = {
     clips: speech.length,
     meanKbps: speech.reduce((s, c) => s + c.kbps, 0) / Math.max(1, speech.length),
     fallbackShare: speech.reduce((s, c) => s + c.fallbacks, 0) / Math.max(1, speech.reduce((s, c) => s + c.frames, 0)),
+    notMetShare: speech.reduce((s, c) => s + c.notMet, 0) / Math.max(1, speech.reduce((s, c) => s + c.frames, 0)),
     meanScore: speech.reduce((s, c) => s + c.meanScore, 0) / Math.max(1, speech.length),
     perClip: speech,
   },
@@ -178,6 +179,6 @@ row('video 640x360, one session', result.video640x360);
 row('README example (20 ms, 2.5 Mbit/s, 30 fps)', result.readmeExample640x360);
 console.log(`  codecs ${JSON.stringify(result.readmeExample640x360.codecs)}; ${result.readmeExample640x360.fitLink}/${live.length} frames within the link's share of ${liveShare.toFixed(0)} bytes; ${liveKbps.toFixed(0)} kbit/s`);
 console.log(`  one pass on ${(result.video640x360.onePassShareAfterFirst10 * 100).toFixed(0)} % of frames after the first 10; ${result.video640x360.passesPerFrame.toFixed(2)} passes per frame overall`);
-console.log(`speech (${result.speech.set}, ${result.speech.clips} clips, adaptive): ${result.speech.meanKbps.toFixed(1)} kbit/s mean, ${(result.speech.fallbackShare * 100).toFixed(1)} % of frames on the fallback (Opus or lossless, reason quality), mean score ${result.speech.meanScore.toFixed(3)}`);
+console.log(`speech (${result.speech.set}, ${result.speech.clips} clips, adaptive): ${result.speech.meanKbps.toFixed(1)} kbit/s mean, ${(result.speech.fallbackShare * 100).toFixed(1)} % of frames on the fallback (Opus or lossless, reason quality), ${(result.speech.notMetShare * 100).toFixed(1)} % under the floor, mean score ${result.speech.meanScore.toFixed(3)}`);
 if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
 

@@ -123,7 +123,8 @@ export class ImagePath {
       const level = ImagePath.#fittingLevel(controller, controller.levelFor(s.aim + controller.openLoopMargin), pixels, budgetBytes);
       const openLoopScore = controller.predictScore(level) - controller.openLoopMargin;
       const conventionalMisses = conventional.lastScore.known && !conventional.lastServed;
-      const faster = openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs);
+      // The open loop's own time is learnt by running it: until then it counts as the faster.
+      const faster = !controller.openLoopMsPerMp.known || openLoopMs <= o.maxLatencyMs || !(conventionalMs < openLoopMs);
       const fits = controller.predictBpp(level) * pixels <= budgetBytes * 8;
       if (fits && (faster || (conventionalMisses && openLoopScore > conventional.lastScore.value))) return this.#openLoop(f, sequence, s, controller, level, targets);
       return fallback('latency', 1);
