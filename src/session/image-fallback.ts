@@ -48,6 +48,11 @@ export class ConventionalImageStep {
   readonly lastScore = new Ema(0.5);
   lastServed = false;
 
+  /** Whether a frame has been coded yet (the setting to start from is known). */
+  get known(): boolean {
+    return this.#quality.size > 0;
+  }
+
   /** Predicted milliseconds of one trial for a frame of `pixels` (NaN before the first). */
   predictMs(pixels: number): number {
     return this.msPerMp.known ? (this.msPerMp.value * pixels) / 1e6 : NaN;
@@ -67,6 +72,7 @@ export class ConventionalImageStep {
     reason: FallbackReason | null,
     accepted: ReadonlySet<string>,
     maxTrials: number,
+    allowDownscale = true,
   ): Promise<CompressResult | null> {
     const image = { data: f.bytes, width: f.width, height: f.height, format: f.format };
     const codec = conventionalCodecFor(image, accepted);
@@ -109,7 +115,7 @@ export class ConventionalImageStep {
     // A search over the setting: from the remembered one, down while it serves and up while it
     // misses, halving the step; a payload over the budget counts as a miss that must go down.
     const known = this.#quality.get(codec);
-    const scale = this.#scale > 0 && ++this.#calls % SCALE_PROBE_EVERY === 0 ? this.#scale - 1 : this.#scale;
+    const scale = !allowDownscale ? 0 : this.#scale > 0 && ++this.#calls % SCALE_PROBE_EVERY === 0 ? this.#scale - 1 : this.#scale;
     let q = known ?? 60;
     let lo = MIN_QUALITY - 1; // highest setting known not to serve (too poor)
     let hi = MAX_QUALITY + 1; // lowest setting known to be too big or already serving
@@ -126,13 +132,13 @@ export class ConventionalImageStep {
       if (trials.some((t) => t.quality === q)) break;
     }
     // A link too narrow for the frame at any setting: fewer pixels (the receiver scales back up).
-    for (let k = scale + 1; k <= MAX_DOWNSCALE && !trials.some((t) => t.fits); k++) trials.push(await trial(Math.max(MIN_QUALITY, Math.min(q, 40)), k));
+    for (let k = scale + 1; allowDownscale && k <= MAX_DOWNSCALE && !trials.some((t) => t.fits); k++) trials.push(await trial(Math.max(MIN_QUALITY, Math.min(q, 40)), k));
     const serving = trials.filter((t) => t.fits && t.passes).sort((a, b) => a.payload.length - b.payload.length);
     const fitting = trials.filter((t) => t.fits).sort((a, b) => b.ssim - a.ssim);
     const chosen = serving[0] ?? fitting[0] ?? trials.reduce((a, b) => (a.payload.length <= b.payload.length ? a : b));
     // Next frame starts from what served, else from the best that fitted, else from the smallest.
     if (chosen.downscale === scale) this.#quality.set(codec, (serving[0] ?? fitting[0] ?? chosen).quality);
-    this.#scale = chosen.fits ? chosen.downscale : this.#scale;
+    if (allowDownscale) this.#scale = chosen.fits ? chosen.downscale : this.#scale;
     const ms = now() - t0;
     this.lastScore.add(chosen.ssim);
     this.lastServed = serving[0] !== undefined;

@@ -27,6 +27,8 @@ import type { CompressResult, FallbackReason, FrameQuality, FrameSettings, Frame
 const LATENCY_PROBE_EVERY = 30;
 /** The worst-tile floor sits this far under the mean floor (see FrameQuality.worstTileSsim). */
 export const TILE_FLOOR_MARGIN = 0.25;
+/** Level 0 this far over the aim: worth one look at whether the conventional codec serves for less. */
+const LEVEL0_HEADROOM = 0.03;
 
 export type ImageFrameIn = Extract<CheckedFrame, { type: 'video' | 'screen' }>;
 
@@ -168,6 +170,17 @@ export class ImagePath {
       const conventional = await fallback('quality', 6, timings);
       if (conventional.status !== 'quality_threshold_not_met' || !fits || conventional.quality.score >= quality.score) return conventional;
     }
+    // The network's lowest level with room to spare over the aim (smooth content): the
+    // conventional codec may reach the floor with fewer bytes, so a lower floor still saves.
+    if (floorMet && fits && search.verified && search.level === 0 && search.ssim > s.aim + LEVEL0_HEADROOM && o.fallbackCodec !== 'lossless') {
+      const conventional = this.#conventionalFor(f.type);
+      const spent = now() - t;
+      const trialMs = conventional.predictMs(pixels);
+      if (!Number.isFinite(o.maxLatencyMs) || (Number.isFinite(trialMs) && spent + trialMs <= o.maxLatencyMs)) {
+        const cheaper = await this.#tryConventional(f, sequence, s, { ...targets, budgetBytes: Math.min(budgetBytes, search.payload.length - 1) }, null, conventional.known ? 2 : 4, false);
+        if (cheaper && cheaper.status === 'success') return cheaper;
+      }
+    }
     return {
       ...baseResult(f, sequence, s, search.payload),
       status: floorMet && fits ? 'success' : 'quality_threshold_not_met',
@@ -230,9 +243,9 @@ export class ImagePath {
   }
 
   /** The conventional codec's result, or null where the peer takes none or the codec refuses the frame. */
-  async #tryConventional(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason | null, maxTrials: number): Promise<CompressResult | null> {
+  async #tryConventional(f: ImageFrameIn, sequence: number, s: FrameSettings, targets: ImageTargets, reason: FallbackReason | null, maxTrials: number, allowDownscale = true): Promise<CompressResult | null> {
     try {
-      return await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials);
+      return await this.#conventionalFor(f.type).code(f, sequence, s, targets, reason, this.#ctx.acceptedCodecs, maxTrials, allowDownscale);
     } catch {
       // WebP stops at 16383 px a side, JPEG at 65535: such a frame goes out by the next step.
       return null;
