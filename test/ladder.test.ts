@@ -237,6 +237,16 @@ describe('fallback ladder and modes', () => {
     const l = await engine.openSession({ peerCapabilities: bare, maxLatencyMs: Infinity }).compressFrame(video(data, 192, 128));
     expect(['deflate', 'stored']).toContain(l.codec);
     expect(() => engine.openSession({ peerCapabilities: { codecs: 'all' } as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    // Audio: a peer without the audio model gets Opus; one without Opus either, lossless.
+    const tone = Buffer.alloc(320 * 2);
+    for (let i = 0; i < 320; i++) tone.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), i * 2);
+    const audioFrame = { type: 'audio', format: 's16le', sampleRate: 16000, channels: 1, data: tone } as Frame;
+    const noModel = { bitstreamVersions: [1], codecs: ['neural-audio', 'opus', 'deflate', 'stored'], models: { image: [], audio: [999] } } as never;
+    const a1 = await engine.openSession({ peerCapabilities: noModel }).compressFrame(audioFrame);
+    expect([a1.codec, a1.fallbackReason]).toEqual(['opus', 'model_unavailable']);
+    const noOpus = { bitstreamVersions: [1], codecs: ['deflate', 'stored'], models: { image: [], audio: [] } } as never;
+    const a2 = await engine.openSession({ peerCapabilities: noOpus }).compressFrame(audioFrame);
+    expect(['deflate', 'stored']).toContain(a2.codec);
   });
 
   it('refuses conventional payloads that lie about their size, and corrupt bodies, with CORRUPT_PAYLOAD', async () => {

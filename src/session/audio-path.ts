@@ -130,7 +130,8 @@ export class AudioPath {
    */
   async #fallback(state: AudioSendState, f: AudioFrameIn, sequence: number, settings: FrameSettings, reason: FallbackReason, rec: NetworkRecommendation | null, timings?: Partial<FrameTimings>): Promise<CompressResult> {
     const o = this.#ctx.options;
-    if (o.fallbackCodec === 'lossless') return this.#lossless(state, f, sequence, settings, reason, timings);
+    // Lossless on request, or for a peer that does not decode Opus.
+    if (o.fallbackCodec === 'lossless' || !this.#ctx.accepts('opus')) return this.#lossless(state, f, sequence, settings, reason, timings);
     state.opus ??= new OpusFallback(f.sampleRate, f.channels, state.windowDelay);
     this.#leaveNeural(state);
     state.window.mark();
@@ -157,7 +158,8 @@ export class AudioPath {
     const o = this.#ctx.options;
     const codec = this.#ctx.host.audio();
     const state = this.#state(codec, f, settings.floor);
-    if (!codec) return this.#fallback(state, f, sequence, settings, 'model_unavailable', rec);
+    // No model here, or none the peer decodes: the ladder carries the stream.
+    if (!codec || !this.#ctx.accepts('neural-audio', codec.modelId)) return this.#fallback(state, f, sequence, settings, 'model_unavailable', rec);
     if (state.fallbackRun > 0) {
       // Inside a fallback run (the model could not hold the floor at its top level).
       state.fallbackRun--;
