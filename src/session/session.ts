@@ -193,7 +193,9 @@ export class Session {
       result = await this.#image.compress(f, sequence, settings, rec);
     }
     // No payload is larger than the frame stored as it is (tiny frames, incompressible data).
-    if (result.payload.length > f.bytes.length + HEADER_AND_CRC) {
+    // Audio is left to its path: its codec streams must know what the receiver got (a 20 ms
+    // neural or Opus payload is far under the stored frame at every supported rate).
+    if (f.type !== 'audio' && result.payload.length > f.bytes.length + HEADER_AND_CRC) {
       const stored = await losslessResult(f, sequence, settings, { fallback: result.status === 'fallback', compress: false, ...(result.fallbackReason ? { reason: result.fallbackReason } : {}), timings: result.timings });
       stored.status = result.status === 'quality_threshold_not_met' ? 'success' : result.status;
       result = stored;
