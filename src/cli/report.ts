@@ -100,6 +100,8 @@ export interface RunSummary {
   compressionRatio: number;
   statuses: Record<string, number>;
   fallbacks: Record<FallbackReason, number>;
+  /** Frames per payload codec (neural-image, jpeg, opus, deflate, ...): what carried them. */
+  codecs: Record<string, number>;
   quality: { meanScore: number; minScore: number; meanSsim: number | null; meanPsnrDb: number | null };
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** What the output leaves out of the input, each once: the codec's own, and what aic changed before coding. */
@@ -112,6 +114,7 @@ export class Tally {
   bytesIn = 0;
   payloadBytes = 0;
   readonly statuses: Record<string, number> = {};
+  readonly codecs: Record<string, number> = {};
   readonly fallbacks: Record<FallbackReason, number> = { quality: 0, latency: 0, error: 0, model_unavailable: 0 };
   readonly #latency = new Distribution(1 << 16);
   #score = 0;
@@ -133,6 +136,7 @@ export class Tally {
     this.bytesIn += r.originalBytes;
     this.payloadBytes += r.compressedBytes;
     this.statuses[r.status] = (this.statuses[r.status] ?? 0) + 1;
+    this.codecs[r.codec] = (this.codecs[r.codec] ?? 0) + 1;
     if (r.fallbackReason) this.fallbacks[r.fallbackReason]++;
     this.#latency.add(r.timings.totalMs);
     this.#score += r.quality.score;
@@ -153,6 +157,7 @@ export class Tally {
       compressionRatio: this.bytesIn > 0 ? 1 - base.bytesOut / this.bytesIn : 0,
       statuses: { ...this.statuses },
       fallbacks: { ...this.fallbacks },
+      codecs: { ...this.codecs },
       quality: {
         meanScore: this.frames ? this.#score / this.frames : NaN,
         minScore: this.frames ? this.#minScore : NaN,
@@ -186,6 +191,7 @@ export function printSummary(s: RunSummary): void {
     ['ratio', `${(s.compressionRatio * 100).toFixed(2)} % saved (${s.bytesOut > 0 ? (s.bytesIn / s.bytesOut).toFixed(1) : '-'}:1)`],
     ['status', Object.entries(s.statuses).map(([k, n]) => `${k} ${n}`).join(', ')],
     ['fallbacks', fallbacks || 'none'],
+    ['codecs', Object.entries(s.codecs).map(([k, n]) => `${k} ${n}`).join(', ')],
     ['score', `mean ${s.quality.meanScore.toFixed(4)}, min ${s.quality.minScore.toFixed(4)}`],
   ];
   if (s.quality.meanSsim !== null) rows.push(['SSIM / PSNR', `${s.quality.meanSsim.toFixed(4)} / ${s.quality.meanPsnrDb!.toFixed(2)} dB (mean)`]);
