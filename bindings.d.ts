@@ -225,6 +225,8 @@ export interface NativeImageSearchOptions {
   maxBytes?: number;
   /** Ignore startLevel: bisect the levels for the lowest that reaches the aim (at most ceil(log2(levels)) + 1 passes). */
   bisect?: boolean;
+  /** With bisect: startLevel is a prior's prediction, bracketed first (two passes when it is right). */
+  hinted?: boolean;
   /** False: open loop, code startLevel and measure nothing. Default true. */
   verify?: boolean;
   sequence?: number;

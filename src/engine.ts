@@ -9,6 +9,7 @@ import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
+import { ImagePriors } from './session/image-prior.js';
 import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
@@ -137,6 +138,7 @@ export class Engine {
     const { Engine: NativeEngineClass } = native();
     this.#native = callNative(() => new NativeEngineClass(nativeOptions));
     this.#host = {
+      imagePriors: new ImagePriors(),
       image: () => (this.#image && !this.#image.model.closed ? this.#image : null),
       audio: () => (this.#audio && !this.#audio.model.closed ? this.#audio : null),
       imageUnavailable: () => this.#unavailable.image ?? 'the image model was closed',

@@ -17,6 +17,8 @@ const CONTENT_CHANGE = 0.04;
 export interface SearchPlan {
   startLevel: number;
   probeDown: boolean;
+  /** With bisect: startLevel comes from the engine's prior, bracketed first. */
+  hinted: boolean;
   /** Nothing is known of this content: bisect the levels (down as well as up) instead of walking from startLevel. */
   bisect: boolean;
   maxPasses: number;
@@ -41,6 +43,8 @@ export class ImageRateController {
   #frame = 0;
   // The content is unknown (no frame yet, or the last one missed its prediction by far).
   #unknown = true;
+  // The level estimates came from the engine's prior, not this session's frames.
+  #seeded = false;
   // Milliseconds per megapixel of the encoder (with pre-processing) and of one search pass.
   readonly encodeMsPerMp = new Ema(0.2);
   readonly passMsPerMp = new Ema(0.2);
@@ -53,6 +57,17 @@ export class ImageRateController {
   constructor(levels: number) {
     this.levels = levels;
     this.#state = Array.from({ length: levels }, () => ({ score: new Ema(0.3), bpp: new Ema(0.3), lastFrame: -Infinity, lastMeasured: -Infinity }));
+  }
+
+  /** Starts from what the engine learnt on other sessions of this kind of content (image-prior.ts). */
+  seed(prior: readonly { score: Ema; bpp: Ema }[]): void {
+    prior.forEach((p, level) => {
+      const s = this.#state[level];
+      if (!s) return;
+      if (p.score.known) s.score.set(p.score.value);
+      if (p.bpp.known) s.bpp.set(p.bpp.value);
+    });
+    this.#seeded = prior.some((p) => p.score.known);
   }
 
   get framesSeen(): number {
@@ -118,14 +133,15 @@ export class ImageRateController {
     if (this.#unknown) {
       // ceil(log2(levels)) + 1 passes find the lowest level that reaches the aim on any content.
       const passes = Math.ceil(Math.log2(this.levels)) + 1;
-      return { startLevel: this.levelFor(aim), probeDown: false, bisect: true, maxPasses: passes, predictedScore: NaN };
+      const hinted = this.#seeded && this.#frame === 0;
+      return { startLevel: this.levelFor(aim), probeDown: false, bisect: true, hinted, maxPasses: passes + (hinted ? 1 : 0), predictedScore: NaN };
     }
     const startLevel = this.levelFor(aim);
     const maxPasses = Math.max(1, Math.min(3, Math.floor(passBudget)));
     // Look one level down when that level's figure is stale (the content may have become easier).
     const below = startLevel - 1;
     const probeDown = maxPasses > 1 && below >= 0 && this.#frame - this.#state[below]!.lastFrame >= STALE_FRAMES;
-    return { startLevel, probeDown, bisect: false, maxPasses, predictedScore: this.predictScore(startLevel) };
+    return { startLevel, probeDown, bisect: false, hinted: false, maxPasses, predictedScore: this.predictScore(startLevel) };
   }
 
   /** Learns from the passes of one frame of `pixels` pixels and its timings. */

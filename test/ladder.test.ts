@@ -76,6 +76,28 @@ describe('fallback ladder and modes', () => {
     }
   });
 
+  it("starts a session's first frame from what the engine learnt on other sessions: the same level, in fewer passes", async () => {
+    const own = await createEngine({ executionProvider: 'cpu' });
+    try {
+      const codec = own.imageCodec()!;
+      const passes: number[] = [];
+      for (const n of [5, 8, 14, 18, 22, 24]) {
+        const data = await photo(n, 384, 256);
+        const r = await own.openSession({ maxLatencyMs: Infinity }).compressFrame(video(data, 384, 256));
+        // Exactly the level a search from nothing finds: the lowest that reaches the floor.
+        const plain = await codec.compress({ data, width: 384, height: 256, format: 'rgb24' }, { startLevel: 0, aim: 0.85, tileAim: 0.6, maxPasses: 4, bisect: true });
+        expect(r.qualityLevel).toBe(plain.level);
+        passes.push(r.passes);
+      }
+      // The first session searched from nothing; the later ones mostly bracket the prior's level.
+      expect(passes[0]).toBeGreaterThanOrEqual(3);
+      const later = passes.slice(1).sort((a, b) => a - b);
+      expect(later[Math.floor(later.length / 2)]).toBeLessThanOrEqual(2);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('floors and targets change the output of a still: a lower floor never costs more', async () => {
     const data = await photo(23, 384, 256);
     const sizes: number[] = [];

@@ -84,6 +84,7 @@ class SearchJob : public Job {
     options_.maxPasses = intField(env, o, "maxPasses", "options", 1, 256);
     options_.probeDown = o.Get("probeDown").ToBoolean().Value();
     options_.bisect = o.Get("bisect").ToBoolean().Value();
+    options_.hinted = o.Get("hinted").ToBoolean().Value();
     Napi::Value maxBytes = o.Get("maxBytes");
     if (!maxBytes.IsUndefined()) {
       const double m = maxBytes.IsNumber() ? maxBytes.As<Napi::Number>().DoubleValue() : NAN;

@@ -87,6 +87,27 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
     // Invariant: every level below lo misses the aim; hi reaches it (or is the top, untested).
     int lo = 0, hi = levels - 1;
     int passes = 0;
+    if (options.hinted) {
+      // A prior says where the answer probably is: bracket it there first (two passes when the
+      // prior is right: the start level reaches, the one below misses), then bisect what is left.
+      const int s = options.startLevel;
+      ++passes;
+      if (measure(s)) {
+        hi = s;
+        if (s > 0 && passes < options.maxPasses) {
+          ++passes;
+          if (measure(s - 1)) hi = s - 1;
+          else lo = s;
+        }
+      } else {
+        lo = std::min(s + 1, levels - 1);
+        if (s + 1 < levels && passes < options.maxPasses) {
+          ++passes;
+          if (measure(s + 1)) hi = s + 1;
+          else lo = std::min(s + 2, levels - 1);
+        }
+      }
+    }
     while (lo < hi && passes < options.maxPasses) {
       const int mid = (lo + hi) / 2;
       ++passes;

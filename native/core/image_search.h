@@ -28,6 +28,9 @@ struct ImageSearchOptions {
   // and bisect the levels for the lowest one that reaches the aim, down as well as up, in at most
   // ceil(log2(levels)) + 1 passes (maxPasses still bounds it).
   bool bisect = false;
+  // With bisect: startLevel is a prior's prediction; bracket it before bisecting the rest (the
+  // same answer, in two passes when the prior is right).
+  bool hinted = false;
   // The largest payload the link carries for this frame (0: no limit). When the level that reaches
   // the aim is larger, the highest level that fits is sent instead, measured, with aimMet false.
   size_t maxBytes = 0;

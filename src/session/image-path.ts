@@ -50,10 +50,13 @@ export class ImagePath {
     return this.#controllers.get(type);
   }
 
-  #controllerFor(type: 'video' | 'screen', levels: number): ImageRateController {
+  #controllerFor(type: 'video' | 'screen', levels: number, pixels: number): ImageRateController {
     let c = this.#controllers.get(type);
     if (!c || c.levels !== levels) {
       c = new ImageRateController(levels);
+      // A new stream starts from what the engine learnt on streams like it, when it has.
+      const prior = this.#ctx.host.imagePriors.get(type, pixels, levels);
+      if (prior) c.seed(prior);
       this.#controllers.set(type, c);
     }
     return c;
@@ -111,7 +114,7 @@ export class ImagePath {
       }
     }
 
-    const controller = this.#controllerFor(f.type, codec.levels);
+    const controller = this.#controllerFor(f.type, codec.levels, pixels);
     const closedLoopMs = controller.predictMs(pixels, Math.max(1, controller.passesPerFrame.value || 1));
     if (o.enableFallback && Number.isFinite(o.maxLatencyMs) && closedLoopMs > o.maxLatencyMs && ++this.#latencyBlocked % LATENCY_PROBE_EVERY !== 0) {
       // Late before it starts: the faster of the open loop at the predicted level (the highest
@@ -143,6 +146,7 @@ export class ImagePath {
         maxPasses: plan.maxPasses,
         probeDown: plan.probeDown,
         bisect: plan.bisect,
+        hinted: plan.hinted,
         maxBytes: Number.isFinite(budgetBytes) ? budgetBytes : 0,
         verify: o.verifyQuality,
       });
@@ -155,6 +159,7 @@ export class ImagePath {
     const wallMs = now() - t;
     const passMs = search.passes.reduce((sum, p) => sum + p.decodeMs + p.scoreMs, 0);
     controller.learn(search.passes, pixels, Math.max(0, wallMs - passMs));
+    this.#ctx.host.imagePriors.learn(f.type, pixels, codec.levels, search.passes);
     const counters = this.#ctx.counters;
     if (wallMs > o.maxLatencyMs) counters.latencyBudgetExceeded++;
     counters.passes += search.verified ? search.passes.length : 0;

@@ -6,6 +6,7 @@ import type { ImageCodec } from '../image-codec.js';
 import type { CompressionMode } from '../modes.js';
 import type { NetworkAnalysis, NetworkConditions } from '../network.js';
 import type { DistributionSummary } from '../stats.js';
+import type { ImagePriors } from './image-prior.js';
 import type { Session } from './session.js';
 
 export type FallbackReason = 'quality' | 'latency' | 'error' | 'model_unavailable';
@@ -213,6 +214,8 @@ export interface SessionStats {
 
 /** What a session needs from its engine. */
 export interface SessionHost {
+  /** What the engine learnt of image content across its sessions (image-prior.ts). */
+  readonly imagePriors: ImagePriors;
   image(): ImageCodec | null;
   imageUnavailable(): string;
   audio(): AudioCodec | null;
