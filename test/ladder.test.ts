@@ -271,6 +271,25 @@ describe('fallback ladder and modes', () => {
     expect(['deflate', 'stored']).toContain(a2.codec);
   });
 
+  it('never rejects an audio frame the fallback cannot make smaller: 8 kHz noise goes out stored, every payload decodes', async () => {
+    const bare = await createEngine({ executionProvider: 'cpu', models: { image: false, audio: false } });
+    try {
+      const tx = bare.openSession({ mode: 'conservative' });
+      const rx = bare.openSession();
+      let seed = 3;
+      for (let i = 0; i < 40; i++) {
+        const b = Buffer.alloc(320);
+        for (let k = 0; k < 160; k++) b.writeInt16LE(((seed = (seed * 1103515245 + 12345) % 2147483648) % 40000) - 20000, k * 2);
+        const r = await tx.compressFrame({ type: 'audio', format: 's16le', sampleRate: 8000, channels: 1, data: b });
+        expect(r.compressedBytes).toBeLessThanOrEqual(320 + 44);
+        const d = await rx.decompressFrame(r.payload);
+        expect(d.data.length).toBe(320);
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('refuses conventional payloads that lie about their size, and corrupt bodies, with CORRUPT_PAYLOAD', async () => {
     const data = await photo(3, 64, 48);
     const bare = await createEngine({ executionProvider: 'cpu', models: { image: false, audio: false } });

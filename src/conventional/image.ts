@@ -25,12 +25,19 @@ export interface RawImage {
 sharp.concurrency(1);
 sharp.cache(false);
 
+// The scan of a frame's alpha runs once per frame however many steps ask (keyed by its Buffer).
+const translucency = new WeakMap<Buffer, boolean>();
+
 /** True when any pixel of an rgba frame is not fully opaque (its alpha then has to be carried). */
 export function hasTranslucency(image: RawImage): boolean {
   if (image.format !== 'rgba') return false;
+  const known = translucency.get(image.data);
+  if (known !== undefined) return known;
   const d = image.data;
-  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return true;
-  return false;
+  let found = false;
+  for (let i = 3; i < d.length && !found; i += 4) found = d[i] !== 255;
+  translucency.set(image.data, found);
+  return found;
 }
 
 /**

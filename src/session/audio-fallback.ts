@@ -8,7 +8,7 @@
 // room for it, else the best-scoring Opus payload with status 'quality_threshold_not_met'.
 import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.js';
 import { OPUS_LADDER_KBPS, OpusDecoder, OpusEncoder, opusKbps } from '../conventional/opus.js';
-import { AicError, callNative } from '../errors.js';
+import { callNative } from '../errors.js';
 import { SAMPLE_FORMAT_CODE, type CheckedFrame } from '../frames.js';
 import { native } from '../native.js';
 import type { NetworkRecommendation } from '../network.js';
@@ -130,9 +130,13 @@ export class OpusFallback {
     let tries = 0;
     let inferenceMs = 0;
     let step = this.step;
+    // No Opus rate at which a packet could outgrow the frame stored as it is (8 kHz mono s16le is
+    // 128 kbit/s raw): such a frame goes lossless instead, which is then no larger.
+    const rawKbps = (f.bytes.length * 8 * 50) / 1000;
+    const rate = (st: number) => Math.min(opusKbps(st, this.#channels), Math.floor(0.75 * rawKbps));
     for (;;) {
       tries++;
-      const kbps = opusKbps(step, this.#channels);
+      const kbps = rate(step);
       const { packet, ms } = await this.#encoder.encode(f.bytes, f.format, kbps);
       inferenceMs += ms;
       let m: NativeAudioWindowMetrics | null = null;
@@ -177,13 +181,21 @@ export class OpusFallback {
       this.#encoder.rewind();
       this.#shadow.rewind();
       window.rewind();
-      const { packet } = await this.#encoder.encode(f.bytes, f.format, opusKbps(best.step, this.#channels));
+      const { packet } = await this.#encoder.encode(f.bytes, f.format, rate(best.step));
       const decoded = await this.#shadow.decode(packet, f.format);
       const mono = monoOf(decoded.data, f.format, f.channels);
       const joined = new Float32Array(pendingBefore.length + mono.length);
       joined.set(pendingBefore);
       joined.set(mono, pendingBefore.length);
       best = { packet, step: best.step, m: callNative(() => window.push(reference, joined.subarray(0, n), exactPrefix)), pending: joined.slice(n) };
+    }
+    if (best.packet.length > f.bytes.length) {
+      // A packet over the stored frame (VBR overshoot on a tiny frame): undo it, send it exactly.
+      this.#encoder.rewind();
+      this.#shadow.rewind();
+      window.rewind();
+      this.#active = false;
+      return { lossless: true, reason, notMet: false };
     }
     this.#pending = best.pending;
     this.#active = true;
@@ -197,7 +209,7 @@ export class OpusFallback {
     } else {
       this.#over = 0;
     }
-    const kbps = opusKbps(best.step, this.#channels);
+    const kbps = rate(best.step);
     const payload = callNative(() =>
       native().packPayload(
         {
@@ -216,7 +228,6 @@ export class OpusFallback {
         best.packet,
       ),
     );
-    if (payload.length > f.bytes.length + 44) throw new AicError('INTERNAL', 'an Opus payload larger than the frame stored');
     const band = opusBandHz(best.packet[0]!);
     const reductions: FrameReduction[] = band < Math.min(20000, f.sampleRate / 2) ? [{ kind: 'bandwidth', detail: `audio above ${kHz(band)} is not coded (Opus at ${kbps} kbit/s codes a ${kHz(band)} band)` }] : [];
     const m = best.m;

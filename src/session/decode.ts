@@ -43,6 +43,15 @@ export async function decodePayload(
   }
   const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
   const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
+  // The header must describe something its codec can carry before any stream state is touched:
+  // a payload that will be refused must not reset the receiver's decoders on its way out.
+  const audioCodec = h.codec === 'neural-audio' || h.codec === 'opus';
+  const imageCodec = h.codec === 'neural-image' || h.codec === 'webp' || h.codec === 'jpeg';
+  if ((audioCodec && h.frameType !== 'audio') || (imageCodec && h.frameType !== 'video' && h.frameType !== 'screen')) throw corrupt(`says a ${h.codec} payload carries a ${h.frameType} frame`);
+  if (h.frameType === 'audio' && h.codec !== 'neural-audio') {
+    const channels = h.dim1 >>> 16;
+    if (h.format > 1 || (channels !== 1 && channels !== 2) || !AUDIO_RATES.includes(h.dim0) || (h.dim1 & 0xffff) !== h.dim0 / 50) throw corrupt('describes impossible audio');
+  }
   const decoder = receiver(h);
   if (h.codec === 'deflate' || h.codec === 'stored') {
     let expected: number;

@@ -79,7 +79,9 @@ export class ImagePath {
   /** The largest payload the link carries for one frame, when the caller told bandwidth and fps. */
   static budgetBytes(f: ImageFrameIn, rec: NetworkRecommendation | null): number {
     if (!rec || !f.fps) return Infinity;
-    return Math.max(64, Math.floor((rec.maxBitrateKbps * 1000) / 8 / f.fps));
+    // No floor under it: a share smaller than any payload can be (about 0.3 KB for JPEG at 1/8
+    // size) is not met, and the smallest payload goes out as quality_threshold_not_met.
+    return Math.floor((rec.maxBitrateKbps * 1000) / 8 / f.fps);
   }
 
   async compress(f: ImageFrameIn, sequence: number, settings: FrameSettings, rec: NetworkRecommendation | null): Promise<CompressResult> {

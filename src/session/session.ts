@@ -155,7 +155,8 @@ export class Session {
 
   /**
    * Compresses one frame. Always yields a payload the receiver can decode: the neural result
-   * when it meets the floor, else (with enableFallback) the frame losslessly, with the reason.
+   * when it meets the floor, else (with enableFallback) the next step of the fallback ladder
+   * (open loop, JPEG/WebP or Opus, lossless last), with the reason.
    */
   compressFrame(frame: Frame, options: CompressOptions = {}): Promise<CompressResult> {
     try {
@@ -193,8 +194,8 @@ export class Session {
       result = await this.#image.compress(f, sequence, settings, rec);
     }
     // No payload is larger than the frame stored as it is (tiny frames, incompressible data).
-    // Audio is left to its path: its codec streams must know what the receiver got (a 20 ms
-    // neural or Opus payload is far under the stored frame at every supported rate).
+    // Audio is left to its path, whose codec streams must know what the receiver got: it caps
+    // Opus under the frame's raw rate and sends a frame exactly where a packet would be larger.
     if (f.type !== 'audio' && result.payload.length > f.bytes.length + HEADER_AND_CRC) {
       const stored = await losslessResult(f, sequence, settings, { fallback: result.status === 'fallback', compress: false, ...(result.fallbackReason ? { reason: result.fallbackReason } : {}), timings: result.timings });
       stored.status = result.status === 'quality_threshold_not_met' ? 'success' : result.status;
