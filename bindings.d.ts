@@ -335,8 +335,17 @@ export interface NativeAudioDecodeResult {
   timings: NativeTimings;
 }
 
+/** One sending audio frame's encode, shadow decode and score-window push (AudioEncoderStream.encodeAndScore). */
+export interface NativeAudioStep {
+  payload: Buffer;
+  timings: NativeTimings;
+  decodeTimings: NativeTimings;
+  measured: NativeAudioWindowMetrics;
+}
+
 export declare class AudioEncoderStream {
   private constructor();
+  encodeAndScore(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }, shadow: AudioDecoderStream, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep>;
   encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
   encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): { payload: Buffer; timings: NativeTimings };
 }

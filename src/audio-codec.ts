@@ -3,7 +3,7 @@
 // (previous frame, overlap, resampler history) lives in native memory. Calls on one stream are
 // queued, so frames are coded in the order they were handed over.
 import { SerialQueue } from './serial-queue.js';
-import type { AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
+import type { AudioScoreWindow, NativeAudioStep, AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
 import { CodecBase } from './codec-base.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import type { AudioManifest } from './manifest.js';
@@ -68,6 +68,19 @@ export class AudioEncoder {
     const opts = this.#options(options);
     return callNative(() => this.#native.encodeSync({ ...frame, sampleRate: this.sampleRate, channels: this.channels }, opts));
   }
+
+  /**
+   * @internal A sending session's whole per-frame step in one native call off the JS thread:
+   * encode, decode with the session's shadow decoder exactly as the receiver will, and push input
+   * and output (mono) into the score window after marking it (`exact`: the frame's audio reaches
+   * the receiver exactly, as right after a codec restart). The shadow's queue is bypassed: the
+   * session serialises its frames, and this call holds both streams' locks in native code.
+   */
+  encodeAndScore(frame: AudioFrameInput, options: AudioEncodeOptions | undefined, shadow: AudioDecoder, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep> {
+    const opts = this.#options(options);
+    const input = { ...frame, sampleRate: this.sampleRate, channels: this.channels };
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.encodeAndScore(input, opts, shadow.nativeStream(), window, exact))));
+  }
 }
 
 export class AudioDecoder {
@@ -77,6 +90,11 @@ export class AudioDecoder {
   /** @internal */
   constructor(native: NativeDecoder) {
     this.#native = native;
+  }
+
+  /** @internal The native stream, for AudioEncoder.encodeAndScore(). */
+  nativeStream(): NativeDecoder {
+    return this.#native;
   }
 
   /** Decodes the next frame of the stream. Output lags the input by one frame (the codec's overlap). */

@@ -1,6 +1,10 @@
 #include "audio_codec_wrap.h"
 
+#include <cstring>
+#include <stdexcept>
+
 #include "addon_data.h"
+#include "audio_score_wrap.h"
 #include "codec_common.h"
 #include "job.h"
 #include "model_wrap.h"
@@ -62,6 +66,97 @@ class EncodeJob : public Job {
   AudioEncodeOptions options_;
   Timings timings_;
   std::vector<uint8_t> payload_;
+};
+
+// Mono float samples of interleaved PCM (the score window measures mono).
+std::vector<float> monoOf(const uint8_t* data, size_t length, SampleFormat format, int channels) {
+  const size_t width = format == SampleFormat::F32le ? 4 : 2;
+  const size_t n = length / width / static_cast<size_t>(channels);
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    float sum = 0;
+    for (int c = 0; c < channels; ++c) {
+      const uint8_t* p = data + (i * channels + c) * width;
+      if (format == SampleFormat::F32le) {
+        float v;
+        std::memcpy(&v, p, 4);
+        sum += v;
+      } else {
+        int16_t v;
+        std::memcpy(&v, p, 2);
+        sum += v / 32768.0f;
+      }
+    }
+    out[i] = sum / channels;
+  }
+  return out;
+}
+
+// The whole per-frame work of a sending audio session in one job off the JS thread: encode,
+// decode the payload with the sender's shadow decoder exactly as the receiver will, and push
+// input and output into the score window (after a mark, so the caller can rewind a miss).
+class EncodeScoreJob : public Job {
+ public:
+  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
+    if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
+    Napi::Object f = info[0].As<Napi::Object>();
+    uint8_t* data;
+    memoryOf(env, f.Get("data"), "frame.data", data, frame_.length);
+    frame_.data = data;
+    pin(f.Get("data"));
+    frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
+    frame_.channels = intField(env, f, "channels", "frame", 1, 64);
+    frame_.format = parseSampleFormat(env, f.Get("format"));
+    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    options_.level = intField(env, o, "level", "options", 0, 254);
+    if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
+    options_.timestamp = timestampField(env, o, "options", options_.timestamp);
+    if (!info[2].IsObject() || !info[3].IsObject()) throwInvalid(env, "encodeAndScore() needs the shadow decoder stream and the score window");
+    shadow_ = AudioDecoderWrap::Unwrap(info[2].As<Napi::Object>())->stream;
+    window_ = AudioScoreWindowWrap::Unwrap(info[3].As<Napi::Object>())->window();
+    pin(info[2]);
+    pin(info[3]);
+    exact_ = info[4].ToBoolean().Value();
+  }
+  void execute() override {
+    {
+      std::lock_guard<std::mutex> lock(s_->mutex);
+      payload_ = s_->stream->encode(frame_, options_, timings_);
+    }
+    AudioDecoderStream::Result decoded;
+    {
+      std::lock_guard<std::mutex> lock(shadow_->mutex);
+      decoded = shadow_->stream->decode(payload_.data(), payload_.size(), decodeTimings_);
+    }
+    const auto reference = monoOf(frame_.data, frame_.length, frame_.format, frame_.channels);
+    window_->mark();
+    if (exact_) {
+      quality_ = window_->pushExact(reference.data(), reference.size());
+    } else {
+      const auto output = monoOf(decoded.pcm.data(), decoded.pcm.size(), decoded.format, decoded.channels);
+      if (output.size() != reference.size()) throw std::logic_error("shadow decoder returned a frame of another length");
+      quality_ = window_->pushWithExactPrefix(reference.data(), output.data(), reference.size(), 0);
+    }
+  }
+  Napi::Value toJs(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("payload", lendVector(env, std::move(payload_)));
+    o.Set("timings", timingsToJs(env, timings_));
+    o.Set("decodeTimings", timingsToJs(env, decodeTimings_));
+    o.Set("measured", AudioScoreWindowWrap::toJs(env, quality_));
+    return o;
+  }
+
+ private:
+  std::shared_ptr<LockedEncoder> s_;
+  std::shared_ptr<LockedDecoder> shadow_;
+  metrics::AudioScoreWindow* window_ = nullptr;
+  bool exact_ = false;
+  AudioFrame frame_;
+  AudioEncodeOptions options_;
+  Timings timings_, decodeTimings_;
+  std::vector<uint8_t> payload_;
+  metrics::AudioQuality quality_;
 };
 
 class DecodeJob : public Job {
@@ -168,7 +263,9 @@ Napi::Value AudioCodecWrap::DelaySamples(const Napi::CallbackInfo& info) {
 Napi::Value AudioCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), codec_->modelId()); }
 
 Napi::Function AudioEncoderWrap::Init(Napi::Env env) {
-  return DefineClass(env, "AudioEncoderStream", {InstanceMethod<&AudioEncoderWrap::Encode>("encode"), InstanceMethod<&AudioEncoderWrap::EncodeSync>("encodeSync")});
+  return DefineClass(env, "AudioEncoderStream",
+                     {InstanceMethod<&AudioEncoderWrap::Encode>("encode"), InstanceMethod<&AudioEncoderWrap::EncodeSync>("encodeSync"),
+                      InstanceMethod<&AudioEncoderWrap::EncodeAndScore>("encodeAndScore")});
 }
 
 AudioEncoderWrap::AudioEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AudioEncoderWrap>(info) {
@@ -179,6 +276,12 @@ AudioEncoderWrap::AudioEncoderWrap(const Napi::CallbackInfo& info) : Napi::Objec
 Napi::Value AudioEncoderWrap::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runAsync(env, "aic:audioEncode", guard(env, [&] { return std::make_unique<EncodeJob>(env, stream, info); }));
+}
+
+// encodeAndScore(frame, options, shadowDecoder, scoreWindow, exact) -> Promise<{ payload, timings, decodeTimings, measured }>
+Napi::Value AudioEncoderWrap::EncodeAndScore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:audioEncodeScore", guard(env, [&] { return std::make_unique<EncodeScoreJob>(env, stream, info); }));
 }
 
 Napi::Value AudioEncoderWrap::EncodeSync(const Napi::CallbackInfo& info) {

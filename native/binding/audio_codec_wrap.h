@@ -43,6 +43,7 @@ class AudioEncoderWrap : public Napi::ObjectWrap<AudioEncoderWrap> {
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);
   Napi::Value EncodeSync(const Napi::CallbackInfo& info);
+  Napi::Value EncodeAndScore(const Napi::CallbackInfo& info);
 };
 
 class AudioDecoderWrap : public Napi::ObjectWrap<AudioDecoderWrap> {

@@ -14,13 +14,16 @@ class AudioScoreWindowWrap : public Napi::ObjectWrap<AudioScoreWindowWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit AudioScoreWindowWrap(const Napi::CallbackInfo& info);
+  // For the encoder's combined encode-decode-score step (audio_codec_wrap.cc), which runs off the
+  // JS thread; a session serialises its frames, so the window is never used by two at once.
+  metrics::AudioScoreWindow* window() { return window_.get(); }
+  static Napi::Value toJs(Napi::Env env, const metrics::AudioQuality& q);
 
  private:
   Napi::Value Push(const Napi::CallbackInfo& info);
   Napi::Value PushExact(const Napi::CallbackInfo& info);
   Napi::Value Mark(const Napi::CallbackInfo& info);
   Napi::Value Rewind(const Napi::CallbackInfo& info);
-  static Napi::Value toJs(Napi::Env env, const metrics::AudioQuality& q);
   std::unique_ptr<metrics::AudioScoreWindow> window_;
 };
 

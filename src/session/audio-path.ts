@@ -172,21 +172,22 @@ export class AudioPath {
     try {
       state.encoder ??= codec.createEncoder(f.sampleRate, f.channels);
       state.shadow ??= codec.createDecoder();
-      const encoded = await state.encoder.encode({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 });
-      payload = encoded.payload;
-      timings = { ...encoded.timings, totalMs: 0 };
       if (o.verifyQuality) {
-        // Decode exactly as the receiver will, then score the last second it has played.
-        const decoded = await state.shadow.decode(payload);
-        const t = now();
-        const reference = toMono(f.bytes, f.format, f.channels);
-        state.window.mark();
-        // Right after a restart the codec's first output lies under audio the receiver already
-        // played exactly (lossless frames come out one codec delay earlier than neural ones).
-        measured = state.restarted ? state.window.pushExact(reference) : state.window.push(reference, toMono(decoded.data, f.format, f.channels));
+        // One native call off the JS thread: encode, decode exactly as the receiver will, and
+        // score the last second it has played. Right after a restart the codec's first output
+        // lies under audio the receiver already played exactly (lossless frames come out one
+        // codec delay earlier than neural ones): that frame enters the window as exact.
+        const step = await state.encoder.encodeAndScore({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 }, state.shadow, state.window, state.restarted);
+        payload = step.payload;
+        measured = step.measured;
         state.restarted = false;
-        timings.inferenceMs += decoded.timings.inferenceMs;
-        timings.postprocessMs += decoded.timings.preprocessMs + decoded.timings.postprocessMs + (now() - t);
+        timings = { ...step.timings, totalMs: 0 };
+        timings.inferenceMs += step.decodeTimings.inferenceMs;
+        timings.postprocessMs += step.decodeTimings.preprocessMs + step.decodeTimings.postprocessMs;
+      } else {
+        const encoded = await state.encoder.encode({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 });
+        payload = encoded.payload;
+        timings = { ...encoded.timings, totalMs: 0 };
       }
     } catch (error) {
       const e = AicError.from(error);
