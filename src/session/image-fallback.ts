@@ -60,9 +60,10 @@ export class ConventionalImageStep {
 
   /**
    * Codes `f` with the conventional codec. `maxTrials` bounds the encode-decode-score trials (one
-   * for a frame that is already late). `reason` null: the frame's designated path (translucent
-   * frames, which the neural model cannot carry), not a fallback. Null when the peer decodes neither WebP nor JPEG (or JPEG
-   * only and the frame has alpha to carry).
+   * for a frame that is already late). `reason` null: not a fallback but the frame's own path
+   * (translucent frames, which the neural model cannot carry; smooth frames the codec serves for
+   * less than the network's lowest level). `allowDownscale` false: full size only. Null when the
+   * peer decodes neither WebP nor JPEG (or JPEG only and the frame has alpha to carry).
    */
   async code(
     f: ImageFrameIn,
