@@ -1,12 +1,13 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import { ImageCodec } from './image-codec.js';
-import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
+import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
 import { ImagePriors } from './session/image-prior.js';
@@ -32,6 +33,13 @@ export interface EngineOptions extends NativeEngineOptions {
   maxSessions?: number;
   /** A session unused this long is closed and its state freed (default 300000 ms = 5 min; Infinity: never). */
   sessionIdleTimeoutMs?: number;
+  /**
+   * Folder where createEngine() keeps parsed codec manifests between starts (docs/native-core.md,
+   * "Engine start"), or false for none. Default: aic-cache-<uid> under os.tmpdir() when it can be
+   * made private to this user. Entries are verified and anything off falls back to a normal load;
+   * the graphs' SHA-256 are checked on every start either way.
+   */
+  cacheDir?: string | false;
 }
 
 export interface CodecSummary {
@@ -121,6 +129,8 @@ export class Engine {
   readonly #idleTimeoutMs: number;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #host: SessionHost;
+  // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
+  #manifestCache: string | false = false;
 
   /** @internal Use createEngine(). */
   constructor(options: EngineOptions = {}) {
@@ -150,8 +160,16 @@ export class Engine {
   }
 
   /** @internal Loads the codecs sessions use (createEngine() calls this). */
-  async loadSessionCodecs(models: EngineOptions['models'] = {}): Promise<void> {
+  async loadSessionCodecs(models: EngineOptions['models'] = {}, cacheDir?: string | false): Promise<void> {
     if (models === null || typeof models !== 'object') throw new AicError('INVALID_ARGUMENT', 'options.models must be an object { image, audio }');
+    if (cacheDir !== undefined && cacheDir !== false && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
+      throw new AicError('INVALID_ARGUMENT', 'options.cacheDir must be a folder path or false');
+    }
+    if (cacheDir === undefined) this.#manifestCache = (await manifestCacheDir()) ?? false;
+    else if (cacheDir) {
+      // A folder the caller names is created if missing; one that cannot be is simply not used.
+      this.#manifestCache = await mkdir(cacheDir, { recursive: true }).then(() => cacheDir, () => false as const);
+    }
     const image = models.image ?? DEFAULT_IMAGE_MODEL;
     const audio = models.audio ?? DEFAULT_AUDIO_MODEL;
     const load = async <T>(which: 'image' | 'audio', manifest: string | false, loader: (p: string) => Promise<T>): Promise<T | null> => {
@@ -314,7 +332,7 @@ export class Engine {
   async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath);
+    const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache });
     const model = await this.loadModel({
       name: `${manifest.name}@${manifest.version}`,
       encoder: encoderBytes,
@@ -334,7 +352,7 @@ export class Engine {
   async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadAudioManifest(manifestPath);
+    const { manifest, encoderBytes, decoderBytes } = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache });
     const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
       inputs: [
         { name: g.input, type: 'float32' as const, rank: 2 },
@@ -398,7 +416,7 @@ export class Engine {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const engine = new Engine(options);
   try {
-    await engine.loadSessionCodecs(options?.models);
+    await engine.loadSessionCodecs(options?.models, options?.cacheDir);
   } catch (error) {
     await engine.close();
     throw error;

@@ -1,7 +1,8 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
 import { AicError } from './errors.js';
@@ -193,33 +194,212 @@ function checkLevelsAndEntropy(m: ImageManifest, file: string): void {
   if (e.tables.length !== expected) fail(file, `"entropy.tables" must hold levels x table groups x contexts = ${expected} tables, has ${e.tables.length}`);
 }
 
+export interface ManifestLoadOptions {
+  /**
+   * Folder of the parsed-manifest cache (see manifestCacheDir()), or false for none (default).
+   * An entry is keyed by the SHA-256 of the manifest's bytes and this package's version and
+   * carries its own SHA-256; anything off (missing, truncated, altered, another version) falls
+   * back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
+   */
+  cacheDir?: string | false;
+}
+
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
-export function loadImageManifest(manifestPath: string): Promise<LoadedManifest<ImageManifest>> {
-  return loadManifest(manifestPath, validateImageManifest);
+export function loadImageManifest(manifestPath: string, options: ManifestLoadOptions = {}): Promise<LoadedManifest<ImageManifest>> {
+  return loadManifest(manifestPath, validateImageManifest, options);
 }
 
 /** Reads an audio model's manifest and both ONNX files, checking every SHA-256. */
-export function loadAudioManifest(manifestPath: string): Promise<LoadedManifest<AudioManifest>> {
-  return loadManifest(manifestPath, validateAudioManifest);
+export function loadAudioManifest(manifestPath: string, options: ManifestLoadOptions = {}): Promise<LoadedManifest<AudioManifest>> {
+  return loadManifest(manifestPath, validateAudioManifest, options);
+}
+
+/**
+ * The default cache folder: aic-cache-<uid> under the OS temporary folder, created private (0700);
+ * null when it cannot be made, or exists but is not a folder of this user's that only it can write.
+ */
+export async function manifestCacheDir(): Promise<string | null> {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  const dir = path.join(os.tmpdir(), `aic-cache-${uid >= 0 ? uid : 'user'}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const st = await lstat(dir);
+    if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (process.platform !== 'win32' && (st.mode & 0o022) !== 0)) return null;
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+// The parsed-manifest cache. Parsing a shipped manifest (1-2.5 MB of JSON, mostly the entropy
+// tables) and packing its tables takes about 30 ms of the JS thread, the largest part of
+// createEngine(); an entry holds the checked manifest without its tables plus the packed typed
+// arrays, and reads in a few milliseconds. Layout: magic (8 bytes), header length (u32 LE),
+// header JSON, padding to 8, the arrays, then the SHA-256 of everything before it.
+const CACHE_MAGIC = Buffer.from('AICMAN01', 'latin1');
+const CACHE_FORMAT = 1;
+const PACKED_KEYS = ['gains', 'inverseGains', 'tableOffsets', 'tableLengths', 'cdfs', 'predictedChannels'] as const;
+const PACKED_TYPES = { gains: Float32Array, inverseGains: Float32Array, tableOffsets: Int32Array, tableLengths: Uint32Array, cdfs: Uint32Array, predictedChannels: Uint8Array } as const;
+
+// Packed tables of manifests that came from the cache (or were packed when the entry was written).
+const packedOf = new WeakMap<object, PackedEntropy>();
+
+let packageVersion: string | undefined;
+async function aicVersion(): Promise<string> {
+  if (packageVersion === undefined) {
+    try {
+      packageVersion = (JSON.parse(await readFile(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      packageVersion = 'unknown';
+    }
+  }
+  return packageVersion;
+}
+
+function cacheFile(dir: string, key: string, version: string): string {
+  return path.join(dir, `manifest-${key}-${version.replace(/[^A-Za-z0-9._-]/g, '_')}.aicm`);
+}
+
+interface CacheHeader {
+  format: number;
+  key: string;
+  version: string;
+  manifest: Record<string, unknown>;
+  arrays: Array<{ name: string; offset: number; length: number }>;
+}
+
+function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | null {
+  if (bytes.length < CACHE_MAGIC.length + 4 + 32 || !bytes.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return null;
+  const body = bytes.subarray(0, bytes.length - 32);
+  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(bytes.length - 32))) return null;
+  const headerLength = bytes.readUInt32LE(CACHE_MAGIC.length);
+  const headerStart = CACHE_MAGIC.length + 4;
+  if (headerStart + headerLength > body.length) return null;
+  const header = JSON.parse(body.toString('utf8', headerStart, headerStart + headerLength)) as CacheHeader;
+  if (header.format !== CACHE_FORMAT || header.key !== key || header.version !== version || !Array.isArray(header.arrays)) return null;
+  const packed: Partial<Record<(typeof PACKED_KEYS)[number], ArrayBufferView>> = {};
+  for (const name of PACKED_KEYS) {
+    const a = header.arrays.find((x) => x.name === name);
+    const Type = PACKED_TYPES[name];
+    if (!a || !Number.isInteger(a.offset) || !Number.isInteger(a.length) || a.offset < 0 || a.length < 0 || a.offset % 8 !== 0) return null;
+    const byteLength = a.length * Type.BYTES_PER_ELEMENT;
+    if (a.offset + byteLength > body.length) return null;
+    // A copy: the arrays are the native codec's configuration and outlive the file's Buffer.
+    const view = new Type(a.length);
+    new Uint8Array(view.buffer).set(body.subarray(a.offset, a.offset + byteLength));
+    packed[name] = view;
+  }
+  const p = packed as unknown as PackedEntropy;
+  if (p.tableOffsets.length !== p.tableLengths.length) return null;
+  const manifest = header.manifest as unknown as { entropy: Record<string, unknown> };
+  if (!manifest || typeof manifest.entropy !== 'object' || manifest.entropy === null) return null;
+  // The tables come back on first use only (sessions never read them: the codec has them natively).
+  const entropy = manifest.entropy;
+  Object.defineProperty(entropy, 'tables', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const tables: Array<[number, number[]]> = [];
+      let at = 0;
+      for (let i = 0; i < p.tableOffsets.length; i++) {
+        tables.push([p.tableOffsets[i]!, Array.from(p.cdfs.subarray(at, at + p.tableLengths[i]!))]);
+        at += p.tableLengths[i]!;
+      }
+      Object.defineProperty(entropy, 'tables', { value: tables, enumerable: true, configurable: true, writable: true });
+      return tables;
+    },
+  });
+  packedOf.set(manifest, p);
+  return manifest as unknown as M;
+}
+
+async function writeCacheEntry(file: string, key: string, version: string, manifest: { entropy: object }, packed: PackedEntropy): Promise<void> {
+  const arrays: CacheHeader['arrays'] = [];
+  const stripped = { ...manifest, entropy: { ...manifest.entropy, tables: undefined } };
+  // Offsets are fixed once the header's length is; two passes settle it.
+  let headerText = '';
+  let dataStart = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    arrays.length = 0;
+    const headerEnd = CACHE_MAGIC.length + 4 + Buffer.byteLength(headerText);
+    let at = Math.ceil(headerEnd / 8) * 8;
+    dataStart = at;
+    for (const name of PACKED_KEYS) {
+      arrays.push({ name, offset: at, length: packed[name].length });
+      at = Math.ceil((at + packed[name].byteLength) / 8) * 8;
+    }
+    const next = JSON.stringify({ format: CACHE_FORMAT, key, version, manifest: stripped, arrays } satisfies CacheHeader);
+    if (next === headerText) break;
+    headerText = next;
+  }
+  const header = Buffer.from(headerText, 'utf8');
+  const last = arrays[arrays.length - 1]!;
+  const bodyLength = Math.ceil((last.offset + packed[PACKED_KEYS[PACKED_KEYS.length - 1]!].byteLength) / 8) * 8;
+  const body = Buffer.alloc(bodyLength);
+  CACHE_MAGIC.copy(body, 0);
+  body.writeUInt32LE(header.length, CACHE_MAGIC.length);
+  header.copy(body, CACHE_MAGIC.length + 4);
+  if (CACHE_MAGIC.length + 4 + header.length > dataStart) throw new Error('cache header layout');
+  for (const a of arrays) {
+    const v = packed[a.name as (typeof PACKED_KEYS)[number]];
+    Buffer.from(v.buffer, v.byteOffset, v.byteLength).copy(body, a.offset);
+  }
+  const digest = createHash('sha256').update(body).digest();
+  // Written aside and renamed: a reader sees a whole entry or none.
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temp, Buffer.concat([body, digest]), { mode: 0o600 });
+    await rename(temp, file);
+  } catch {
+    await unlink(temp).catch(() => undefined);
+  }
 }
 
 async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry }>(
   manifestPath: string,
   validate: (raw: unknown, file: string) => M,
+  options: ManifestLoadOptions = {},
 ): Promise<LoadedManifest<M>> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(manifestPath, 'utf8');
+    bytes = await readFile(manifestPath);
   } catch (error) {
     throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new AicError('MANIFEST_INVALID', `model manifest ${manifestPath} is not valid JSON: ${(error as Error).message}`);
+  const cacheDir = options.cacheDir || null;
+  let manifest: M | null = null;
+  let entry: { file: string; key: string; version: string } | null = null;
+  if (cacheDir) {
+    try {
+      const key = createHash('sha256').update(bytes).digest('hex');
+      const version = await aicVersion();
+      entry = { file: cacheFile(cacheDir, key, version), key, version };
+      manifest = readCacheEntry<M>(await readFile(entry.file), key, version);
+    } catch {
+      manifest = null;
+    }
   }
-  const manifest = validate(raw, manifestPath);
+  if (!manifest) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      throw new AicError('MANIFEST_INVALID', `model manifest ${manifestPath} is not valid JSON: ${(error as Error).message}`);
+    }
+    manifest = validate(raw, manifestPath);
+    if (entry) {
+      let packed: PackedEntropy | null = null;
+      try {
+        packed = packEntropy(manifest as unknown as ImageManifest, (manifest as unknown as ImageManifest).latent.channels);
+      } catch {
+        packed = null; // nativeImageConfig()/nativeAudioConfig() reports it, as without a cache
+      }
+      if (packed) {
+        packedOf.set(manifest, packed);
+        await writeCacheEntry(entry.file, entry.key, entry.version, manifest as unknown as ImageManifest, packed).catch(() => undefined);
+      }
+    }
+  }
   const dir = path.dirname(manifestPath);
   const read = async (entry: GraphEntry, which: string): Promise<Buffer> => {
     const file = path.join(dir, entry.file);
@@ -249,6 +429,8 @@ interface PackedEntropy {
 }
 
 function packEntropy(m: Pick<ImageManifest, 'levels' | 'entropy'>, channels: number): PackedEntropy {
+  const cached = packedOf.get(m);
+  if (cached) return cached;
   const gains = new Float32Array(m.levels.length * channels);
   const inverseGains = new Float32Array(m.levels.length * channels);
   m.levels.forEach((l, i) => {

@@ -1,5 +1,8 @@
 #include "codec_model.h"
 
+#include <exception>
+#include <future>
+
 #include "errors.h"
 
 namespace aic {
@@ -12,8 +15,29 @@ const std::string& checkedName(const std::string& name) {
 }  // namespace
 
 CodecModel::CodecModel(const std::shared_ptr<Engine>& engine, const ModelLoadRequest& request)
-    : name_(checkedName(request.name)),
-      encoder_(engine, "encoder", request.encoder, request.encoderSignature),
-      decoder_(engine, "decoder", request.decoder, request.decoderSignature) {}
+    : name_(checkedName(request.name)) {
+  // The two sessions are independent: the decoder's is created on a thread of its own while this
+  // one creates the encoder's, so a model loads in the time of its slower graph on two cores.
+  // The encoder's error, if any, wins, as when they were loaded one after the other.
+  auto decoder = std::async(std::launch::async, [&] {
+    return std::make_unique<Graph>(engine, "decoder", request.decoder, request.decoderSignature);
+  });
+  std::exception_ptr encoderError;
+  try {
+    encoder_ = std::make_unique<Graph>(engine, "encoder", request.encoder, request.encoderSignature);
+  } catch (...) {
+    encoderError = std::current_exception();
+  }
+  std::unique_ptr<Graph> decoded;
+  std::exception_ptr decoderError;
+  try {
+    decoded = decoder.get();
+  } catch (...) {
+    decoderError = std::current_exception();
+  }
+  if (encoderError) std::rethrow_exception(encoderError);
+  if (decoderError) std::rethrow_exception(decoderError);
+  decoder_ = std::move(decoded);
+}
 
 }  // namespace aic

@@ -26,12 +26,12 @@ class CodecModel {
   CodecModel(const std::shared_ptr<Engine>& engine, const ModelLoadRequest& request);
 
   const std::string& name() const { return name_; }
-  const Graph& graph(Part part) const { return part == Part::Encoder ? encoder_ : decoder_; }
+  const Graph& graph(Part part) const { return part == Part::Encoder ? *encoder_ : *decoder_; }
 
  private:
   std::string name_;
-  Graph encoder_;
-  Graph decoder_;
+  std::unique_ptr<Graph> encoder_;
+  std::unique_ptr<Graph> decoder_;
 };
 
 }  // namespace aic

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <thread>
 
 #include "errors.h"
 
@@ -28,10 +27,10 @@ struct EnvSettings {
   bool operator==(const EnvSettings& o) const { return intra == o.intra && inter == o.inter && spin == o.spin && log == o.log; }
 };
 std::mutex envMutex;
-std::weak_ptr<Ort::Env> sharedEnv;
+std::weak_ptr<EnvHandle> sharedEnv;
 EnvSettings sharedSettings{};
 
-std::shared_ptr<Ort::Env> acquireEnv(const EnvSettings& wanted) {
+std::shared_ptr<EnvHandle> acquireEnv(const EnvSettings& wanted) {
   std::lock_guard<std::mutex> lock(envMutex);
   if (auto env = sharedEnv.lock()) {
     if (!(wanted == sharedSettings)) {
@@ -43,19 +42,43 @@ std::shared_ptr<Ort::Env> acquireEnv(const EnvSettings& wanted) {
     }
     return env;
   }
-  // One global pool for all sessions: a server with dozens of loaded graphs must not start
-  // dozens of pools that fight over the same cores.
-  Ort::ThreadingOptions threading;
-  threading.SetGlobalIntraOpNumThreads(wanted.intra);
-  threading.SetGlobalInterOpNumThreads(wanted.inter);
-  threading.SetGlobalSpinControl(wanted.spin);
-  auto env = std::make_shared<Ort::Env>(threading, static_cast<OrtLoggingLevel>(wanted.log), "aic");
+  auto env = std::make_shared<EnvHandle>(wanted.intra, wanted.inter, wanted.spin != 0, wanted.log);
   sharedEnv = env;
   sharedSettings = wanted;
   return env;
 }
 
 }  // namespace
+
+EnvHandle::EnvHandle(int intra, int inter, bool spin, int log) {
+  // Creating the environment starts its global pools and ONNX Runtime's one-time initialisation
+  // (about 20 ms on a small machine). It runs on its own thread, so that the caller (the JS
+  // thread in createEngine()) reads and checks the model manifests meanwhile; env() waits for it.
+  worker_ = std::thread([this, intra, inter, spin, log] {
+    try {
+      // One global pool for all sessions: a server with dozens of loaded graphs must not start
+      // dozens of pools that fight over the same cores.
+      Ort::ThreadingOptions threading;
+      threading.SetGlobalIntraOpNumThreads(intra);
+      threading.SetGlobalInterOpNumThreads(inter);
+      threading.SetGlobalSpinControl(spin);
+      env_ = std::make_unique<Ort::Env>(threading, static_cast<OrtLoggingLevel>(log), "aic");
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      failed_ = true;
+    }
+  });
+}
+
+EnvHandle::~EnvHandle() {
+  if (worker_.joinable()) worker_.join();
+}
+
+Ort::Env& EnvHandle::get() {
+  std::call_once(joined_, [this] { worker_.join(); });
+  if (failed_) throw CoreError(ErrorCode::InvalidArgument, "could not start ONNX Runtime: " + error_);
+  return *env_;
+}
 
 Engine::Engine(const EngineOptions& options) : options_(options) {
   if (options.intraOpThreads < 0 || options.intraOpThreads > 256) {

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <onnxruntime_cxx_api.h>
@@ -41,6 +43,24 @@ struct ProviderChoice {
   std::string fallbackReason;  // empty when the preference was met
 };
 
+// The process-wide Ort::Env, created on a thread of its own from construction on; get() waits
+// for it (and throws InvalidArgument if ONNX Runtime could not start).
+class EnvHandle {
+ public:
+  EnvHandle(int intraOpThreads, int interOpThreads, bool allowSpinning, int logSeverity);
+  EnvHandle(const EnvHandle&) = delete;
+  EnvHandle& operator=(const EnvHandle&) = delete;
+  ~EnvHandle();
+  Ort::Env& get();
+
+ private:
+  std::unique_ptr<Ort::Env> env_;
+  std::string error_;
+  bool failed_ = false;
+  std::once_flag joined_;
+  std::thread worker_;  // last: starts once the members above exist
+};
+
 class Engine {
  public:
   explicit Engine(const EngineOptions& options);
@@ -49,7 +69,7 @@ class Engine {
 
   const EngineOptions& options() const { return options_; }
   int intraOpThreads() const { return intraOpThreads_; }
-  Ort::Env& env() { return *env_; }
+  Ort::Env& env() { return env_->get(); }
   static std::string ortVersion();
   static int apiVersion() { return ORT_API_VERSION; }
   const std::vector<std::string>& availableProviders() const { return availableProviders_; }
@@ -67,7 +87,7 @@ class Engine {
   int intraOpThreads_ = 1;
   // ONNX Runtime keeps one environment per process (a second CreateEnv returns the first, with the
   // first one's thread pools), so engines share it through this handle; see engine.cc.
-  std::shared_ptr<Ort::Env> env_;
+  std::shared_ptr<EnvHandle> env_;
   std::vector<std::string> availableProviders_;
   std::atomic<bool> closed_{false};
 };

@@ -1,0 +1,104 @@
+// Engine start (issue 12, part 4): the parsed-manifest cache never stands in for the checks it
+// skips re-running, and anything off in it falls back to a normal load.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL } from '../src/index.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'aic-engine-start-test-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+function copyModel(from: string, name: string): string {
+  const dir = path.join(temp, name);
+  cpSync(path.dirname(from), dir, { recursive: true });
+  return path.join(dir, 'manifest.json');
+}
+
+function entries(cacheDir: string): string[] {
+  return readdirSync(cacheDir).filter((f) => f.endsWith('.aicm')).map((f) => path.join(cacheDir, f));
+}
+
+async function start(image: string | false, audio: string | false, cacheDir: string | false) {
+  return createEngine({ executionProvider: 'cpu', cacheDir, models: { image, audio } });
+}
+
+describe('engine start', () => {
+  it('loads the same manifests from the cache as from their JSON', async () => {
+    const cacheDir = path.join(temp, 'cache-same');
+    const cold = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
+    expect(entries(cacheDir)).toHaveLength(2);
+    const warm = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
+    try {
+      for (const [engine, file] of [
+        [warm, DEFAULT_IMAGE_MODEL],
+        [cold, DEFAULT_IMAGE_MODEL],
+      ] as const) {
+        expect(engine.imageCodec()!.manifest).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+      }
+      expect(warm.audioCodec()!.manifest).toEqual(JSON.parse(readFileSync(DEFAULT_AUDIO_MODEL, 'utf8')));
+      expect(warm.info().codecs).toEqual(cold.info().codecs);
+    } finally {
+      await cold.close();
+      await warm.close();
+    }
+  });
+
+  it('still refuses a tampered graph when the manifest is cached', async () => {
+    const manifest = copyModel(DEFAULT_IMAGE_MODEL, 'tampered');
+    const cacheDir = path.join(temp, 'cache-tampered');
+    const first = await start(manifest, false, cacheDir);
+    expect(first.info().codecs.image).not.toBeNull();
+    await first.close();
+    expect(entries(cacheDir)).toHaveLength(1);
+    // One byte of the encoder changed: the manifest (and so its cache entry) is untouched.
+    const encoder = path.join(path.dirname(manifest), 'encoder.onnx');
+    const bytes = readFileSync(encoder);
+    bytes[bytes.length - 10] ^= 0x01;
+    writeFileSync(encoder, bytes);
+    const engine = await start(manifest, false, cacheDir);
+    try {
+      expect(engine.info().codecs.image).toBeNull();
+      expect(engine.info().unavailable.image).toMatch(/^MANIFEST_INVALID: .*SHA-256.*the file was changed or replaced/);
+      expect(engine.info().models).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('falls back to a normal load when a cache entry is corrupt, and rewrites it', async () => {
+    const cacheDir = path.join(temp, 'cache-corrupt');
+    await (await start(DEFAULT_IMAGE_MODEL, false, cacheDir)).close();
+    const [entry] = entries(cacheDir);
+    const good = readFileSync(entry!);
+    const corruptions: Buffer[] = [
+      Buffer.concat([good.subarray(0, good.length - 100)]), // truncated
+      Buffer.from(good).fill(0x7f, good.length - 5000, good.length - 4990), // the tables altered
+      Buffer.from('not a cache entry'),
+      Buffer.alloc(0),
+    ];
+    for (const bad of corruptions) {
+      writeFileSync(entry!, bad);
+      const engine = await start(DEFAULT_IMAGE_MODEL, false, cacheDir);
+      try {
+        expect(engine.info().codecs.image).not.toBeNull();
+        expect(engine.imageCodec()!.manifest).toEqual(JSON.parse(readFileSync(DEFAULT_IMAGE_MODEL, 'utf8')));
+      } finally {
+        await engine.close();
+      }
+      expect(readFileSync(entry!).equals(good)).toBe(true);
+    }
+  });
+
+  it('works without a cache, and with a cache folder it cannot use', async () => {
+    const notAFolder = path.join(temp, 'a-file');
+    writeFileSync(notAFolder, 'x');
+    for (const cacheDir of [false, notAFolder] as const) {
+      const engine = await start(DEFAULT_IMAGE_MODEL, false, cacheDir);
+      expect(engine.info().codecs.image).not.toBeNull();
+      await engine.close();
+    }
+    expect(statSync(notAFolder).isFile()).toBe(true);
+    await expect(createEngine({ executionProvider: 'cpu', cacheDir: 42 as unknown as string })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
