@@ -10,6 +10,7 @@ import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
+import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
@@ -31,8 +32,13 @@ export interface EngineOptions extends NativeEngineOptions {
   models?: { image?: string | false; audio?: string | false };
   /** Open sessions allowed at once (default 1024); one more throws SESSION_LIMIT. */
   maxSessions?: number;
-  /** A session unused this long is closed and its state freed (default 300000 ms = 5 min; Infinity: never). */
+  /** A session unused this long is closed and its state freed (default 300000 ms = 5 min; Infinity: never). A session with frames in flight is busy. */
   sessionIdleTimeoutMs?: number;
+  /**
+   * Frames the engine accepts at once across its sessions (default 1024): one more is refused with
+   * RESOURCE_EXHAUSTED before it is accepted, or waits with `{ whenBusy: 'wait' }`.
+   */
+  maxInFlight?: number;
   /**
    * Folder where createEngine() keeps parsed codec manifests between starts (docs/native-core.md,
    * "Engine start"), or false for none. Default: aic-cache-<uid> under os.tmpdir() when it can be
@@ -135,7 +141,9 @@ export class Engine {
   /** @internal Use createEngine(). */
   constructor(options: EngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
-    const { maxSessions, sessionIdleTimeoutMs, ...rest } = options;
+    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, ...rest } = options;
+    const inFlight = maxInFlight ?? 1024;
+    if (!Number.isInteger(inFlight) || inFlight < 1) throw new AicError('INVALID_ARGUMENT', `maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
     // `models` is for createEngine(); the native engine takes the rest.
     const nativeOptions: NativeEngineOptions = { ...rest };
     delete (nativeOptions as EngineOptions).models;
@@ -149,6 +157,7 @@ export class Engine {
     this.#native = callNative(() => new NativeEngineClass(nativeOptions));
     this.#host = {
       imagePriors: new ImagePriors(),
+      admission: new Admission(inFlight),
       image: () => (this.#image && !this.#image.model.closed ? this.#image : null),
       audio: () => (this.#audio && !this.#audio.model.closed ? this.#audio : null),
       imageUnavailable: () => this.#unavailable.image ?? 'the image model was closed',
@@ -263,11 +272,32 @@ export class Engine {
     try {
       this.#checkOpen();
       const bytes = checkDecompressArgs(payload, options);
-      return decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null));
+      const whenBusy = options.whenBusy ?? 'reject';
+      if (whenBusy !== 'reject' && whenBusy !== 'wait') throw new AicError('INVALID_ARGUMENT', `options.whenBusy must be 'reject' or 'wait', got ${JSON.stringify(whenBusy)}`);
+      const admission = this.#host.admission;
+      const run = () =>
+        this.#track(
+          decodePayload(bytes, this.#host, options.output, (h) =>
+            h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null,
+          ).finally(() => admission.release()),
+        );
+      if (admission.tryAcquire()) return run();
+      if (whenBusy === 'reject') throw new AicError('RESOURCE_EXHAUSTED', `the engine has ${admission.max} frames in flight (maxInFlight); the payload was not accepted: retry later or pass { whenBusy: 'wait' }`);
+      return admission.acquire().then(run);
     } catch (error) {
       return Promise.reject(AicError.from(error));
     }
   }
+
+  /** Calls running outside a session, which close() lets finish. */
+  readonly #inflight = new Set<Promise<unknown>>();
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p);
+    const done = () => this.#inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
 
   get closed(): boolean {
     return this.#closed;
@@ -405,7 +435,10 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
-    for (const s of [...this.#sessions.values()]) s.close('closed (its engine was closed)');
+    // Frames already handed over finish first (sessions and sessionless decodes), then the models go.
+    const sessions = [...this.#sessions.values()];
+    for (const s of sessions) s.close('closed (its engine was closed)');
+    await Promise.allSettled([...sessions.map((s) => s.drained()), ...this.#inflight]);
     const pending = [...this.#models.values()].map((l) => l.model.catch(() => undefined));
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();

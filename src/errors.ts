@@ -30,6 +30,8 @@ export type AicErrorCode =
   | 'OUT_OF_MEMORY'
   /** The engine already has as many open sessions as it allows (EngineOptions.maxSessions). */
   | 'SESSION_LIMIT'
+  /** The engine has `maxInFlight` frames in flight; the frame was not accepted (retry, drop it, or pass whenBusy: 'wait'). */
+  | 'RESOURCE_EXHAUSTED'
   /** The native addon could not be loaded on this platform. */
   | 'NATIVE_UNAVAILABLE'
   /** A bug in aic: please report it with the message. */
@@ -51,6 +53,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',
   'SESSION_LIMIT',
+  'RESOURCE_EXHAUSTED',
   'INTERNAL',
 ]);
 

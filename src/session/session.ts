@@ -53,6 +53,9 @@ export class Session {
   readonly #image: ImagePath;
   readonly #audio: AudioPath;
   readonly #queue = new SerialQueue();
+  // Frames accepted or waiting for a slot, and the chain of this session's waits for a slot.
+  #pending = 0;
+  #waiting: Promise<void> = Promise.resolve();
   readonly #counts = {
     framesProcessed: 0,
     framesCompressed: 0,
@@ -126,9 +129,14 @@ export class Session {
     return this.#closed;
   }
 
-  /** Milliseconds since the session last compressed or decompressed a frame. */
+  /** Milliseconds since the session last compressed or decompressed a frame; 0 while frames handed over are still being coded. */
   get idleMs(): number {
-    return Date.now() - this.#lastActivity;
+    return this.#pending > 0 ? 0 : Date.now() - this.#lastActivity;
+  }
+
+  /** Resolves when every frame handed over so far has finished. */
+  drained(): Promise<void> {
+    return this.#queue.run(async () => undefined);
   }
 
   #checkOpen(): void {
@@ -136,9 +144,32 @@ export class Session {
     this.#lastActivity = Date.now();
   }
 
-  /** Frames of a session are coded in the order they were handed over (audio state, sequence numbers). */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    return this.#queue.run(task);
+  /**
+   * Accepts a frame into the session's queue, where frames are coded in the order they were
+   * handed over (audio state, sequence numbers), within the engine's bound on frames in flight.
+   */
+  #serial<T>(task: () => Promise<T>, whenBusy: unknown = 'reject'): Promise<T> {
+    if (whenBusy !== 'reject' && whenBusy !== 'wait') throw new AicError('INVALID_ARGUMENT', `options.whenBusy must be 'reject' or 'wait', got ${JSON.stringify(whenBusy)}`);
+    const admission = this.#host.admission;
+    const run = (): Promise<T> => {
+      this.#pending++;
+      return this.#queue.run(task).finally(() => {
+        this.#pending--;
+        this.#lastActivity = Date.now();
+        admission.release();
+      });
+    };
+    if (admission.tryAcquire()) return run();
+    if (whenBusy === 'reject') {
+      throw new AicError('RESOURCE_EXHAUSTED', `the engine has ${admission.max} frames in flight (maxInFlight); the frame was not accepted: retry later, drop it, or pass { whenBusy: 'wait' }`);
+    }
+    // In call order behind the other waiters of this session, so its frames keep their order.
+    this.#pending++;
+    const slot = (this.#waiting = this.#waiting.then(() => admission.acquire()));
+    return slot.then(() => {
+      this.#pending--;
+      return run();
+    });
   }
 
   /** The mode, target, floor and quality aim in force, after network adaptation. */
@@ -170,14 +201,14 @@ export class Session {
           throw new AicError('OUTPUT_MISMATCH', `options.output holds ${options.output.length} bytes; give it at least ${f.bytes.length + HEADER_AND_CRC} (the frame's size + 44) so that any payload fits`);
         }
       }
-      return this.#serial(() => this.#compress(f, network, options.output));
+      return this.#serial(() => this.#compress(f, network, options.output), options.whenBusy ?? 'reject');
     } catch (error) {
       return Promise.reject(AicError.from(error));
     }
   }
 
   async #compress(f: CheckedFrame, network: NetworkConditions | undefined, output: Buffer | undefined): Promise<CompressResult> {
-    if (this.#closed) throw new AicError('CLOSED', `session '${this.sessionId}' is ${this.#closeReason}`);
+    // A frame handed over before close() still finishes (close() frees the state after it).
     const t0 = now();
     const rec = network ? this.#network.report(network, this.options.mode, Date.now()) : this.#network.current;
     const settings = this.#settings(rec);
@@ -239,7 +270,7 @@ export class Session {
         const frame = await decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header));
         this.#counts.framesDecompressed++;
         return frame;
-      });
+      }, options.whenBusy ?? 'reject');
     } catch (error) {
       return Promise.reject(AicError.from(error));
     }
@@ -379,8 +410,11 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
-    this.#audio.clear();
-    this.#image.clear();
     this.#host.released(this);
+    // After the frames already queued: they still need the codec state.
+    void this.#queue.run(async () => {
+      this.#audio.clear();
+      this.#image.clear();
+    });
   }
 }

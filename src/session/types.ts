@@ -6,6 +6,7 @@ import type { ImageCodec } from '../image-codec.js';
 import type { CompressionMode } from '../modes.js';
 import type { NetworkAnalysis, NetworkConditions } from '../network.js';
 import type { DistributionSummary } from '../stats.js';
+import type { Admission } from './admission.js';
 import type { ImagePriors } from './image-prior.js';
 import type { Session } from './session.js';
 
@@ -43,7 +44,14 @@ export interface SessionOptions {
   verifyQuality?: boolean;
 }
 
+/**
+ * What a call does when the engine already has `maxInFlight` frames in flight: 'reject' (default)
+ * fails at once with RESOURCE_EXHAUSTED, before the frame is accepted; 'wait' waits for a slot.
+ */
+export type WhenBusy = 'reject' | 'wait';
+
 export interface CompressOptions {
+  whenBusy?: WhenBusy;
   /** Current network conditions of the path the payload takes. */
   network?: NetworkConditions;
   /** A Buffer to write the payload into; it must hold originalBytes + 44 bytes (the largest payload possible). */
@@ -119,6 +127,7 @@ export interface CompressResult {
 }
 
 export interface DecompressOptions {
+  whenBusy?: WhenBusy;
   /** A Buffer to write the frame's bytes into; it must be exactly the frame's size. */
   output?: Buffer;
 }
@@ -216,6 +225,8 @@ export interface SessionStats {
 export interface SessionHost {
   /** What the engine learnt of image content across its sessions (image-prior.ts). */
   readonly imagePriors: ImagePriors;
+  /** The engine's bound on frames in flight (admission.ts). */
+  readonly admission: Admission;
   image(): ImageCodec | null;
   imageUnavailable(): string;
   audio(): AudioCodec | null;
