@@ -5,7 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
-import { AicError, awaitNative, callNative } from './errors.js';
+import { AicError, awaitNative, callNative, readFields } from './errors.js';
+import { ownBytes, withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
@@ -139,8 +140,8 @@ export class Engine {
   #manifestCache: string | false = false;
 
   /** @internal Use createEngine(). */
-  constructor(options: EngineOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
+  constructor(given: EngineOptions = {}) {
+    const options = readEngineOptions(given);
     const { maxSessions, sessionIdleTimeoutMs, maxInFlight, ...rest } = options;
     const inFlight = maxInFlight ?? 1024;
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new AicError('INVALID_ARGUMENT', `maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
@@ -268,18 +269,21 @@ export class Engine {
    * Decodes any payload without a session: images and lossless payloads completely; a neural
    * audio payload with a fresh decoder state (its first 20 ms: use a session for a stream).
    */
-  decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
+  decompressFrame(payload: ArrayBufferView, given: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      const bytes = checkDecompressArgs(payload, options);
+      if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
+      const options = readFields(given, ['output', 'whenBusy'], 'options') as DecompressOptions;
+      // A copy of the payload, taken now (frames.ts ownBytes()).
+      const bytes = checkDecompressArgs(ArrayBuffer.isView(payload) ? ownBytes(payload, 'payload') : payload, options);
       const whenBusy = options.whenBusy ?? 'reject';
       if (whenBusy !== 'reject' && whenBusy !== 'wait') throw new AicError('INVALID_ARGUMENT', `options.whenBusy must be 'reject' or 'wait', got ${JSON.stringify(whenBusy)}`);
       const admission = this.#host.admission;
       const run = () =>
         this.#track(
-          decodePayload(bytes, this.#host, options.output, (h) =>
-            h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null,
-          ).finally(() => admission.release()),
+          withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null))).finally(() =>
+            admission.release(),
+          ),
         );
       if (admission.tryAcquire()) return run();
       if (whenBusy === 'reject') throw new AicError('RESOURCE_EXHAUSTED', `the engine has ${admission.max} frames in flight (maxInFlight); the payload was not accepted: retry later or pass { whenBusy: 'wait' }`);
@@ -445,8 +449,21 @@ export class Engine {
   }
 }
 
+const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'cacheDir'] as const;
+
+/** The caller's engine options, each read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT). */
+function readEngineOptions(given: unknown): EngineOptions {
+  if (given === undefined) return {};
+  if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
+  const options = readFields(given, ENGINE_OPTION_KEYS, 'options') as EngineOptions;
+  const models = options.models as unknown;
+  if (models !== null && typeof models === 'object') options.models = readFields(models, ['image', 'audio'], 'options.models') as EngineOptions['models'];
+  return options;
+}
+
 /** Creates the engine (one per process is the intended use) and loads the session codecs. */
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
+  const options = readEngineOptions(given);
   const engine = new Engine(options);
   try {
     await engine.loadSessionCodecs(options?.models, options?.cacheDir);

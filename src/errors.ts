@@ -95,3 +95,27 @@ export async function awaitNative<T>(promise: Promise<T>): Promise<T> {
     throw AicError.from(error);
   }
 }
+
+/**
+ * Reads `keys` of a caller's options object once each, into a plain object: a throwing getter or a
+ * revoked Proxy becomes INVALID_ARGUMENT (never a raw TypeError), and a getter cannot answer one
+ * thing to a check and another to the use. `undefined`/absent keys stay absent.
+ */
+export function readFields<K extends string>(value: object, keys: readonly K[], what: string): Partial<Record<K, unknown>> {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const key of keys) {
+    let v: unknown;
+    try {
+      v = (value as Record<string, unknown>)[key];
+    } catch (error) {
+      throw new AicError('INVALID_ARGUMENT', `${what}.${key} could not be read (${error instanceof Error ? error.message : String(error)}); pass a plain object`, { cause: error });
+    }
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+/** `typeof value === 'object'` and not null, where even asking must not throw (a revoked Proxy throws on Array.isArray). */
+export function isObjectLike(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}

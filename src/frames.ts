@@ -1,7 +1,7 @@
 // The frames compressFrame() takes and decompressFrame() returns, and their validation. Every
 // check here throws AicError('INVALID_ARGUMENT') with what was wrong and what is expected.
 import { SUPPORTED_AUDIO_RATES } from './audio-codec.js';
-import { AicError } from './errors.js';
+import { AicError, readFields } from './errors.js';
 
 export type FrameType = 'video' | 'screen' | 'audio' | 'data';
 export type PixelFormat = 'rgb24' | 'rgba' | 'i420';
@@ -68,9 +68,55 @@ function invalid(message: string): never {
   throw new AicError('INVALID_ARGUMENT', message);
 }
 
-function bytesOf(data: unknown, what: string): Buffer {
+/**
+ * A copy of a view's bytes, owned by aic (docs/native-core.md, "Caller memory"): taken when the
+ * call is made, so that whatever the caller does to its memory afterwards (reuse, mutate,
+ * detach, transfer, resize, drop) reaches neither the work nor the payloads returned. Views of
+ * SharedArrayBuffers and of resizable ArrayBuffers are copied like any other; a detached or
+ * out-of-bounds view is INVALID_ARGUMENT.
+ */
+export function ownBytes(data: unknown, what: string): Buffer {
   if (!ArrayBuffer.isView(data)) invalid(`${what} must be a Buffer, TypedArray or DataView`);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buffer = data.buffer as ArrayBuffer & { detached?: boolean };
+  if (buffer.detached === true) invalid(`${what}'s ArrayBuffer is detached (transferred or detached); pass memory that stays attached for the call`);
+  let view: Uint8Array;
+  try {
+    view = new Uint8Array(buffer, data.byteOffset, data.byteLength);
+  } catch (error) {
+    // A view past the end of a resizable ArrayBuffer that shrank.
+    throw new AicError('INVALID_ARGUMENT', `${what} lies outside its ArrayBuffer (was it resized?); pass a view of memory that holds the frame`, { cause: error });
+  }
+  if (view.byteLength === 0 && buffer.byteLength === 0 && isDetached(buffer)) {
+    invalid(`${what}'s ArrayBuffer is detached (transferred or detached); pass memory that stays attached for the call`);
+  }
+  return Buffer.from(view);
+}
+
+/**
+ * Settles like `work`, except that a failure after the caller's `output` was detached, transferred
+ * or resized during the call is INVALID_ARGUMENT saying so (not the OUTPUT_MISMATCH it shows up as).
+ */
+export async function withCallerOutput<T>(output: Buffer | undefined, work: () => Promise<T>): Promise<T> {
+  const length = output?.length ?? 0;
+  try {
+    return await work();
+  } catch (error) {
+    if (output && (output.length !== length || isDetached(output.buffer as ArrayBuffer))) {
+      throw new AicError('INVALID_ARGUMENT', `options.output was detached, transferred or resized while the call ran; keep it untouched until the call settles`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Node 20 has no ArrayBuffer.prototype.detached: a detached buffer is one that cannot be sliced. */
+function isDetached(buffer: ArrayBuffer): boolean {
+  if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
+  try {
+    buffer.slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function positiveInt(v: unknown, what: string, max: number): number {
@@ -85,20 +131,22 @@ function checkCommon(f: FrameCommon): void {
   if (f.keyframe !== undefined && typeof f.keyframe !== 'boolean') invalid('frame.keyframe must be a boolean');
 }
 
-/** A frame after validation: its bytes as a Buffer view over the caller's memory (no copy). */
+/** A frame after validation: every field read once, its bytes a copy aic owns (ownBytes()). */
 export type CheckedFrame =
   | (VideoFrame & { bytes: Buffer })
   | (AudioFrame & { bytes: Buffer; samplesPerChannel: number })
   | (DataFrame & { bytes: Buffer });
 
+const FRAME_FIELDS = ['type', 'format', 'width', 'height', 'sampleRate', 'channels', 'data', 'timestamp', 'keyframe', 'fps'] as const;
+
 export function checkFrame(frame: unknown): CheckedFrame {
   if (frame === null || typeof frame !== 'object') invalid('compressFrame() takes a frame object { type, format, data, ... }');
-  const f = frame as Partial<Frame> & Record<string, unknown>;
+  const f = readFields(frame, FRAME_FIELDS, 'frame') as Partial<Frame> & Record<string, unknown>;
   if (typeof f.type !== 'string' || !(FRAME_TYPES as readonly string[]).includes(f.type)) {
     invalid(`frame.type must be one of ${FRAME_TYPES.join(', ')}, got ${JSON.stringify(f.type)}`);
   }
   checkCommon(f as FrameCommon);
-  const bytes = bytesOf(f.data, 'frame.data');
+  const bytes = ownBytes(f.data, 'frame.data');
   if (f.type === 'data') {
     if (bytes.length > MAX_DATA_BYTES) invalid(`data frames are limited to ${MAX_DATA_BYTES} bytes, got ${bytes.length}; split the data`);
     return { ...(f as DataFrame), bytes };

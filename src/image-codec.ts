@@ -10,7 +10,7 @@ import type {
   NativeImageSearchResult,
 } from '../bindings.js';
 import { CodecBase } from './codec-base.js';
-import { awaitNative, callNative } from './errors.js';
+import { AicError, awaitNative, callNative } from './errors.js';
 import type { ImageManifest } from './manifest.js';
 import type { Model } from './model.js';
 
@@ -40,7 +40,14 @@ export class ImageCodec extends CodecBase<ImageManifest> {
   }
 
   #options(options: ImageEncodeOptions | undefined): NativeImageEncodeOptions {
-    return { ...options, level: this.checkLevel(options?.level) };
+    let copy: ImageEncodeOptions;
+    try {
+      copy = { ...options };
+    } catch (error) {
+      // A throwing getter or a revoked Proxy: a caller mistake, not a bug.
+      throw new AicError('INVALID_ARGUMENT', `image encode options could not be read (${error instanceof Error ? error.message : String(error)}); pass a plain object`, { cause: error });
+    }
+    return { ...copy, level: this.checkLevel(copy.level) };
   }
 
   async encode(frame: ImageFrame, options?: ImageEncodeOptions): Promise<ImageEncodeResult> {

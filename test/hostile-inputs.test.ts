@@ -181,4 +181,23 @@ describe('hostile inputs: every bad input gets its typed error', () => {
     }
     expect(wrong).toEqual([]);
   });
+
+  it('nothing a caller passes comes back INTERNAL or untyped: throwing getters and revoked Proxies', async () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const calls: (() => unknown)[] = [
+      () => engine.openSession(throwingGetter('mode') as never),
+      () => engine.openSession(revoked.proxy as never),
+      () => s.compressFrame(throwingGetter('type') as never),
+      () => s.compressFrame(revoked.proxy as never),
+      () => s.compressFrame(video() as never, throwingGetter('network') as never),
+      () => engine.decompressFrame(good, throwingGetter('output') as never),
+      () => s.getCompressionHints(throwingGetter('type') as never),
+      () => createEngine(throwingGetter('maxSessions') as never),
+    ];
+    for (const call of calls) {
+      const got = await outcome(call);
+      expect(got.code, got.other).toBe('INVALID_ARGUMENT');
+    }
+  });
 });

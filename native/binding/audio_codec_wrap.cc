@@ -37,10 +37,9 @@ class EncodeJob : public Job {
   EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
     if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
     Napi::Object f = info[0].As<Napi::Object>();
-    uint8_t* data;
-    memoryOf(env, f.Get("data"), "frame.data", data, frame_.length);
-    frame_.data = data;
-    pin(f.Get("data"));
+    auto bytes = copyOf(env, f.Get("data"), "frame.data");  // the worker reads a copy taken now
+    frame_.length = bytes.size();
+    frame_.data = own(std::move(bytes));
     frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
     frame_.channels = intField(env, f, "channels", "frame", 1, 64);
     frame_.format = parseSampleFormat(env, f.Get("format"));
@@ -100,10 +99,9 @@ class EncodeScoreJob : public Job {
   EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
     if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
     Napi::Object f = info[0].As<Napi::Object>();
-    uint8_t* data;
-    memoryOf(env, f.Get("data"), "frame.data", data, frame_.length);
-    frame_.data = data;
-    pin(f.Get("data"));
+    auto bytes = copyOf(env, f.Get("data"), "frame.data");  // the worker reads a copy taken now
+    frame_.length = bytes.size();
+    frame_.data = own(std::move(bytes));
     frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
     frame_.channels = intField(env, f, "channels", "frame", 1, 64);
     frame_.format = parseSampleFormat(env, f.Get("format"));
@@ -164,21 +162,19 @@ class DecodeJob : public Job {
   // A null payload conceals a lost frame.
   DecodeJob(Napi::Env env, std::shared_ptr<LockedDecoder> s, Napi::Value payload) : s_(std::move(s)) {
     if (!payload.IsUndefined()) {
-      memoryOf(env, payload, "payload", data_, length_);
-      pin(payload);
+      payload_ = copyOf(env, payload, "payload");
       conceal_ = false;
     }
   }
   void execute() override {
     std::lock_guard<std::mutex> lock(s_->mutex);
-    result_ = conceal_ ? s_->stream->conceal(timings_) : s_->stream->decode(data_, length_, timings_);
+    result_ = conceal_ ? s_->stream->conceal(timings_) : s_->stream->decode(payload_.data(), payload_.size(), timings_);
   }
   Napi::Value toJs(Napi::Env env) override { return decodedToJs(env, result_, timings_); }
 
  private:
   std::shared_ptr<LockedDecoder> s_;
-  uint8_t* data_ = nullptr;
-  size_t length_ = 0;
+  std::vector<uint8_t> payload_;
   bool conceal_ = true;
   Timings timings_;
   AudioDecoderStream::Result result_;

@@ -3,6 +3,7 @@
 #include "codec_common.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace aic::js {
 
@@ -28,18 +29,47 @@ std::string stringField(Napi::Env env, Napi::Object o, const char* key, const st
   return v.As<Napi::String>().Utf8Value();
 }
 
-// Memory of an ArrayBufferView, without copying.
-void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& data, size_t& length) {
-  if (!v.IsTypedArray() && !v.IsDataView()) throwInvalid(env, what + " must be a Buffer or TypedArray");
+View viewOf(Napi::Env env, Napi::Value v, const std::string& what) {
+  napi_value buffer = nullptr;
+  void* data = nullptr;
+  size_t length = 0, offset = 0;
   if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    length = ta.ByteLength();
+    napi_typedarray_type type;
+    size_t count = 0;
+    if (napi_get_typedarray_info(env, v, &type, &count, &data, &buffer, &offset) != napi_ok) throwInvalid(env, what + " could not be read as a TypedArray");
+    length = v.As<Napi::TypedArray>().ByteLength();
+  } else if (v.IsDataView()) {
+    if (napi_get_dataview_info(env, v, &length, &data, &buffer, &offset) != napi_ok) throwInvalid(env, what + " could not be read as a DataView");
   } else {
-    auto dv = v.As<Napi::DataView>();
-    data = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-    length = dv.ByteLength();
+    throwInvalid(env, what + " must be a Buffer, TypedArray or DataView");
   }
+  bool detached = false;
+  if (buffer != nullptr && napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) detached = false;
+  if (detached) {
+    throwInvalid(env, what + "'s ArrayBuffer is detached (transferred or detached); keep the memory of a call's Buffers alive and untouched until the call settles");
+  }
+  if (length == 0 || data == nullptr) return {};
+  return {static_cast<uint8_t*>(data), length};
+}
+
+std::vector<uint8_t> copyOf(Napi::Env env, Napi::Value v, const std::string& what) {
+  const View view = viewOf(env, v, what);
+  return std::vector<uint8_t>(view.data, view.data + view.length);
+}
+
+void writeBack(Napi::Env env, Napi::Value out, const std::string& what, const uint8_t* bytes, size_t length) {
+  const View now = viewOf(env, out, what);
+  if (now.length != length) {
+    throwInvalid(env, what + " was resized while the call ran (" + std::to_string(length) + " bytes when the call started, " + std::to_string(now.length) +
+                          " now); keep a call's output Buffer untouched until the call settles");
+  }
+  if (length) std::memcpy(now.data, bytes, length);
+}
+
+void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& data, size_t& length) {
+  const View view = viewOf(env, v, what);
+  data = view.data;
+  length = view.length;
 }
 
 // Lends a std::vector's memory to JS as a Buffer; the vector is freed with the Buffer.
@@ -132,6 +162,7 @@ Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     throwInvalid(info.Env(), std::string(what) + " must be a Float32Array of mono samples");
   }
+  viewOf(info.Env(), info[i], what);  // refuses a detached one
   return info[i].As<Napi::Float32Array>();
 }
 

@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,21 @@
 
 namespace aic::js {
 
+// Caller memory (docs/native-core.md, "Caller memory"). The bytes of an ArrayBufferView (Buffer,
+// TypedArray, DataView) over an ArrayBuffer or a SharedArrayBuffer, read on the JS thread; a
+// detached buffer is INVALID_ARGUMENT. A view is valid only until JS runs again (a getter, the
+// end of the call): async jobs take a copy (copyOf) and write results back with writeBack().
+struct View {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+View viewOf(Napi::Env env, Napi::Value v, const std::string& what);
+// A native copy of a view's bytes, taken now: what an async job reads.
+std::vector<uint8_t> copyOf(Napi::Env env, Napi::Value v, const std::string& what);
+// Copies a job's result into the caller's `out` view on the JS thread, after checking that it is
+// still attached and still `length` bytes long (else INVALID_ARGUMENT).
+void writeBack(Napi::Env env, Napi::Value out, const std::string& what, const uint8_t* bytes, size_t length);
+// viewOf() as (data, length), for synchronous use only.
 void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& data, size_t& length);
 Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes);
 Napi::Object timingsToJs(Napi::Env env, const Timings& t);
@@ -34,9 +50,10 @@ std::string stringField(Napi::Env env, Napi::Object o, const char* key, const st
 template <typename T>
 std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throwInvalid(env, what + " has the wrong array type");
-  auto ta = v.As<Napi::TypedArray>();
-  const T* p = reinterpret_cast<const T*>(static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
-  return std::vector<T>(p, p + ta.ElementLength());
+  const View view = viewOf(env, v, what);
+  std::vector<T> out(view.length / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), view.data, out.size() * sizeof(T));
+  return out;
 }
 // { tableOffsets, tableLengths, cdfs, predictedChannels? } of a codec config -> validated tables.
 std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts);

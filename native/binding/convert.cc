@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "codec_common.h"
+
 namespace aic::js {
 
 namespace {
@@ -80,47 +82,17 @@ ModelSource parseSource(Napi::Env env, Napi::Value value, const std::string& wha
     return src;
   }
   if (value.IsTypedArray() || value.IsDataView()) {
-    size_t offset = 0, length = 0;
-    Napi::ArrayBuffer ab;
-    if (value.IsTypedArray()) {
-      auto ta = value.As<Napi::TypedArray>();
-      ab = ta.ArrayBuffer();
-      offset = ta.ByteOffset();
-      length = ta.ByteLength();
-    } else {
-      auto dv = value.As<Napi::DataView>();
-      ab = dv.ArrayBuffer();
-      offset = dv.ByteOffset();
-      length = dv.ByteLength();
-    }
-    src.bytes = length ? static_cast<const uint8_t*>(ab.Data()) + offset : nullptr;
-    src.length = length;
-    if (length == 0) {
+    // Copied now: loading runs on a worker, and the caller may drop or detach its Buffer meanwhile.
+    auto bytes = copyOf(env, value, what);
+    src.length = bytes.size();
+    src.bytes = job.own(std::move(bytes));
+    if (src.length == 0) {
       static const uint8_t empty = 0;
       src.bytes = &empty;  // non-null marks "from bytes"; the core rejects length 0
     }
-    job.pin(value);
     return src;
   }
   throwInvalid(env, what + " must be a file path or a Buffer holding an ONNX model");
-}
-
-// The memory behind an ArrayBufferView, without copying it.
-void viewMemory(Napi::Env env, Napi::Value value, const std::string& what, void*& data, size_t& length) {
-  if (value.IsTypedArray()) {
-    auto ta = value.As<Napi::TypedArray>();
-    auto ab = ta.ArrayBuffer();
-    data = ta.ByteLength() ? static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset() : nullptr;
-    length = ta.ByteLength();
-    return;
-  }
-  if (value.IsDataView()) {
-    auto dv = value.As<Napi::DataView>();
-    data = dv.ByteLength() ? static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset() : nullptr;
-    length = dv.ByteLength();
-    return;
-  }
-  throwInvalid(env, what + ".data must be a Buffer, TypedArray or DataView");
 }
 
 Napi::Array shapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
@@ -216,17 +188,18 @@ ModelLoadRequest parseLoadRequest(Napi::Env env, Napi::Value value, Job& job) {
   return req;
 }
 
-std::vector<TensorView> parseTensorMap(Napi::Env env, Napi::Value value, const std::string& what, Job& job,
-                                       std::vector<Napi::ObjectReference>* objects) {
-  std::vector<TensorView> views;
-  if (value.IsUndefined() || value.IsNull()) return views;
+std::vector<PendingTensor> parseTensorMap(Napi::Env env, Napi::Value value, const std::string& what) {
+  std::vector<PendingTensor> tensors;
+  if (value.IsUndefined() || value.IsNull()) return tensors;
   Napi::Object map = requireObject(env, value, what);
   Napi::Array keys = map.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); ++i) {
     std::string name = keys.Get(i).ToString().Utf8Value();
     std::string item = what + "." + name;
     Napi::Object t = requireObject(env, map.Get(name), item);
-    TensorView view;
+    PendingTensor p;
+    p.what = item;
+    TensorView& view = p.view;
     view.name = name;
     view.type = parseType(env, t.Get("type"), item);
     Napi::Value shape = t.Get("shape");
@@ -241,10 +214,29 @@ std::vector<TensorView> parseTensorMap(Napi::Env env, Napi::Value value, const s
       }
       view.shape.push_back(static_cast<int64_t>(x));
     }
-    Napi::Value data = t.Get("data");
-    viewMemory(env, data, item, view.data, view.byteLength);
-    job.pin(data);
-    if (objects) objects->push_back(Napi::Persistent(data.As<Napi::Object>()));
+    p.data = t.Get("data");
+    if (!p.data.IsTypedArray() && !p.data.IsDataView()) throwInvalid(env, item + ".data must be a Buffer, TypedArray or DataView");
+    tensors.push_back(std::move(p));
+  }
+  return tensors;
+}
+
+std::vector<TensorView> captureTensors(Napi::Env env, std::vector<PendingTensor>& tensors, TensorMemory memory, Job& job,
+                                       std::vector<Napi::ObjectReference>* objects) {
+  std::vector<TensorView> views;
+  for (auto& p : tensors) {
+    TensorView view = std::move(p.view);
+    if (memory == TensorMemory::InPlace) {
+      const View v = viewOf(env, p.data, p.what + ".data");
+      view.data = v.data;
+      view.byteLength = v.length;
+    } else {
+      std::vector<uint8_t> bytes = memory == TensorMemory::Copy ? copyOf(env, p.data, p.what + ".data") : std::vector<uint8_t>(viewOf(env, p.data, p.what + ".data").length);
+      view.byteLength = bytes.size();
+      view.data = job.own(std::move(bytes));
+    }
+    job.pin(p.data);
+    if (objects) objects->push_back(Napi::Persistent(p.data.As<Napi::Object>()));
     views.push_back(std::move(view));
   }
   return views;

@@ -20,13 +20,14 @@ FrameType parseFrameType(Napi::Env env, Napi::Value v) {
   throwInvalid(env, "image frames are of type 'video' or 'screen'");
 }
 
-// { data, width, height, format } -> frame (borrowing data; the caller pins it).
-void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame) {
+// { data, width, height, format } -> frame, over a copy of data that `job` owns (taken now, so
+// that nothing the caller does to its buffer later reaches the worker).
+void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame, Job& job) {
   if (!v.IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
   Napi::Object f = v.As<Napi::Object>();
-  uint8_t* data;
-  memoryOf(env, f.Get("data"), "frame.data", data, frame.length);
-  frame.data = data;
+  auto bytes = copyOf(env, f.Get("data"), "frame.data");
+  frame.length = bytes.size();
+  frame.data = job.own(std::move(bytes));
   frame.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
   frame.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
   std::string format = stringField(env, f, "format", "frame");
@@ -47,8 +48,7 @@ void parseHeaderOptions(Napi::Env env, Napi::Object o, ImageEncodeOptions& optio
 class EncodeJob : public Job {
  public:
   EncodeJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {
-    parseImageFrame(env, info[0], frame_);
-    pin(info[0].As<Napi::Object>().Get("data"));
+    parseImageFrame(env, info[0], frame_, *this);
     Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
     parseHeaderOptions(env, o, options_);
@@ -73,8 +73,7 @@ class EncodeJob : public Job {
 class SearchJob : public Job {
  public:
   SearchJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {
-    parseImageFrame(env, info[0], frame_);
-    pin(info[0].As<Napi::Object>().Get("data"));
+    parseImageFrame(env, info[0], frame_, *this);
     if (!info[1].IsObject()) throwInvalid(env, "compress() options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
     options_.startLevel = intField(env, o, "startLevel", "options", 0, 254);
@@ -132,21 +131,37 @@ class SearchJob : public Job {
   ImageSearchResult result_;
 };
 
+// decode(payload, output?): the payload is copied at call time. An async decode writes into
+// native memory and copies into `output` on the JS thread once done (after checking that output
+// is still attached and of its size); a sync one writes into `output` in place.
 class DecodeJob : public Job {
  public:
-  DecodeJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {
-    memoryOf(env, info[0], "payload", payload_, payloadLength_);
-    pin(info[0]);
+  DecodeJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info, bool async) : codec_(std::move(codec)), async_(async) {
+    payload_ = copyOf(env, info[0], "payload");
     if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
-      memoryOf(env, info[1], "output", out_, outLength_);
-      pin(info[1]);
+      const View out = viewOf(env, info[1], "output");
+      outLength_ = out.length;
+      if (async_) {
+        staging_.resize(outLength_);
+        out_ = staging_.data();
+      } else {
+        out_ = out.data;
+      }
+      hasOutput_ = true;
       output_ = Napi::Persistent(info[1].As<Napi::Object>());
     }
   }
-  void execute() override { result_ = codec_->decode(payload_, payloadLength_, out_, outLength_); }
+  void execute() override {
+    // A zero-length output has no address; the core is given a non-null one so that it still
+    // reports the size mismatch.
+    static uint8_t none = 0;
+    uint8_t* out = hasOutput_ && out_ == nullptr ? &none : out_;
+    result_ = codec_->decode(payload_.data(), payload_.size(), out, outLength_);
+  }
   Napi::Value toJs(Napi::Env env) override {
+    if (hasOutput_ && async_) writeBack(env, output_.Value(), "output", staging_.data(), staging_.size());
     Napi::Object o = Napi::Object::New(env);
-    o.Set("data", out_ ? output_.Value() : lendVector(env, std::move(result_.pixels)));
+    o.Set("data", hasOutput_ ? output_.Value() : lendVector(env, std::move(result_.pixels)));
     o.Set("width", result_.width);
     o.Set("height", result_.height);
     o.Set("format", formatName(result_.format));
@@ -157,10 +172,12 @@ class DecodeJob : public Job {
 
  private:
   std::shared_ptr<const ImageCodec> codec_;
-  uint8_t* payload_ = nullptr;
-  size_t payloadLength_ = 0;
+  bool async_;
+  std::vector<uint8_t> payload_;
+  bool hasOutput_ = false;
   uint8_t* out_ = nullptr;
   size_t outLength_ = 0;
+  std::vector<uint8_t> staging_;
   Napi::ObjectReference output_;
   ImageDecodeResult result_;
 };
@@ -226,13 +243,13 @@ Napi::Value ImageCodecWrap::CompressSync(const Napi::CallbackInfo& info) {
 
 Napi::Value ImageCodecWrap::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = guard(env, [&] { return std::make_unique<DecodeJob>(env, codec_, info); });
+  auto job = guard(env, [&] { return std::make_unique<DecodeJob>(env, codec_, info, true); });
   return runAsync(env, "aic:imageDecode", std::move(job));
 }
 
 Napi::Value ImageCodecWrap::DecodeSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return runSync(env, guard(env, [&] { return std::make_unique<DecodeJob>(env, codec_, info); }));
+  return runSync(env, guard(env, [&] { return std::make_unique<DecodeJob>(env, codec_, info, false); }));
 }
 
 Napi::Value ImageCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), codec_->modelId()); }

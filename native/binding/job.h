@@ -2,9 +2,14 @@
 // inline (the *Sync variants), so both paths share one implementation.
 //
 // execute() runs without the JS thread: it must touch no Napi value. toJs() runs on the JS
-// thread after execute() succeeded. JS objects the work reads or writes in place (input and
-// output Buffers) are pinned in `pins` until the job is destroyed on the JS thread, so the
-// garbage collector cannot free memory that native code is still using.
+// thread after execute() succeeded.
+//
+// Caller memory (docs/native-core.md): pinning a JS object keeps the object, not its memory; a
+// Buffer's ArrayBuffer can be detached, transferred or shrunk while a worker runs, and N-API
+// gives no way to share ownership of its backing store. So a job that runs on a worker reads only
+// memory it owns: inputs are copied at call time (own()), results are written into native memory
+// and copied into a caller's output view in toJs() after re-checking it (writeBack()). Only the
+// *Sync variants, during which no JS runs, may read or write caller memory in place.
 #pragma once
 
 #include <napi.h>
@@ -25,9 +30,15 @@ class Job {
   void pin(Napi::Value value) {
     if (value.IsObject()) pins_.push_back(Napi::Persistent(value.As<Napi::Object>()));
   }
+  // Keeps `bytes` for the job's lifetime and returns their (stable) address.
+  uint8_t* own(std::vector<uint8_t>&& bytes) {
+    owned_.push_back(std::make_unique<std::vector<uint8_t>>(std::move(bytes)));
+    return owned_.back()->empty() ? nullptr : owned_.back()->data();
+  }
 
  private:
   std::vector<Napi::ObjectReference> pins_;
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_;
 };
 
 // Runs a job on the libuv thread pool and settles a Promise with its result.

@@ -35,10 +35,6 @@ Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwInvalid(env, "packPayload() needs a header object");
   Napi::Object o = info[0].As<Napi::Object>();
-  uint8_t* body;
-  size_t length;
-  memoryOf(env, info[1], "body", body, length);
-  if (length > 0xFFFFFFF0u) throwInvalid(env, "payload body must be under 4 GiB");
   PayloadHeader h;
   const std::string type = stringField(env, o, "frameType", "header");
   if (type == "video") h.frameType = FrameType::Video;
@@ -67,7 +63,12 @@ Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   h.dim0 = u32("dim0");
   h.dim1 = u32("dim1");
   h.timestamp = timestampField(env, o, "header", 0);
-  return lendVector(env, writePayload(h, body, length));
+  // The body's memory is taken after every getter of the header ran (a getter could detach it).
+  uint8_t* body;
+  size_t length;
+  memoryOf(env, info[1], "body", body, length);
+  if (length > 0xFFFFFFF0u) throwInvalid(env, "payload body must be under 4 GiB");
+  return lendVector(env, guard(env, [&] { return writePayload(h, body, length); }));
 }
 
 // i420Metrics(a, b, width, height) -> { psnr, ssim } (Y, U, V weighted 6:1:1; native/core/metrics.h)

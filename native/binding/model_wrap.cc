@@ -1,6 +1,7 @@
 #include "model_wrap.h"
 
 #include "addon_data.h"
+#include "codec_common.h"
 #include "convert.h"
 #include "job.h"
 
@@ -22,10 +23,16 @@ void releaseOutput(Napi::Env env, uint8_t*, LentOutput* lent) {
 
 class RunJob : public Job {
  public:
-  RunJob(Napi::Env env, std::shared_ptr<CodecModel> model, const Napi::CallbackInfo& info) : model_(std::move(model)) {
+  // Sync runs are zero-copy: tensors are views of the caller's memory, taken after every getter of
+  // both maps ran, and no JS runs until runSync() returns. Async runs read copies of the inputs
+  // taken now and write caller-provided outputs into native memory, copied into the caller's
+  // Buffers in toJs() once their memory is checked to be still there (job.h).
+  RunJob(Napi::Env env, std::shared_ptr<CodecModel> model, const Napi::CallbackInfo& info, bool async) : model_(std::move(model)), async_(async) {
     part_ = parsePart(env, info[0]);
-    inputs_ = parseTensorMap(env, info[1], "inputs", *this, nullptr);
-    outputs_ = parseTensorMap(env, info[2], "outputs", *this, &outputObjects_);
+    auto inputs = parseTensorMap(env, info[1], "inputs");
+    auto outputs = parseTensorMap(env, info[2], "outputs");
+    inputs_ = captureTensors(env, inputs, async ? TensorMemory::Copy : TensorMemory::InPlace, *this, nullptr);
+    outputs_ = captureTensors(env, outputs, async ? TensorMemory::Staging : TensorMemory::InPlace, *this, &outputObjects_);
   }
 
   void execute() override { results_ = model_->graph(part_).run(inputs_, outputs_); }
@@ -41,7 +48,9 @@ class RunJob : public Job {
       if (r.callerProvided) {
         // Hand back the very object the caller gave us; it now holds the result.
         for (size_t i = 0; i < outputs_.size(); ++i) {
-          if (outputs_[i].name == r.name) t.Set("data", outputObjects_[i].Value());
+          if (outputs_[i].name != r.name) continue;
+          if (async_) writeBack(env, outputObjects_[i].Value(), "outputs." + r.name + ".data", static_cast<const uint8_t*>(outputs_[i].data), outputs_[i].byteLength);
+          t.Set("data", outputObjects_[i].Value());
         }
       } else if (r.byteLength == 0) {
         t.Set("data", Napi::Buffer<uint8_t>::New(env, 0));
@@ -60,6 +69,7 @@ class RunJob : public Job {
 
  private:
   std::shared_ptr<CodecModel> model_;
+  bool async_;
   Part part_ = Part::Encoder;
   std::vector<TensorView> inputs_;
   std::vector<TensorView> outputs_;
@@ -103,13 +113,13 @@ const std::shared_ptr<CodecModel>& ModelWrap::live(Napi::Env env) const {
 
 Napi::Value ModelWrap::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = guard(env, [&] { return std::make_unique<RunJob>(env, live(env), info); });
+  auto job = guard(env, [&] { return std::make_unique<RunJob>(env, live(env), info, true); });
   return runAsync(env, "aic:run", std::move(job));
 }
 
 Napi::Value ModelWrap::RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = guard(env, [&] { return std::make_unique<RunJob>(env, live(env), info); });
+  auto job = guard(env, [&] { return std::make_unique<RunJob>(env, live(env), info, false); });
   return runSync(env, std::move(job));
 }
 

@@ -29,10 +29,11 @@ class OpusEncodeJob : public Job {
   OpusEncodeJob(Napi::Env env, std::shared_ptr<LockedOpusEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
     if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, format }");
     Napi::Object f = info[0].As<Napi::Object>();
+    const Pcm format = parsePcm(env, f.Get("format"));
+    // Read after every getter of the frame, so that none can detach the memory before it is copied.
     uint8_t* data;
     size_t length;
     memoryOf(env, f.Get("data"), "frame.data", data, length);
-    const Pcm format = parsePcm(env, f.Get("format"));
     // Copied (a 20 ms frame is small), so that the caller may reuse its buffer at once.
     if (format == Pcm::F32le) {
       pcm_.resize(length / 4);

@@ -28,11 +28,12 @@ size_t frameSize(Format f, int w, int h) {
   return static_cast<size_t>(w) * h * (f == Format::Rgba ? 4 : 3);
 }
 
+// Both jobs read copies of the caller's frames taken at call time (job.h).
 class ScoreJob : public Job {
  public:
-  ScoreJob(const uint8_t* a, const uint8_t* b, int w, int h, Format f) : a_(a), b_(b), w_(w), h_(h), f_(f) {}
+  ScoreJob(std::vector<uint8_t> a, std::vector<uint8_t> b, int w, int h, Format f) : a_(std::move(a)), b_(std::move(b)), w_(w), h_(h), f_(f) {}
   void execute() override {
-    s_ = f_ == Format::I420 ? metrics::i420Scores(a_, b_, w_, h_) : metrics::rgbScores(a_, b_, w_, h_, f_ == Format::Rgba ? 4 : 3);
+    s_ = f_ == Format::I420 ? metrics::i420Scores(a_.data(), b_.data(), w_, h_) : metrics::rgbScores(a_.data(), b_.data(), w_, h_, f_ == Format::Rgba ? 4 : 3);
   }
   Napi::Value toJs(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -43,7 +44,7 @@ class ScoreJob : public Job {
   }
 
  private:
-  const uint8_t *a_, *b_;
+  std::vector<uint8_t> a_, b_;
   int w_, h_;
   Format f_;
   metrics::ImageScores s_;
@@ -51,8 +52,9 @@ class ScoreJob : public Job {
 
 class ConvertJob : public Job {
  public:
-  ConvertJob(const uint8_t* src, int w, int h, Format from, Format to) : src_(src), w_(w), h_(h), from_(from), to_(to) {}
+  ConvertJob(std::vector<uint8_t> src, int w, int h, Format from, Format to) : bytes_(std::move(src)), w_(w), h_(h), from_(from), to_(to) {}
   void execute() override {
+    const uint8_t* src_ = bytes_.data();
     out_.resize(frameSize(to_, w_, h_));
     if (from_ == Format::I420) {
       yuv::i420ToRgb(src_, w_, h_, out_.data(), to_ == Format::Rgba ? 4 : 3);
@@ -71,7 +73,7 @@ class ConvertJob : public Job {
   Napi::Value toJs(Napi::Env env) override { return lendVector(env, std::move(out_)); }
 
  private:
-  const uint8_t* src_;
+  std::vector<uint8_t> bytes_;
   int w_, h_;
   Format from_, to_;
   std::vector<uint8_t> out_;
@@ -82,33 +84,24 @@ class ConvertJob : public Job {
 // scoreFrame(a, b, width, height, format) -> Promise<{ psnr, ssim, worstTileSsim }> (native/core/metrics.h)
 Napi::Value ScoreFrame(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint8_t *a, *b;
-  size_t la, lb;
-  memoryOf(env, info[0], "a", a, la);
-  memoryOf(env, info[1], "b", b, lb);
   const int w = intArg(info, 2, "width", 1, 65535), h = intArg(info, 3, "height", 1, 65535);
   const Format f = formatArg(env, info[4], "format");
+  auto a = copyOf(env, info[0], "a");
+  auto b = copyOf(env, info[1], "b");
   const size_t need = frameSize(f, w, h);
-  if (la != need || lb != need) throwInvalid(env, "both frames must hold " + std::to_string(need) + " bytes");
-  auto job = std::make_unique<ScoreJob>(a, b, w, h, f);
-  job->pin(info[0]);
-  job->pin(info[1]);
-  return runAsync(env, "aic.scoreFrame", std::move(job));
+  if (a.size() != need || b.size() != need) throwInvalid(env, "both frames must hold " + std::to_string(need) + " bytes");
+  return runAsync(env, "aic.scoreFrame", std::make_unique<ScoreJob>(std::move(a), std::move(b), w, h, f));
 }
 
 // convertFrame(frame, width, height, from, to) -> Promise<Buffer> (BT.601 limited range for I420)
 Napi::Value ConvertFrame(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint8_t* src;
-  size_t length;
-  memoryOf(env, info[0], "frame", src, length);
   const int w = intArg(info, 1, "width", 1, 65535), h = intArg(info, 2, "height", 1, 65535);
   const Format from = formatArg(env, info[3], "from"), to = formatArg(env, info[4], "to");
-  if (length != frameSize(from, w, h)) throwInvalid(env, "the frame must hold " + std::to_string(frameSize(from, w, h)) + " bytes");
+  auto src = copyOf(env, info[0], "frame");
+  if (src.size() != frameSize(from, w, h)) throwInvalid(env, "the frame must hold " + std::to_string(frameSize(from, w, h)) + " bytes");
   if (from == to) throwInvalid(env, "convertFrame() needs two different formats");
-  auto job = std::make_unique<ConvertJob>(src, w, h, from, to);
-  job->pin(info[0]);
-  return runAsync(env, "aic.convertFrame", std::move(job));
+  return runAsync(env, "aic.convertFrame", std::make_unique<ConvertJob>(std::move(src), w, h, from, to));
 }
 
 }  // namespace aic::js

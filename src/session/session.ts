@@ -2,8 +2,8 @@
 // validates a frame and hands it, in order, to the path of its type (image-path.ts, audio-path.ts;
 // data and mode 'off' go out losslessly); decompressFrame() turns payloads back into frames (the
 // far side opens its own session). docs/api.md describes the policy.
-import { AicError } from '../errors.js';
-import { audioBytes, checkFrame, imageBytes, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
+import { AicError, readFields } from '../errors.js';
+import { audioBytes, checkFrame, imageBytes, ownBytes, withCallerOutput, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
 import { checkMode, checkUnit, MODE_DEFAULTS, type CompressionMode } from '../modes.js';
 import { checkNetwork, NetworkAdapter, type NetworkAnalysis, type NetworkConditions, type NetworkRecommendation } from '../network.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -39,6 +39,8 @@ export function checkCapabilities(c: unknown, what: string): Capabilities {
 }
 
 let generatedIds = 0;
+
+const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality'] as const;
 
 export class Session {
   readonly sessionId: string;
@@ -76,8 +78,9 @@ export class Session {
   readonly #latency = new Distribution();
 
   /** @internal Use engine.openSession(). */
-  constructor(host: SessionHost, options: SessionOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'session options must be an object');
+  constructor(host: SessionHost, given: SessionOptions = {}) {
+    if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'session options must be an object');
+    const options = readFields(given, SESSION_OPTION_KEYS, 'options') as SessionOptions;
     const mode = checkMode(options.mode ?? 'adaptive', 'options.mode');
     const defaults = MODE_DEFAULTS[mode];
     const sessionId = options.sessionId ?? `session-${++generatedIds}`;
@@ -189,10 +192,12 @@ export class Session {
    * when it meets the floor, else (with enableFallback) the next step of the fallback ladder
    * (open loop, JPEG/WebP or Opus, lossless last), with the reason.
    */
-  compressFrame(frame: Frame, options: CompressOptions = {}): Promise<CompressResult> {
+  compressFrame(frame: Frame, given: CompressOptions = {}): Promise<CompressResult> {
     try {
       this.#checkOpen();
-      if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'compressFrame() options must be an object');
+      if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'compressFrame() options must be an object');
+      const options = readFields(given, ['network', 'output', 'whenBusy'], 'options') as CompressOptions;
+      // The frame's bytes are copied here: the caller may reuse its buffer as soon as this returns.
       const f = checkFrame(frame);
       const network = options.network === undefined ? undefined : checkNetwork(options.network, 'options.network');
       if (options.output !== undefined) {
@@ -234,6 +239,10 @@ export class Session {
     }
     result.timings.totalMs = now() - t0;
     if (output) {
+      // The caller's output may have been detached or shrunk while the frame was coded.
+      if (output.length < result.payload.length) {
+        throw new AicError('INVALID_ARGUMENT', `options.output holds ${output.length} bytes now, less than the ${result.payload.length}-byte payload (was its ArrayBuffer detached, transferred or resized during the call?); keep it untouched until compressFrame() settles`);
+      }
       result.payload.copy(output);
       result.payload = output.subarray(0, result.payload.length);
     }
@@ -262,12 +271,15 @@ export class Session {
   }
 
   /** Decodes a payload of this stream: neural frames with the session's decoder state, lossless frames exactly. */
-  decompressFrame(payload: ArrayBufferView, options: DecompressOptions = {}): Promise<DecompressedFrame> {
+  decompressFrame(payload: ArrayBufferView, given: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      const bytes = checkDecompressArgs(payload, options);
+      if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
+      const options = readFields(given, ['output', 'whenBusy'], 'options') as DecompressOptions;
+      // A copy of the payload, taken now (frames.ts ownBytes()).
+      const bytes = checkDecompressArgs(ArrayBuffer.isView(payload) ? ownBytes(payload, 'payload') : payload, options);
       return this.#serial(async () => {
-        const frame = await decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header));
+        const frame = await withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header)));
         this.#counts.framesDecompressed++;
         return frame;
       }, options.whenBusy ?? 'reject');
@@ -292,9 +304,11 @@ export class Session {
     }
   }
   /** Recommended ratio, predicted quality and latency for a frame like `meta`, from this session's history. */
-  getCompressionHints(meta: FrameMeta, network?: NetworkConditions): CompressionHints {
+  getCompressionHints(given: FrameMeta, network?: NetworkConditions): CompressionHints {
     this.#checkOpen();
-    if (meta === null || typeof meta !== 'object') throw new AicError('INVALID_ARGUMENT', 'getCompressionHints() takes frame metadata { type, width, height, ... }');
+    if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'getCompressionHints() takes frame metadata { type, width, height, ... }');
+    // Each field read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT).
+    const meta = readFields(given, ['type', 'width', 'height', 'fps', 'format', 'sampleRate', 'channels', 'bytes'], 'meta') as FrameMeta;
     if (!['video', 'screen', 'audio', 'data'].includes(meta.type)) throw new AicError('INVALID_ARGUMENT', `meta.type must be video, screen, audio or data, got ${JSON.stringify(meta.type)}`);
     let analysis = this.#network.analysis;
     let rec = this.#network.current;
