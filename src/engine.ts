@@ -11,6 +11,8 @@ import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConf
 import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
 import { ImagePriors } from './session/image-prior.js';
+import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
+export type { DecodeLimits } from './session/decode.js';
 import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
@@ -40,7 +42,17 @@ export interface EngineOptions extends NativeEngineOptions {
    * the graphs' SHA-256 are checked on every start either way.
    */
   cacheDir?: string | false;
+  /**
+   * What one decompressFrame() may produce (docs/api.md, "Decoder limits"): pixels of an image,
+   * bytes of a data frame, samples of an audio frame. Default { maxPixels: 4096 x 4096,
+   * maxDataBytes: 16 MiB, maxAudioSamples: 1920 }; each may be raised up to the encoder's ceiling
+   * (64 Mpixel, 64 MiB, 1920). A payload over them fails fast with LIMIT_EXCEEDED.
+   */
+  limits?: DecodeLimits;
 }
+
+/** Session options as openSession() takes them: a session may lower the engine's decoder limits. */
+export type OpenSessionOptions = SessionOptions & { limits?: DecodeLimits };
 
 export interface CodecSummary {
   name: string;
@@ -128,14 +140,16 @@ export class Engine {
   readonly #maxSessions: number;
   readonly #idleTimeoutMs: number;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #host: SessionHost;
+  readonly #host: SessionHost & { limits: ResolvedDecodeLimits };
+  readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
 
   /** @internal Use createEngine(). */
   constructor(options: EngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
-    const { maxSessions, sessionIdleTimeoutMs, ...rest } = options;
+    const { maxSessions, sessionIdleTimeoutMs, limits, ...rest } = options;
+    this.#limits = resolveLimits(limits, DEFAULT_LIMITS, LIMIT_CEILINGS, 'options.limits');
     // `models` is for createEngine(); the native engine takes the rest.
     const nativeOptions: NativeEngineOptions = { ...rest };
     delete (nativeOptions as EngineOptions).models;
@@ -156,6 +170,7 @@ export class Engine {
       released: (session) => {
         if (this.#sessions.get(session.sessionId) === session) this.#sessions.delete(session.sessionId);
       },
+      limits: this.#limits,
     };
   }
 
@@ -196,15 +211,22 @@ export class Engine {
    * Opens a session: one stream's compression state (rate control, audio state, statistics).
    * Throws SESSION_LIMIT when maxSessions are open, INVALID_ARGUMENT for a sessionId in use.
    */
-  openSession(options: SessionOptions = {}): Session {
+  openSession(options: OpenSessionOptions = {}): Session {
     this.#checkOpen();
+    let host: SessionHost = this.#host;
+    if (options !== null && typeof options === 'object' && 'limits' in options) {
+      const { limits, ...rest } = options;
+      // Only lower than the engine's: a session cannot decode what the engine was told to refuse.
+      host = { ...this.#host, limits: resolveLimits(limits, this.#limits, this.#limits, 'options.limits') } as SessionHost;
+      options = rest;
+    }
     if (this.#sessions.size >= this.#maxSessions) {
       this.#sweep();
       if (this.#sessions.size >= this.#maxSessions) {
         throw new AicError('SESSION_LIMIT', `the engine has ${this.#maxSessions} sessions open (maxSessions); close finished sessions with session.close()`);
       }
     }
-    const session = new Session(this.#host, options);
+    const session = new Session(host, options);
     if (this.#sessions.has(session.sessionId)) {
       throw new AicError('INVALID_ARGUMENT', `a session '${session.sessionId}' is already open; close it or choose another sessionId`);
     }
