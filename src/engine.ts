@@ -13,7 +13,9 @@ import { Model, type ModelInfo } from './model.js';
 import { native, packageRoot } from './native.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
-import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
+import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
+export type { DecodeLimits } from './session/decode.js';
+import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -47,7 +49,17 @@ export interface EngineOptions extends NativeEngineOptions {
    * the graphs' SHA-256 are checked on every start either way.
    */
   cacheDir?: string | false;
+  /**
+   * What one decompressFrame() may produce (docs/api.md, "Decoder limits"): pixels of an image,
+   * bytes of a data frame, samples of an audio frame. Default { maxPixels: 4096 x 4096,
+   * maxDataBytes: 16 MiB, maxAudioSamples: 1920 }; each may be raised up to the encoder's ceiling
+   * (64 Mpixel, 64 MiB, 1920). A payload over them fails fast with LIMIT_EXCEEDED.
+   */
+  limits?: DecodeLimits;
 }
+
+/** Session options as openSession() takes them: a session may lower the engine's decoder limits. */
+export type OpenSessionOptions = SessionOptions & { limits?: DecodeLimits };
 
 export interface CodecSummary {
   name: string;
@@ -135,16 +147,18 @@ export class Engine {
   readonly #maxSessions: number;
   readonly #idleTimeoutMs: number;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #host: SessionHost;
+  readonly #host: SessionHost & { limits: ResolvedDecodeLimits };
+  readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
 
   /** @internal Use createEngine(). */
   constructor(given: EngineOptions = {}) {
     const options = readEngineOptions(given);
-    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, ...rest } = options;
+    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, limits, ...rest } = options;
     const inFlight = maxInFlight ?? 1024;
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new AicError('INVALID_ARGUMENT', `maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
+    this.#limits = resolveLimits(limits, DEFAULT_LIMITS, LIMIT_CEILINGS, 'options.limits');
     // `models` is for createEngine(); the native engine takes the rest.
     const nativeOptions: NativeEngineOptions = { ...rest };
     delete (nativeOptions as EngineOptions).models;
@@ -166,6 +180,7 @@ export class Engine {
       released: (session) => {
         if (this.#sessions.get(session.sessionId) === session) this.#sessions.delete(session.sessionId);
       },
+      limits: this.#limits,
     };
   }
 
@@ -206,15 +221,23 @@ export class Engine {
    * Opens a session: one stream's compression state (rate control, audio state, statistics).
    * Throws SESSION_LIMIT when maxSessions are open, INVALID_ARGUMENT for a sessionId in use.
    */
-  openSession(options: SessionOptions = {}): Session {
+  openSession(given: OpenSessionOptions = {}): Session {
     this.#checkOpen();
+    if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'session options must be an object');
+    // Each option read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT).
+    const { limits, ...options } = readFields(given, [...SESSION_OPTION_KEYS, 'limits'], 'options') as OpenSessionOptions;
+    let host: SessionHost = this.#host;
+    if (limits !== undefined) {
+      // Only lower than the engine's: a session cannot decode what the engine was told to refuse.
+      host = { ...this.#host, limits: resolveLimits(limits, this.#limits, this.#limits, 'options.limits') } as SessionHost;
+    }
     if (this.#sessions.size >= this.#maxSessions) {
       this.#sweep();
       if (this.#sessions.size >= this.#maxSessions) {
         throw new AicError('SESSION_LIMIT', `the engine has ${this.#maxSessions} sessions open (maxSessions); close finished sessions with session.close()`);
       }
     }
-    const session = new Session(this.#host, options);
+    const session = new Session(host, options);
     if (this.#sessions.has(session.sessionId)) {
       throw new AicError('INVALID_ARGUMENT', `a session '${session.sessionId}' is already open; close it or choose another sessionId`);
     }
@@ -449,7 +472,7 @@ export class Engine {
   }
 }
 
-const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'cacheDir'] as const;
+const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'cacheDir'] as const;
 
 /** The caller's engine options, each read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT). */
 function readEngineOptions(given: unknown): EngineOptions {

@@ -24,6 +24,11 @@ export type AicErrorCode =
   | 'UNSUPPORTED_VERSION'
   /** A payload coded by a different model than the one asked to decode it. */
   | 'MODEL_MISMATCH'
+  /**
+   * A payload describes a frame larger than this decoder's limits allow (EngineOptions.limits,
+   * SessionOptions.limits; docs/api.md, "Decoder limits"). The message names the limit.
+   */
+  | 'LIMIT_EXCEEDED'
   /** A model manifest breaks the model contract (docs/model-contract.md). */
   | 'MANIFEST_INVALID'
   /** Native memory could not be allocated. */
@@ -49,6 +54,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'CORRUPT_PAYLOAD',
   'UNSUPPORTED_VERSION',
   'MODEL_MISMATCH',
+  'LIMIT_EXCEEDED',
   'MANIFEST_INVALID',
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',

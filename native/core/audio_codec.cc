@@ -242,8 +242,12 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
   }
   const int rate = static_cast<int>(h.dim0), channels = static_cast<int>(h.dim1 >> 16);
   const size_t perChannel = h.dim1 & 0xFFFF;
-  if (!supportedAudioRate(rate) || channels < 1 || channels > 2 || perChannel != static_cast<size_t>(rate / 50) || h.format > 1 || h.qualityLevel >= c.levels) {
-    throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible audio frame");
+  if (!supportedAudioRate(rate) || channels < 1 || channels > 2 || perChannel != static_cast<size_t>(rate / 50) || h.format > 1) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible audio frame");  // parsePayload() refuses these already
+  }
+  if (h.qualityLevel >= c.levels) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header field quality level is " + std::to_string(h.qualityLevel) + " (allowed: 0.." + std::to_string(c.levels - 1) +
+                                                   ", the model's levels); the payload is corrupt");
   }
   configure(rate, channels, static_cast<SampleFormat>(h.format));
   // One coded stream per channel.

@@ -20,6 +20,10 @@ uint32_t get32(const uint8_t* p) {
 }
 uint64_t get64(const uint8_t* p) { return uint64_t(get32(p)) | (uint64_t(get32(p + 4)) << 32); }
 
+CoreError corruptField(const std::string& field, uint64_t value, const std::string& allowed) {
+  return CoreError(ErrorCode::CorruptPayload, "payload header field " + field + " is " + std::to_string(value) + " (allowed: " + allowed + "); the payload is corrupt");
+}
+
 const uint8_t kMagic[4] = {'A', 'I', 'C', 'F'};
 const uint32_t kShortRates[4] = {8000, 16000, 32000, 48000};
 
@@ -50,6 +54,76 @@ ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
   out.body = data + kShortHeaderSize;
   out.bodyLength = length - kShortHeaderSize - kShortTrailerSize;
   return out;
+}
+
+std::string frameTypeName(FrameType t) {
+  switch (t) {
+    case FrameType::Video: return "video";
+    case FrameType::Audio: return "audio";
+    case FrameType::Screen: return "screen";
+    case FrameType::Data: return "data";
+  }
+  return "?";
+}
+
+const char* codecName(CodecKind c) {
+  switch (c) {
+    case CodecKind::NeuralImage: return "neural image";
+    case CodecKind::NeuralAudio: return "neural audio";
+    case CodecKind::Deflate: return "deflate";
+    case CodecKind::Stored: return "stored";
+    case CodecKind::WebP: return "WebP";
+    case CodecKind::Jpeg: return "JPEG";
+    case CodecKind::Opus: return "Opus";
+  }
+  return "?";
+}
+
+// Bytes of a width x height frame of image format 0 rgb24, 1 rgba, 2 i420.
+uint64_t imageBytes(uint8_t format, uint64_t w, uint64_t h) {
+  if (format == 2) return w * h + 2 * ((w + 1) / 2) * ((h + 1) / 2);
+  return w * h * (format == 1 ? 4 : 3);
+}
+
+// The rules of docs/bitstream.md ("Field ranges") that the bytes alone decide. The model's own
+// (its id, its number of quality levels) are the codec's to check.
+void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
+  if (h.timestamp > kMaxTimestamp) throw corruptField("timestamp", h.timestamp, "0..2^53-1");
+  const bool image = h.codec == CodecKind::NeuralImage || h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg;
+  const bool audio = h.codec == CodecKind::NeuralAudio || h.codec == CodecKind::Opus;
+  const bool lossless = h.codec == CodecKind::Deflate || h.codec == CodecKind::Stored;
+  const bool imageFrame = h.frameType == FrameType::Video || h.frameType == FrameType::Screen;
+  if ((image && !imageFrame) || (audio && h.frameType != FrameType::Audio)) {
+    throw CoreError(ErrorCode::CorruptPayload, std::string("payload header field frame type is ") + frameTypeName(h.frameType) + ", which a " + codecName(h.codec) +
+                                                   " payload cannot carry; the payload is corrupt");
+  }
+  if (h.codec != CodecKind::NeuralImage && h.codec != CodecKind::NeuralAudio && h.modelId != 0) throw corruptField("model id", h.modelId, "0 for a codec without a model");
+  if (lossless && h.qualityLevel != 0) throw corruptField("quality level", h.qualityLevel, "0 for a lossless payload");
+  if ((h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg) && (h.qualityLevel < 1 || h.qualityLevel > 100)) throw corruptField("quality level", h.qualityLevel, "1..100");
+  if (h.codec == CodecKind::Opus && h.qualityLevel < 1) throw corruptField("quality level", h.qualityLevel, "1..255 kbit/s");
+  uint64_t size = 0;  // of the decoded frame, in bytes
+  if (imageFrame) {
+    if (h.format > 2) throw corruptField("format", h.format, "0..2 for an image");
+    if (h.dim0 < 1 || h.dim0 > kMaxImageDimension) throw corruptField("width (dim0)", h.dim0, "1..16384");
+    if (h.dim1 < 1 || h.dim1 > kMaxImageDimension) throw corruptField("height (dim1)", h.dim1, "1..16384");
+    if (uint64_t(h.dim0) * h.dim1 > kMaxImagePixels) throw corruptField("width x height", uint64_t(h.dim0) * h.dim1, "at most 67108864 pixels");
+    size = imageBytes(h.format, h.dim0, h.dim1);
+  } else if (h.frameType == FrameType::Audio) {
+    if (h.format > 1) throw corruptField("format", h.format, "0..1 for audio");
+    if (h.dim0 != 8000 && h.dim0 != 16000 && h.dim0 != 32000 && h.dim0 != 48000) throw corruptField("sample rate (dim0)", h.dim0, "8000, 16000, 32000 or 48000");
+    const uint32_t channels = h.dim1 >> 16, samples = h.dim1 & 0xFFFF;
+    if (channels < 1 || channels > 2) throw corruptField("channels (dim1 >> 16)", channels, "1 or 2");
+    if (samples != h.dim0 / 50) throw corruptField("samples per channel (dim1 & 0xFFFF)", samples, std::to_string(h.dim0 / 50) + " (20 ms)");
+    size = uint64_t(samples) * channels * (h.format == 1 ? 4 : 2);
+  } else {  // data: lossless codecs only (checked above)
+    if (h.format != 0) throw corruptField("format", h.format, "0 for data");
+    if (h.dim1 != 0) throw corruptField("dim1", h.dim1, "0 for data");
+    if (h.dim0 > kMaxDataBytes) throw corruptField("original byte length (dim0)", h.dim0, "at most 67108864");
+    size = h.dim0;
+  }
+  if (h.codec == CodecKind::Stored && bodyLength != size) throw corruptField("body length", bodyLength, std::to_string(size) + ", the frame's size, for a stored payload");
+  if (h.codec == CodecKind::Deflate && bodyLength >= size) throw corruptField("body length", bodyLength, "under " + std::to_string(size) + ", the frame's size, for a deflate payload");
+  if (!lossless && bodyLength < 1) throw corruptField("body length", bodyLength, "at least 1");
 }
 
 }  // namespace
@@ -120,7 +194,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
                                                        std::to_string(kBitstreamVersion) + "); upgrade @auralink/aic on the receiver");
   }
   const size_t headerLength = data[5];
-  if (headerLength < kHeaderSize) throw CoreError(ErrorCode::CorruptPayload, "payload header length is invalid");
+  if (headerLength != kHeaderSize) throw corruptField("header length", headerLength, "40 in version 1");
   if (length < headerLength + kTrailerSize) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated inside its header");
   const uint32_t bodyLength = get32(data + 28);
   if (static_cast<uint64_t>(headerLength) + bodyLength + kTrailerSize != length) {
@@ -133,8 +207,10 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   ParsedPayload out;
   PayloadHeader& h = out.header;
   h.version = data[4];
-  if (data[6] > 3) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown frame type");
-  if (data[7] > kLastCodec) throw CoreError(ErrorCode::CorruptPayload, "payload has an unknown codec");
+  if (data[6] > 3) throw corruptField("frame type", data[6], "0..3");
+  if (data[7] > kLastCodec) throw corruptField("codec", data[7], "0..6");
+  if (data[8] & ~(kFlagKeyframe | kFlagFallback)) throw corruptField("flags", data[8], "bits 0 and 1 only");
+  if (data[11] != 0) throw corruptField("reserved byte 11", data[11], "0");
   h.frameType = static_cast<FrameType>(data[6]);
   h.codec = static_cast<CodecKind>(data[7]);
   h.flags = data[8];
@@ -147,6 +223,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   h.timestamp = get64(data + 32);
   out.body = data + headerLength;
   out.bodyLength = bodyLength;
+  checkHeaderFields(h, bodyLength);
   return out;
 }
 

@@ -3,14 +3,14 @@
 //   offset size field
 //   0      4    magic "AICF"
 //   4      1    version (1)
-//   5      1    header length in bytes (40 in version 1; readers skip what they do not know)
+//   5      1    header length in bytes (exactly 40 in version 1)
 //   6      1    frame type: 0 video, 1 audio, 2 screen, 3 data
 //   7      1    codec: 0 neural image, 1 neural audio, 2 deflate (lossless), 3 stored (raw),
 //               4 WebP, 5 JPEG, 6 Opus (the conventional codecs of the fallback ladder)
 //   8      1    flags: bit 0 keyframe, bit 1 fallback
 //   9      1    quality level
 //   10     1    format: image 0 rgb24, 1 rgba, 2 i420; audio 0 s16le, 1 f32le; data 0
-//   11     1    reserved, 0
+//   11     1    reserved, 0 (a payload with it non-zero is corrupt)
 //   12     4    model id (FNV-1a 32 of "name@version"; 0 when no model is involved)
 //   16     4    sequence number
 //   20     4    dim0: width | sample rate | original byte length
@@ -63,6 +63,12 @@ constexpr size_t kTrailerSize = 4;
 constexpr uint8_t kShortAudioMarker = 0xA5;
 constexpr size_t kShortHeaderSize = 10;
 constexpr size_t kShortTrailerSize = 2;
+// The ceilings of what a payload may describe (the encoder's own: src/frames.ts). parsePayload()
+// refuses anything beyond them as corrupt; a decoder's limits (docs/api.md) are at most these.
+constexpr uint32_t kMaxImageDimension = 16384;
+constexpr uint64_t kMaxImagePixels = 64ull * 1024 * 1024;
+constexpr uint32_t kMaxDataBytes = 64u * 1024 * 1024;
+constexpr uint64_t kMaxTimestamp = (1ull << 53) - 1;  // Number.MAX_SAFE_INTEGER: exact in JS
 
 struct PayloadHeader {
   uint8_t version = kBitstreamVersion;
@@ -91,8 +97,11 @@ struct ParsedPayload {
   uint8_t modelTag = 0;
 };
 
-// Checks magic, version, lengths and CRC (either form); throws CoreError(CorruptPayload |
-// UnsupportedVersion).
+// Checks magic, version, lengths, CRC and every header field the bytes alone decide (reserved bits
+// and bytes zero, header length exactly 40, frame type vs codec, format, dimensions, timestamp,
+// body length of lossless payloads: docs/bitstream.md, "Field ranges"); throws
+// CoreError(CorruptPayload naming the field | UnsupportedVersion). The quality level against the
+// model's levels and the model id are the codec's to check.
 ParsedPayload parsePayload(const uint8_t* data, size_t length);
 
 // The short audio form of a neural audio frame (flags must be 0: keyframes and fallbacks take the

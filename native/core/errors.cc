@@ -15,6 +15,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::CorruptPayload: return "CORRUPT_PAYLOAD";
     case ErrorCode::UnsupportedVersion: return "UNSUPPORTED_VERSION";
     case ErrorCode::ModelMismatch: return "MODEL_MISMATCH";
+    case ErrorCode::LimitExceeded: return "LIMIT_EXCEEDED";
   }
   return "INTERNAL";
 }

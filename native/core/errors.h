@@ -20,6 +20,7 @@ enum class ErrorCode {
   CorruptPayload,          // a payload that fails its checks: truncated, bad magic, CRC, coded data
   UnsupportedVersion,      // a payload of a bitstream version this build does not read
   ModelMismatch,           // a payload coded by another model than the one decoding it
+  LimitExceeded,           // a payload describes more than the decoder's limits allow (docs/api.md, "Decoder limits")
 };
 
 // Stable string for an error code; part of the public API (AicError.code).

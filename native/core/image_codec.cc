@@ -105,6 +105,34 @@ ImageCodec::ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig confi
   if (eo.shape[1] >= 0 && eo.shape[1] != c.latentChannels) throw CoreError(ErrorCode::ModelSignatureMismatch, "encoder output channels differ from the manifest's latent channels");
   if (di.shape[1] >= 0 && di.shape[1] != c.latentChannels) throw CoreError(ErrorCode::ModelSignatureMismatch, "decoder input channels differ from the manifest's latent channels");
   modelId_ = aic::modelId(c.name, c.version);
+  // Per level: the fewest bits a one-position grid can cost (each channel's cheapest symbol).
+  leastGridBits_.assign(c.levels, 0.0);
+  for (int level = 0; level < c.levels; ++level) {
+    for (int ch = 0; ch < c.latentChannels; ++ch) {
+      double least = 1e300;
+      for (int ctx = 0; ctx < entropy::kContexts; ++ctx) {
+        const auto& cdf = c.tables->table(level, ch, ctx).cdf;
+        uint32_t most = 0;
+        for (size_t k = 1; k < cdf.size(); ++k) most = std::max(most, cdf[k] - cdf[k - 1]);
+        least = std::min(least, leastSymbolBits(most));
+      }
+      leastGridBits_[level] += least;
+    }
+  }
+}
+
+// A decoded symbol of frequency f (of 2^16) divides the rANS state by at least
+// 1 + (2^16 / f - 1) * 128/129 (the state is >= 2^23 before the step), whatever the bytes are.
+double ImageCodec::leastSymbolBits(uint32_t freq) { return std::log2(1.0 + (65536.0 / freq - 1.0) * (128.0 / 129.0)); }
+
+size_t ImageCodec::leastBandBytes(size_t positions, int level) const {
+  // A grid of more than one position costs at least the one "all zero" bit per channel; a grid of
+  // one, its channels' cheapest symbols. The stream is its 4-byte initial state, then bytes that
+  // each multiply the state by less than 2^8.0113; it starts below 2^32 and must end at 2^23, so
+  // the bytes after the state number at least (bits - 9) / 8.0113.
+  const double bits = positions > 1 ? static_cast<double>(config_.latentChannels) : leastGridBits_[level];
+  const double bytes = std::ceil((bits - 9.0) / 8.0113 - 1e-9);
+  return 4 + static_cast<size_t>(std::max(0.0, bytes));
 }
 
 ImageLatents ImageCodec::analyse(const ImageFrame& frame) const {
@@ -241,9 +269,11 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
     throw CoreError(ErrorCode::ModelMismatch, "payload was coded by another model (id " + std::to_string(h.modelId) + ") than '" + c.name + "@" + c.version +
                                                   "'; decode it with the model that coded it");
   }
+  // parsePayload() checked the format, the dimensions (1..16384, at most 64 Mpixel) and the frame type.
   const int width = static_cast<int>(h.dim0), height = static_cast<int>(h.dim1);
-  if (width < 1 || height < 1 || width > kMaxDimension || height > kMaxDimension || h.qualityLevel >= c.levels || h.format > 2) {
-    throw CoreError(ErrorCode::CorruptPayload, "payload header describes an impossible image");
+  if (h.qualityLevel >= c.levels) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header field quality level is " + std::to_string(h.qualityLevel) + " (allowed: 0.." + std::to_string(c.levels - 1) +
+                                                   ", the model's levels); the payload is corrupt");
   }
   const PixelFormat format = static_cast<PixelFormat>(h.format);
   const size_t outBytes = frameBytes(format, width, height);
@@ -254,10 +284,21 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   const int pw = roundUp(width, c.paddingMultiple), ph = roundUp(height, c.paddingMultiple);
   const int lh = ph / c.downsample, lw = pw / c.downsample;
   const size_t lplane = static_cast<size_t>(lh) * lw;
-  std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   const int bands = bandCount(lh);
   if (parsed.bodyLength < 1 || parsed.body[0] != bands) throw CoreError(ErrorCode::CorruptPayload, "payload's band layout does not match its image size");
   const auto parts = splitParts(parsed.body + 1, parsed.bodyLength - 1, bands, "band");
+  // Before anything the size of the frame is allocated: every band must be at least as long as
+  // the shortest legal stream of its grid (docs/bitstream.md, "Least body").
+  for (int b = 0; b < bands; ++b) {
+    const size_t rows = static_cast<size_t>(bandStart(b + 1, bands, lh) - bandStart(b, bands, lh));
+    const size_t least = leastBandBytes(rows * lw, h.qualityLevel);
+    if (parts[b].second < least) {
+      throw CoreError(ErrorCode::CorruptPayload, "payload's band " + std::to_string(b) + " is " + std::to_string(parts[b].second) + " bytes, shorter than the " +
+                                                     std::to_string(least) + " bytes any band of a " + std::to_string(width) + "x" + std::to_string(height) +
+                                                     " frame takes; the payload is corrupt");
+    }
+  }
+  std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   std::vector<char> ok(bands, 0);
   forEachBand(bands, [&](int b) {
     const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);

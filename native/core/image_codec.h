@@ -92,7 +92,13 @@ class ImageCodec {
 
   static constexpr int kMaxDimension = 16384;
 
+  // The fewest bytes a legal band stream of `positions` latent positions at `level` can take: a
+  // body shorter than this is refused before the decoder allocates for the frame.
+  size_t leastBandBytes(size_t positions, int level) const;
+  static double leastSymbolBits(uint32_t freq);
+
  private:
+  std::vector<double> leastGridBits_;  // per level
   std::shared_ptr<CodecModel> model_;
   ImageCodecConfig config_;
   uint32_t modelId_;

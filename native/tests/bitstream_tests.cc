@@ -1,4 +1,6 @@
+#include <cstdio>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "../core/bitstream.h"
@@ -27,7 +29,7 @@ TEST(payload_round_trips_header_and_body) {
   h.sequence = 0xDEADBEEF;
   h.dim0 = 1920;
   h.dim1 = 1080;
-  h.timestamp = 0x0123456789ABCDEFull;
+  h.timestamp = 0x001F456789ABCDEFull;  // timestamps are at most 2^53 - 1
   std::vector<uint8_t> body = {1, 2, 3, 4, 5, 250};
   auto bytes = writePayload(h, body.data(), body.size());
   CHECK(bytes.size() == kHeaderSize + body.size() + kTrailerSize);
@@ -43,6 +45,8 @@ TEST(payload_round_trips_header_and_body) {
 
 TEST(payload_corruption_is_detected) {
   PayloadHeader h;
+  h.dim0 = 64;
+  h.dim1 = 48;
   std::vector<uint8_t> body(100, 7);
   auto bytes = writePayload(h, body.data(), body.size());
   CHECK_THROWS_CODE(parsePayload(bytes.data(), 3), ErrorCode::CorruptPayload);
@@ -116,4 +120,111 @@ TEST(short_audio_form_round_trips_and_checks_its_crc) {
   h.flags = 0;
   h.codec = CodecKind::Deflate;
   CHECK_THROWS_CODE(writeShortAudioPayload(h, body.data(), body.size()), ErrorCode::InvalidArgument);
+}
+
+namespace {
+
+// A valid payload of `codec` (header fields as the encoder writes them), with `edit` applied to
+// its bytes before the CRC is recomputed.
+std::vector<uint8_t> payloadWith(CodecKind codec, const std::function<void(std::vector<uint8_t>&)>& edit = {}) {
+  PayloadHeader h;
+  h.codec = codec;
+  h.flags = kFlagKeyframe;
+  size_t bodyLength = 20;
+  switch (codec) {
+    case CodecKind::NeuralImage: h.modelId = 77; h.dim0 = 64; h.dim1 = 48; break;
+    case CodecKind::WebP: case CodecKind::Jpeg: h.qualityLevel = 50; h.dim0 = 64; h.dim1 = 48; break;
+    case CodecKind::NeuralAudio: h.frameType = FrameType::Audio; h.modelId = 77; h.dim0 = 16000; h.dim1 = (1u << 16) | 320; break;
+    case CodecKind::Opus: h.frameType = FrameType::Audio; h.qualityLevel = 16; h.dim0 = 48000; h.dim1 = (2u << 16) | 960; break;
+    case CodecKind::Deflate: h.frameType = FrameType::Data; h.dim0 = 100; break;
+    case CodecKind::Stored: h.frameType = FrameType::Data; h.dim0 = 20; break;
+  }
+  std::vector<uint8_t> body(bodyLength, 3);
+  auto bytes = writePayload(h, body.data(), body.size());
+  if (edit) {
+    edit(bytes);
+    const uint32_t crc = crc32c(bytes.data(), bytes.size() - 4);
+    for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  }
+  return bytes;
+}
+
+void put32le(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+std::string corruptMessage(const std::vector<uint8_t>& b) {
+  try {
+    parsePayload(b.data(), b.size());
+  } catch (const CoreError& e) {
+    if (e.code() == ErrorCode::CorruptPayload) return e.what();
+    return std::string("wrong code: ") + e.what();
+  }
+  return "accepted";
+}
+
+}  // namespace
+
+TEST(strict_parser_accepts_what_the_encoder_writes) {
+  for (int c = 0; c <= kLastCodec; ++c) {
+    auto b = payloadWith(static_cast<CodecKind>(c));
+    CHECK(corruptMessage(b) == "accepted");
+  }
+  // The largest legal timestamp comes back exactly.
+  auto b = payloadWith(CodecKind::NeuralImage, [](std::vector<uint8_t>& p) { put32le(p, 32, 0xFFFFFFFFu); put32le(p, 36, 0x1FFFFF); });
+  CHECK(parsePayload(b.data(), b.size()).header.timestamp == kMaxTimestamp);
+}
+
+TEST(strict_parser_refuses_reserved_bits_junk_and_out_of_range_fields) {
+  auto has = [](const std::vector<uint8_t>& b, const char* field) {
+    const std::string m = corruptMessage(b);
+    const bool ok = m.find(field) != std::string::npos;
+    if (!ok) std::fprintf(stderr, "  expected '%s' in: %s\n", field, m.c_str());
+    return ok;
+  };
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[11] = 1; }), "reserved byte 11"));
+  for (int bit = 2; bit < 8; ++bit) CHECK(has(payloadWith(CodecKind::NeuralImage, [bit](auto& p) { p[8] |= 1 << bit; }), "flags"));
+  // Header lengths other than 40, with the junk they would cover (the total length kept right).
+  for (int len : {41, 44, 100, 255}) {
+    auto p = payloadWith(CodecKind::NeuralImage);
+    p.insert(p.begin() + 40, len - 40, 0xEE);
+    p[5] = static_cast<uint8_t>(len);
+    const uint32_t crc = crc32c(p.data(), p.size() - 4);
+    for (int i = 0; i < 4; ++i) p[p.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+    CHECK(has(p, "header length"));
+  }
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[5] = 39; }), "header length"));
+  // The frame type must be one the codec carries.
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[6] = 1; }), "frame type"));
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[6] = 3; }), "frame type"));
+  CHECK(has(payloadWith(CodecKind::Jpeg, [](auto& p) { p[6] = 1; }), "frame type"));
+  CHECK(has(payloadWith(CodecKind::NeuralAudio, [](auto& p) { p[6] = 0; }), "frame type"));
+  CHECK(has(payloadWith(CodecKind::Opus, [](auto& p) { p[6] = 2; }), "frame type"));
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[6] = 4; }), "frame type"));
+  CHECK(corruptMessage(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[6] = 2; })) == "accepted");  // screen
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[7] = 7; }), "codec"));
+  // Formats, dimensions, audio fields.
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[10] = 3; }), "format"));
+  CHECK(has(payloadWith(CodecKind::NeuralAudio, [](auto& p) { p[10] = 2; }), "format"));
+  CHECK(has(payloadWith(CodecKind::Stored, [](auto& p) { p[10] = 1; }), "format"));
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 20, 0); }), "width"));
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 24, 16385); }), "height"));
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 20, 16384); put32le(p, 24, 16384); }), "width x height"));
+  CHECK(corruptMessage(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 20, 8192); put32le(p, 24, 8192); })) == "accepted");
+  CHECK(has(payloadWith(CodecKind::NeuralAudio, [](auto& p) { put32le(p, 20, 44100); }), "sample rate"));
+  CHECK(has(payloadWith(CodecKind::NeuralAudio, [](auto& p) { put32le(p, 24, (3u << 16) | 320); }), "channels"));
+  CHECK(has(payloadWith(CodecKind::NeuralAudio, [](auto& p) { put32le(p, 24, (1u << 16) | 321); }), "samples per channel"));
+  CHECK(has(payloadWith(CodecKind::Stored, [](auto& p) { put32le(p, 24, 1); }), "dim1"));
+  CHECK(has(payloadWith(CodecKind::Deflate, [](auto& p) { put32le(p, 20, 64u * 1024 * 1024 + 1); }), "original byte length"));
+  // Quality levels and model ids of the codecs without a model.
+  CHECK(has(payloadWith(CodecKind::Jpeg, [](auto& p) { p[9] = 0; }), "quality level"));
+  CHECK(has(payloadWith(CodecKind::WebP, [](auto& p) { p[9] = 101; }), "quality level"));
+  CHECK(has(payloadWith(CodecKind::Opus, [](auto& p) { p[9] = 0; }), "quality level"));
+  CHECK(has(payloadWith(CodecKind::Stored, [](auto& p) { p[9] = 1; }), "quality level"));
+  CHECK(has(payloadWith(CodecKind::Deflate, [](auto& p) { put32le(p, 12, 5); }), "model id"));
+  // Lossless bodies: stored exactly the frame's size, deflate smaller than it.
+  CHECK(has(payloadWith(CodecKind::Stored, [](auto& p) { put32le(p, 20, 21); }), "body length"));
+  CHECK(has(payloadWith(CodecKind::Deflate, [](auto& p) { put32le(p, 20, 20); }), "body length"));
+  // Timestamps beyond 2^53 - 1 would come back rounded: corrupt.
+  CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 36, 0x200000); }), "timestamp"));
 }

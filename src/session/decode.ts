@@ -5,13 +5,70 @@ import type { AudioDecoder } from '../audio-codec.js';
 import { decodeOpusPayload, OpusDecoder } from '../conventional/opus.js';
 import { AicError } from '../errors.js';
 import { decodeConventional } from '../conventional/image.js';
-import { AUDIO_RATES, audioBytes, imageBytes, MAX_DIMENSION, MAX_PIXELS, type FrameType } from '../frames.js';
+import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
 import { native } from '../native.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
 
 function now(): number {
   return performance.now();
+}
+
+/**
+ * What one decode may produce (docs/api.md, "Decoder limits"), checked against the payload header
+ * before anything is allocated or decoded; a payload over them is refused with LIMIT_EXCEEDED.
+ */
+export interface DecodeLimits {
+  /** Pixels (width x height) of an image frame. Default 4096 x 4096 = 16777216; at most 67108864 (the encoder's ceiling). */
+  maxPixels?: number;
+  /** Bytes of a data frame. Default 16 MiB; at most 64 MiB (the encoder's ceiling). */
+  maxDataBytes?: number;
+  /** Samples (per channel x channels) of an audio frame. Default and ceiling 1920: 20 ms of 48 kHz stereo, the one frame size. */
+  maxAudioSamples?: number;
+}
+export type ResolvedDecodeLimits = Readonly<Required<DecodeLimits>>;
+
+export const LIMIT_CEILINGS: ResolvedDecodeLimits = Object.freeze({ maxPixels: MAX_PIXELS, maxDataBytes: MAX_DATA_BYTES, maxAudioSamples: 1920 });
+export const DEFAULT_LIMITS: ResolvedDecodeLimits = Object.freeze({ maxPixels: 4096 * 4096, maxDataBytes: 16 * 1024 * 1024, maxAudioSamples: 1920 });
+
+/**
+ * Applies `given` over `base`. `where` names the option in messages; `ceiling` bounds each value
+ * (the encoder's ceilings for an engine, the engine's limits for a session).
+ */
+export function resolveLimits(given: unknown, base: ResolvedDecodeLimits, ceiling: ResolvedDecodeLimits, where: string): ResolvedDecodeLimits {
+  if (given === undefined) return base;
+  if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', `${where} must be an object { maxPixels, maxDataBytes, maxAudioSamples }`);
+  const out = { ...base };
+  for (const [key, value] of Object.entries(given as Record<string, unknown>)) {
+    if (!(key in out)) throw new AicError('INVALID_ARGUMENT', `${where}.${key} is not a decoder limit (maxPixels, maxDataBytes, maxAudioSamples)`);
+    if (value === undefined) continue;
+    const k = key as keyof ResolvedDecodeLimits;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > ceiling[k]) {
+      throw new AicError('INVALID_ARGUMENT', `${where}.${key} must be an integer from 1 to ${ceiling[k]}, got ${String(value)}`);
+    }
+    out[k] = value;
+  }
+  return Object.freeze(out);
+}
+
+/** LIMIT_EXCEEDED when the header describes more than `limits` allow (the parser has checked its fields). */
+function checkLimits(h: { codec: PayloadCodec; frameType: FrameType; dim0: number; dim1: number }, limits: ResolvedDecodeLimits): void {
+  const over = (what: string, value: number, key: keyof ResolvedDecodeLimits) =>
+    new AicError(
+      'LIMIT_EXCEEDED',
+      `the payload describes ${what} (${value}), over this decoder's limits.${key} of ${limits[key]}; ` +
+        (limits[key] < LIMIT_CEILINGS[key]
+          ? `raise it, up to ${LIMIT_CEILINGS[key]}, with createEngine({ limits: { ${key} } }) (and openSession({ limits }) if the session lowered it) if such frames are expected`
+          : 'this is the encoder\'s ceiling too, so no aic sender writes such a frame'),
+    );
+  if (h.frameType === 'audio') {
+    const samples = (h.dim1 >>> 16) * (h.dim1 & 0xffff);
+    if (samples > limits.maxAudioSamples) throw over(`${h.dim1 >>> 16} x ${h.dim1 & 0xffff} audio samples`, samples, 'maxAudioSamples');
+  } else if (h.frameType === 'data') {
+    if (h.dim0 > limits.maxDataBytes) throw over('a data frame of that many bytes', h.dim0, 'maxDataBytes');
+  } else if (h.dim0 * h.dim1 > limits.maxPixels) {
+    throw over(`a ${h.dim0}x${h.dim1} image, that many pixels`, h.dim0 * h.dim1, 'maxPixels');
+  }
 }
 
 
@@ -30,7 +87,7 @@ export function checkDecompressArgs(payload: unknown, options: unknown): Buffer 
  */
 export async function decodePayload(
   bytes: Buffer,
-  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>,
+  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'> & { limits?: ResolvedDecodeLimits },
   output: Buffer | undefined,
   receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) => AudioDecoder | OpusDecoder | null,
 ): Promise<DecompressedFrame> {
@@ -41,6 +98,8 @@ export async function decodePayload(
   } catch (error) {
     throw AicError.from(error);
   }
+  // Before any stream state is touched or anything the size of the frame is allocated.
+  checkLimits(h, host.limits ?? DEFAULT_LIMITS);
   const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
   const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
   // The header must describe something its codec can carry before any stream state is touched:
@@ -76,7 +135,6 @@ export async function decodePayload(
       format = f;
       extra = { width: h.dim0, height: h.dim1 };
     }
-    if (expected > 256 * 1024 * 1024) throw corrupt('describes a frame over 256 MiB');
     const data = await unpackLossless(bytes, h.codec, h.bodyOffset, h.bodyLength, expected);
     return {
       type: h.frameType,

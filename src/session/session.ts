@@ -40,7 +40,7 @@ export function checkCapabilities(c: unknown, what: string): Capabilities {
 
 let generatedIds = 0;
 
-const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality'] as const;
+export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality'] as const;
 
 export class Session {
   readonly sessionId: string;
