@@ -85,6 +85,7 @@ done
 
 # --- run --------------------------------------------------------------------------------------
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/native/fuzz/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 failed=()
 for name in "${harnesses[@]}"; do
