@@ -164,6 +164,8 @@ std::vector<float> Decoder::decode(const uint8_t* packet, size_t length) {
   if (rate_ != 32000) return out;
   std::vector<float> resampled;
   from48(down_, out.data(), static_cast<size_t>(frame), channels_, resampled);
+  // The 48 -> 32 kHz filter rings past full scale on a clipped frame: clamp again after it.
+  for (float& v : resampled) v = std::clamp(v, -1.0f, 1.0f);
   return resampled;
 }
 

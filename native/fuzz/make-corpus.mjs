@@ -1,0 +1,212 @@
+// Seed corpus of the fuzz harnesses: real payloads of every kind that decodes today, made with the
+// library's public API from dist/ (createEngine, sessions' compressFrame, the codecs' encoders) on
+// small crops of ../shared/data (Kodak images, VCTK speech) and on synthetic frames.
+//   node native/fuzz/make-corpus.mjs [out-dir = native/fuzz/corpus]
+// Writes <out>/<harness>/<sha1> for parser (every payload; test/fuzz-api.mjs reads it too), entropy,
+// image_decode, audio_decode, lossless and opus. Deterministic for the same data and build.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const out = resolve(process.argv[2] ?? join(root, 'native/fuzz/corpus'));
+const shared = resolve(root, '../shared/data');
+const { createEngine } = await import(join(root, 'dist/index.js'));
+const sharp = (await import('sharp')).default;
+
+const counts = {};
+function save(harness, bytes) {
+  const dir = join(out, harness);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, createHash('sha1').update(bytes).digest('hex')), bytes);
+  counts[harness] = (counts[harness] ?? 0) + 1;
+}
+const CODEC_HARNESS = { 0: 'image_decode', 1: 'audio_decode', 2: 'lossless', 3: 'lossless', 6: 'opus' };
+// Sorts a payload into the harnesses that take it; neural bodies also seed the entropy harness.
+function route(payload) {
+  const p = Buffer.from(payload);
+  save('parser', p);
+  if (p[0] === 0xa5) {
+    save('audio_decode', p);
+    entropyAudio(p.subarray(10, p.length - 2), p[2], 1 + ((p[1] >> 2) & 1));
+    return;
+  }
+  const h = CODEC_HARNESS[p[7]];
+  if (h) save(h, p);
+  const body = p.subarray(40, p.length - 4);
+  if (p[7] === 0) entropyImage(body, p[9], p.readUInt32LE(20), p.readUInt32LE(24));
+  if (p[7] === 1) entropyAudio(body, p[9], p.readUInt32LE(24) >>> 16);
+}
+function parts(body, count) {
+  const lengths = [];
+  for (let i = 0; i + 1 < count; i++) lengths.push(body.readUInt32LE(4 * i));
+  let at = 4 * (count - 1);
+  const res = [];
+  for (let i = 0; i < count; i++) {
+    const n = i + 1 < count ? lengths[i] : body.length - at;
+    res.push(body.subarray(at, at + n));
+    at += n;
+  }
+  return res;
+}
+// entropy_fuzz.cc's input: [table set | stride bit, level, rows - 1, columns - 1] + one stream.
+function entropyImage(body, level, width, height) {
+  const lh = (Math.ceil(height / 16) * 16) / 8, lw = (Math.ceil(width / 16) * 16) / 8;
+  const bands = body[0];
+  if (lw > 8) return;
+  parts(body.subarray(1), bands).forEach((band, b) => {
+    const rows = Math.floor(((b + 1) * lh) / bands) - Math.floor((b * lh) / bands);
+    if (rows <= 8) save('entropy', Buffer.concat([Buffer.from([0, level, rows - 1, lw - 1]), band]));
+  });
+}
+function entropyAudio(body, level, channels) {
+  for (const part of parts(body, channels)) save('entropy', Buffer.concat([Buffer.from([1, level, 0, 0]), part]));
+}
+
+// ---- media ---------------------------------------------------------------------------------
+async function crops() {
+  const frames = [];
+  const dir = join(shared, 'kodak');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, 4) : [];
+  const sizes = [[16, 16], [24, 20], [33, 17], [64, 64], [64, 48], [8, 40]];
+  files.forEach((f, i) => frames.push({ file: join(dir, f), size: sizes[i % sizes.length], at: [100 + 37 * i, 200 + 23 * i] }));
+  const res = [];
+  for (const { file, size: [w, h], at: [x, y] } of frames) {
+    const { data } = await sharp(file).extract({ left: x, top: y, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    res.push({ w, h, rgb: data });
+  }
+  // Synthetic: a gradient, noise, a flat frame, a 1x1 and a thin strip.
+  const synth = (w, h, f) => {
+    const rgb = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) rgb[(y * w + x) * 3 + c] = f(x, y, c) & 255;
+    return { w, h, rgb };
+  };
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16);
+  res.push(synth(32, 32, (x, y, c) => x * 8 + y * 4 + c * 40), synth(48, 16, () => rnd()), synth(17, 9, () => 128), synth(1, 1, () => 200), synth(64, 2, (x) => x * 4));
+  return res;
+}
+function asFormat({ w, h, rgb }, format) {
+  if (format === 'rgb24') return rgb;
+  if (format === 'rgba') {
+    const o = Buffer.alloc(w * h * 4);
+    for (let i = 0; i < w * h; i++) {
+      rgb.copy(o, i * 4, i * 3, i * 3 + 3);
+      o[i * 4 + 3] = i % 7 === 0 ? 128 : 255;
+    }
+    return o;
+  }
+  // i420, BT.601 limited range.
+  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  const o = Buffer.alloc(w * h + 2 * cw * ch);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = rgb.subarray((y * w + x) * 3, (y * w + x) * 3 + 3);
+      o[y * w + x] = Math.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+      if (x % 2 === 0 && y % 2 === 0) {
+        const i = (y / 2) * cw + x / 2;
+        o[w * h + i] = Math.round(128 + (-37.797 * r - 74.203 * g + 112 * b) / 255);
+        o[w * h + cw * ch + i] = Math.round(128 + (112 * r - 93.786 * g - 18.214 * b) / 255);
+      }
+    }
+  return o;
+}
+function speech() {
+  const dir = join(shared, 'speech/vctk');
+  const file = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.wav')).sort()[0] : null;
+  let pcm = new Int16Array(16000);
+  if (file) {
+    const wav = readFileSync(join(dir, file));
+    let at = 12;
+    while (at + 8 <= wav.length && wav.toString('latin1', at, at + 4) !== 'data') at += 8 + wav.readUInt32LE(at + 4);
+    const data = wav.subarray(at + 8, at + 8 + Math.min(wav.readUInt32LE(at + 4), 16000 * 2 * 4));
+    pcm = new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + (data.length & ~1)));
+  } else {
+    for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin(i / 7) * Math.sin(i / 900));
+  }
+  return pcm;
+}
+// A 20 ms frame at `rate` x `channels` from 16 kHz mono speech starting at frame `k`.
+function audioFrame(pcm, k, rate, channels, format) {
+  const n = rate / 50;
+  const bps = format === 'f32le' ? 4 : 2;
+  const buf = Buffer.alloc(n * channels * bps);
+  for (let i = 0; i < n; i++) {
+    const s = pcm[(k * 320 + Math.floor((i * 16000) / rate)) % pcm.length];
+    for (let c = 0; c < channels; c++) {
+      const v = c ? -s : s;
+      if (bps === 4) buf.writeFloatLE(v / 32768, (i * channels + c) * 4);
+      else buf.writeInt16LE(v, (i * channels + c) * 2);
+    }
+  }
+  return buf;
+}
+
+// ---- payloads ------------------------------------------------------------------------------
+const engine = await createEngine({ cacheDir: false });
+try {
+  const image = engine.imageCodec();
+  const audio = engine.audioCodec?.() ?? null;
+  const frames = await crops();
+  // Neural image through the codec at several levels and formats.
+  let i = 0;
+  for (const f of frames) {
+    for (const format of ['rgb24', 'rgba', 'i420']) {
+      const level = (i++ * 3) % image.levels;
+      const { payload } = await image.encode({ data: asFormat(f, format), width: f.w, height: f.h, format }, { level });
+      route(payload);
+    }
+  }
+  // Sessions: adaptive (neural or fallback), a high floor (WebP / JPEG / Opus), lossless.
+  const sessions = [
+    engine.openSession({ verifyQuality: true }),
+    engine.openSession({ minQualityScore: 0.999 }),
+    engine.openSession({ minQualityScore: 0.999, fallbackCodec: 'lossless' }),
+    engine.openSession({ mode: 'off' }),
+  ];
+  for (const s of sessions) {
+    for (const [k, f] of frames.slice(0, 5).entries()) {
+      const format = ['rgb24', 'rgba', 'i420'][k % 3];
+      route((await s.compressFrame({ type: k % 2 ? 'screen' : 'video', format, width: f.w, height: f.h, data: asFormat(f, format) })).payload);
+    }
+    route((await s.compressFrame({ type: 'data', data: Buffer.from('aic fuzz seed ' + 'x'.repeat(100)) })).payload);
+  }
+  // Audio: every rate, mono and stereo, both formats; a stream's later frames take the short form.
+  const pcm = speech();
+  const audioSessions = [engine.openSession({}), engine.openSession({ minQualityScore: 0.999 }), engine.openSession({ mode: 'off' })];
+  for (const [si, s] of audioSessions.entries()) {
+    for (const [rate, channels, format] of [[16000, 1, 's16le'], [48000, 2, 'f32le'], [8000, 1, 'f32le'], [32000, 2, 's16le']]) {
+      for (let k = 0; k < (si === 0 ? 4 : 2); k++) route((await s.compressFrame({ type: 'audio', sampleRate: rate, channels, format, data: audioFrame(pcm, 10 + k, rate, channels, format) })).payload);
+    }
+  }
+  if (audio) {
+    for (const [rate, channels] of [[16000, 1], [48000, 2]]) {
+      const enc = audio.createEncoder(rate, channels);
+      for (let k = 0; k < 4; k++) route((await enc.encode({ data: audioFrame(pcm, 20 + k, rate, channels, 's16le'), format: 's16le' }, { level: (k * 3) % audio.levels })).payload);
+    }
+  }
+  for (const s of [...sessions, ...audioSessions]) await s.close?.();
+} finally {
+  await engine.close();
+}
+// Without models every frame goes down the conventional ladder: WebP / JPEG and Opus payloads.
+const plain = await createEngine({ cacheDir: false, models: { image: false, audio: false } });
+try {
+  const frames = await crops();
+  for (const opts of [{}, { minQualityScore: 0.6 }, { mode: 'aggressive' }]) {
+    const s = plain.openSession(opts);
+    for (const [k, f] of frames.entries()) {
+      const format = ['rgb24', 'rgba', 'i420'][k % 3];
+      route((await s.compressFrame({ type: 'video', format, width: f.w, height: f.h, data: asFormat(f, format) })).payload);
+    }
+    const pcm = speech();
+    for (const [rate, channels, format] of [[16000, 1, 's16le'], [48000, 2, 'f32le'], [8000, 1, 'f32le'], [32000, 2, 's16le']]) {
+      for (let k = 0; k < 3; k++) route((await s.compressFrame({ type: 'audio', sampleRate: rate, channels, format, data: audioFrame(pcm, 30 + k, rate, channels, format) })).payload);
+    }
+    await s.close?.();
+  }
+} finally {
+  await plain.close();
+}
+console.log(`corpus written to ${out}: ${JSON.stringify(counts)}`);
