@@ -442,6 +442,47 @@ export declare class OpusDecoderStream {
   reset(): void;
 }
 
+/**
+ * TEST ONLY, internal: the native core's fault injector (native/core/faults.h). Off by default;
+ * never reached from the public API. Used by bench/faults.mjs and test/faults.test.ts.
+ */
+export interface NativeFaultSettings {
+  /** Every Nth eligible graph run throws INFERENCE_FAILED (0: off). */
+  inferenceFailureEvery?: number;
+  /** Every Nth eligible run sleeps `slowMs` first (default 1 when only slowMs is given). */
+  slowEvery?: number;
+  slowMs?: number;
+  /** Every Nth eligible run throws std::bad_alloc, OUT_OF_MEMORY in JS (0: off). */
+  allocFailureEvery?: number;
+  /** Model loads from a path fail with MODEL_NOT_FOUND, as if the file had been deleted. */
+  vanishModels?: boolean;
+  /** CUDA-wanting loads go to CPU with a "provider lost" reason; runs of CUDA graphs fail INFERENCE_FAILED. */
+  providerLost?: boolean;
+  /** Decoder runs are eligible too (default: encoder runs only, one per frame of a sending session). */
+  allGraphs?: boolean;
+}
+
+export interface NativeFaultCounts {
+  eligibleRuns: number;
+  inferenceFailures: number;
+  slowRuns: number;
+  allocFailures: number;
+  vanishedModels: number;
+  providerLostLoads: number;
+  providerLostRuns: number;
+  active: boolean;
+}
+
+/** TEST ONLY, internal (see NativeFaultSettings). */
+export interface NativeFaults {
+  readonly testOnly: true;
+  /** Replaces the settings (omitted fields are off); counters are kept. */
+  set(settings: NativeFaultSettings): void;
+  counts(): NativeFaultCounts;
+  /** Every fault off, counters and run numbering zeroed. */
+  clear(): void;
+}
+
 export interface NativeBinding {
   Engine: typeof Engine;
   AudioScoreWindow: typeof AudioScoreWindow;
@@ -466,4 +507,6 @@ export interface NativeBinding {
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
   ortVersion: string;
   ortApiVersion: number;
+  /** TEST ONLY, internal: the fault injector (native/core/faults.h). */
+  faults: NativeFaults;
 }

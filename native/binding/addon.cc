@@ -6,6 +6,7 @@
 #include "audio_codec_wrap.h"
 #include "audio_score_wrap.h"
 #include "engine_wrap.h"
+#include "faults_wrap.h"
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
@@ -34,6 +35,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreFrame", Napi::Function::New(env, aic::js::ScoreFrame, "scoreFrame"));
   exports.Set("convertFrame", Napi::Function::New(env, aic::js::ConvertFrame, "convertFrame"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
+  // TEST ONLY (native/core/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
+  exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
   return exports;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "errors.h"
+#include "faults.h"
 
 namespace aic {
 
@@ -93,6 +94,9 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
   if (source.isPath()) {
     std::error_code ec;
     if (source.path.empty()) throw CoreError(ErrorCode::InvalidArgument, label + " model path is empty");
+    if (faults::vanishPath()) {
+      throw CoreError(ErrorCode::ModelNotFound, label + " model file '" + source.path + "' does not exist or is not a file (injected fault: the file vanished)");
+    }
     if (!std::filesystem::is_regular_file(source.path, ec)) {
       throw CoreError(ErrorCode::ModelNotFound, label + " model file '" + source.path + "' does not exist or is not a file");
     }
@@ -114,7 +118,13 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
   };
   try {
     try {
-      create(wantCuda);
+      if (wantCuda && faults::loseProviderAtLoad()) {
+        // Injected: the CUDA device went away before this session could start on it.
+        create(false);
+        provider_.fallbackReason = "the CUDA execution provider was lost (injected fault: device lost)";
+      } else {
+        create(wantCuda);
+      }
     } catch (const Ort::Exception& e) {
       if (provider_.provider != "CUDAExecutionProvider") throw;
       // The CUDA provider was appended but the session could not start on it (no driver, no
@@ -188,6 +198,9 @@ void Graph::checkDeclared(const GraphSignature& declared) const {
 }
 
 std::vector<OutputTensor> Graph::run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const {
+  if (faults::active()) {
+    faults::beforeRun(label_, provider_.provider == "CUDAExecutionProvider" || engine_->options().provider == ProviderPreference::Cuda);
+  }
   Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
 
   for (const auto& view : inputs) {
