@@ -256,9 +256,11 @@ export class Session {
     this.#byType[f.type]++;
     c.bytesIn += r.originalBytes;
     c.bytesOut += r.compressedBytes;
+    // Every frame that went down the ladder counts under its reason, whether the step it went
+    // out by served the floor (status 'fallback') or not ('quality_threshold_not_met').
+    if (r.fallbackReason) this.#fallbacks[r.fallbackReason]++;
     if (r.status === 'fallback') {
       c.framesFallback++;
-      this.#fallbacks[r.fallbackReason!]++;
     } else if (r.status === 'quality_threshold_not_met') {
       c.framesQualityNotMet++;
     } else if (r.codec === 'neural-image' || r.codec === 'neural-audio') {
