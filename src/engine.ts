@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative, readFields } from './errors.js';
-import { ownBytes, withCallerOutput } from './frames.js';
+import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
@@ -295,22 +295,12 @@ export class Engine {
   decompressFrame(payload: ArrayBufferView, given: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
-      const options = readFields(given, ['output', 'whenBusy'], 'options') as DecompressOptions;
-      // A copy of the payload, taken now (frames.ts ownBytes()).
-      const bytes = checkDecompressArgs(ArrayBuffer.isView(payload) ? ownBytes(payload, 'payload') : payload, options);
-      const whenBusy = options.whenBusy ?? 'reject';
-      if (whenBusy !== 'reject' && whenBusy !== 'wait') throw new AicError('INVALID_ARGUMENT', `options.whenBusy must be 'reject' or 'wait', got ${JSON.stringify(whenBusy)}`);
-      const admission = this.#host.admission;
-      const run = () =>
-        this.#track(
-          withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null))).finally(() =>
-            admission.release(),
-          ),
-        );
-      if (admission.tryAcquire()) return run();
-      if (whenBusy === 'reject') throw new AicError('RESOURCE_EXHAUSTED', `the engine has ${admission.max} frames in flight (maxInFlight); the payload was not accepted: retry later or pass { whenBusy: 'wait' }`);
-      return admission.acquire().then(run);
+      const { bytes, options } = checkDecompressArgs(payload, given);
+      return this.#track(
+        this.#host.admission.admit(options.whenBusy ?? 'reject', 'payload', () =>
+          withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null))),
+        ),
+      );
     } catch (error) {
       return Promise.reject(AicError.from(error));
     }

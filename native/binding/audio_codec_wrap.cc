@@ -59,7 +59,7 @@ class EncodeJob : public Job {
     return o;
   }
 
- private:
+ protected:
   std::shared_ptr<LockedEncoder> s_;
   AudioFrame frame_;
   AudioEncodeOptions options_;
@@ -94,21 +94,9 @@ std::vector<float> monoOf(const uint8_t* data, size_t length, SampleFormat forma
 // The whole per-frame work of a sending audio session in one job off the JS thread: encode,
 // decode the payload with the sender's shadow decoder exactly as the receiver will, and push
 // input and output into the score window (after a mark, so the caller can rewind a miss).
-class EncodeScoreJob : public Job {
+class EncodeScoreJob : public EncodeJob {
  public:
-  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
-    if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
-    Napi::Object f = info[0].As<Napi::Object>();
-    auto bytes = copyOf(env, f.Get("data"), "frame.data");  // the worker reads a copy taken now
-    frame_.length = bytes.size();
-    frame_.data = own(std::move(bytes));
-    frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
-    frame_.channels = intField(env, f, "channels", "frame", 1, 64);
-    frame_.format = parseSampleFormat(env, f.Get("format"));
-    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-    options_.level = intField(env, o, "level", "options", 0, 254);
-    if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
-    options_.timestamp = timestampField(env, o, "options", options_.timestamp);
+  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : EncodeJob(env, std::move(s), info) {
     if (!info[2].IsObject() || !info[3].IsObject()) throwInvalid(env, "encodeAndScore() needs the shadow decoder stream and the score window");
     shadow_ = AudioDecoderWrap::Unwrap(info[2].As<Napi::Object>())->stream;
     window_ = AudioScoreWindowWrap::Unwrap(info[3].As<Napi::Object>())->window();
@@ -117,10 +105,7 @@ class EncodeScoreJob : public Job {
     exact_ = info[4].ToBoolean().Value();
   }
   void execute() override {
-    {
-      std::lock_guard<std::mutex> lock(s_->mutex);
-      payload_ = s_->stream->encode(frame_, options_, timings_);
-    }
+    EncodeJob::execute();
     AudioDecoderStream::Result decoded;
     {
       std::lock_guard<std::mutex> lock(shadow_->mutex);
@@ -146,14 +131,10 @@ class EncodeScoreJob : public Job {
   }
 
  private:
-  std::shared_ptr<LockedEncoder> s_;
   std::shared_ptr<LockedDecoder> shadow_;
   metrics::AudioScoreWindow* window_ = nullptr;
   bool exact_ = false;
-  AudioFrame frame_;
-  AudioEncodeOptions options_;
-  Timings timings_, decodeTimings_;
-  std::vector<uint8_t> payload_;
+  Timings decodeTimings_;
   metrics::AudioQuality quality_;
 };
 

@@ -7,7 +7,7 @@
 import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from '../audio-codec.js';
 import { AicError } from '../errors.js';
-import type { AudioSampleFormat, CheckedFrame, FrameType } from '../frames.js';
+import type { CheckedFrame, FrameType } from '../frames.js';
 import { native } from '../native.js';
 import type { NetworkRecommendation } from '../network.js';
 import { monoOf, OpusFallback, OpusReceiver } from './audio-fallback.js';
@@ -29,8 +29,6 @@ const AUDIO_WINDOW_SECONDS = 1;
 const AUDIO_FALLBACK_RUN = 25;
 
 export type AudioFrameIn = Extract<CheckedFrame, { type: 'audio' }>;
-
-const toMono = (bytes: Buffer, format: AudioSampleFormat, channels: number): Float32Array => monoOf(bytes, format, channels);
 
 /** Sender-side audio state of one stream format (rate, channels, sample format). */
 interface AudioSendState {
@@ -110,7 +108,7 @@ export class AudioPath {
     if (state) {
       this.#leaveNeural(state);
       state.opus?.leave();
-      state.window.pushExact(toMono(f.bytes, f.format, f.channels));
+      state.window.pushExact(monoOf(f.bytes, f.format, f.channels));
     }
     return losslessResult(f, sequence, settings, { fallback: true, compress: true, reason, ...(timings ? { timings } : {}) });
   }

@@ -3,9 +3,9 @@
 // session's, or a fresh one for a sessionless decode).
 import type { AudioDecoder } from '../audio-codec.js';
 import { decodeOpusPayload, OpusDecoder } from '../conventional/opus.js';
-import { AicError } from '../errors.js';
+import { AicError, readFields } from '../errors.js';
 import { decodeConventional } from '../conventional/image.js';
-import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, type FrameType } from '../frames.js';
+import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, ownBytes, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
 import { native } from '../native.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
@@ -73,12 +73,17 @@ function checkLimits(h: { codec: PayloadCodec; frameType: FrameType; dim0: numbe
 
 
 /** The payload as a Buffer view, after checking decompressFrame()'s arguments. */
-export function checkDecompressArgs(payload: unknown, options: unknown): Buffer {
+/**
+ * decompressFrame()'s arguments, checked: its options read once (a throwing getter or a revoked
+ * Proxy is INVALID_ARGUMENT) and a copy of the payload taken now (frames.ts ownBytes()), so the
+ * caller may reuse its buffer as soon as the call returns.
+ */
+export function checkDecompressArgs(payload: unknown, given: unknown): { bytes: Buffer; options: DecompressOptions } {
+  if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
+  const options = readFields(given, ['output', 'whenBusy'], 'options') as DecompressOptions;
   if (!ArrayBuffer.isView(payload)) throw new AicError('INVALID_ARGUMENT', 'decompressFrame() takes the payload as a Buffer or TypedArray');
-  if (options === null || typeof options !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
-  const output = (options as DecompressOptions).output;
-  if (output !== undefined && !Buffer.isBuffer(output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
-  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (options.output !== undefined && !Buffer.isBuffer(options.output)) throw new AicError('INVALID_ARGUMENT', 'options.output must be a Buffer');
+  return { bytes: ownBytes(payload, 'payload'), options };
 }
 
 /**

@@ -3,7 +3,7 @@
 // data and mode 'off' go out losslessly); decompressFrame() turns payloads back into frames (the
 // far side opens its own session). docs/api.md describes the policy.
 import { AicError, readFields } from '../errors.js';
-import { audioBytes, checkFrame, imageBytes, ownBytes, withCallerOutput, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
+import { audioBytes, checkFrame, imageBytes, withCallerOutput, type AudioSampleFormat, type CheckedFrame, type Frame, type FrameType, type PixelFormat } from '../frames.js';
 import { checkMode, checkUnit, MODE_DEFAULTS, type CompressionMode } from '../modes.js';
 import { checkNetwork, NetworkAdapter, type NetworkAnalysis, type NetworkConditions, type NetworkRecommendation } from '../network.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -152,27 +152,26 @@ export class Session {
    * handed over (audio state, sequence numbers), within the engine's bound on frames in flight.
    */
   #serial<T>(task: () => Promise<T>, whenBusy: unknown = 'reject'): Promise<T> {
-    if (whenBusy !== 'reject' && whenBusy !== 'wait') throw new AicError('INVALID_ARGUMENT', `options.whenBusy must be 'reject' or 'wait', got ${JSON.stringify(whenBusy)}`);
-    const admission = this.#host.admission;
-    const run = (): Promise<T> => {
-      this.#pending++;
-      return this.#queue.run(task).finally(() => {
-        this.#pending--;
-        this.#lastActivity = Date.now();
-        admission.release();
-      });
-    };
-    if (admission.tryAcquire()) return run();
-    if (whenBusy === 'reject') {
-      throw new AicError('RESOURCE_EXHAUSTED', `the engine has ${admission.max} frames in flight (maxInFlight); the frame was not accepted: retry later, drop it, or pass { whenBusy: 'wait' }`);
-    }
-    // In call order behind the other waiters of this session, so its frames keep their order.
+    // A frame counts as pending (the session is busy, not idle) from the moment it is handed
+    // over, waiting for a slot included, until it has been coded.
     this.#pending++;
-    const slot = (this.#waiting = this.#waiting.then(() => admission.acquire()));
-    return slot.then(() => {
+    try {
+      return this.#host.admission
+        .admit(
+          whenBusy,
+          'frame',
+          () => this.#queue.run(task),
+          // In call order behind the other waiters of this session, so its frames keep their order.
+          (acquire) => (this.#waiting = this.#waiting.then(acquire)),
+        )
+        .finally(() => {
+          this.#pending--;
+          this.#lastActivity = Date.now();
+        });
+    } catch (error) {
       this.#pending--;
-      return run();
-    });
+      throw error;
+    }
   }
 
   /** The mode, target, floor and quality aim in force, after network adaptation. */
@@ -276,10 +275,7 @@ export class Session {
   decompressFrame(payload: ArrayBufferView, given: DecompressOptions = {}): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'decompressFrame() options must be an object');
-      const options = readFields(given, ['output', 'whenBusy'], 'options') as DecompressOptions;
-      // A copy of the payload, taken now (frames.ts ownBytes()).
-      const bytes = checkDecompressArgs(ArrayBuffer.isView(payload) ? ownBytes(payload, 'payload') : payload, options);
+      const { bytes, options } = checkDecompressArgs(payload, given);
       return this.#serial(async () => {
         const frame = await withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header)));
         this.#counts.framesDecompressed++;
