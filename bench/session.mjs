@@ -179,6 +179,6 @@ row('video 640x360, one session', result.video640x360);
 row('README example (20 ms, 2.5 Mbit/s, 30 fps)', result.readmeExample640x360);
 console.log(`  codecs ${JSON.stringify(result.readmeExample640x360.codecs)}; ${result.readmeExample640x360.fitLink}/${live.length} frames within the link's share of ${liveShare.toFixed(0)} bytes; ${liveKbps.toFixed(0)} kbit/s`);
 console.log(`  one pass on ${(result.video640x360.onePassShareAfterFirst10 * 100).toFixed(0)} % of frames after the first 10; ${result.video640x360.passesPerFrame.toFixed(2)} passes per frame overall`);
-console.log(`speech (${result.speech.set}, ${result.speech.clips} clips, adaptive): ${result.speech.meanKbps.toFixed(1)} kbit/s mean, ${(result.speech.fallbackShare * 100).toFixed(1)} % of frames on the fallback (Opus or lossless, reason quality), ${(result.speech.notMetShare * 100).toFixed(1)} % under the floor, mean score ${result.speech.meanScore.toFixed(3)}`);
+console.log(`speech (${result.speech.set}, ${result.speech.clips} clips, adaptive): ${result.speech.meanKbps.toFixed(1)} kbit/s mean, ${(result.speech.fallbackShare * 100).toFixed(1)} % of frames down the ladder for quality (Opus or lossless), ${(result.speech.notMetShare * 100).toFixed(1)} % of all frames under the floor, mean score ${result.speech.meanScore.toFixed(3)}`);
 if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
 
