@@ -14,6 +14,7 @@ import { native, packageRoot } from './native.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
+import { LargeDecodeLane, type LargeDecodeOptions } from './session/large-decodes.js';
 export type { DecodeLimits } from './session/decode.js';
 import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
@@ -23,6 +24,8 @@ export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v
 export const DEFAULT_AUDIO_MODEL = path.join(packageRoot, 'models', 'aic-audio-v2', 'manifest.json');
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
+
+export type { LargeDecodeOptions };
 
 export interface EngineOptions extends NativeEngineOptions {
   /** 'auto' (default) uses CUDA when this ONNX Runtime can, else CPU with the reason recorded. */
@@ -56,6 +59,12 @@ export interface EngineOptions extends NativeEngineOptions {
    * (64 Mpixel, 64 MiB, 1920). A payload over them fails fast with LIMIT_EXCEEDED.
    */
   limits?: DecodeLimits;
+  /**
+   * Decodes whose header declares more than `overBytes` of output (default 8 MiB) take turns,
+   * `concurrency` at a time (default 1), so that a few huge frames cannot hold every worker of the
+   * thread pool while real-time frames wait (docs/api.md, "Large decodes").
+   */
+  largeDecodes?: LargeDecodeOptions;
 }
 
 /** Session options as openSession() takes them: a session may lower the engine's decoder limits. */
@@ -92,6 +101,8 @@ export interface EngineInfo extends NativeEngineInfo {
   /** The fallback reasons sessions report, and what each means. */
   fallbackReasons: Record<'quality' | 'latency' | 'error' | 'model_unavailable', string>;
   sessions: { open: number; max: number; idleTimeoutMs: number };
+  /** The lane of large decodes (EngineOptions.largeDecodes): its settings, what runs and waits now, and the most that ever ran at once. */
+  largeDecodes: { overBytes: number; concurrency: number; running: number; waiting: number; peakRunning: number };
 }
 
 const FALLBACK_REASONS = {
@@ -147,7 +158,7 @@ export class Engine {
   readonly #maxSessions: number;
   readonly #idleTimeoutMs: number;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #host: SessionHost & { limits: ResolvedDecodeLimits };
+  readonly #host: SessionHost & { limits: ResolvedDecodeLimits; largeDecodes: LargeDecodeLane };
   readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
@@ -155,10 +166,11 @@ export class Engine {
   /** @internal Use createEngine(). */
   constructor(given: EngineOptions = {}) {
     const options = readEngineOptions(given);
-    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, limits, ...rest } = options;
+    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, limits, largeDecodes, ...rest } = options;
     const inFlight = maxInFlight ?? 1024;
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new AicError('INVALID_ARGUMENT', `maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
     this.#limits = resolveLimits(limits, DEFAULT_LIMITS, LIMIT_CEILINGS, 'options.limits');
+    const lane = new LargeDecodeLane(largeDecodes);
     // `models` is for createEngine(); the native engine takes the rest.
     const nativeOptions: NativeEngineOptions = { ...rest };
     delete (nativeOptions as EngineOptions).models;
@@ -181,6 +193,7 @@ export class Engine {
         if (this.#sessions.get(session.sessionId) === session) this.#sessions.delete(session.sessionId);
       },
       limits: this.#limits,
+      largeDecodes: lane,
     };
   }
 
@@ -444,6 +457,7 @@ export class Engine {
       unavailable: { ...this.#unavailable },
       fallbackReasons: { ...FALLBACK_REASONS },
       sessions: { open: this.#sessions.size, max: this.#maxSessions, idleTimeoutMs: this.#idleTimeoutMs },
+      largeDecodes: { overBytes: this.#host.largeDecodes.overBytes, concurrency: this.#host.largeDecodes.concurrency, ...this.#host.largeDecodes.state() },
     };
   }
 
@@ -462,7 +476,7 @@ export class Engine {
   }
 }
 
-const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'cacheDir'] as const;
+const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'largeDecodes', 'cacheDir'] as const;
 
 /** The caller's engine options, each read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT). */
 function readEngineOptions(given: unknown): EngineOptions {

@@ -1,6 +1,6 @@
 // @auralink/aic: neural media compression for Node.js servers.
 export { AicError, type AicErrorCode } from './errors.js';
-export { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, Engine, type CodecSummary, type DecodeLimits, type OpenSessionOptions, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
+export { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, Engine, type CodecSummary, type DecodeLimits, type LargeDecodeOptions, type OpenSessionOptions, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
 export { Model, type ModelInfo, type ModelStats, type RunOptions, type RunResult } from './model.js';
 export { tensor, asFloat32, type ElementType, type Tensor, type TensorMap, type TensorResult } from './tensor.js';
 export { ImageCodec, type DecodedImage, type ImageDecodeOptions, type ImageEncodeOptions, type ImageEncodeResult, type ImageFrame, type ImageSearchOptions, type ImageSearchResult } from './image-codec.js';

@@ -8,6 +8,7 @@ import { decodeConventional } from '../conventional/image.js';
 import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, ownBytes, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
 import { native } from '../native.js';
+import type { LargeDecodeLane } from './large-decodes.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
 
 function now(): number {
@@ -92,7 +93,7 @@ export function checkDecompressArgs(payload: unknown, given: unknown): { bytes: 
  */
 export async function decodePayload(
   bytes: Buffer,
-  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'> & { limits?: ResolvedDecodeLimits },
+  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'> & { limits?: ResolvedDecodeLimits; largeDecodes?: LargeDecodeLane },
   output: Buffer | undefined,
   receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) => AudioDecoder | OpusDecoder | null,
 ): Promise<DecompressedFrame> {
@@ -105,7 +106,6 @@ export async function decodePayload(
   }
   // Before any stream state is touched or anything the size of the frame is allocated.
   checkLimits(h, host.limits ?? DEFAULT_LIMITS);
-  const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
   const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
   // The header must describe something its codec can carry before any stream state is touched:
   // a payload that will be refused must not reset the receiver's decoders on its way out.
@@ -117,6 +117,31 @@ export async function decodePayload(
     if (h.format > 1 || (channels !== 1 && channels !== 2) || !AUDIO_RATES.includes(h.dim0) || (h.dim1 & 0xffff) !== h.dim0 / 50) throw corrupt('describes impossible audio');
   }
   const decoder = receiver(h);
+  // Large frames take turns in a lane of their own (large-decodes.ts); the rest never wait for them.
+  const body = () => decodeBody(bytes, h, host, output, decoder, t);
+  return host.largeDecodes ? host.largeDecodes.run(declaredBytes(h), body) : body();
+}
+
+type PayloadHeader = ReturnType<ReturnType<typeof native>['parsePayloadHeader']>;
+
+/** Bytes the header says the decode will produce (the limits have been checked). */
+function declaredBytes(h: PayloadHeader): number {
+  if (h.frameType === 'data') return h.dim0;
+  if (h.frameType === 'audio') return audioBytes('f32le', h.dim1 >>> 16, h.dim1 & 0xffff);
+  const format = (['rgb24', 'rgba', 'i420'] as const)[h.format] ?? 'rgba';
+  return imageBytes(format, h.dim0, h.dim1);
+}
+
+async function decodeBody(
+  bytes: Buffer,
+  h: PayloadHeader,
+  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>,
+  output: Buffer | undefined,
+  decoder: AudioDecoder | OpusDecoder | null,
+  t: number,
+): Promise<DecompressedFrame> {
+  const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
+  const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
   if (h.codec === 'deflate' || h.codec === 'stored') {
     let expected: number;
     let extra: Partial<DecompressedFrame>;
