@@ -49,6 +49,31 @@ describe('image codec (default model)', () => {
     expect(psnrs[psnrs.length - 1]!).toBeGreaterThan(30);
   });
 
+  it("scores in the closed loop exactly what the receiver decodes (the search skips the entropy round trip)", async () => {
+    // compress() reconstructs each level tried from the symbols it coded (ImageCodec::reconstruct);
+    // decode() of the payload it returns must give the same frame, so the same scores to the bit.
+    const rgba = Buffer.alloc(W * H * 4);
+    for (let i = 0; i < W * H; i++) frame.copy(rgba, i * 4, i * 3, i * 3 + 3), (rgba[i * 4 + 3] = 255);
+    const i420 = Buffer.alloc(W * H * 1.5, 0);
+    frame.copy(i420, 0, 0, W * H); // a luma plane of the synthetic frame, flat chroma
+    i420.fill(128, W * H);
+    for (const [format, data] of [['rgb24', frame], ['rgba', rgba], ['i420', i420]] as const) {
+      const r = await codec.compress({ data, width: W, height: H, format }, { startLevel: 2, aim: 0.99, tileAim: 0.9, maxPasses: 3 });
+      expect(r.passes.length).toBe(3);
+      const d = await codec.decode(r.payload);
+      const q = imageQuality(data, d.data, W, H, format);
+      expect(r.ssim).toBe(q.ssim);
+      expect(r.psnr).toBe(q.psnr);
+      expect(r.worstTileSsim).toBe(q.worstTileSsim);
+      // Every level tried: the pass's score is that of the payload coded at that level.
+      for (const p of r.passes) {
+        const again = await codec.encode({ data, width: W, height: H, format }, { level: p.level });
+        expect(again.payload.length).toBe(p.bytes);
+        expect(imageQuality(data, (await codec.decode(again.payload)).data, W, H, format).ssim).toBe(p.ssim);
+      }
+    }
+  });
+
   it('writes a self-describing payload', async () => {
     const { payload } = await codec.encode({ data: frame, width: W, height: H, format: 'rgb24' }, { level: 3, sequence: 77, keyframe: false, frameType: 'screen', timestamp: 1234567 });
     expect(payload.subarray(0, 4).toString('latin1')).toBe('AICF');

@@ -202,7 +202,7 @@ ImageLatents ImageCodec::analyse(const ImageFrame& frame) const {
   return result;
 }
 
-std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEncodeOptions& options) const {
+std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEncodeOptions& options, std::vector<int32_t>* symbolsOut) const {
   const auto& c = config_;
   if (options.level < 0 || options.level >= c.levels) {
     throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(options.level) + " is out of range 0.." + std::to_string(c.levels - 1));
@@ -242,7 +242,9 @@ std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEn
   h.dim0 = static_cast<uint32_t>(latents.width);
   h.dim1 = static_cast<uint32_t>(latents.height);
   h.timestamp = options.timestamp;
-  return writePayload(h, body.data(), body.size());
+  auto payload = writePayload(h, body.data(), body.size());
+  if (symbolsOut) *symbolsOut = std::move(symbols);
+  return payload;
 }
 
 ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeOptions& options) const {
@@ -307,16 +309,40 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
     throw CoreError(ErrorCode::CorruptPayload, "payload's coded latents do not decode; the payload is corrupt");
   }
-  std::vector<float> latent(symbols.size());
-  const float* inv = &c.inverseGains[static_cast<size_t>(h.qualityLevel) * c.latentChannels];
+  const double entropyMs = msSince(t0);  // parse and rANS decode
+  if (!out) {
+    result.pixels.resize(outBytes);
+    out = result.pixels.data();
+  }
+  const Timings t = reconstruct(symbols.data(), h.qualityLevel, width, height, format, out);
+  result.timings.preprocessMs = entropyMs + t.preprocessMs;
+  result.timings.inferenceMs = t.inferenceMs;
+  result.timings.postprocessMs = t.postprocessMs;
+  result.header = h;
+  result.width = width;
+  result.height = height;
+  result.format = format;
+  return result;
+}
+
+Timings ImageCodec::reconstruct(const int32_t* symbols, int level, int width, int height, PixelFormat format, uint8_t* out) const {
+  const auto& c = config_;
+  if (level < 0 || level >= c.levels) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
+  Timings timings;
+  auto t0 = Clock::now();
+  const int pw = roundUp(width, c.paddingMultiple), ph = roundUp(height, c.paddingMultiple);
+  const int lh = ph / c.downsample, lw = pw / c.downsample;
+  const size_t lplane = static_cast<size_t>(lh) * lw;
+  std::vector<float> latent(static_cast<size_t>(c.latentChannels) * lplane);
+  const float* inv = &c.inverseGains[static_cast<size_t>(level) * c.latentChannels];
   for (int ch = 0; ch < c.latentChannels; ++ch)
     for (size_t i = 0; i < lplane; ++i) latent[ch * lplane + i] = static_cast<float>(symbols[ch * lplane + i]) * inv[ch];
-  result.timings.preprocessMs = msSince(t0);
+  timings.preprocessMs = msSince(t0);
 
   auto t1 = Clock::now();
   TensorView in{c.decoderInput, ElementType::Float32, {1, c.latentChannels, lh, lw}, latent.data(), latent.size() * sizeof(float)};
   auto outputs = model_->graph(Part::Decoder).run({in}, {});
-  result.timings.inferenceMs = msSince(t1);
+  timings.inferenceMs = msSince(t1);
 
   auto t2 = Clock::now();
   const OutputTensor* image = nullptr;
@@ -325,10 +351,6 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   if (!image || image->shape != std::vector<int64_t>{1, 3, ph, pw}) {
     throw CoreError(ErrorCode::InferenceFailed, "decoder output has shape " + (image ? shapeToString(image->shape) : std::string("(none)")) + ", expected " +
                                                     shapeToString({1, 3, ph, pw}));
-  }
-  if (!out) {
-    result.pixels.resize(outBytes);
-    out = result.pixels.data();
   }
   const float* rgb = static_cast<const float*>(image->data);
   const size_t plane = static_cast<size_t>(pw) * ph;
@@ -345,12 +367,8 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
       if (bpp == 4) row[x * bpp + 3] = 255;  // alpha is not coded: opaque
     }
   }
-  result.header = h;
-  result.width = width;
-  result.height = height;
-  result.format = format;
-  result.timings.postprocessMs = msSince(t2);
-  return result;
+  timings.postprocessMs = msSince(t2);
+  return timings;
 }
 
 }  // namespace aic

@@ -86,7 +86,15 @@ class ImageCodec {
   // The two halves of encode(): the network (checks the frame), then quantisation at one level
   // and entropy coding into a payload.
   ImageLatents analyse(const ImageFrame& frame) const;
-  std::vector<uint8_t> code(const ImageLatents& latents, const ImageEncodeOptions& options) const;
+  // With `symbols`, also hands back the quantised latents that were coded (latentChannels x
+  // latentHeight x latentWidth), from which reconstruct() gives what a receiver will decode.
+  std::vector<uint8_t> code(const ImageLatents& latents, const ImageEncodeOptions& options, std::vector<int32_t>* symbols = nullptr) const;
+  // The receiver's half after the entropy decoder: dequantise `symbols` at `level`, run the
+  // decoder network and write the width x height frame into `out` (frameBytes(format, ...)).
+  // decode() ends in it, and the closed loop scores what it writes: the entropy coder is lossless,
+  // so skipping the rANS round trip changes no pixel of what is measured
+  // (test/image-codec.test.ts checks it against decode() byte for byte).
+  Timings reconstruct(const int32_t* symbols, int level, int width, int height, PixelFormat format, uint8_t* out) const;
   // Writes pixels into `out` when it is non-null (it must hold width*height*bytesPerPixel).
   ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const;
 

@@ -31,11 +31,11 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
   result.timings = latents.timings;
   double codingMs = 0;
 
-  auto codeLevel = [&](int level) {
+  auto codeLevel = [&](int level, std::vector<int32_t>* symbols = nullptr) {
     auto t = Clock::now();
     ImageEncodeOptions o = options.header;
     o.level = level;
-    auto payload = codec.code(latents, o);
+    auto payload = codec.code(latents, o, symbols);
     codingMs += msSince(t);
     return payload;
   };
@@ -56,20 +56,23 @@ ImageSearchResult searchImage(const ImageCodec& codec, const ImageFrame& frame, 
   int best = -1;       // lowest level known to reach the aim
   int highest = -1;    // best-scoring level tried (for when none reaches the aim)
   double highestSsim = 0;
+  std::vector<int32_t> symbols;
   auto measure = [&](int level) {
     tried[level] = 1;
-    payloads[level] = codeLevel(level);
+    payloads[level] = codeLevel(level, &symbols);
     ImageSearchPass p;
     p.level = level;
     p.bytes = payloads[level].size();
+    // What the receiver will decode, from the symbols just coded: the rANS round trip is lossless,
+    // so it is skipped (ImageCodec::reconstruct).
     auto td = Clock::now();
-    ImageDecodeResult decoded = codec.decode(payloads[level].data(), payloads[level].size(), reconstruction.data(), reconstruction.size());
+    const Timings decoded = codec.reconstruct(symbols.data(), level, frame.width, frame.height, frame.format, reconstruction.data());
     p.decodeMs = msSince(td);
-    result.timings.inferenceMs += decoded.timings.inferenceMs;
+    result.timings.inferenceMs += decoded.inferenceMs;
     auto ts = Clock::now();
     metrics::ImageScores s = score(frame, reconstruction.data());
     p.scoreMs = msSince(ts);
-    codingMs += decoded.timings.preprocessMs + decoded.timings.postprocessMs + p.scoreMs;
+    codingMs += decoded.preprocessMs + decoded.postprocessMs + p.scoreMs;
     p.ssim = s.ssim;
     p.psnr = s.psnr;
     p.worstTileSsim = s.worstTileSsim;
