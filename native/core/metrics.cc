@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -68,6 +69,29 @@ struct TileGrid {
 #define AIC_SIMD_CLONES
 #endif
 
+// dst[x] = sum over i < N of k[i] * src[x + i * step], for x < count. The taps are summed in
+// order into one accumulator per position, as a "dst += k[i] * row" pass per tap would sum them
+// (so the scores do not change by a bit), but each position is loaded and stored once instead of
+// N times: with N known, the tap loop unrolls and the position loop vectorises. always_inline puts
+// it inside ssimTerms() and so inside its SIMD clone.
+template <int N>
+inline __attribute__((always_inline)) void filterTaps(const float* k, const float* src, size_t step, float* dst, int count) {
+  for (int x = 0; x < count; ++x) {
+    float acc = 0.0f;
+    for (int i = 0; i < N; ++i) acc += k[i] * src[x + i * step];
+    dst[x] = acc;
+  }
+}
+
+// The same for a window smaller than 11 (planes under 11 pixels on a side).
+inline __attribute__((always_inline)) void filterTapsAnyN(int n, const float* k, const float* src, size_t step, float* dst, int count) {
+  for (int x = 0; x < count; ++x) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; ++i) acc += k[i] * src[x + i * step];
+    dst[x] = acc;
+  }
+}
+
 AIC_SIMD_CLONES
 void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean, TileGrid* tiles = nullptr) {
   const int n = std::max(1, std::min({11, a.w, a.h}));
@@ -75,7 +99,9 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean,
   const int w = a.w, h = a.h, ow = w - n + 1, oh = h - n + 1;
   const size_t hsize = static_cast<size_t>(ow) * h;
   // Horizontally filtered x, y, x^2, y^2, xy: five planes of ow x h.
-  std::vector<float> hf(5 * hsize, 0.0f);
+  // Every element is written by the horizontal pass before it is read: no need to zero it.
+  std::unique_ptr<float[]> hfStore(new float[5 * hsize]);
+  float* hf = hfStore.get();
   std::vector<float> row(5 * static_cast<size_t>(w));
   for (int y = 0; y < h; ++y) {
     const float* pa = &a.v[static_cast<size_t>(y) * w];
@@ -91,15 +117,12 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean,
     for (int s = 0; s < 5; ++s) {
       const float* src = row.data() + static_cast<size_t>(s) * w;
       float* dst = &hf[s * hsize + static_cast<size_t>(y) * ow];
-      for (int i = 0; i < n; ++i) {
-        const float ki = k[i];
-        const float* in = src + i;
-        for (int x = 0; x < ow; ++x) dst[x] += ki * in[x];
-      }
+      if (n == 11) filterTaps<11>(k.data(), src, 1, dst, ow);
+      else filterTapsAnyN(n, k.data(), src, 1, dst, ow);
     }
   }
   std::vector<float> vf(5 * static_cast<size_t>(ow));
-  std::vector<float> rowValues(tiles ? ow : 0);
+  std::vector<float> rowValues(ow), rowCsValues(ow);
   if (tiles) {
     tiles->across = std::max(1, ow / tiles->tile);
     tiles->down = std::max(1, oh / tiles->tile);
@@ -109,31 +132,36 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean,
   double ssimSum = 0, csSum = 0;
   const float c1 = static_cast<float>(kC1), c2 = static_cast<float>(kC2);
   for (int y = 0; y < oh; ++y) {
-    std::fill(vf.begin(), vf.end(), 0.0f);
     for (int s = 0; s < 5; ++s) {
       float* dst = &vf[static_cast<size_t>(s) * ow];
-      for (int i = 0; i < n; ++i) {
-        const float ki = k[i];
-        const float* in = &hf[s * hsize + static_cast<size_t>(y + i) * ow];
-        for (int x = 0; x < ow; ++x) dst[x] += ki * in[x];
-      }
+      const float* src = &hf[s * hsize + static_cast<size_t>(y) * ow];
+      if (n == 11) filterTaps<11>(k.data(), src, ow, dst, ow);
+      else filterTapsAnyN(n, k.data(), src, ow, dst, ow);
     }
     const float *mx = vf.data(), *my = mx + ow, *sxx = my + ow, *syy = sxx + ow, *sxy = syy + ow;
-    double rowSsim = 0, rowCs = 0;
+    // The row's SSIM map first, in a float loop the compiler vectorises (divisions included), then
+    // its sums in double, in the same order as ever.
+    float* values = rowValues.data();
+    float* csValues = rowCsValues.data();
     for (int x = 0; x < ow; ++x) {
       const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
       const float cs = (2 * cov + c2) / (vx + vy + c2);
-      const float v = cs * (2 * mx[x] * my[x] + c1) / (mx[x] * mx[x] + my[x] * my[x] + c1);
-      rowSsim += v;
-      rowCs += cs;
-      if (tiles) rowValues[x] = v;
+      csValues[x] = cs;
+      values[x] = cs * (2 * mx[x] * my[x] + c1) / (mx[x] * mx[x] + my[x] * my[x] + c1);
+    }
+    double rowSsim = 0, rowCs = 0;
+    for (int x = 0; x < ow; ++x) {
+      rowSsim += values[x];
+      rowCs += csValues[x];
     }
     if (tiles) {
+      // Each tile's run of the row (the last tile takes the remainder), without a division per position.
       const size_t base = static_cast<size_t>(std::min(y / tiles->tile, tiles->down - 1)) * tiles->across;
-      for (int x = 0; x < ow; ++x) {
-        const size_t t = base + std::min(x / tiles->tile, tiles->across - 1);
-        tiles->sum[t] += rowValues[x];
-        tiles->count[t] += 1;
+      for (int t = 0; t < tiles->across; ++t) {
+        const int x0 = t * tiles->tile, x1 = t == tiles->across - 1 ? ow : x0 + tiles->tile;
+        double& sum = tiles->sum[base + t];
+        for (int x = x0; x < x1; ++x) sum += values[x];
+        tiles->count[base + t] += x1 - x0;
       }
     }
     ssimSum += rowSsim;

@@ -108,3 +108,50 @@ TEST(worst_tile_of_a_frame_smaller_than_a_tile_is_its_ssim) {
   auto s = rgbScores(a.data(), b.data(), 40, 30, 3);
   CHECK(std::abs(s.worstTileSsim - s.ssim) < 1e-6);
 }
+
+namespace {
+// SSIM of one plane straight from its definition (Wang et al. 2004): an 11x11 Gaussian window
+// (sigma 1.5) at every valid position, in double precision, no separable filtering. Slow, and
+// only for checking the fast single-precision filter in metrics.cc.
+double referencePlaneSsim(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int w, int h, int ch, int c) {
+  const int n = 11;
+  double k[n], sum = 0;
+  for (int i = 0; i < n; ++i) sum += k[i] = std::exp(-((i - 5.0) * (i - 5.0)) / (2 * 1.5 * 1.5));
+  for (double& v : k) v /= sum;
+  const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+  double total = 0;
+  for (int y = 0; y + n <= h; ++y)
+    for (int x = 0; x + n <= w; ++x) {
+      double mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < n; ++i) {
+          const double wgt = k[i] * k[j];
+          const double va = a[(static_cast<size_t>(y + j) * w + x + i) * ch + c], vb = b[(static_cast<size_t>(y + j) * w + x + i) * ch + c];
+          mx += wgt * va;
+          my += wgt * vb;
+          xx += wgt * va * va;
+          yy += wgt * vb * vb;
+          xy += wgt * va * vb;
+        }
+      const double vx = xx - mx * mx, vy = yy - my * my, cov = xy - mx * my;
+      total += ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+    }
+  return total / ((w - n + 1.0) * (h - n + 1.0));
+}
+}  // namespace
+
+TEST(ssim_matches_its_definition) {
+  // Widths that are and are not multiples of the SIMD width, noise from mild to heavy.
+  for (int w : {64, 77}) {
+    const int h = 45;
+    auto a = texture(w, h, 3, 4);
+    for (double sigma : {2.0, 12.0, 40.0}) {
+      auto b = noisy(a, sigma, 5);
+      double expected = 0;
+      for (int c = 0; c < 3; ++c) expected += referencePlaneSsim(a, b, w, h, 3, c) / 3;
+      const double got = ssim(a.data(), b.data(), w, h, 3);
+      CHECK(std::abs(got - expected) < 2e-5);
+      CHECK(std::abs(rgbScores(a.data(), b.data(), w, h, 3).ssim - got) < 1e-12);
+    }
+  }
+}
