@@ -1,6 +1,7 @@
 #include "image_codec.h"
 
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -214,12 +215,16 @@ std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEn
   const float* gains = &c.gains[static_cast<size_t>(options.level) * c.latentChannels];
   const float offset = c.roundingOffsets[options.level];
   for (int ch = 0; ch < c.latentChannels; ++ch) {
+    const float g = gains[ch];
+    const float* in = y + ch * lplane;
+    int32_t* q = symbols.data() + ch * lplane;
+    // Branch-free so that it vectorises: a NaN or an infinity from the network becomes 0 (it must
+    // not reach the coder), a finite magnitude over 2^20 is clamped to it.
     for (size_t i = 0; i < lplane; ++i) {
-      float v = y[ch * lplane + i] * gains[ch];
+      const float v = in[i] * g;
       float m = std::floor(std::fabs(v) + offset);
-      if (!std::isfinite(m)) m = 0;  // a NaN or inf from the network must not reach the coder
-      m = std::min(m, 1048576.0f);
-      symbols[ch * lplane + i] = static_cast<int32_t>(v < 0 ? -m : m);
+      m = m <= 1048576.0f ? m : (m < std::numeric_limits<float>::infinity() ? 1048576.0f : 0.0f);
+      q[i] = static_cast<int32_t>(v < 0 ? -m : m);
     }
   }
   // Body: band count, the byte length of every band but the last (u32 LE), then the bands.
