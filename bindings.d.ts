@@ -240,7 +240,7 @@ export interface NativeImageSearchPass {
   bytes: number;
   ssim: number;
   psnr: number;
-  /** The lowest SSIM of any 64-px tile (native/core/metrics.h). */
+  /** The lowest SSIM of any 64-px tile (native/core/image/metrics.h). */
   worstTileSsim: number;
   decodeMs: number;
   scoreMs: number;
@@ -273,7 +273,7 @@ export declare class ImageCodec {
   constructor(model: Model, config: NativeImageCodecConfig);
   encode(frame: NativeImageFrame, options: NativeImageEncodeOptions): Promise<NativeImageEncodeResult>;
   encodeSync(frame: NativeImageFrame, options: NativeImageEncodeOptions): NativeImageEncodeResult;
-  /** Closed-loop level search (native/core/image_search.h): one encoder run, a decode and SSIM per level tried. */
+  /** Closed-loop level search (native/core/image/image_search.h): one encoder run, a decode and SSIM per level tried. */
   compress(frame: NativeImageFrame, options: NativeImageSearchOptions): Promise<NativeImageSearchResult>;
   compressSync(frame: NativeImageFrame, options: NativeImageSearchOptions): NativeImageSearchResult;
   decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
@@ -284,7 +284,7 @@ export declare class ImageCodec {
 export interface NativeImageMetrics {
   psnr: number;
   ssim: number;
-  /** The lowest SSIM of any 64-px tile (native/core/metrics.h). */
+  /** The lowest SSIM of any 64-px tile (native/core/image/metrics.h). */
   worstTileSsim: number;
   msssim: number;
 }
@@ -393,7 +393,7 @@ export interface NativePackHeader {
 export declare const ortVersion: string;
 export declare const ortApiVersion: number;
 
-/** The audio score over the last `windowSeconds` of a stream, updated frame by frame (native/core/audio_metrics.h). */
+/** The audio score over the last `windowSeconds` of a stream, updated frame by frame (native/core/audio/audio_metrics.h). */
 export declare class AudioScoreWindow {
   constructor(sampleRate: number, windowSeconds: number, delaySamples: number);
   /** Appends reference (input) and decoded (output) mono samples of equal count; returns the window's measures. */
@@ -443,7 +443,7 @@ export declare class OpusDecoderStream {
 }
 
 /**
- * TEST ONLY, internal: the native core's fault injector (native/core/faults.h). Off by default;
+ * TEST ONLY, internal: the native core's fault injector (native/core/common/faults.h). Off by default;
  * never reached from the public API. Used by bench/faults.mjs and test/faults.test.ts.
  */
 export interface NativeFaultSettings {
@@ -499,14 +499,14 @@ export interface NativeBinding {
   i420Metrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number): { psnr: number; ssim: number; worstTileSsim: number };
   /** PSNR, SSIM and MS-SSIM of two interleaved 8-bit RGB (3) or RGBA (4) images. */
   imageMetrics(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, channels: 3 | 4): NativeImageMetrics;
-  /** PSNR, SSIM and the worst 64-px tile's SSIM of a reconstruction, off the JS thread (native/core/metrics.h). */
+  /** PSNR, SSIM and the worst 64-px tile's SSIM of a reconstruction, off the JS thread (native/core/image/metrics.h). */
   scoreFrame(a: ArrayBufferView, b: ArrayBufferView, width: number, height: number, format: NativePixelFormat): Promise<{ psnr: number; ssim: number; worstTileSsim: number }>;
   /** A frame in another pixel format, off the JS thread (I420: BT.601 limited range; to rgba: alpha 255). */
   convertFrame(frame: ArrayBufferView, width: number, height: number, from: NativePixelFormat, to: NativePixelFormat): Promise<Buffer>;
-  /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio_metrics.h). */
+  /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio/audio_metrics.h). */
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
   ortVersion: string;
   ortApiVersion: number;
-  /** TEST ONLY, internal: the fault injector (native/core/faults.h). */
+  /** TEST ONLY, internal: the fault injector (native/core/common/faults.h). */
   faults: NativeFaults;
 }

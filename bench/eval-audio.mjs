@@ -1,7 +1,7 @@
 // Rate-quality evaluation of the audio codec beside Opus (Debian's opus-tools: opusenc/opusdec,
 // libopus) at the same bitrates, on folders of WAV files. Everything is coded as 16 kHz mono
 // (files are downmixed and resampled first), 20 ms frames. Reports kbit/s against SI-SNR and the
-// audio score (native/core/audio_metrics.h), and the per-frame encode + decode time of ours.
+// audio score (native/core/audio/audio_metrics.h), and the per-frame encode + decode time of ours.
 //
 //   npm run eval:audio -- --audio ../shared/data/speech/vctk,../shared/data/music \
 //        --json docs/results/audio.json --plot docs/results/audio.svg

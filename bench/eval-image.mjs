@@ -1,6 +1,6 @@
 // Rate-distortion evaluation of the image codec beside JPEG and WebP (both through sharp), on a
 // folder of images. Every image is coded at every quality level; JPEG and WebP at qualities that
-// span the same rates. Reports bits per pixel, PSNR (RGB), SSIM and MS-SSIM (native/core/metrics.h),
+// span the same rates. Reports bits per pixel, PSNR (RGB), SSIM and MS-SSIM (native/core/image/metrics.h),
 // the BD-rate against JPEG and WebP, and writes a rate-distortion plot.
 //
 //   npm run eval -- --images ../shared/data/kodak --json docs/results/kodak-image.json \
@@ -102,7 +102,7 @@ const result = {
   images: files.length,
   model: { name: codec.name, version: codec.version, manifest: path.relative(root, modelPath) },
   sharp: sharp.versions,
-  metrics: 'PSNR over RGB; SSIM and MS-SSIM per R, G, B plane, averaged (native/core/metrics.h); curves average per-image values',
+  metrics: 'PSNR over RGB; SSIM and MS-SSIM per R, G, B plane, averaged (native/core/image/metrics.h); curves average per-image values',
   curves,
   summary,
   perImage,

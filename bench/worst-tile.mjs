@@ -1,4 +1,4 @@
-// Mean SSIM and worst-tile SSIM (64-px tiles, native/core/metrics.h) of every Kodak photo at every
+// Mean SSIM and worst-tile SSIM (64-px tiles, native/core/image/metrics.h) of every Kodak photo at every
 // level of the image model: where the worst-tile floor (minQualityScore - 0.25) sits against what
 // natural photos score at the floor.   npm run build && node bench/worst-tile.mjs
 import sharp from 'sharp';

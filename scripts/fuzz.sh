@@ -52,22 +52,26 @@ node "$root/native/fuzz/dump-config.mjs" "$build" >/dev/null
 
 # --- build: the core once (instrumented, no fuzzer main), then one binary per harness ---------
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
-cxxflags="-std=c++17 $san -I$ortInc $opusInc -DAIC_FUZZ_ROOT=\"$root/native/fuzz\" -DAIC_FUZZ_DATA=\"$build\""
+cxxflags="-std=c++17 $san -I$root/native/core -I$ortInc $opusInc -DAIC_FUZZ_ROOT=\"$root/native/fuzz\" -DAIC_FUZZ_DATA=\"$build\""
 newest() { local n=0 t; for f in "$@"; do t=$(stat -c %Y "$f"); [ "$t" -gt "$n" ] && n=$t; done; echo $n; }
+# Every .cc / .h under native/core, in any folder (a new folder needs no change here). Objects
+# mirror the source tree (build/fuzz/obj/entropy/rans.o), so equal names in two folders don't clash.
+mapfile -t coreSrcs < <(cd "$root/native/core" && find . -name '*.cc' | sed 's|^\./||' | LC_ALL=C sort)
+mapfile -t coreHdrs < <(find "$root/native/core" -name '*.h' | LC_ALL=C sort)
 # Rebuilt when older than its source or any header it may include (core headers for the core;
 # those and the fuzz headers for a harness), or than the flags (this script).
-hdrTime=$(newest "$root"/native/core/*.h "$root"/native/core/conventional/*.h)
+hdrTime=$(newest "${coreHdrs[@]}")
 stale() { [ ! -f "$1" ] || [ "$(stat -c %Y "$1")" -lt "$(stat -c %Y "$2")" ] || [ "$(stat -c %Y "$1")" -lt "$hdrTime" ]; }
 objs=() todo=()
-for src in "$root"/native/core/*.cc "$root"/native/core/conventional/*.cc; do
-  obj="$build/obj/$(basename "${src%.cc}").o"
+for rel in "${coreSrcs[@]}"; do
+  obj="$build/obj/${rel%.cc}.o"
   objs+=("$obj")
-  stale "$obj" "$src" && todo+=("$src")
+  stale "$obj" "$root/native/core/$rel" && todo+=("${rel%.cc}")
 done
 if [ ${#todo[@]} -gt 0 ]; then
   echo "fuzz.sh: compiling ${#todo[@]} core file(s)"
   printf '%s\n' "${todo[@]}" | xargs -P "${AIC_FUZZ_JOBS:-2}" -I{} sh -c \
-    "$CXX $cxxflags -fsanitize=fuzzer-no-link -c {} -o $build/obj/\$(basename {} .cc).o"
+    "mkdir -p \"\$(dirname $build/obj/{}.o)\" && $CXX $cxxflags -fsanitize=fuzzer-no-link -c $root/native/core/{}.cc -o $build/obj/{}.o"
 fi
 harnesses=()
 for src in "$root"/native/fuzz/*_fuzz.cc; do

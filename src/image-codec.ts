@@ -64,7 +64,7 @@ export class ImageCodec extends CodecBase<ImageManifest> {
 
   /**
    * Closed-loop coding: the encoder runs once, then levels from `startLevel` are coded, decoded
-   * and scored (SSIM) until one reaches `aim` (native/core/image_search.h). Sessions use this.
+   * and scored (SSIM) until one reaches `aim` (native/core/image/image_search.h). Sessions use this.
    */
   async compress(frame: ImageFrame, options: ImageSearchOptions): Promise<ImageSearchResult> {
     this.checkOpen();

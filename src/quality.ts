@@ -1,4 +1,4 @@
-// Image quality of a reconstruction against its original, computed in C++ (native/core/metrics.h
+// Image quality of a reconstruction against its original, computed in C++ (native/core/image/metrics.h
 // documents the definitions), and payload inspection.
 import type { NativeAudioMetrics, NativeImageMetrics, NativePayloadHeader } from '../bindings.js';
 import { AicError, callNative } from './errors.js';
@@ -34,7 +34,7 @@ export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
 
 /**
  * SI-SNR (dB), log-mel distance (dB) and the audio score in [0, 1] of a decoded mono signal
- * against its reference at `sampleRate` (definitions in native/core/audio_metrics.h).
+ * against its reference at `sampleRate` (definitions in native/core/audio/audio_metrics.h).
  */
 export function audioQuality(reference: Float32Array, decoded: Float32Array, sampleRate: number): AudioQuality {
   return callNative(() => native().audioMetrics(reference, decoded, sampleRate));

@@ -1,6 +1,6 @@
 // Per-session rate control. The image controller learns, for the session's content, the score
 // (SSIM) and the size (bits per pixel) of every quality level from the frames it has measured,
-// and plans each frame's closed-loop search (native/core/image_search.h) to start at the lowest
+// and plans each frame's closed-loop search (native/core/image/image_search.h) to start at the lowest
 // level predicted to reach the aim, so that most frames need one decode-and-score pass. It also
 // learns how long the network takes per megapixel, to predict a frame's latency before spending it.
 // The audio controller lives in session/audio-rate-control.ts.

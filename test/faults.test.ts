@@ -1,4 +1,4 @@
-// The native core's test-only fault injector (native/core/faults.h) and a short run of
+// The native core's test-only fault injector (native/core/common/faults.h) and a short run of
 // bench/faults.mjs: every frame still goes out and decodes, fallbacks match the injected faults,
 // the engine recovers once they stop (docs/RELIABILITY.md, "Injected faults").
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 // Entry point of the native module: registers the Engine and Model classes and a few constants.
 #include <napi.h>
 
-#include "../core/engine.h"
+#include "runtime/engine.h"
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
 #include "audio_score_wrap.h"
@@ -35,7 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreFrame", Napi::Function::New(env, aic::js::ScoreFrame, "scoreFrame"));
   exports.Set("convertFrame", Napi::Function::New(env, aic::js::ConvertFrame, "convertFrame"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
-  // TEST ONLY (native/core/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
+  // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "../core/audio_codec.h"
+#include "audio/audio_codec.h"
 
 namespace aic::js {
 

@@ -1,4 +1,4 @@
-// JS class AudioScoreWindow: the streaming audio score of native/core/audio_metrics.h, which
+// JS class AudioScoreWindow: the streaming audio score of native/core/audio/audio_metrics.h, which
 // sessions update with every audio frame they send (cheap and synchronous).
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "../core/audio_metrics.h"
+#include "audio/audio_metrics.h"
 
 namespace aic::js {
 

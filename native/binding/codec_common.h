@@ -10,9 +10,9 @@
 
 #include "js_errors.h"
 
-#include "../core/bitstream.h"
-#include "../core/cdf_tables.h"
-#include "../core/image_codec.h"
+#include "format/bitstream.h"
+#include "entropy/cdf_tables.h"
+#include "image/image_codec.h"
 
 namespace aic::js {
 

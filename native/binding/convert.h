@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "../core/codec_model.h"
-#include "../core/engine.h"
+#include "runtime/codec_model.h"
+#include "runtime/engine.h"
 #include "job.h"
 
 namespace aic::js {

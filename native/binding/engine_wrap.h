@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "../core/engine.h"
+#include "runtime/engine.h"
 
 namespace aic::js {
 

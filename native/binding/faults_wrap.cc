@@ -1,11 +1,11 @@
 // TEST ONLY: binding.faults.set({ inferenceFailureEvery, slowEvery, slowMs, allocFailureEvery,
-// vanishModels, providerLost, allGraphs }), .counts(), .clear(). See native/core/faults.h.
+// vanishModels, providerLost, allGraphs }), .counts(), .clear(). See native/core/common/faults.h.
 #include "faults_wrap.h"
 
 #include <cmath>
 #include <string>
 
-#include "../core/faults.h"
+#include "common/faults.h"
 #include "js_errors.h"
 
 namespace aic::js {

@@ -1,4 +1,4 @@
-// TEST ONLY: the native core's fault injector (native/core/faults.h) as `binding.faults`.
+// TEST ONLY: the native core's fault injector (native/core/common/faults.h) as `binding.faults`.
 // Not part of the public API: src/ never exposes it; bench/faults.mjs and test/faults.test.ts use it.
 #pragma once
 

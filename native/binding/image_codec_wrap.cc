@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "../core/image_search.h"
+#include "image/image_search.h"
 #include "codec_common.h"
 #include "convert.h"
 #include "job.h"
@@ -69,7 +69,7 @@ class EncodeJob : public Job {
 };
 
 // compress(frame, { startLevel, aim, maxPasses, probeDown, verify, ...header }) -> the level
-// search of native/core/image_search.h on a worker thread.
+// search of native/core/image/image_search.h on a worker thread.
 class SearchJob : public Job {
  public:
   SearchJob(Napi::Env env, std::shared_ptr<const ImageCodec> codec, const Napi::CallbackInfo& info) : codec_(std::move(codec)) {

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "../core/image_codec.h"
+#include "image/image_codec.h"
 
 namespace aic::js {
 

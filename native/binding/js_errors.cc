@@ -4,7 +4,7 @@
 
 #include <new>
 
-#include "../core/errors.h"
+#include "common/errors.h"
 
 namespace aic::js {
 

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "../core/audio_metrics.h"
-#include "../core/metrics.h"
-#include "../core/yuv.h"
+#include "audio/audio_metrics.h"
+#include "image/metrics.h"
+#include "image/yuv.h"
 #include "codec_common.h"
 
 namespace aic::js {
@@ -71,7 +71,7 @@ Napi::Value PackPayload(const Napi::CallbackInfo& info) {
   return lendVector(env, guard(env, [&] { return writePayload(h, body, length); }));
 }
 
-// i420Metrics(a, b, width, height) -> { psnr, ssim } (Y, U, V weighted 6:1:1; native/core/metrics.h)
+// i420Metrics(a, b, width, height) -> { psnr, ssim } (Y, U, V weighted 6:1:1; native/core/image/metrics.h)
 Napi::Value I420Metrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint8_t *a, *b;

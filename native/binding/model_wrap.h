@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "../core/codec_model.h"
+#include "runtime/codec_model.h"
 
 namespace aic::js {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <mutex>
 
-#include "../core/conventional/opus_codec.h"
+#include "conventional/opus_codec.h"
 
 namespace aic::js {
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "../core/metrics.h"
-#include "../core/yuv.h"
+#include "image/metrics.h"
+#include "image/yuv.h"
 #include "codec_common.h"
 #include "job.h"
 
@@ -81,7 +81,7 @@ class ConvertJob : public Job {
 
 }  // namespace
 
-// scoreFrame(a, b, width, height, format) -> Promise<{ psnr, ssim, worstTileSsim }> (native/core/metrics.h)
+// scoreFrame(a, b, width, height, format) -> Promise<{ psnr, ssim, worstTileSsim }> (native/core/image/metrics.h)
 Napi::Value ScoreFrame(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int w = intArg(info, 2, "width", 1, 65535), h = intArg(info, 3, "height", 1, 65535);

@@ -30,14 +30,14 @@
 #include <string>
 #include <vector>
 
-#include "../core/audio_codec.h"
-#include "../core/bitstream.h"
-#include "../core/cdf_tables.h"
-#include "../core/codec_model.h"
-#include "../core/crc32c.h"
-#include "../core/engine.h"
-#include "../core/errors.h"
-#include "../core/image_codec.h"
+#include "audio/audio_codec.h"
+#include "format/bitstream.h"
+#include "entropy/cdf_tables.h"
+#include "runtime/codec_model.h"
+#include "format/crc32c.h"
+#include "runtime/engine.h"
+#include "common/errors.h"
+#include "image/image_codec.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t maxSize);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);

@@ -4,7 +4,7 @@
 // cover the state copy as a session uses it.
 #include "fuzz_common.h"
 
-#include "../core/conventional/opus_codec.h"
+#include "conventional/opus_codec.h"
 
 namespace {
 void setup() {}

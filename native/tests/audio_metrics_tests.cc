@@ -4,8 +4,8 @@
 #include <random>
 #include <vector>
 
-#include "../core/audio_metrics.h"
-#include "../core/errors.h"
+#include "audio/audio_metrics.h"
+#include "common/errors.h"
 #include "test_harness.h"
 
 using namespace aic::metrics;

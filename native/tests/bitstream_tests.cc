@@ -3,9 +3,9 @@
 #include <functional>
 #include <random>
 
-#include "../core/bitstream.h"
-#include "../core/crc32c.h"
-#include "../core/errors.h"
+#include "format/bitstream.h"
+#include "format/crc32c.h"
+#include "common/errors.h"
 #include "test_harness.h"
 
 using namespace aic;

@@ -8,8 +8,8 @@
 #include <iterator>
 #include <thread>
 
-#include "../core/codec_model.h"
-#include "../core/errors.h"
+#include "runtime/codec_model.h"
+#include "common/errors.h"
 #include "test_harness.h"
 
 using namespace aic;

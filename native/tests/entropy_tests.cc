@@ -3,9 +3,9 @@
 #include <cmath>
 #include <random>
 
-#include "../core/cdf_tables.h"
-#include "../core/errors.h"
-#include "../core/rans.h"
+#include "entropy/cdf_tables.h"
+#include "common/errors.h"
+#include "entropy/rans.h"
 #include "test_harness.h"
 
 using namespace aic;

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <random>
 
-#include "../core/metrics.h"
+#include "image/metrics.h"
 #include "test_harness.h"
 
 using namespace aic::metrics;

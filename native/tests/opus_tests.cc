@@ -6,9 +6,9 @@
 #include <random>
 #include <vector>
 
-#include "../core/audio_metrics.h"
-#include "../core/conventional/opus_codec.h"
-#include "../core/errors.h"
+#include "audio/audio_metrics.h"
+#include "conventional/opus_codec.h"
+#include "common/errors.h"
 #include "test_harness.h"
 
 using namespace aic;

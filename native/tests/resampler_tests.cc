@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "../core/resampler.h"
+#include "audio/resampler.h"
 #include "test_harness.h"
 
 using namespace aic;

@@ -4,7 +4,7 @@
 #endif
 #include <cstring>
 
-#include "../core/errors.h"
+#include "common/errors.h"
 #include "test_harness.h"
 
 namespace aic::test {

@@ -4,8 +4,8 @@
 #include <random>
 #include <vector>
 
-#include "../core/metrics.h"
-#include "../core/yuv.h"
+#include "image/metrics.h"
+#include "image/yuv.h"
 #include "test_harness.h"
 
 using namespace aic;

@@ -64,7 +64,7 @@ export interface FrameQuality {
   ssim?: number;
   psnrDb?: number;
   /**
-   * Video and screen: the lowest SSIM of any 64-px tile of the frame (native/core/metrics.h). A
+   * Video and screen: the lowest SSIM of any 64-px tile of the frame (native/core/image/metrics.h). A
    * frame is served only when this also reaches the session's tile floor (minQualityScore - 0.25),
    * so a block badly wrong is not hidden by a good mean.
    */

@@ -1,5 +1,5 @@
 """What the image and audio exporters share: fixed-point CDF tables for the C++ entropy coder
-(native/core/cdf_tables.h) and file digests for the manifest."""
+(native/core/entropy/cdf_tables.h) and file digests for the manifest."""
 import hashlib
 
 import numpy as np

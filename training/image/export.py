@@ -27,11 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from export_common import MAX_RANGE, PRECISION, sha256, to_table  # noqa: E402
 from model import BLOCK, COEFFS, PAD_MULTIPLE, GainedCodec  # noqa: E402
 
-CODER_CONTEXTS = 9  # the C++ coder's context model (native/core/cdf_tables.h)
+CODER_CONTEXTS = 9  # the C++ coder's context model (native/core/entropy/cdf_tables.h)
 
 
 def median_residual(q):
-    """q [..., H, W] minus its LOCO-I median prediction (native/core/cdf_tables.cc)."""
+    """q [..., H, W] minus its LOCO-I median prediction (native/core/entropy/cdf_tables.cc)."""
     a = np.zeros_like(q)
     b = np.zeros_like(q)
     c = np.zeros_like(q)

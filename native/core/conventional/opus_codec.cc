@@ -1,4 +1,4 @@
-#include "opus_codec.h"
+#include "conventional/opus_codec.h"
 
 #include <opus.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "../errors.h"
+#include "common/errors.h"
 
 namespace aic::opus {
 

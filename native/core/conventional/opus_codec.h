@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "../resampler.h"
+#include "audio/resampler.h"
 
 namespace aic::opus {
 

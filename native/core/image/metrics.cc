@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "image/metrics.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"
-#include "tensor.h"
+#include "runtime/engine.h"
+#include "runtime/tensor.h"
 
 namespace aic {
 

@@ -1,11 +1,11 @@
-#include "cdf_tables.h"
+#include "entropy/cdf_tables.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <string>
 
-#include "errors.h"
-#include "rans.h"
+#include "common/errors.h"
+#include "entropy/rans.h"
 
 namespace aic::entropy {
 

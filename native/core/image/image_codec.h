@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "bitstream.h"
-#include "cdf_tables.h"
-#include "codec_model.h"
+#include "format/bitstream.h"
+#include "entropy/cdf_tables.h"
+#include "runtime/codec_model.h"
 
 namespace aic {
 

@@ -1,9 +1,9 @@
-#include "engine.h"
+#include "runtime/engine.h"
 
 #include <algorithm>
 #include <mutex>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic {
 

@@ -1,11 +1,11 @@
-#include "audio_metrics.h"
+#include "audio/audio_metrics.h"
 
 #include <algorithm>
 #include <cmath>
 #include <complex>
 #include <vector>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic::metrics {
 

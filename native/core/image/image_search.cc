@@ -1,10 +1,10 @@
-#include "image_search.h"
+#include "image/image_search.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "errors.h"
-#include "metrics.h"
+#include "common/errors.h"
+#include "image/metrics.h"
 
 namespace aic {
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "bitstream.h"
-#include "cdf_tables.h"
-#include "codec_model.h"
-#include "image_codec.h"  // Timings
-#include "resampler.h"
+#include "format/bitstream.h"
+#include "entropy/cdf_tables.h"
+#include "runtime/codec_model.h"
+#include "image/image_codec.h"  // Timings
+#include "audio/resampler.h"
 
 namespace aic {
 

@@ -1,9 +1,9 @@
-#include "codec_model.h"
+#include "runtime/codec_model.h"
 
 #include <exception>
 #include <future>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic {
 

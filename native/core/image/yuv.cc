@@ -1,4 +1,4 @@
-#include "yuv.h"
+#include "image/yuv.h"
 
 #include <algorithm>
 #include <vector>

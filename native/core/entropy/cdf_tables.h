@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rans.h"
+#include "entropy/rans.h"
 
 namespace aic::entropy {
 

@@ -1,4 +1,4 @@
-#include "image_codec.h"
+#include "image/image_codec.h"
 
 #include <algorithm>
 #include <limits>
@@ -8,8 +8,8 @@
 #include <exception>
 #include <thread>
 
-#include "errors.h"
-#include "yuv.h"
+#include "common/errors.h"
+#include "image/yuv.h"
 
 namespace aic {
 

@@ -1,9 +1,9 @@
-#include "bitstream.h"
+#include "format/bitstream.h"
 
 #include <cstring>
 
-#include "crc32c.h"
-#include "errors.h"
+#include "format/crc32c.h"
+#include "common/errors.h"
 
 namespace aic {
 

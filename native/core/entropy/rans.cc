@@ -1,4 +1,4 @@
-#include "rans.h"
+#include "entropy/rans.h"
 
 #include <algorithm>
 #include <stdexcept>

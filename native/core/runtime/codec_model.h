@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "graph.h"
+#include "runtime/graph.h"
 
 namespace aic {
 

@@ -1,10 +1,10 @@
-#include "faults.h"
+#include "common/faults.h"
 
 #include <chrono>
 #include <new>
 #include <thread>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic::faults {
 

@@ -1,11 +1,11 @@
-#include "audio_codec.h"
+#include "audio/audio_codec.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic {
 

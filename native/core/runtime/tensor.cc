@@ -1,8 +1,8 @@
-#include "tensor.h"
+#include "runtime/tensor.h"
 
 #include <limits>
 
-#include "errors.h"
+#include "common/errors.h"
 
 namespace aic {
 

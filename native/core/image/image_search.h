@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "image_codec.h"
+#include "image/image_codec.h"
 
 namespace aic {
 

@@ -1,12 +1,12 @@
-#include "graph.h"
+#include "runtime/graph.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
-#include "errors.h"
-#include "faults.h"
+#include "common/errors.h"
+#include "common/faults.h"
 
 namespace aic {
 
