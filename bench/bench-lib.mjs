@@ -1,6 +1,7 @@
 // Helpers of bench/bench.mjs: timing with tinybench in interleaved rounds, summaries, tables and
 // the frames every section shares.
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Bench } from 'tinybench';
@@ -78,6 +79,25 @@ export async function kodak(dir, count) {
     out.push({ name: f, data, width: info.width, height: info.height });
   }
   return out;
+}
+
+/**
+ * `count` consecutive frames of a camera clip, scaled to cover width x height and centre-cropped,
+ * as rgb24 video frames: what a call sends (each frame close to the last), unlike a set of
+ * unrelated photos. Decoded by ffmpeg (Debian's `ffmpeg`); null when it or the clip is missing.
+ */
+export function cameraFrames(file, width, height, count) {
+  if (!existsSync(file)) return null;
+  const r = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-frames:v', String(count), '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    { maxBuffer: width * height * 3 * count + 1024 },
+  );
+  if (r.error || r.status !== 0) return null;
+  const size = width * height * 3;
+  const frames = [];
+  for (let k = 0; (k + 1) * size <= r.stdout.length; k++) frames.push({ type: 'video', format: 'rgb24', width, height, data: r.stdout.subarray(k * size, (k + 1) * size), fps: 30 });
+  return frames.length === count ? frames : null;
 }
 
 /** A centre crop of width x height (when the photo is large enough), else the photo resized to cover it. */

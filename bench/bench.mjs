@@ -4,6 +4,7 @@
 //
 //   npm run bench [-- --quick] [--json FILE] [--report] [--sections 1,2,3,4,5]
 //                 [--images ../shared/data/kodak] [--speech ../shared/data/speech/vctk]
+//                 [--video ../shared/data/video/box.mp4]
 //
 //   1 end to end at default settings (sessions: video 640x360 / 1280x720, screen, audio 16/48 kHz)
 //   2 the classical choice (JPEG / WebP at the same SSIM, Opus at the same bitrate)
@@ -18,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { arg } from './args.mjs';
-import { audioFrames, describe, kodak, measure, num, screenFrame, table, timeCols, videoFrame } from './bench-lib.mjs';
+import { audioFrames, cameraFrames, describe, kodak, measure, num, screenFrame, table, timeCols, videoFrame } from './bench-lib.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const quick = process.argv.includes('--quick');
@@ -26,8 +27,9 @@ const report = process.argv.includes('--report');
 const jsonOut = arg('json', report ? path.join(root, 'docs', 'results', 'bench.json') : undefined);
 const sections = new Set(String(arg('sections', '1,2,3,4,5')).split(',').map(Number));
 const imagesDir = arg('images', path.join(root, '..', 'shared', 'data', 'kodak'));
+const videoFile = arg('video', path.join(root, '..', 'shared', 'data', 'video', 'box.mp4'));
 const speechDir = arg('speech', path.join(root, '..', 'shared', 'data', 'speech', 'vctk'));
-const T = quick ? { time: 900, rounds: 3, iterations: 6, photos: 3, scaleSeconds: 2 } : { time: 4000, rounds: 4, iterations: 20, photos: 4, scaleSeconds: 5 };
+const T = quick ? { time: 900, rounds: 3, iterations: 6, photos: 3, cameraFrames: 24, scaleSeconds: 2 } : { time: 4000, rounds: 4, iterations: 20, photos: 4, cameraFrames: 60, scaleSeconds: 5 };
 
 const aic = await import(path.join(root, 'dist', 'index.js'));
 const { encodeConventional, decodeConventional } = await import(path.join(root, 'dist', 'conventional', 'image.js'));
@@ -63,12 +65,22 @@ const countBy = (xs) => xs.reduce((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
 
 // ---- shared frames ----------------------------------------------------------------------------
 const photos = await kodak(imagesDir, T.photos);
+// Video is a real camera clip when ffmpeg can decode it (consecutive frames, as a call sends them:
+// the rate controller's prediction holds from frame to frame); else the Kodak photos, each frame
+// unlike the last.
 const video = {};
+let fromCamera = true;
 for (const [w, h] of [
   [640, 360],
   [1280, 720],
-])
-  video[`${w}x${h}`] = await Promise.all(photos.map((p) => videoFrame(p, w, h)));
+]) {
+  const camera = cameraFrames(videoFile, w, h, T.cameraFrames);
+  if (!camera) fromCamera = false;
+  video[`${w}x${h}`] = camera ?? (await Promise.all(photos.map((p) => videoFrame(p, w, h))));
+}
+if (!fromCamera) for (const [w, h] of [[640, 360], [1280, 720]]) video[`${w}x${h}`] = await Promise.all(photos.map((p) => videoFrame(p, w, h)));
+// The classical comparison searches JPEG and WebP qualities frame by frame: a few frames of the clip.
+const classicalFrames = (frames) => (fromCamera ? frames.filter((_, k) => k % 8 === 0) : frames);
 const screen = [await screenFrame(1280, 720, photos[0])];
 const speechFile = path.join(speechDir, 'p225_001.wav');
 const speechWav = readWav(speechFile);
@@ -77,7 +89,9 @@ const speech48 = resample(speechWav.channels[0], speechWav.sampleRate, 48000);
 const audioSets = { 16000: audioFrames(speech16, 16000, 150), 48000: audioFrames(speech48, 48000, 150) };
 const audioFrame = (rate, data) => ({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data });
 results.frames = {
-  video: `Kodak ${photos.map((p) => p.name).join(', ')}: centre crops at 640x360; resized to cover 1280x720 (the photos are 768x512)`,
+  video: fromCamera
+    ? `camera clip ${path.basename(videoFile)} (../shared/data/video, 640x480 H.264 at 29.97 fps, decoded by ffmpeg), its first ${T.cameraFrames} frames scaled to cover and centre-cropped to 640x360 and 1280x720 (upscaled), cycled; the classical comparison on every 8th`
+    : `Kodak ${photos.map((p) => p.name).join(', ')}: centre crops at 640x360; resized to cover 1280x720 (the photos are 768x512)`,
   screen: 'synthetic 1280x720 UI (title bar, side bar, text-like glyph runs, buttons, a bar chart, a photo thumbnail)',
   audio: `VCTK ${path.basename(speechFile)} resampled to 16 and 48 kHz, mono s16le, ${audioSets[16000].length} frames of 20 ms cycled`,
 };
@@ -225,14 +239,16 @@ if (sections.has(1)) {
 if (sections.has(2)) {
   const s2 = (results.sections.classical = { image: [], audio: null });
   for (const key of quick ? ['640x360'] : ['640x360', '1280x720']) {
-    const frames = video[key];
+    const all = video[key];
+    const frames = classicalFrames(all);
+    const frameLevels = fromCamera ? levels[key].filter((_, k) => k % 8 === 0) : levels[key];
     const { width, height } = frames[0];
     // Our output on each frame (closed loop level), scored with imageQuality; then the lowest
     // JPEG and WebP quality whose SSIM reaches it.
     const per = [];
     for (let k = 0; k < frames.length; k++) {
       const f = frames[k];
-      const lr = levels[key][k];
+      const lr = frameLevels[k];
       const level = lr.codec === 'neural-image' ? lr.qualityLevel : image.defaultLevel;
       const e = await image.encode(f, { level });
       const d = await image.decode(e.payload);
