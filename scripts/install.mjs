@@ -1,7 +1,8 @@
-// `install` script. In a consumer's project npm 11 does not run it at all, and nothing is needed:
-// the package carries prebuilt binaries in prebuilds/ that node-gyp-build loads. Where it does
-// run (this checkout, CI, an older npm), it builds from source only when no loadable binary
-// is there already, so that a consumer with prebuilds never needs a compiler.
+// Run by the `prepare` script: npm runs it in this checkout (`npm install`, `npm ci`) and for a git
+// dependency, never when a project installs the published package from the registry, so a
+// consumer's install runs no script of ours at all (and the package declares no install script
+// for npm to warn about). The package carries prebuilt binaries in prebuilds/ that node-gyp-build
+// loads; here it builds from source only when no loadable binary is there already.
 import { execSync } from 'node:child_process';
 import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
