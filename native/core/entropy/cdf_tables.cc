@@ -75,16 +75,18 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
   }
   for (size_t i = 0; i < tables_.size(); ++i) {
     const CdfTable& t = tables_[i];
-    std::string where = "entropy model: CDF table " + std::to_string(i);
-    if (t.cdf.size() < 3 || t.cdf.size() > 4097) throw CoreError(ErrorCode::InvalidArgument, where + " must have 3 to 4097 entries");
-    if (t.cdf.front() != 0 || t.cdf.back() != kTotal) throw CoreError(ErrorCode::InvalidArgument, where + " must run from 0 to 65536");
+    // The message is built only for a table that fails (engine start checks thousands of them).
+    auto where = [i] { return "entropy model: CDF table " + std::to_string(i); };
+    if (t.cdf.size() < 3 || t.cdf.size() > 4097) throw CoreError(ErrorCode::InvalidArgument, where() + " must have 3 to 4097 entries");
+    if (t.cdf.front() != 0 || t.cdf.back() != kTotal) throw CoreError(ErrorCode::InvalidArgument, where() + " must run from 0 to 65536");
     for (size_t k = 1; k < t.cdf.size(); ++k) {
-      if (t.cdf[k] <= t.cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where + " is not strictly increasing at entry " + std::to_string(k));
+      if (t.cdf[k] <= t.cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where() + " is not strictly increasing at entry " + std::to_string(k));
     }
-    if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where + " has an offset out of range");
+    if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where() + " has an offset out of range");
   }
   for (CdfTable& t : tables_) {
     t.enc.clear();
+    t.enc.reserve(static_cast<size_t>(t.symbols()));
     for (int k = 0; k < t.symbols(); ++k) t.enc.push_back(EncSymbol::make(t.cdf[k], t.cdf[k + 1] - t.cdf[k]));
   }
 }
