@@ -1,11 +1,11 @@
 #include "image/image_codec.h"
 
 #include <algorithm>
-#include <limits>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <thread>
 
 #include "common/errors.h"
