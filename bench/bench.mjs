@@ -68,18 +68,16 @@ const photos = await kodak(imagesDir, T.photos);
 // Video is a real camera clip when ffmpeg can decode it (consecutive frames, as a call sends them:
 // the rate controller's prediction holds from frame to frame); else the Kodak photos, each frame
 // unlike the last.
-const video = {};
-let fromCamera = true;
-for (const [w, h] of [
+const sizes = [
   [640, 360],
   [1280, 720],
-]) {
-  const camera = cameraFrames(videoFile, w, h, T.cameraFrames);
-  if (!camera) fromCamera = false;
-  video[`${w}x${h}`] = camera ?? (await Promise.all(photos.map((p) => videoFrame(p, w, h))));
-}
-if (!fromCamera) for (const [w, h] of [[640, 360], [1280, 720]]) video[`${w}x${h}`] = await Promise.all(photos.map((p) => videoFrame(p, w, h)));
-// The classical comparison searches JPEG and WebP qualities frame by frame: a few frames of the clip.
+];
+const camera = sizes.map(([w, h]) => cameraFrames(videoFile, w, h, T.cameraFrames));
+const fromCamera = camera.every(Boolean);
+const video = {};
+for (const [i, [w, h]] of sizes.entries()) video[`${w}x${h}`] = fromCamera ? camera[i] : await Promise.all(photos.map((p) => videoFrame(p, w, h)));
+// The classical comparison searches JPEG and WebP qualities frame by frame: a few frames of the clip
+// (and the closed-loop levels of those frames).
 const classicalFrames = (frames) => (fromCamera ? frames.filter((_, k) => k % 8 === 0) : frames);
 const screen = [await screenFrame(1280, 720, photos[0])];
 const speechFile = path.join(speechDir, 'p225_001.wav');
@@ -241,7 +239,7 @@ if (sections.has(2)) {
   for (const key of quick ? ['640x360'] : ['640x360', '1280x720']) {
     const all = video[key];
     const frames = classicalFrames(all);
-    const frameLevels = fromCamera ? levels[key].filter((_, k) => k % 8 === 0) : levels[key];
+    const frameLevels = classicalFrames(levels[key]);
     const { width, height } = frames[0];
     // Our output on each frame (closed loop level), scored with imageQuality; then the lowest
     // JPEG and WebP quality whose SSIM reaches it.

@@ -73,7 +73,6 @@ function checkLimits(h: { codec: PayloadCodec; frameType: FrameType; dim0: numbe
 }
 
 
-/** The payload as a Buffer view, after checking decompressFrame()'s arguments. */
 /**
  * decompressFrame()'s arguments, checked: its options read once (a throwing getter or a revoked
  * Proxy is INVALID_ARGUMENT) and a copy of the payload taken now (frames.ts ownBytes()), so the
@@ -87,13 +86,20 @@ export function checkDecompressArgs(payload: unknown, given: unknown): { bytes: 
   return { bytes: ownBytes(payload, 'payload'), options };
 }
 
+/** What a decode needs of its session or engine. */
+type DecodeHost = Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>;
+
+function corrupt(what: string): AicError {
+  return new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
+}
+
 /**
  * Decodes any payload. `receiver` supplies the audio decoder state for neural audio (a session's,
  * or a fresh one for a sessionless decode).
  */
 export async function decodePayload(
   bytes: Buffer,
-  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'> & { limits?: ResolvedDecodeLimits; largeDecodes?: LargeDecodeLane },
+  host: DecodeHost & { limits?: ResolvedDecodeLimits; largeDecodes?: LargeDecodeLane },
   output: Buffer | undefined,
   receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) => AudioDecoder | OpusDecoder | null,
 ): Promise<DecompressedFrame> {
@@ -106,7 +112,6 @@ export async function decodePayload(
   }
   // Before any stream state is touched or anything the size of the frame is allocated.
   checkLimits(h, host.limits ?? DEFAULT_LIMITS);
-  const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
   // The header must describe something its codec can carry before any stream state is touched:
   // a payload that will be refused must not reset the receiver's decoders on its way out.
   const audioCodec = h.codec === 'neural-audio' || h.codec === 'opus';
@@ -135,13 +140,12 @@ function declaredBytes(h: PayloadHeader): number {
 async function decodeBody(
   bytes: Buffer,
   h: PayloadHeader,
-  host: Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>,
+  host: DecodeHost,
   output: Buffer | undefined,
   decoder: AudioDecoder | OpusDecoder | null,
   t: number,
 ): Promise<DecompressedFrame> {
   const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
-  const corrupt = (what: string) => new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
   if (h.codec === 'deflate' || h.codec === 'stored') {
     let expected: number;
     let extra: Partial<DecompressedFrame>;

@@ -69,25 +69,18 @@ struct TileGrid {
 #define AIC_SIMD_CLONES
 #endif
 
-// dst[x] = sum over i < N of k[i] * src[x + i * step], for x < count. The taps are summed in
-// order into one accumulator per position, as a "dst += k[i] * row" pass per tap would sum them
-// (so the scores do not change by a bit), but each position is loaded and stored once instead of
-// N times: with N known, the tap loop unrolls and the position loop vectorises. always_inline puts
-// it inside ssimTerms() and so inside its SIMD clone.
+// dst[x] = sum over i < taps of k[i] * src[x + i * step], for x < count, where taps is N when N > 0
+// (known at compile time: the tap loop unrolls and the position loop vectorises) and n otherwise
+// (windows under 11, for planes smaller than that). The taps are summed in order into one
+// accumulator per position, as a "dst += k[i] * row" pass per tap would sum them (so the scores do
+// not change by a bit), but each position is loaded and stored once instead of once per tap.
+// always_inline puts it inside ssimTerms() and so inside its SIMD clone.
 template <int N>
-inline __attribute__((always_inline)) void filterTaps(const float* k, const float* src, size_t step, float* dst, int count) {
+inline __attribute__((always_inline)) void filterTaps(int n, const float* k, const float* src, size_t step, float* dst, int count) {
+  const int taps = N > 0 ? N : n;
   for (int x = 0; x < count; ++x) {
     float acc = 0.0f;
-    for (int i = 0; i < N; ++i) acc += k[i] * src[x + i * step];
-    dst[x] = acc;
-  }
-}
-
-// The same for a window smaller than 11 (planes under 11 pixels on a side).
-inline __attribute__((always_inline)) void filterTapsAnyN(int n, const float* k, const float* src, size_t step, float* dst, int count) {
-  for (int x = 0; x < count; ++x) {
-    float acc = 0.0f;
-    for (int i = 0; i < n; ++i) acc += k[i] * src[x + i * step];
+    for (int i = 0; i < taps; ++i) acc += k[i] * src[x + i * step];
     dst[x] = acc;
   }
 }
@@ -117,8 +110,8 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean,
     for (int s = 0; s < 5; ++s) {
       const float* src = row.data() + static_cast<size_t>(s) * w;
       float* dst = &hf[s * hsize + static_cast<size_t>(y) * ow];
-      if (n == 11) filterTaps<11>(k.data(), src, 1, dst, ow);
-      else filterTapsAnyN(n, k.data(), src, 1, dst, ow);
+      if (n == 11) filterTaps<11>(n, k.data(), src, 1, dst, ow);
+      else filterTaps<0>(n, k.data(), src, 1, dst, ow);
     }
   }
   std::vector<float> vf(5 * static_cast<size_t>(ow));
@@ -135,8 +128,8 @@ void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean,
     for (int s = 0; s < 5; ++s) {
       float* dst = &vf[static_cast<size_t>(s) * ow];
       const float* src = &hf[s * hsize + static_cast<size_t>(y) * ow];
-      if (n == 11) filterTaps<11>(k.data(), src, ow, dst, ow);
-      else filterTapsAnyN(n, k.data(), src, ow, dst, ow);
+      if (n == 11) filterTaps<11>(n, k.data(), src, ow, dst, ow);
+      else filterTaps<0>(n, k.data(), src, ow, dst, ow);
     }
     const float *mx = vf.data(), *my = mx + ow, *sxx = my + ow, *syy = sxx + ow, *sxy = syy + ow;
     // The row's SSIM map first, in a float loop the compiler vectorises (divisions included), then
