@@ -10,7 +10,7 @@ import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
-import { native, packageRoot } from './native.js';
+import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
@@ -90,6 +90,8 @@ export interface ModelDefinition {
 export interface EngineInfo extends NativeEngineInfo {
   /** Version of @auralink/aic. */
   version: string;
+  /** The addon file in use and where it came from: 'source-build', 'package' or the platform package's name. */
+  native: NativeOrigin;
   /** Provider actually in use per loaded model and graph, with the reason when it is not the one asked for. */
   models: ModelInfo[];
   /** The first reason a graph fell back from the requested provider, if any did. */
@@ -450,6 +452,7 @@ export class Engine {
     return {
       ...base,
       version: version(),
+      native: nativeOrigin(),
       closed: this.#closed,
       models,
       providerFallbackReason,

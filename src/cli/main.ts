@@ -12,7 +12,7 @@ import { AicError } from '../errors.js';
 import type { AudioSampleFormat } from '../frames.js';
 import { loadAudioManifest, loadImageManifest } from '../manifest.js';
 import { checkMode, type CompressionMode } from '../modes.js';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../native/load.js';
 import { parsePayloadHeader } from '../quality.js';
 import type { CompressResult } from '../session/index.js';
 import { ContainerReader, ContainerWriter, type ContainerMeta } from './container.js';
