@@ -5,11 +5,13 @@
 //   2. the platform package @auralink/aic-<os>-<arch> (src/native/platform.ts), an optional
 //      dependency of the published package holding prebuilds/<platform>-<arch>/ with the addon and
 //      the shared libraries beside it.
+// Then the ONNX Runtime library is picked and loaded (src/native/onnxruntime.ts).
 // When neither fits, the error names the platform, the package that was looked for, and what to do.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeBinding } from '../../bindings.js';
 import { AicError } from '../errors.js';
+import { selectOnnxRuntime } from './onnxruntime.js';
 import { currentPlatform, platformPackageName, PREBUILT_PLATFORMS } from './platform.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -94,6 +96,8 @@ function load(): { binding: NativeBinding; origin: NativeOrigin } {
 export function native(): NativeBinding {
   if (binding) return binding;
   const loaded = load();
+  // Before any engine starts: which ONNX Runtime the process runs on (src/native/onnxruntime.ts).
+  selectOnnxRuntime(loaded.binding, loaded.origin.path, packageRoot);
   binding = loaded.binding;
   origin = loaded.origin;
   return binding;
