@@ -355,7 +355,9 @@ async function engineInfo(engine: Engine, json: boolean): Promise<void> {
   }
   const lines = [
     `@auralink/aic ${i.version}`,
-    `ONNX Runtime ${i.ortVersion} (C API ${i.ortApiVersion})`,
+    `ONNX Runtime ${i.ortVersion} (C API ${i.ortApiVersion}) from ${i.onnxRuntime.library} (${i.onnxRuntime.source})`,
+    `CUDA provider libraries: ${i.onnxRuntime.cudaProviders ?? 'not found'}`,
+    `addon: ${i.native.path} (${i.native.source})`,
     `providers built into ONNX Runtime: ${i.availableProviders.join(', ') || 'none'}`,
     `providers that load (the models run on): ${loaded.length ? loaded.join(', ') : 'none (no model is loaded)'}`,
     `provider requested: ${i.requestedProvider}${i.strictProvider ? ' (strict)' : ''}`,
