@@ -510,6 +510,8 @@ export interface NativeBinding {
   ortApiVersion: number;
   /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
   loadOnnxRuntime(path: string): { path: string; version: string };
+  /** NVML's utilisation percent of GPU `index`, or null where NVML or the device is absent (native/core/runtime/gpu_utilization.h). */
+  gpuUtilization(index: number): number | null;
   /** The ONNX Runtime library in use, or null before one is loaded. */
   onnxRuntime(): { path: string; version: string } | null;
   /** The ONNX Runtime library's file name on this platform (libonnxruntime.so.1, libonnxruntime.1.dylib, onnxruntime.dll). */

@@ -12,6 +12,7 @@ import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConf
 import { Model, type ModelInfo } from './model.js';
 import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
 import { onnxRuntimeInfo, type OnnxRuntimeInfo } from './native/onnxruntime.js';
+import { AicMetrics } from './metrics/prometheus.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
@@ -66,6 +67,11 @@ export interface EngineOptions extends NativeEngineOptions {
    * thread pool while real-time frames wait (docs/api.md, "Large decodes").
    */
   largeDecodes?: LargeDecodeOptions;
+  /**
+   * Prometheus metrics (src/metrics/names.ts) on a prom-client registry: an AicMetrics (one may
+   * serve several engines), or true for one on prom-client's default registry. Default: none.
+   */
+  metrics?: AicMetrics | boolean;
 }
 
 /** Session options as openSession() takes them: a session may lower the engine's decoder limits. */
@@ -167,11 +173,20 @@ export class Engine {
   readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
+  /** The metrics this engine reports to, if any, and the functions that detach it from them. */
+  readonly metrics: AicMetrics | null;
+  readonly #detachMetrics: (() => void)[] = [];
+  readonly #cudaDevice: number;
 
   /** @internal Use createEngine(). */
   constructor(given: EngineOptions = {}) {
     const options = readEngineOptions(given);
-    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, limits, largeDecodes, ...rest } = options;
+    const { maxSessions, sessionIdleTimeoutMs, maxInFlight, limits, largeDecodes, metrics, ...rest } = options;
+    if (metrics !== undefined && typeof metrics !== 'boolean' && !(metrics instanceof AicMetrics)) {
+      throw new AicError('INVALID_ARGUMENT', 'options.metrics must be an AicMetrics (new AicMetrics({ registry })) or true for prom-client\'s default registry');
+    }
+    this.metrics = metrics === true ? defaultMetrics() : metrics || null;
+    this.#cudaDevice = rest.cudaDeviceId ?? 0;
     const inFlight = maxInFlight ?? 1024;
     if (!Number.isInteger(inFlight) || inFlight < 1) throw new AicError('INVALID_ARGUMENT', `maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
     this.#limits = resolveLimits(limits, DEFAULT_LIMITS, LIMIT_CEILINGS, 'options.limits');
@@ -199,7 +214,24 @@ export class Engine {
       },
       limits: this.#limits,
       largeDecodes: lane,
+      metrics: this.metrics?.recorder ?? null,
     };
+    if (this.metrics) this.#detachMetrics.push(this.metrics.attachSessions(() => this.#sessions.size));
+  }
+
+  /** @internal After the codecs loaded: an engine whose models run on CUDA reports its GPU's utilisation. */
+  attachGpuMetrics(): void {
+    if (!this.metrics) return;
+    const onCuda = [...this.#settled.values()].some((m) => !m.closed && (m.info().encoder.provider === 'CUDAExecutionProvider' || m.info().decoder.provider === 'CUDAExecutionProvider'));
+    if (!onCuda) return;
+    const device = this.#cudaDevice;
+    const read = native().gpuUtilization;
+    this.#detachMetrics.push(
+      this.metrics.attachGpu(() => {
+        const percent = read(device);
+        return percent === null ? null : { gpu: String(device), percent };
+      }),
+    );
   }
 
   /** @internal Loads the codecs sessions use (createEngine() calls this). */
@@ -314,15 +346,24 @@ export class Engine {
     try {
       this.#checkOpen();
       const { bytes, options } = checkDecompressArgs(payload, given);
-      return this.#track(
+      const decoded = this.#track(
         this.#host.admission.admit(options.whenBusy ?? 'reject', 'payload', () =>
           withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null))),
         ),
       );
+      return this.#host.metrics ? decoded.catch(this.#countDecodeError) : decoded;
     } catch (error) {
-      return Promise.reject(AicError.from(error));
+      const e = AicError.from(error);
+      this.#host.metrics?.error(e.code);
+      return Promise.reject(e);
     }
   }
+
+  readonly #countDecodeError = (error: unknown): never => {
+    const e = AicError.from(error);
+    this.#host.metrics?.error(e.code);
+    throw e;
+  };
 
   /** Calls running outside a session, which close() lets finish. */
   readonly #inflight = new Set<Promise<unknown>>();
@@ -476,6 +517,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const detach of this.#detachMetrics.splice(0)) detach();
     if (this.#sweeper) clearInterval(this.#sweeper);
     // Frames already handed over finish first (sessions and sessionless decodes), then the models go.
     const sessions = [...this.#sessions.values()];
@@ -487,7 +529,7 @@ export class Engine {
   }
 }
 
-const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'largeDecodes', 'cacheDir'] as const;
+const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'largeDecodes', 'cacheDir', 'metrics'] as const;
 
 /** The caller's engine options, each read once (a throwing getter or a revoked Proxy is INVALID_ARGUMENT). */
 function readEngineOptions(given: unknown): EngineOptions {
@@ -499,12 +541,19 @@ function readEngineOptions(given: unknown): EngineOptions {
   return options;
 }
 
+let sharedDefaultMetrics: AicMetrics | undefined;
+/** The AicMetrics on prom-client's default registry that createEngine({ metrics: true }) shares. */
+function defaultMetrics(): AicMetrics {
+  return (sharedDefaultMetrics ??= new AicMetrics());
+}
+
 /** Creates the engine (one per process is the intended use) and loads the session codecs. */
 export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   const options = readEngineOptions(given);
   const engine = new Engine(options);
   try {
     await engine.loadSessionCodecs(options?.models, options?.cacheDir);
+    engine.attachGpuMetrics();
   } catch (error) {
     await engine.close();
     throw error;

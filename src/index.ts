@@ -29,3 +29,8 @@ export { MODE_DEFAULTS, MODES, type CompressionMode } from './modes.js';
 export { analyzeNetworkConditions, type NetworkAnalysis, type NetworkConditions, type NetworkQuality, type NetworkRecommendation } from './network.js';
 export { MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, type AudioFrame, type AudioSampleFormat, type DataFrame, type Frame, type FrameType, type PixelFormat, type VideoFrame } from './frames.js';
 export type { DistributionSummary } from './stats.js';
+export { AicMetrics, type MetricsOptions } from './metrics/prometheus.js';
+export { METRIC_NAMES, METRICS, type MetricSpec } from './metrics/names.js';
+export { LATENCY_BUCKETS_MS, QUALITY_BUCKETS, RATIO_BUCKETS, REQUEST_STATUSES, type RequestStatus } from './metrics/recorder.js';
+export type { NativeOrigin } from './native/load.js';
+export type { OnnxRuntimeInfo } from './native/onnxruntime.js';

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "runtime/engine.h"
+#include "runtime/gpu_utilization.h"
 #include "runtime/onnxruntime_library.h"
 #include "js_errors.h"
 #include "addon_data.h"
@@ -45,6 +46,14 @@ Napi::Value OrtVersion(const Napi::CallbackInfo& info) {
   return aic::js::guard(info.Env(), [&] { return Napi::String::New(info.Env(), aic::Engine::ortVersion()); });
 }
 
+// gpuUtilization(index): NVML's utilisation percent of that GPU, or null without NVML.
+Napi::Value GpuUtilization(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) aic::js::throwInvalid(env, "gpuUtilization(index) needs a device index");
+  int percent = aic::runtime::gpuUtilizationPercent(info[0].As<Napi::Number>().Int32Value());
+  return percent < 0 ? env.Null() : Napi::Number::New(env, percent);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new aic::js::AddonData();
   env.SetInstanceData(data);
@@ -68,6 +77,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
+  exports.Set("gpuUtilization", Napi::Function::New(env, GpuUtilization, "gpuUtilization"));
   exports.Set("onnxRuntime", Napi::Function::New(env, OnnxRuntimeInUse, "onnxRuntime"));
   exports.Set("onnxRuntimeFileName", Napi::String::New(env, aic::runtime::onnxRuntimeFileName()));
   exports.DefineProperty(Napi::PropertyDescriptor::Accessor<OrtVersion>("ortVersion", napi_enumerable));

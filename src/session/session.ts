@@ -205,11 +205,21 @@ export class Session {
           throw new AicError('OUTPUT_MISMATCH', `options.output holds ${options.output.length} bytes; give it at least ${f.bytes.length + HEADER_AND_CRC} (the frame's size + 44) so that any payload fits`);
         }
       }
-      return this.#serial(() => this.#compress(f, network, options.output), options.whenBusy ?? 'reject');
+      const coded = this.#serial(() => this.#compress(f, network, options.output), options.whenBusy ?? 'reject');
+      return this.#host.metrics ? coded.catch(this.#countFailure) : coded;
     } catch (error) {
-      return Promise.reject(AicError.from(error));
+      const e = AicError.from(error);
+      this.#host.metrics?.failure('error', e.code);
+      return Promise.reject(e);
     }
   }
+
+  // Made once per session: a compressFrame() that produced no payload counts as an 'error' request.
+  readonly #countFailure = (error: unknown): never => {
+    const e = AicError.from(error);
+    this.#host.metrics?.failure('error', e.code);
+    throw e;
+  };
 
   async #compress(f: CheckedFrame, network: NetworkConditions | undefined, output: Buffer | undefined): Promise<CompressResult> {
     // A frame handed over before close() still finishes (close() frees the state after it).
@@ -269,6 +279,15 @@ export class Session {
     this.#ratio.add(r.compressionRatio);
     this.#score.add(r.quality.score);
     this.#latency.add(r.timings.totalMs);
+    this.#host.metrics?.frame(r, this.#modelLabel(r.codec));
+  }
+
+  /** The `model` label of aic_inference_latency_ms: the neural model's name, else the codec that coded the frame. */
+  #modelLabel(codec: PayloadCodec): string {
+    if (codec === 'neural-image') return this.#host.image()?.name ?? codec;
+    if (codec === 'neural-audio') return this.#host.audio()?.name ?? codec;
+    if (codec === 'deflate' || codec === 'stored') return 'lossless';
+    return codec;
   }
 
   /** Decodes a payload of this stream: neural frames with the session's decoder state, lossless frames exactly. */
@@ -276,15 +295,24 @@ export class Session {
     try {
       this.#checkOpen();
       const { bytes, options } = checkDecompressArgs(payload, given);
-      return this.#serial(async () => {
+      const decoded = this.#serial(async () => {
         const frame = await withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header)));
         this.#counts.framesDecompressed++;
         return frame;
       }, options.whenBusy ?? 'reject');
+      return this.#host.metrics ? decoded.catch(this.#countDecodeError) : decoded;
     } catch (error) {
-      return Promise.reject(AicError.from(error));
+      const e = AicError.from(error);
+      this.#host.metrics?.error(e.code);
+      return Promise.reject(e);
     }
   }
+
+  readonly #countDecodeError = (error: unknown): never => {
+    const e = AicError.from(error);
+    this.#host.metrics?.error(e.code);
+    throw e;
+  };
 
   /** Decoder state for the payload's stream (neural audio, Opus); neural restarts after other payloads. */
   #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) {

@@ -3,6 +3,7 @@
 import type { AudioCodec } from '../audio-codec.js';
 import type { AudioSampleFormat, FrameType, PixelFormat } from '../frames.js';
 import type { ImageCodec } from '../image-codec.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { CompressionMode } from '../modes.js';
 import type { NetworkAnalysis, NetworkConditions } from '../network.js';
 import type { DistributionSummary } from '../stats.js';
@@ -232,6 +233,8 @@ export interface SessionHost {
   audio(): AudioCodec | null;
   audioUnavailable(): string;
   released(session: Session): void;
+  /** Where frames and errors are counted for Prometheus (EngineOptions.metrics), or null. */
+  readonly metrics: MetricsRecorder | null;
 }
 
 /** A session's options after defaults were applied. */
