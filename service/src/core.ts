@@ -1,0 +1,199 @@
+// The AI Core itself, whatever the protocol: one engine, the sessions of every user's streams,
+// each user's settings, and the health the service reports. gRPC (grpc/) and HTTP (http/) are
+// thin layers over this.
+import { AicMetrics, createEngine, type CompressionMode, type CompressResult, type DecompressedFrame, type Engine, type EngineOptions, type Frame, type NetworkConditions, type Session, type SessionOptions } from '@auralink/aic';
+import type { Registry } from 'prom-client';
+
+/** A user's stored settings (aic_configs), as far as sessions need them. */
+export interface UserSettings {
+  enabled?: boolean;
+  mode?: CompressionMode;
+  targetCompressionRatio?: number;
+  maxLatencyMs?: number;
+  minQualityScore?: number;
+  optOut?: boolean;
+}
+
+/** What the core needs of the database layer (service/src/store); every call is off the frame path. */
+export interface CoreStore {
+  getUserConfig(userId: string): Promise<UserSettings | null>;
+  sessionOpened?(row: { userId: string; sessionId: string; mode: CompressionMode }): void;
+  sessionClosed?(row: { userId: string; sessionId: string; stats: ReturnType<Session['stats']>; modeChanges: number }): void;
+  recordFrame?(row: { userId: string; sessionId: string; result: CompressResult }): void;
+  healthy?(): Promise<boolean>;
+}
+
+export interface CoreOptions {
+  engine?: EngineOptions;
+  /** Defaults of every session (the environment: AIC_MODE, AIC_TARGET_COMPRESSION_RATIO, ...). */
+  defaults: SessionOptions & { enabled?: boolean };
+  registry: Registry;
+  store?: CoreStore | undefined;
+  /** Sessions of the service at once (across users); default 1024. */
+  maxSessions?: number;
+}
+
+interface OpenSession {
+  session: Session;
+  userId: string;
+  sessionId: string;
+  /** The options it was opened with, to tell when a frame asks for others. */
+  key: string;
+  modeChanges: number;
+  /** Calls running on it now: a session is not closed for idleness while one runs. */
+  busy: number;
+}
+
+export interface FrameOverrides {
+  mode?: CompressionMode | undefined;
+  targetCompressionRatio?: number | undefined;
+  maxLatencyMs?: number | undefined;
+  minQualityScore?: number | undefined;
+}
+
+export class AiCore {
+  readonly metrics: AicMetrics;
+  #sessions = new Map<string, OpenSession>();
+  #closing = false;
+  #closed = false;
+
+  private constructor(
+    readonly engine: Engine,
+    metrics: AicMetrics,
+    readonly options: CoreOptions,
+  ) {
+    this.metrics = metrics;
+  }
+
+  static async start(options: CoreOptions): Promise<AiCore> {
+    const metrics = new AicMetrics({ registry: options.registry });
+    const engine = await createEngine({ ...options.engine, metrics, maxSessions: options.maxSessions ?? 1024 });
+    return new AiCore(engine, metrics, options);
+  }
+
+  /** The session options in force for a user's stream: service defaults < user config < the frame's own. */
+  async #settings(userId: string, overrides: FrameOverrides): Promise<SessionOptions> {
+    const user = (await this.options.store?.getUserConfig(userId)) ?? {};
+    const d = this.options.defaults;
+    const off = user.optOut === true || user.enabled === false || (user.enabled === undefined && d.enabled === false);
+    const mode = off ? 'off' : (overrides.mode ?? user.mode ?? d.mode ?? 'adaptive');
+    const pick = (frame: number | undefined, u: number | undefined, def: number | undefined) => frame ?? u ?? def;
+    const out: SessionOptions = { mode };
+    const target = pick(overrides.targetCompressionRatio, user.targetCompressionRatio, d.targetCompressionRatio);
+    const latency = pick(overrides.maxLatencyMs, user.maxLatencyMs, d.maxLatencyMs);
+    const floor = pick(overrides.minQualityScore, user.minQualityScore, d.minQualityScore);
+    if (target !== undefined) out.targetCompressionRatio = target;
+    if (latency !== undefined) out.maxLatencyMs = latency;
+    if (floor !== undefined) out.minQualityScore = floor;
+    if (d.enableFallback !== undefined) out.enableFallback = d.enableFallback;
+    return out;
+  }
+
+  /** The user's session of that id, opened (or reopened with new settings) as needed. */
+  async #session(userId: string, sessionId: string, overrides: FrameOverrides): Promise<OpenSession> {
+    if (this.#closing) throw Object.assign(new Error('the service is shutting down'), { shuttingDown: true });
+    const settings = await this.#settings(userId, overrides);
+    const key = JSON.stringify(settings);
+    const id = `${userId}\u0000${sessionId}`;
+    const open = this.#sessions.get(id);
+    if (open && !open.session.closed && open.key === key) return open;
+    const modeChanges = open ? open.modeChanges + (open.key !== key ? 1 : 0) : 0;
+    if (open) this.#close(open);
+    const session = this.engine.openSession(settings);
+    const entry: OpenSession = { session, userId, sessionId, key, modeChanges, busy: 0 };
+    this.#sessions.set(id, entry);
+    this.options.store?.sessionOpened?.({ userId, sessionId, mode: settings.mode ?? 'adaptive' });
+    return entry;
+  }
+
+  #close(entry: OpenSession): void {
+    const id = `${entry.userId}\u0000${entry.sessionId}`;
+    if (this.#sessions.get(id) === entry) this.#sessions.delete(id);
+    if (!entry.session.closed) {
+      const stats = entry.session.stats();
+      entry.session.close();
+      this.options.store?.sessionClosed?.({ userId: entry.userId, sessionId: entry.sessionId, stats, modeChanges: entry.modeChanges });
+    }
+  }
+
+  async compress(userId: string, sessionId: string, frame: Frame, overrides: FrameOverrides, network?: NetworkConditions): Promise<CompressResult> {
+    const entry = await this.#session(userId, sessionId, overrides);
+    entry.busy++;
+    try {
+      const result = await entry.session.compressFrame(frame, { ...(network ? { network } : {}), whenBusy: 'wait' });
+      this.options.store?.recordFrame?.({ userId, sessionId, result });
+      return result;
+    } finally {
+      entry.busy--;
+    }
+  }
+
+  async decompress(userId: string, sessionId: string | undefined, payload: Buffer): Promise<DecompressedFrame> {
+    if (!sessionId) return this.engine.decompressFrame(payload, { whenBusy: 'wait' });
+    const entry = await this.#session(userId, `rx:${sessionId}`, {});
+    entry.busy++;
+    try {
+      return await entry.session.decompressFrame(payload, { whenBusy: 'wait' });
+    } finally {
+      entry.busy--;
+    }
+  }
+
+  async hints(userId: string, sessionId: string, meta: Parameters<Session['getCompressionHints']>[0], network?: NetworkConditions) {
+    const entry = await this.#session(userId, sessionId || 'hints', {});
+    return entry.session.getCompressionHints(meta, network);
+  }
+
+  /** Ends a stream's session (its stream ended or was cancelled). */
+  endSession(userId: string, sessionId: string): void {
+    for (const id of [`${userId}\u0000${sessionId}`, `${userId}\u0000rx:${sessionId}`]) {
+      const entry = this.#sessions.get(id);
+      if (entry) this.#close(entry);
+    }
+  }
+
+  get activeSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** healthy / degraded (with reasons) / unhealthy, as GET /health and HealthCheck report it. */
+  async health(): Promise<{ status: 'healthy' | 'degraded' | 'unhealthy'; reasons: string[]; models: string[]; provider: string; databaseConnected: boolean }> {
+    const info = this.engine.info();
+    const reasons: string[] = [];
+    if (info.unavailable.image) reasons.push(`image model unavailable: ${info.unavailable.image}`);
+    if (info.unavailable.audio) reasons.push(`audio model unavailable: ${info.unavailable.audio}`);
+    if (info.requestedProvider === 'cuda' && info.providerFallbackReason) reasons.push(`execution provider fell back to CPU: ${info.providerFallbackReason.split('\n')[0]}`);
+    let databaseConnected = true;
+    if (this.options.store?.healthy) {
+      databaseConnected = await this.options.store.healthy().catch(() => false);
+      if (!databaseConnected) reasons.push('the database is unreachable: per-user settings and history are not being read or written');
+    }
+    const providers = [...new Set(info.models.flatMap((m) => [m.encoder.provider]))];
+    const status = this.#closing ? 'unhealthy' : reasons.length ? 'degraded' : 'healthy';
+    if (this.#closing) reasons.unshift('shutting down');
+    return { status, reasons, models: info.models.map((m) => m.name), provider: providers.join(', ') || 'none', databaseConnected };
+  }
+
+  get version(): string {
+    return this.engine.info().version;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Stops accepting frames; frames in flight finish; every session is closed (and written). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing = true;
+    for (const entry of [...this.#sessions.values()]) this.#close(entry);
+    await this.engine.close();
+    this.metrics.unregister();
+  }
+
+  /** Marks the core as closing without closing it yet (readiness goes false first). */
+  drain(): void {
+    this.#closing = true;
+  }
+}
