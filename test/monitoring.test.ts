@@ -9,14 +9,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { METRICS, METRIC_NAMES, type MetricSpec } from '../src/metrics/names.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(__dirname, '..');
 const promDir = path.join(root, 'monitoring', 'prometheus');
 const rulesFile = path.join(promDir, 'aic-alerts.yml');
 const rulesTestFile = path.join(promDir, 'aic-alerts.test.yml');
@@ -90,6 +88,9 @@ describe(`promtool${skipPromtool ? ` (skipped: ${SKIP_NOTE})` : ` (${promtoolVer
 });
 
 // ------------------------------------------------------------------------------------ PromQL names
+
+/** A node of the PromQL syntax tree (the type of @lezer/common, by way of the parser). */
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 const SPECS: readonly MetricSpec[] = Object.values(METRICS);
 const specByName = new Map(SPECS.map((m) => [m.name, m]));
