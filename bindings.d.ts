@@ -505,8 +505,15 @@ export interface NativeBinding {
   convertFrame(frame: ArrayBufferView, width: number, height: number, from: NativePixelFormat, to: NativePixelFormat): Promise<Buffer>;
   /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio/audio_metrics.h). */
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
-  ortVersion: string;
+  /** The ONNX Runtime version in use; reading it loads the bundled ONNX Runtime when none is loaded yet. */
+  readonly ortVersion: string;
   ortApiVersion: number;
+  /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
+  loadOnnxRuntime(path: string): { path: string; version: string };
+  /** The ONNX Runtime library in use, or null before one is loaded. */
+  onnxRuntime(): { path: string; version: string } | null;
+  /** The ONNX Runtime library's file name on this platform (libonnxruntime.so.1, libonnxruntime.1.dylib, onnxruntime.dll). */
+  onnxRuntimeFileName: string;
   /** TEST ONLY, internal: the fault injector (native/core/common/faults.h). */
   faults: NativeFaults;
 }

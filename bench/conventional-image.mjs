@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createEngine } from '../dist/index.js';
 import { decodeConventional, encodeConventional } from '../dist/conventional/image.js';
-import { native } from '../dist/native.js';
+import { native } from '../dist/native/load.js';
 import { arg } from './args.mjs';
 import { summarize } from './stats.mjs';
 

@@ -37,7 +37,7 @@ async function child(kind, cacheDir) {
     return { ms };
   }
   const aic = require(path.join(root, 'dist', 'index.js'));
-  require(path.join(root, 'dist', 'native.js')).native();
+  require(path.join(root, 'dist', 'native', 'load.js')).native();
   const options = { executionProvider: 'cpu', cacheDir: cacheDir === 'off' ? false : cacheDir };
   if (kind === 'ours') {
     const t0 = now();
@@ -52,7 +52,7 @@ async function child(kind, cacheDir) {
   const { readFile } = require('node:fs/promises');
   const { createHash } = require('node:crypto');
   const manifest = require(path.join(root, 'dist', 'manifest.js'));
-  const binding = require(path.join(root, 'dist', 'native.js')).native();
+  const binding = require(path.join(root, 'dist', 'native', 'load.js')).native();
   const parts = {};
   const add = (k, v) => (parts[k] = (parts[k] ?? 0) + v);
   let t = now();

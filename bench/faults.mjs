@@ -12,7 +12,7 @@
 //     [--fail-every 50] [--alloc-every 173] [--slow-every 97] [--slow-ms 5] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { createEngine } from '../dist/index.js';
-import { native } from '../dist/native.js';
+import { native } from '../dist/native/load.js';
 import { arg } from './args.mjs';
 
 export async function runFaults(opts = {}) {

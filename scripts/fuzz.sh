@@ -52,7 +52,7 @@ node "$root/native/fuzz/dump-config.mjs" "$build" >/dev/null
 
 # --- build: the core once (instrumented, no fuzzer main), then one binary per harness ---------
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
-cxxflags="-std=c++17 $san -I$root/native/core -I$ortInc $opusInc -DAIC_FUZZ_ROOT=\"$root/native/fuzz\" -DAIC_FUZZ_DATA=\"$build\""
+cxxflags="-std=c++17 $san -DORT_API_MANUAL_INIT -I$root/native/core -I$ortInc $opusInc -DAIC_FUZZ_ROOT=\"$root/native/fuzz\" -DAIC_FUZZ_DATA=\"$build\""
 newest() { local n=0 t; for f in "$@"; do t=$(stat -c %Y "$f"); [ "$t" -gt "$n" ] && n=$t; done; echo $n; }
 # Every .cc / .h under native/core, in any folder (a new folder needs no change here). Objects
 # mirror the source tree (build/fuzz/obj/entropy/rans.o), so equal names in two folders don't clash.

@@ -12,13 +12,31 @@ const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8
 const fits = (list, value) => !list || list.some((v) => v === value) || (list.every((v) => v.startsWith('!')) && !list.includes(`!${value}`));
 const tarballs = [];
 const metadataOnly = [];
-for (const [key, entry] of Object.entries(lock.packages)) {
-  if (!key.startsWith('node_modules/') || entry.dev || entry.link) continue;
-  const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
-  const spec = `${name}@${entry.version}`;
-  if (fits(entry.os, process.platform) && fits(entry.cpu, process.arch)) tarballs.push(spec);
-  else metadataOnly.push(spec);
-}
+// The closure of the package's own runtime dependencies (not the workspaces' - service/ - nor dev
+// ones), resolved the way Node does: from the dependent's folder up to the root node_modules.
+const seen = new Set();
+const visit = (fromKey, deps) => {
+  for (const name of Object.keys(deps ?? {})) {
+    let base = fromKey;
+    let key;
+    for (;;) {
+      const candidate = `${base ? `${base}/` : ''}node_modules/${name}`;
+      if (lock.packages[candidate]) { key = candidate; break; }
+      if (!base) break;
+      const cut = base.lastIndexOf('/node_modules/');
+      base = cut < 0 ? '' : base.slice(0, cut);
+    }
+    if (!key || seen.has(key)) continue; // an optional dependency not in the lock (an unpublished platform package)
+    seen.add(key);
+    const entry = lock.packages[key];
+    if (entry.link) continue;
+    const spec = `${name}@${entry.version}`;
+    if (fits(entry.os, process.platform) && fits(entry.cpu, process.arch)) tarballs.push(spec);
+    else metadataOnly.push(spec);
+    visit(key, { ...entry.dependencies, ...entry.optionalDependencies });
+  }
+};
+visit('', { ...lock.packages[''].dependencies, ...lock.packages[''].optionalDependencies });
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 execFileSync(npm, ['cache', 'add', ...tarballs], { stdio: 'inherit' });
 for (const spec of metadataOnly) execFileSync(npm, ['view', spec, 'version'], { stdio: 'ignore' });

@@ -10,7 +10,8 @@ import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
 import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
-import { native, packageRoot } from './native.js';
+import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
+import { onnxRuntimeInfo, type OnnxRuntimeInfo } from './native/onnxruntime.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
@@ -90,6 +91,10 @@ export interface ModelDefinition {
 export interface EngineInfo extends NativeEngineInfo {
   /** Version of @auralink/aic. */
   version: string;
+  /** The addon file in use and where it came from: 'source-build', 'package' or the platform package's name. */
+  native: NativeOrigin;
+  /** The ONNX Runtime library in use, why that one, and where CUDA's provider libraries were looked for (README, "CUDA"). */
+  onnxRuntime: OnnxRuntimeInfo;
   /** Provider actually in use per loaded model and graph, with the reason when it is not the one asked for. */
   models: ModelInfo[];
   /** The first reason a graph fell back from the requested provider, if any did. */
@@ -446,10 +451,16 @@ export class Engine {
     for (const m of models) {
       providerFallbackReason ??= m.encoder.fallbackReason ?? m.decoder.fallbackReason;
     }
+    const runtime = onnxRuntimeInfo()!;
+    if (providerFallbackReason && runtime.cudaProviders === null) {
+      providerFallbackReason = `${providerFallbackReason.trimEnd()} (no CUDA provider libraries were found: ${runtime.searched.join('; ')}. The README's "CUDA" section says how to get them)`;
+    }
     const summary = (c: ImageCodec | AudioCodec | null): CodecSummary | null => (c && !c.model.closed ? { name: c.name, version: c.version, levels: c.levels, modelId: c.modelId } : null);
     return {
       ...base,
       version: version(),
+      native: nativeOrigin(),
+      onnxRuntime: runtime,
       closed: this.#closed,
       models,
       providerFallbackReason,

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { NativePackHeader } from '../bindings.js';
 import { AicError, callNative } from './errors.js';
-import { native } from './native.js';
+import { native } from './native/load.js';
 
 const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);

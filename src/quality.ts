@@ -2,7 +2,7 @@
 // documents the definitions), and payload inspection.
 import type { NativeAudioMetrics, NativeImageMetrics, NativePayloadHeader } from '../bindings.js';
 import { AicError, callNative } from './errors.js';
-import { native } from './native.js';
+import { native } from './native/load.js';
 
 export type ImageQuality = NativeImageMetrics;
 export type PayloadHeader = NativePayloadHeader;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type CompressResult, type Engine, type Session } from '../src/index.js';
 import { readWav, resample } from '../src/cli/wav.js';
-import { native } from '../src/native.js';
+import { native } from '../src/native/load.js';
 import { errorOf, speechLike, toS16 } from './media.js';
 
 const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data');

@@ -3,7 +3,7 @@
 // the engine recovers once they stop (docs/RELIABILITY.md, "Injected faults").
 import { afterEach, describe, expect, it } from 'vitest';
 import { AicError, createEngine, tensor } from '../src/index.js';
-import { native } from '../src/native.js';
+import { native } from '../src/native/load.js';
 import { randomImage, tinyModel } from './helpers.js';
 // @ts-ignore: a plain ES module without types
 import { runFaults } from '../bench/faults.mjs';

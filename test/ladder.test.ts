@@ -296,7 +296,7 @@ describe('fallback ladder and modes', () => {
     try {
       const r = await bare.openSession().compressFrame(video(data, 64, 48));
       expect(r.codec).toBe('jpeg');
-      const { native } = await import('../src/native.js');
+      const { native } = await import('../src/native/load.js');
       const h = native().parsePayloadHeader(r.payload);
       const body = r.payload.subarray(h.bodyOffset, h.bodyOffset + h.bodyLength);
       const repack = (dims: [number, number], b: Buffer) =>

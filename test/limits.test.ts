@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeConventional } from '../src/conventional/image.js';
 import { createEngine, type Engine } from '../src/index.js';
-import { native } from '../src/native.js';
+import { native } from '../src/native/load.js';
 import { errorOf, speechLike, syntheticFrame, toS16 } from './media.js';
 
 const deflate = promisify(zlib.deflate);

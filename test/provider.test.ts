@@ -16,7 +16,9 @@ describe('execution provider', () => {
       expect(info.encoder.provider).toBe('CPUExecutionProvider');
       expect(info.encoder.fallbackReason).toMatch(/CUDA/);
       expect(info.decoder.fallbackReason).toMatch(/CUDA/);
-      expect(engine.info().providerFallbackReason).toBe(info.encoder.fallbackReason);
+      // The engine's reason is the first graph's, with where the CUDA providers were looked for.
+      expect(engine.info().providerFallbackReason!.startsWith(info.encoder.fallbackReason!.trimEnd())).toBe(true);
+      expect(engine.info().providerFallbackReason).toContain('no CUDA provider libraries were found');
       expect(engine.info().requestedProvider).toBe('cuda');
     }
     await engine.close();

@@ -2,6 +2,8 @@
 #include <napi.h>
 
 #include "runtime/engine.h"
+#include "runtime/onnxruntime_library.h"
+#include "js_errors.h"
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
 #include "audio_score_wrap.h"
@@ -14,6 +16,34 @@
 #include "pixels_wrap.h"
 
 namespace {
+
+Napi::Object libraryObject(Napi::Env env, const aic::runtime::OnnxRuntimeLibrary& lib) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("path", lib.path);
+  o.Set("version", lib.version);
+  return o;
+}
+
+// loadOnnxRuntime(path): runs this process on the ONNX Runtime at `path` (once; see
+// runtime/onnxruntime_library.h). src/native/onnxruntime.ts picks the file before any engine starts.
+Napi::Value LoadOnnxRuntime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) aic::js::throwInvalid(env, "loadOnnxRuntime(path) needs the library's path");
+  std::string path = info[0].As<Napi::String>();
+  return aic::js::guard(env, [&] { return libraryObject(env, aic::runtime::loadOnnxRuntime(path)); });
+}
+
+// onnxRuntime(): the library in use, or null before one is loaded.
+Napi::Value OnnxRuntimeInUse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!aic::runtime::onnxRuntimeLoaded()) return env.Null();
+  return libraryObject(env, aic::runtime::onnxRuntime());
+}
+
+// ortVersion is read lazily: reading it loads the default ONNX Runtime when none is loaded yet.
+Napi::Value OrtVersion(const Napi::CallbackInfo& info) {
+  return aic::js::guard(info.Env(), [&] { return Napi::String::New(info.Env(), aic::Engine::ortVersion()); });
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new aic::js::AddonData();
@@ -37,7 +67,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
-  exports.Set("ortVersion", Napi::String::New(env, aic::Engine::ortVersion()));
+  exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
+  exports.Set("onnxRuntime", Napi::Function::New(env, OnnxRuntimeInUse, "onnxRuntime"));
+  exports.Set("onnxRuntimeFileName", Napi::String::New(env, aic::runtime::onnxRuntimeFileName()));
+  exports.DefineProperty(Napi::PropertyDescriptor::Accessor<OrtVersion>("ortVersion", napi_enumerable));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
   return exports;
 }

@@ -12,7 +12,7 @@ import { AicError } from '../errors.js';
 import type { AudioSampleFormat } from '../frames.js';
 import { loadAudioManifest, loadImageManifest } from '../manifest.js';
 import { checkMode, type CompressionMode } from '../modes.js';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../native/load.js';
 import { parsePayloadHeader } from '../quality.js';
 import type { CompressResult } from '../session/index.js';
 import { ContainerReader, ContainerWriter, type ContainerMeta } from './container.js';
@@ -355,7 +355,9 @@ async function engineInfo(engine: Engine, json: boolean): Promise<void> {
   }
   const lines = [
     `@auralink/aic ${i.version}`,
-    `ONNX Runtime ${i.ortVersion} (C API ${i.ortApiVersion})`,
+    `ONNX Runtime ${i.ortVersion} (C API ${i.ortApiVersion}) from ${i.onnxRuntime.library} (${i.onnxRuntime.source})`,
+    `CUDA provider libraries: ${i.onnxRuntime.cudaProviders ?? 'not found'}`,
+    `addon: ${i.native.path} (${i.native.source})`,
     `providers built into ONNX Runtime: ${i.availableProviders.join(', ') || 'none'}`,
     `providers that load (the models run on): ${loaded.length ? loaded.join(', ') : 'none (no model is loaded)'}`,
     `provider requested: ${i.requestedProvider}${i.strictProvider ? ' (strict)' : ''}`,

@@ -9,7 +9,7 @@
 import sharp from 'sharp';
 import { AicError } from '../errors.js';
 import type { PixelFormat } from '../frames.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 
 export type ConventionalImageCodec = 'webp' | 'jpeg';
 

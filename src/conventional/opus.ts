@@ -8,7 +8,7 @@ import { SerialQueue } from '../serial-queue.js';
 import type { OpusDecoderStream, OpusEncoderStream } from '../../bindings.js';
 import { AicError, awaitNative, callNative } from '../errors.js';
 import { AUDIO_RATES, audioBytes, type AudioSampleFormat } from '../frames.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 
 /** The bitrates (kbit/s per channel) the fallback tries, low to high. 20 ms VOIP frames. */
 export const OPUS_LADDER_KBPS: readonly number[] = [8, 12, 16, 24, 32, 48, 64, 96, 128];

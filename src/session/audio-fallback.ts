@@ -10,7 +10,7 @@ import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.
 import { OPUS_LADDER_KBPS, OpusDecoder, OpusEncoder, opusKbps } from '../conventional/opus.js';
 import { callNative } from '../errors.js';
 import { SAMPLE_FORMAT_CODE, type CheckedFrame } from '../frames.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 import type { NetworkRecommendation } from '../network.js';
 import { baseResult, now } from './fallback.js';
 import type { CompressResult, FallbackReason, FrameReduction, FrameSettings } from './types.js';

@@ -8,7 +8,7 @@ import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.
 import type { AudioCodec, AudioDecoder, AudioEncoder } from '../audio-codec.js';
 import { AicError } from '../errors.js';
 import type { CheckedFrame, FrameType } from '../frames.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 import type { NetworkRecommendation } from '../network.js';
 import { monoOf, OpusFallback, OpusReceiver } from './audio-fallback.js';
 import { AudioRateController } from './audio-rate-control.js';

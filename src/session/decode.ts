@@ -7,7 +7,7 @@ import { AicError, readFields } from '../errors.js';
 import { decodeConventional } from '../conventional/image.js';
 import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, ownBytes, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 import type { LargeDecodeLane } from './large-decodes.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
 

@@ -6,7 +6,7 @@
 // first frame one or two trials are the rule.
 import { conventionalCodecFor, decodeConventional, encodeConventional, MAX_DOWNSCALE, scaledSize, type ConventionalImageCodec } from '../conventional/image.js';
 import { PIXEL_FORMAT_CODE } from '../frames.js';
-import { native } from '../native.js';
+import { native } from '../native/load.js';
 import { Ema } from '../stats.js';
 import { baseResult, now } from './fallback.js';
 import type { ImageFrameIn } from './image-path.js';

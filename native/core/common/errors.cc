@@ -16,6 +16,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::UnsupportedVersion: return "UNSUPPORTED_VERSION";
     case ErrorCode::ModelMismatch: return "MODEL_MISMATCH";
     case ErrorCode::LimitExceeded: return "LIMIT_EXCEEDED";
+    case ErrorCode::RuntimeUnavailable: return "NATIVE_UNAVAILABLE";
   }
   return "INTERNAL";
 }

@@ -21,6 +21,7 @@ enum class ErrorCode {
   UnsupportedVersion,      // a payload of a bitstream version this build does not read
   ModelMismatch,           // a payload coded by another model than the one decoding it
   LimitExceeded,           // a payload describes more than the decoder's limits allow (docs/api.md, "Decoder limits")
+  RuntimeUnavailable,      // the ONNX Runtime library could not be loaded (missing, unreadable, too old)
 };
 
 // Stable string for an error code; part of the public API (AicError.code).

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "common/errors.h"
+#include "runtime/onnxruntime_library.h"
 
 namespace aic {
 
@@ -95,6 +96,7 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
     unsigned hw = std::thread::hardware_concurrency();
     intraOpThreads_ = static_cast<int>(std::clamp(hw == 0 ? 1u : hw, 1u, 8u));
   }
+  runtime::onnxRuntime();  // loads the default ONNX Runtime unless the binding chose one already
   try {
     env_ = acquireEnv({intraOpThreads_, options.interOpThreads, options.allowSpinning ? 1 : 0, options.logSeverity});
     availableProviders_ = Ort::GetAvailableProviders();
@@ -108,7 +110,7 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
   }
 }
 
-std::string Engine::ortVersion() { return Ort::GetVersionString(); }
+std::string Engine::ortVersion() { return runtime::onnxRuntime().version; }
 
 bool Engine::hasProvider(const std::string& name) const {
   return std::find(availableProviders_.begin(), availableProviders_.end(), name) != availableProviders_.end();
