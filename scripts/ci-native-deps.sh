@@ -65,10 +65,16 @@ fetch() {
 fetch "https://github.com/microsoft/onnxruntime/releases/download/v$ort_version/$ort_name.$ort_ext" "$ort_name.$ort_ext" "$ort_sha256"
 rm -rf "${deps:?}/onnxruntime-release"
 mkdir -p "$deps/onnxruntime-release"
-# Relative paths: GNU tar under Git Bash reads "C:" as a remote host, and does not read zip.
+# Relative paths: GNU tar under Git Bash reads "C:" as a remote host, and does not read zip (7-Zip,
+# unzip or Windows' own bsdtar do).
 (
   cd "$deps/onnxruntime-release"
-  if [ "$ort_ext" = zip ]; then 7z x -y "../downloads/$ort_name.$ort_ext" > /dev/null; else tar -xzf "../downloads/$ort_name.$ort_ext"; fi
+  archive="../downloads/$ort_name.$ort_ext"
+  if [ "$ort_ext" != zip ]; then tar -xzf "$archive"
+  elif command -v 7z > /dev/null; then 7z x -y "$archive" > /dev/null
+  elif command -v unzip > /dev/null; then unzip -q "$archive"
+  else "$(cygpath -u "$SYSTEMROOT")/System32/tar.exe" -xf "$archive"
+  fi
 )
 ort_dir="$deps/onnxruntime-release/$ort_name"
 if [ ! -f "$ort_dir/include/onnxruntime_cxx_api.h" ] && [ ! -f "$ort_dir/include/onnxruntime/onnxruntime_cxx_api.h" ]; then
