@@ -17,7 +17,7 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as
 };
 
 // `- { target: linux-x64, os: ubuntu-22.04 }` entries, in the build and the smoke matrix.
-const entries = [...workflow.matchAll(/-\s*\{\s*target:\s*([\w-]+),\s*os:\s*([\w.-]+)\s*\}/g)].map((m) => ({ target: m[1], os: m[2] }));
+const entries = [...workflow.matchAll(/-\s*\{\s*target:\s*([\w-]+),\s*os:\s*([\w.-]+)\s*\}/g)].map((m) => ({ target: m[1] ?? '', os: m[2] ?? '' }));
 const RUNNER_FAMILY: Record<string, RegExp> = { linux: /^ubuntu-/, darwin: /^macos-/, win32: /^windows-/ };
 // GitHub-hosted runners that are arm64: the -arm Linux images, and macOS 14 and later.
 const ARM_RUNNER = /^ubuntu-[\d.]+-arm$|^macos-(1[4-9]|[2-9]\d)$/;
@@ -52,9 +52,9 @@ describe('release workflow', () => {
       expect(optional, `${target} is not an optional dependency`).toContain(`@auralink/aic-${target}`);
       const runners = entries.filter((e) => e.target === target).map((e) => e.os);
       expect(runners, `${target} is not in both the build and the smoke matrix`).toHaveLength(2);
-      const [platform, arch] = target.split('-');
+      const [platform = '', arch] = target.split('-');
       for (const os of runners) {
-        expect(os, `${target} on ${os}`).toMatch(RUNNER_FAMILY[platform]);
+        expect(os, `${target} on ${os}`).toMatch(RUNNER_FAMILY[platform] ?? /^$/);
         expect(ARM_RUNNER.test(os), `${target} on ${os}`).toBe(arch === 'arm64');
       }
     }
