@@ -15,8 +15,12 @@ dest="$root/.deps/opus"
 if [ "${AIC_OPUS_FROM_DEPS:-}" != "1" ] && command -v pkg-config >/dev/null && pkg-config --exists opus; then
   echo "fetch-opus: using the installed libopus $(pkg-config --modversion opus)"; exit 0
 fi
-if [ -f "$dest/include/opus/opus.h" ] && ls "$dest"/lib/libopus.so* >/dev/null 2>&1; then
-  echo "fetch-opus: cached in $dest"; exit 0
+# A shared libopus unpacked here before, or a static one built here (the release workflow:
+# scripts/ci-native-deps.sh, also on macOS and Windows, which have no apt-get).
+if [ -f "$dest/include/opus/opus.h" ]; then
+  for lib in "$dest"/lib/libopus.so* "$dest"/lib/libopus.a "$dest"/lib/opus.lib; do
+    if [ -e "$lib" ]; then echo "fetch-opus: cached in $dest"; exit 0; fi
+  done
 fi
 command -v apt-get >/dev/null || { echo "fetch-opus: no libopus and no apt-get: install libopus (with its headers) and pkg-config" >&2; exit 1; }
 

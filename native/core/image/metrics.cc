@@ -75,8 +75,13 @@ struct TileGrid {
 // accumulator per position, as a "dst += k[i] * row" pass per tap would sum them (so the scores do
 // not change by a bit), but each position is loaded and stored once instead of once per tap.
 // always_inline puts it inside ssimTerms() and so inside its SIMD clone.
+#if defined(_MSC_VER)
+#define AIC_ALWAYS_INLINE __forceinline
+#else
+#define AIC_ALWAYS_INLINE inline __attribute__((always_inline))
+#endif
 template <int N>
-inline __attribute__((always_inline)) void filterTaps(int n, const float* k, const float* src, size_t step, float* dst, int count) {
+AIC_ALWAYS_INLINE void filterTaps(int n, const float* k, const float* src, size_t step, float* dst, int count) {
   const int taps = N > 0 ? N : n;
   for (int x = 0; x < count; ++x) {
     float acc = 0.0f;

@@ -4,6 +4,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 #include "common/errors.h"
 #include "common/faults.h"
@@ -16,15 +19,24 @@ bool isAligned(const void* p, size_t alignment) {
   return alignment <= 1 || reinterpret_cast<uintptr_t>(p) % alignment == 0;
 }
 
+// MSVC's C library has no aligned_alloc; its _aligned_malloc needs _aligned_free.
 struct FreeDeleter {
+#ifdef _WIN32
+  void operator()(void* p) const { _aligned_free(p); }
+#else
   void operator()(void* p) const { std::free(p); }
+#endif
 };
 
 // Aligned scratch for the rare input whose view is not aligned to its element size (a Float32
 // view at an odd Buffer offset). 64-byte alignment suits every SIMD kernel of ONNX Runtime.
 std::unique_ptr<void, FreeDeleter> alignedCopy(const void* src, size_t bytes) {
   size_t rounded = (bytes + 63) / 64 * 64;
+#ifdef _WIN32
+  void* p = _aligned_malloc(rounded == 0 ? 64 : rounded, 64);
+#else
   void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+#endif
   if (!p) throw std::bad_alloc();
   std::memcpy(p, src, bytes);
   return std::unique_ptr<void, FreeDeleter>(p);
@@ -111,7 +123,12 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
   auto create = [&](bool cuda) {
     Ort::SessionOptions so = engine->sessionOptions(cuda, provider_);
     if (source.isPath()) {
+#ifdef _WIN32
+      // ORTCHAR_T is wchar_t on Windows; the path arrives as UTF-8.
+      session_ = std::make_unique<Ort::Session>(engine->env(), std::filesystem::u8path(source.path).wstring().c_str(), so);
+#else
       session_ = std::make_unique<Ort::Session>(engine->env(), source.path.c_str(), so);
+#endif
     } else {
       session_ = std::make_unique<Ort::Session>(engine->env(), source.bytes, source.length, so);
     }
