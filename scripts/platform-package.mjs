@@ -63,6 +63,6 @@ writeFileSync(
 );
 console.log(`platform-package: ${dir}: ${name}@${main.version} (${files.join(', ')})`);
 if (process.argv.includes('--pack')) {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', outRoot], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', outRoot], { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' }).trim().split('\n').pop();
   console.log(path.join(outRoot, tarball));
 }
