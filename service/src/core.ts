@@ -91,11 +91,12 @@ export class AiCore {
 
   /** The user's session of that id, opened (or reopened with new settings) as needed. */
   async #session(userId: string, sessionId: string, overrides: FrameOverrides): Promise<OpenSession> {
-    if (this.#closing) throw Object.assign(new Error('the service is shutting down'), { shuttingDown: true });
-    const settings = await this.#settings(userId, overrides);
-    const key = JSON.stringify(settings);
     const id = `${userId}\u0000${sessionId}`;
     const open = this.#sessions.get(id);
+    // Draining: the streams and sessions already open finish; no new one starts here.
+    if (this.#closed || (this.#closing && !open)) throw Object.assign(new Error('the service is shutting down'), { shuttingDown: true });
+    const settings = await this.#settings(userId, overrides);
+    const key = JSON.stringify(settings);
     if (open && !open.session.closed && open.key === key) return open;
     const modeChanges = open ? open.modeChanges + (open.key !== key ? 1 : 0) : 0;
     if (open) this.#close(open);

@@ -1,0 +1,78 @@
+// One AI Core process: the core over the engine, gRPC and HTTP over the core, the database.
+// startService() brings them up in order and returns a handle whose close() shuts down gracefully:
+// readiness goes false first, new calls are refused, calls and streams in flight finish (up to a
+// grace period), session rows are flushed, then everything closes.
+import { Registry } from 'prom-client';
+import type { EngineOptions, SessionOptions } from '@auralink/aic';
+import { Authenticator, type AuthOptions } from './auth.js';
+import { AiCore, type CoreStore } from './core.js';
+import { GrpcServer, type TlsFiles } from './grpc/server.js';
+import { HttpServer, type HttpStore } from './http/server.js';
+
+export interface ServiceOptions {
+  grpc: { host: string; port: number };
+  http: { host: string; port: number };
+  tls?: TlsFiles | undefined;
+  plaintext?: boolean | undefined;
+  auth: AuthOptions;
+  prometheus: boolean;
+  engine?: EngineOptions;
+  defaults: SessionOptions & { enabled?: boolean };
+  /** The database layer (service/src/store), or none: no per-user settings or history. */
+  store?: (CoreStore & HttpStore & { close(): Promise<void> }) | undefined;
+  /** How long close() lets calls in flight finish before cancelling them (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Requests a stream may have waiting before the service stops reading it (default 4). */
+  streamWindow?: number;
+  /** Extra HTTP routes (the dashboard). */
+  httpRoutes?: ConstructorParameters<typeof HttpServer>[5];
+}
+
+export interface RunningService {
+  readonly core: AiCore;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly registry: Registry;
+  readonly grpc: GrpcServer;
+  readonly http: HttpServer;
+  close(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const registry = new Registry();
+  const auth = new Authenticator(options.auth);
+  const core = await AiCore.start({ ...(options.engine ? { engine: options.engine } : {}), defaults: options.defaults, registry, store: options.store });
+  const grpc = new GrpcServer(core, auth, { address: `${options.grpc.host}:${options.grpc.port}`, tls: options.tls, plaintext: options.plaintext, streamWindow: options.streamWindow });
+  const http = new HttpServer(core, auth, registry, options.store, { host: options.http.host, port: options.http.port, tls: options.tls, plaintext: options.plaintext, prometheus: options.prometheus }, options.httpRoutes);
+  try {
+    await http.listen();
+    await grpc.listen();
+  } catch (error) {
+    await http.close().catch(() => undefined);
+    await core.close();
+    throw error;
+  }
+  http.setReady(true);
+  let closing: Promise<void> | undefined;
+  return {
+    core,
+    grpcPort: grpc.port,
+    httpPort: http.port,
+    registry,
+    grpc,
+    http,
+    close() {
+      closing ??= (async () => {
+        // Readiness first, so load balancers stop sending before anything is refused.
+        http.setReady(false);
+        grpc.drain();
+        core.drain();
+        await grpc.close(options.shutdownGraceMs ?? 10_000);
+        await core.close();
+        await options.store?.close();
+        await http.close();
+      })();
+      return closing;
+    },
+  };
+}
