@@ -29,3 +29,26 @@ export { MODE_DEFAULTS, MODES, type CompressionMode } from './modes.js';
 export { analyzeNetworkConditions, type NetworkAnalysis, type NetworkConditions, type NetworkQuality, type NetworkRecommendation } from './network.js';
 export { MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, type AudioFrame, type AudioSampleFormat, type DataFrame, type Frame, type FrameType, type PixelFormat, type VideoFrame } from './frames.js';
 export type { DistributionSummary } from './stats.js';
+export {
+  CONFIG_VARIABLES,
+  clientTransport,
+  formatConfigTable,
+  loadConfig,
+  redactConfig,
+  serviceTransport,
+  type AicConfig,
+  type AuthConfig,
+  type ClientConfig,
+  type ClientTransport,
+  type ConfigSource,
+  type ConfigVariable,
+  type EngineConfig,
+  type Environment,
+  type HostPort,
+  type HttpUrl,
+  type LogLevel,
+  type ServiceConfig,
+  type ServiceTransport,
+  type SessionDefaults,
+  type TlsConfig,
+} from './config/index.js';
