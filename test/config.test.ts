@@ -1,6 +1,7 @@
 // Configuration in one place (src/config/): every variable's default and parse, every refusal with
-// INVALID_CONFIG naming the variable and what it accepts, warnings for unknown variables, and
-// docs/configuration.md's table against CONFIG_VARIABLES.
+// INVALID_CONFIG naming the variable and what it accepts, warnings for unknown variables, the
+// precedence of session > user > environment with opt-out on top, the mapping to openSession()
+// exercised on a real engine, and docs/configuration.md's table against CONFIG_VARIABLES.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,11 +10,20 @@ import {
   AicError,
   CONFIG_VARIABLES,
   clientTransport,
+  createEngine,
+  executionProviderFor,
   formatConfigTable,
   loadConfig,
+  MODE_DEFAULTS,
   redactConfig,
+  resolveSessionSettings,
   serviceTransport,
+  toEngineOptions,
+  toSessionOptions,
+  type Engine,
+  type Frame,
 } from '../src/index.js';
+import { syntheticFrame } from './media.js';
 
 let dir: string;
 let cert: string;
@@ -241,7 +251,7 @@ describe('loadConfig', () => {
   });
 });
 
-describe('transport and redaction', () => {
+describe('transport, engine options and redaction', () => {
   it('the service listens with TLS, or plaintext only when asked, and refuses neither', () => {
     const e = thrown(() => serviceTransport(loadConfig({}).service.tls));
     expect(e.code).toBe('INVALID_CONFIG');
@@ -256,12 +266,157 @@ describe('transport and redaction', () => {
     expect(clientTransport(loadConfig({ AIC_PLAINTEXT: 'yes' }).client.tls)).toEqual({ kind: 'plaintext' });
   });
 
+  it('maps the provider, and a GPU preference within what the operator allows', () => {
+    expect(toEngineOptions(loadConfig({ AIC_EXECUTION_PROVIDER: 'cpu' }))).toEqual({ executionProvider: 'cpu' });
+    const auto = loadConfig({}).engine;
+    const cpu = loadConfig({ AIC_EXECUTION_PROVIDER: 'cpu' }).engine;
+    expect(executionProviderFor({ useGpu: null }, auto)).toBe('auto');
+    expect(executionProviderFor({ useGpu: false }, auto)).toBe('cpu');
+    expect(executionProviderFor({ useGpu: true }, auto)).toBe('cuda');
+    expect(executionProviderFor({ useGpu: true }, cpu)).toBe('cpu');
+  });
+
   it('redactConfig hides the secret and the database password', () => {
     const c = loadConfig({ AIC_JWT_SECRET: SECRET, DATABASE_URL: 'postgres://u:hunter2@db/x' });
     const text = JSON.stringify(redactConfig(c));
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('hunter2');
     expect(text).toContain('postgres://u:***@db/x');
+  });
+});
+
+describe('resolveSessionSettings', () => {
+  const base = loadConfig({}).session;
+
+  it('takes the environment and the mode defaults when nothing overrides', () => {
+    const s = resolveSessionSettings(base);
+    expect(s).toMatchObject({ enabled: true, mode: 'adaptive', targetCompressionRatio: 0.8, minQualityScore: 0.85, maxLatencyMs: 20, enableFallback: true, useGpu: null, modelType: null, modelVersion: null, optOut: false, dataRetentionHours: 720, offReason: null });
+    expect(s.sources).toMatchObject({ mode: 'environment', targetCompressionRatio: 'mode', minQualityScore: 'mode', maxLatencyMs: 'environment' });
+    const env = loadConfig({ AIC_MODE: 'aggressive', AIC_TARGET_COMPRESSION_RATIO: '0.95', AIC_MAX_LATENCY_MS: '15' }).session;
+    expect(resolveSessionSettings(env)).toMatchObject({ mode: 'aggressive', targetCompressionRatio: 0.95, minQualityScore: MODE_DEFAULTS.aggressive.minQualityScore, maxLatencyMs: 15 });
+  });
+
+  it('session options win over the user config, which wins over the environment', () => {
+    const env = loadConfig({ AIC_MAX_LATENCY_MS: '20', AIC_ENABLE_FALLBACK: 'true', AIC_DATA_RETENTION_HOURS: '24' }).session;
+    const user = { maxLatencyMs: 30, enableFallback: false, useGpu: true, modelType: 'aic-image', modelVersion: '1', dataRetentionHours: 48 };
+    expect(resolveSessionSettings(env, user)).toMatchObject({ maxLatencyMs: 30, enableFallback: false, useGpu: true, modelType: 'aic-image', modelVersion: '1', dataRetentionHours: 48 });
+    const s = resolveSessionSettings(env, user, { maxLatencyMs: 50, useGpu: false });
+    expect(s).toMatchObject({ maxLatencyMs: 50, enableFallback: false, useGpu: false, dataRetentionHours: 48 });
+    expect(s.sources).toMatchObject({ maxLatencyMs: 'session options', enableFallback: 'user config', useGpu: 'session options', dataRetentionHours: 'user config' });
+    // null (a database NULL) and undefined are not set.
+    expect(resolveSessionSettings(env, { maxLatencyMs: null, mode: undefined }, { maxLatencyMs: null })).toMatchObject({ maxLatencyMs: 20, mode: 'adaptive' });
+  });
+
+  it('a mode brings its own target and floor; a target set at or above it stays', () => {
+    const env = loadConfig({ AIC_MODE: 'adaptive', AIC_TARGET_COMPRESSION_RATIO: '0.80', AIC_MIN_QUALITY_SCORE: '0.8' }).session;
+    expect(resolveSessionSettings(env, { mode: 'conservative' })).toMatchObject({ mode: 'conservative', targetCompressionRatio: 0.5, minQualityScore: 0.95 });
+    expect(resolveSessionSettings(env, { mode: 'conservative' }, { targetCompressionRatio: 0.6 })).toMatchObject({ mode: 'conservative', targetCompressionRatio: 0.6, minQualityScore: 0.95 });
+    expect(resolveSessionSettings(env, { targetCompressionRatio: 0.7 }, { mode: 'aggressive' })).toMatchObject({ mode: 'aggressive', targetCompressionRatio: 0.9, minQualityScore: 0.7 });
+    expect(resolveSessionSettings(env, { mode: 'aggressive', minQualityScore: 0.75 })).toMatchObject({ targetCompressionRatio: 0.9, minQualityScore: 0.75 });
+    // The model version follows its type the same way.
+    expect(resolveSessionSettings(base, { modelType: 'a', modelVersion: '2' }, { modelType: 'b' })).toMatchObject({ modelType: 'b', modelVersion: null });
+    expect(resolveSessionSettings(base, { modelType: 'a', modelVersion: '2' }, { modelVersion: '3' })).toMatchObject({ modelType: 'a', modelVersion: '3' });
+  });
+
+  it('an opted-out user is off whatever the session asks', () => {
+    const s = resolveSessionSettings(base, { optOut: true, mode: 'aggressive' }, { enabled: true, mode: 'aggressive', targetCompressionRatio: 0.9 });
+    expect(s).toMatchObject({ enabled: false, mode: 'off', optOut: true, offReason: 'opt_out', targetCompressionRatio: 0, minQualityScore: 0 });
+    expect(s.sources).toMatchObject({ enabled: 'user config', mode: 'user config', optOut: 'user config' });
+    // A session cannot opt itself in or out, nor set the user's retention.
+    expect(thrown(() => resolveSessionSettings(base, {}, { optOut: false } as never)).message).toBe("optOut (session options): got a value (a user's setting, not a session's); accepted: the fields enabled, mode, targetCompressionRatio, maxLatencyMs, minQualityScore, enableFallback, useGpu, modelType, modelVersion");
+  });
+
+  it('a disabled layer turns the session off unless a layer above enables it; mode off is off', () => {
+    const off = loadConfig({ AIC_ENABLED: 'false' }).session;
+    expect(resolveSessionSettings(off)).toMatchObject({ enabled: false, mode: 'off', offReason: 'disabled' });
+    expect(resolveSessionSettings(off, { enabled: true })).toMatchObject({ enabled: true, mode: 'adaptive', offReason: null });
+    expect(resolveSessionSettings(base, { enabled: false }, { enabled: true })).toMatchObject({ enabled: true, offReason: null });
+    expect(resolveSessionSettings(base, {}, { enabled: false })).toMatchObject({ enabled: false, mode: 'off', offReason: 'disabled' });
+    const s = resolveSessionSettings(base, { mode: 'off' });
+    expect(s).toMatchObject({ enabled: false, mode: 'off', offReason: 'mode', targetCompressionRatio: 0, minQualityScore: 0 });
+    expect(s.sources.enabled).toBe('user config');
+  });
+
+  const BAD_OVERRIDES: [string, unknown, string, string][] = [
+    ['mode', 'fast', '"fast"', 'off, conservative, adaptive or aggressive'],
+    ['enabled', 'yes', '"yes" (not a boolean)', 'true, false, 1, 0, yes or no'],
+    ['targetCompressionRatio', 1, '1 (number) (out of range)', accepted('AIC_TARGET_COMPRESSION_RATIO')],
+    ['targetCompressionRatio', '0.8', '"0.8" (not a number)', accepted('AIC_TARGET_COMPRESSION_RATIO')],
+    ['maxLatencyMs', 0, '0 (number) (out of range)', accepted('AIC_MAX_LATENCY_MS')],
+    ['maxLatencyMs', Number.NaN, 'NaN (number) (not a number)', accepted('AIC_MAX_LATENCY_MS')],
+    ['minQualityScore', -0.5, '-0.5 (number) (out of range)', accepted('AIC_MIN_QUALITY_SCORE')],
+    ['enableFallback', 1, '1 (number) (not a boolean)', 'true, false, 1, 0, yes or no'],
+    ['useGpu', 'true', '"true" (not a boolean)', 'true, false, 1, 0, yes or no'],
+    ['modelType', 'a b', '"a b"', "1 to 64 letters, digits, '.', '_' or '-'"],
+    ['modelVersion', 2, '2 (number) (not a string)', "1 to 64 letters, digits, '.', '_' or '-'"],
+  ];
+
+  it.each(BAD_OVERRIDES)('refuses %s=%j from the user config and from the session options, naming the field and its source', (field, value, given, acc) => {
+    for (const source of ['user config', 'session options'] as const) {
+      const over = { [field]: value };
+      const e = thrown(() => (source === 'user config' ? resolveSessionSettings(base, over) : resolveSessionSettings(base, {}, over)));
+      expect(e.code).toBe('INVALID_CONFIG');
+      expect(e.message).toBe(`${field} (${source}): got ${given}; accepted: ${acc}`);
+    }
+  });
+
+  it('refuses user-only fields with bad values, unknown fields and non-objects', () => {
+    expect(thrown(() => resolveSessionSettings(base, { optOut: 'yes' as never })).message).toBe('optOut (user config): got "yes" (not a boolean); accepted: true, false, 1, 0, yes or no');
+    expect(thrown(() => resolveSessionSettings(base, { dataRetentionHours: 0 })).message).toBe(`dataRetentionHours (user config): got 0 (number) (out of range); accepted: ${accepted('AIC_DATA_RETENTION_HOURS')}`);
+    expect(thrown(() => resolveSessionSettings(base, { moed: 'off' } as never)).message).toMatch(/^moed \(user config\): got a value \(not a setting\); accepted: the fields enabled, mode, /);
+    expect(thrown(() => resolveSessionSettings(base, 'off' as never)).message).toBe('user config must be an object of settings, got "off"');
+    expect(thrown(() => resolveSessionSettings({ ...base, mode: 'fast' as never })).message).toBe('mode (environment): got "fast"; accepted: off, conservative, adaptive or aggressive');
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(thrown(() => resolveSessionSettings(base, revoked.proxy)).code).toBe('INVALID_CONFIG');
+  });
+});
+
+describe('toSessionOptions on a real engine', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await createEngine({ ...toEngineOptions(loadConfig({ AIC_EXECUTION_PROVIDER: 'cpu' })), intraOpThreads: 2, models: { audio: false } });
+  });
+  afterAll(() => engine?.close());
+
+  const W = 96;
+  const H = 64;
+  const frame = (): Frame => ({ type: 'video', format: 'rgb24', width: W, height: H, data: syntheticFrame(W, H) }) as Frame;
+
+  it('an opted-out user gets a lossless pass-through in mode off', async () => {
+    const config = loadConfig({ AIC_MODE: 'aggressive' });
+    const settings = resolveSessionSettings(config.session, { optOut: true }, { mode: 'aggressive' });
+    const options = toSessionOptions(settings, { sessionId: 'opted-out', mode: 'aggressive' } as never);
+    expect(options).toEqual({ sessionId: 'opted-out', mode: 'off', targetCompressionRatio: 0, minQualityScore: 0, maxLatencyMs: 20, enableFallback: true });
+    const session = engine.openSession(options);
+    try {
+      const f = frame();
+      const r = await session.compressFrame(f);
+      expect(r.mode).toBe('off');
+      expect(r.codec === 'stored' || r.codec === 'deflate').toBe(true);
+      expect(r.quality.score).toBe(1);
+      const back = await session.decompressFrame(r.payload);
+      expect(back.data.equals(f.data as Buffer)).toBe(true);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('the effective mode, target, floor and budget are what the session codes under', async () => {
+    const config = loadConfig({ AIC_MODE: 'adaptive', AIC_TARGET_COMPRESSION_RATIO: '0.8', AIC_MAX_LATENCY_MS: 'Infinity' });
+    const settings = resolveSessionSettings(config.session, { mode: 'conservative', enableFallback: true }, { targetCompressionRatio: 0.6 });
+    const session = engine.openSession(toSessionOptions(settings, { sessionId: 'conservative' }));
+    try {
+      expect(session.options).toMatchObject({ mode: 'conservative', targetCompressionRatio: 0.6, minQualityScore: 0.95, maxLatencyMs: Infinity, enableFallback: true });
+      const r = await session.compressFrame(frame());
+      expect(r).toMatchObject({ mode: 'conservative', targetCompressionRatio: 0.6, minQualityScore: 0.95 });
+      // The session's floor is the one the frame was held to: neural or down the ladder, a frame
+      // not reported quality_threshold_not_met reached 0.95.
+      if (r.status !== 'quality_threshold_not_met') expect(r.quality.score).toBeGreaterThanOrEqual(0.95);
+      if (r.status === 'fallback') expect(r.fallbackReason).toBeDefined();
+    } finally {
+      session.close();
+    }
   });
 });
 
