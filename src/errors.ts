@@ -4,6 +4,12 @@
 export type AicErrorCode =
   /** A value passed to the API is malformed: wrong type, shape, size or option. */
   | 'INVALID_ARGUMENT'
+  /**
+   * A configuration value is not accepted: an environment variable read by loadConfig(), or a
+   * user's or a session's override given to resolveSessionSettings(). The message names the
+   * variable or field and where it came from, what was given, and what is accepted.
+   */
+  | 'INVALID_CONFIG'
   /** A model file does not exist or cannot be read. */
   | 'MODEL_NOT_FOUND'
   /** Model bytes are not a loadable ONNX model (truncated, corrupt, unsupported). */
@@ -44,6 +50,7 @@ export type AicErrorCode =
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'INVALID_ARGUMENT',
+  'INVALID_CONFIG',
   'MODEL_NOT_FOUND',
   'MODEL_INVALID',
   'MODEL_SIGNATURE_MISMATCH',
