@@ -45,6 +45,8 @@ export type AicErrorCode =
   | 'RESOURCE_EXHAUSTED'
   /** The native addon could not be loaded on this platform. */
   | 'NATIVE_UNAVAILABLE'
+  /** An optional dependency a feature needs is not installed (createClient() needs @grpc/grpc-js): the message names it. */
+  | 'DEPENDENCY_MISSING'
   /** A bug in aic: please report it with the message. */
   | 'INTERNAL';
 
@@ -65,6 +67,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'MANIFEST_INVALID',
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',
+  'DEPENDENCY_MISSING',
   'SESSION_LIMIT',
   'RESOURCE_EXHAUSTED',
   'INTERNAL',

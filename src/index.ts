@@ -68,3 +68,4 @@ export {
   type TlsConfig,
   type UserSettings,
 } from './config/index.js';
+export { AicClient, ClientSession, clientOptionsFrom, createClient, type ClientCompressResult, type ClientFallbackReason, type ClientOptions, type ClientStats } from './client/index.js';

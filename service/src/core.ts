@@ -1,22 +1,13 @@
 // The AI Core itself, whatever the protocol: one engine, the sessions of every user's streams,
 // each user's settings, and the health the service reports. gRPC (grpc/) and HTTP (http/) are
 // thin layers over this.
-import { AicMetrics, createEngine, type CompressionMode, type CompressResult, type DecompressedFrame, type Engine, type EngineOptions, type Frame, type NetworkConditions, type Session, type SessionOptions } from '@auralink/aic';
+import { AicMetrics, createEngine, resolveSessionSettings, toSessionOptions, type CompressionMode, type CompressResult, type DecompressedFrame, type Engine, type EngineOptions, type Frame, type NetworkConditions, type Override, type Session, type SessionDefaults, type SessionOverrides, type UserSettings } from '@auralink/aic';
 import type { Registry } from 'prom-client';
-
-/** A user's stored settings (aic_configs), as far as sessions need them. */
-export interface UserSettings {
-  enabled?: boolean;
-  mode?: CompressionMode;
-  targetCompressionRatio?: number;
-  maxLatencyMs?: number;
-  minQualityScore?: number;
-  optOut?: boolean;
-}
 
 /** What the core needs of the database layer (service/src/store); every call is off the frame path. */
 export interface CoreStore {
-  getUserConfig(userId: string): Promise<UserSettings | null>;
+  /** The user's stored settings (aic_configs), numbers as numbers; null when the user has none. */
+  getUserConfig(userId: string): Promise<Override<UserSettings> | null>;
   sessionOpened?(row: { userId: string; sessionId: string; mode: CompressionMode }): void;
   sessionClosed?(row: { userId: string; sessionId: string; stats: ReturnType<Session['stats']>; modeChanges: number }): void;
   recordFrame?(row: { userId: string; sessionId: string; result: CompressResult }): void;
@@ -25,8 +16,8 @@ export interface CoreStore {
 
 export interface CoreOptions {
   engine?: EngineOptions;
-  /** Defaults of every session (the environment: AIC_MODE, AIC_TARGET_COMPRESSION_RATIO, ...). */
-  defaults: SessionOptions & { enabled?: boolean };
+  /** Defaults of every session: loadConfig().session (AIC_MODE, AIC_TARGET_COMPRESSION_RATIO, ...). */
+  defaults: SessionDefaults;
   registry: Registry;
   store?: CoreStore | undefined;
   /** Sessions of the service at once (across users); default 1024. */
@@ -44,12 +35,8 @@ interface OpenSession {
   busy: number;
 }
 
-export interface FrameOverrides {
-  mode?: CompressionMode | undefined;
-  targetCompressionRatio?: number | undefined;
-  maxLatencyMs?: number | undefined;
-  minQualityScore?: number | undefined;
-}
+/** What one request may ask of its session (the frame's mode, target, budget, floor). */
+export type FrameOverrides = Override<SessionOverrides>;
 
 export class AiCore {
   readonly metrics: AicMetrics;
@@ -71,22 +58,10 @@ export class AiCore {
     return new AiCore(engine, metrics, options);
   }
 
-  /** The session options in force for a user's stream: service defaults < user config < the frame's own. */
-  async #settings(userId: string, overrides: FrameOverrides): Promise<SessionOptions> {
-    const user = (await this.options.store?.getUserConfig(userId)) ?? {};
-    const d = this.options.defaults;
-    const off = user.optOut === true || user.enabled === false || (user.enabled === undefined && d.enabled === false);
-    const mode = off ? 'off' : (overrides.mode ?? user.mode ?? d.mode ?? 'adaptive');
-    const pick = (frame: number | undefined, u: number | undefined, def: number | undefined) => frame ?? u ?? def;
-    const out: SessionOptions = { mode };
-    const target = pick(overrides.targetCompressionRatio, user.targetCompressionRatio, d.targetCompressionRatio);
-    const latency = pick(overrides.maxLatencyMs, user.maxLatencyMs, d.maxLatencyMs);
-    const floor = pick(overrides.minQualityScore, user.minQualityScore, d.minQualityScore);
-    if (target !== undefined) out.targetCompressionRatio = target;
-    if (latency !== undefined) out.maxLatencyMs = latency;
-    if (floor !== undefined) out.minQualityScore = floor;
-    if (d.enableFallback !== undefined) out.enableFallback = d.enableFallback;
-    return out;
+  /** The session options in force for a user's stream: environment < user config < the request's own (src/config). */
+  async #settings(userId: string, overrides: FrameOverrides) {
+    const user = (await this.options.store?.getUserConfig(userId)) ?? null;
+    return toSessionOptions(resolveSessionSettings(this.options.defaults, user, overrides));
   }
 
   /** The user's session of that id, opened (or reopened with new settings) as needed. */

@@ -3,7 +3,7 @@
 // readiness goes false first, new calls are refused, calls and streams in flight finish (up to a
 // grace period), session rows are flushed, then everything closes.
 import { Registry } from 'prom-client';
-import type { EngineOptions, SessionOptions } from '@auralink/aic';
+import type { EngineOptions, SessionDefaults } from '@auralink/aic';
 import { Authenticator, type AuthOptions } from './auth.js';
 import { AiCore, type CoreStore } from './core.js';
 import { GrpcServer, type TlsFiles } from './grpc/server.js';
@@ -17,7 +17,8 @@ export interface ServiceOptions {
   auth: AuthOptions;
   prometheus: boolean;
   engine?: EngineOptions;
-  defaults: SessionOptions & { enabled?: boolean };
+  /** Defaults of every session: loadConfig().session. */
+  defaults: SessionDefaults;
   /** The database layer (service/src/store), or none: no per-user settings or history. */
   store?: (CoreStore & HttpStore & { close(): Promise<void> }) | undefined;
   /** How long close() lets calls in flight finish before cancelling them (default 10 s). */

@@ -9,7 +9,7 @@ import { credentials, loadPackageDefinition, Metadata, status, type Client, type
 import { SignJWT } from 'jose';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODE_DEFAULTS } from '@auralink/aic';
+import { loadConfig, MODE_DEFAULTS } from '@auralink/aic';
 import { loadProto, SERVICE_NAME } from '../src/grpc/server.js';
 import { startService, type RunningService } from '../src/service.js';
 
@@ -55,7 +55,7 @@ beforeAll(async () => {
     auth: { secret: SECRET },
     prometheus: true,
     engine: { executionProvider: 'cpu' },
-    defaults: { mode: 'adaptive', maxLatencyMs: Infinity },
+    defaults: loadConfig({ AIC_MODE: 'adaptive', AIC_MAX_LATENCY_MS: 'Infinity' }).session,
   });
   const proto = loadPackageDefinition(loadProto()) as any;
   const Ctor = proto.auralink.aic.v1.AICCompressionService;
@@ -212,7 +212,7 @@ describe('graceful shutdown', () => {
       auth: { secret: SECRET },
       prometheus: true,
       engine: { executionProvider: 'cpu' },
-      defaults: { mode: 'adaptive', maxLatencyMs: Infinity },
+      defaults: loadConfig({ AIC_MODE: 'adaptive', AIC_MAX_LATENCY_MS: 'Infinity' }).session,
       shutdownGraceMs: 5000,
     });
     const proto = loadPackageDefinition(loadProto()) as any;

@@ -119,7 +119,7 @@ export function compressResponse(sessionId: string, sequence: number, r: Compres
     original_size: r.originalBytes,
     compressed_size: r.compressedBytes,
     actual_compression_ratio: r.compressionRatio,
-    quality: { score: r.quality.score, psnr_db: r.quality.psnrDb ?? 0, ssim: r.quality.ssim ?? 0 },
+    quality: { score: r.quality.score, psnr_db: r.quality.psnrDb ?? 0, ssim: r.quality.ssim ?? 0, verified: r.quality.verified },
     model_type: model.type,
     model_version: model.version,
     timings: { preprocessing_ms: r.timings.preprocessMs, inference_ms: r.timings.inferenceMs, postprocessing_ms: r.timings.postprocessMs, total_ms: r.timings.totalMs },

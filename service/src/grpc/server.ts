@@ -2,7 +2,6 @@
 // grpc.health.v1.Health and server reflection (so grpcurl and other languages' tools can call it
 // from the running server alone).
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Metadata, Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -13,7 +12,8 @@ import type { AiCore } from '../core.js';
 import { analysisResponse, compressResponse, decompressResponse, frameType, grpcStatusOf, hintsResponse, mode, modelLabel, RequestError, toFrame, toNetwork, type CompressFrameRequest, type DecompressFrameRequest, type ProtoNetwork } from './convert.js';
 
 export const SERVICE_NAME = 'auralink.aic.v1.AICCompressionService';
-export const PROTO_FILE = path.join(__dirname, '..', '..', 'proto', 'auralink', 'aic', 'v1', 'aic.proto');
+// The .proto ships in the library package (the client loads it too): proto/auralink/aic/v1/aic.proto.
+export const PROTO_FILE = require.resolve('@auralink/aic/proto/auralink/aic/v1/aic.proto');
 
 export function loadProto(): PackageDefinition {
   return loadSync(PROTO_FILE, { keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true });

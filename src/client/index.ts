@@ -1,0 +1,1 @@
+export { AicClient, ClientSession, clientOptionsFrom, createClient, type ClientCompressResult, type ClientFallbackReason, type ClientOptions, type ClientStats } from './client.js';
