@@ -43,17 +43,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const registry = new Registry();
   const auth = new Authenticator(options.auth);
   const core = await AiCore.start({ ...(options.engine ? { engine: options.engine } : {}), defaults: options.defaults, registry, store: options.store });
-  const grpc = new GrpcServer(core, auth, { address: `${options.grpc.host}:${options.grpc.port}`, tls: options.tls, plaintext: options.plaintext, streamWindow: options.streamWindow });
-  const http = new HttpServer(core, auth, registry, options.store, { host: options.http.host, port: options.http.port, tls: options.tls, plaintext: options.plaintext, prometheus: options.prometheus }, options.httpRoutes);
+  let grpc: GrpcServer;
+  let http: HttpServer | undefined;
   try {
+    grpc = new GrpcServer(core, auth, { address: `${options.grpc.host}:${options.grpc.port}`, tls: options.tls, plaintext: options.plaintext, streamWindow: options.streamWindow });
+    http = new HttpServer(core, auth, registry, options.store, { host: options.http.host, port: options.http.port, tls: options.tls, plaintext: options.plaintext, prometheus: options.prometheus }, options.httpRoutes);
     await http.listen();
     await grpc.listen();
   } catch (error) {
-    await http.close().catch(() => undefined);
+    if (http?.server.listening) await http.close().catch(() => undefined);
     await core.close();
     throw error;
   }
-  http.setReady(true);
+  const h = http;
+  h.setReady(true);
   let closing: Promise<void> | undefined;
   return {
     core,
@@ -61,17 +64,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     httpPort: http.port,
     registry,
     grpc,
-    http,
+    http: h,
     close() {
       closing ??= (async () => {
         // Readiness first, so load balancers stop sending before anything is refused.
-        http.setReady(false);
+        h.setReady(false);
         grpc.drain();
         core.drain();
         await grpc.close(options.shutdownGraceMs ?? 10_000);
         await core.close();
         await options.store?.close();
-        await http.close();
+        await h.close();
       })();
       return closing;
     },
