@@ -61,8 +61,8 @@ describe('loadConfig', () => {
     expect(c.service.grpc).toEqual({ address: 'localhost:50051', host: 'localhost', port: 50051 });
     expect(c.service.http).toEqual({ url: 'http://localhost:8000/', protocol: 'http', host: 'localhost', port: 8000 });
     expect(c.service.tls).toEqual({ plaintext: false, cert: null, key: null, ca: null, clientAuth: false });
-    expect(c.service.auth).toEqual({ jwtSecret: null, jwksUrl: null, issuer: null, audience: null });
-    expect(c.service.database).toEqual({ url: null, redactedUrl: null });
+    expect(c.service.auth).toEqual({ jwtSecret: null, jwksUrl: null, issuer: null, audience: null, disabled: false });
+    expect(c.service.database).toEqual({ url: null, redactedUrl: null, dataDir: null });
     expect(c.service.prometheus).toEqual({ enabled: true });
     expect(c.client).toEqual({ grpc: c.service.grpc, http: c.service.http, connectionTimeoutMs: 5000, requestTimeoutMs: 30, retryAttempts: 3, tls: c.service.tls });
     expect(c.logLevel).toBe('info');
@@ -98,6 +98,7 @@ describe('loadConfig', () => {
       AI_CORE_REQUEST_TIMEOUT_MS: '45',
       AI_CORE_RETRY_ATTEMPTS: '0',
       DATABASE_URL: 'postgresql://aic:hunter2@db:5432/auralink',
+      AIC_DATA_DIR: '/var/lib/aic',
       PROMETHEUS_ENABLED: '0',
       AIC_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
       AIC_JWT_ISSUER: 'https://auth.example.com/',
@@ -109,16 +110,16 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'DEBUG',
     };
     // Every variable of the table is in this environment.
-    expect(CONFIG_VARIABLES.map((v) => v.name).filter((n) => !(n in env))).toEqual(['AIC_JWT_SECRET', 'AIC_PLAINTEXT']);
+    expect(CONFIG_VARIABLES.map((v) => v.name).filter((n) => !(n in env))).toEqual(['AIC_JWT_SECRET', 'AIC_AUTH_DISABLED', 'AIC_PLAINTEXT']);
     const c = loadConfig(env);
     expect(c.session).toEqual({ enabled: false, mode: 'conservative', targetCompressionRatio: 0.65, maxLatencyMs: 33.5, minQualityScore: 0.9, enableFallback: false, dataRetentionHours: 48 });
     expect(c.engine).toEqual({ executionProvider: 'cuda', onnxRuntimeDir: '/opt/onnxruntime-gpu' });
     expect(c.service.grpc).toEqual({ address: '0.0.0.0:6000', host: '0.0.0.0', port: 6000 });
     expect(c.service.http).toEqual({ url: 'https://ai-core.internal:8443/', protocol: 'https', host: 'ai-core.internal', port: 8443 });
     expect(c.client).toMatchObject({ connectionTimeoutMs: 2500, requestTimeoutMs: 45, retryAttempts: 0 });
-    expect(c.service.database).toEqual({ url: 'postgresql://aic:hunter2@db:5432/auralink', redactedUrl: 'postgresql://aic:***@db:5432/auralink' });
+    expect(c.service.database).toEqual({ url: 'postgresql://aic:hunter2@db:5432/auralink', redactedUrl: 'postgresql://aic:***@db:5432/auralink', dataDir: '/var/lib/aic' });
     expect(c.service.prometheus.enabled).toBe(false);
-    expect(c.service.auth).toEqual({ jwtSecret: null, jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/', audience: ['aic-api', 'dashboard'] });
+    expect(c.service.auth).toEqual({ jwtSecret: null, jwksUrl: 'https://auth.example.com/.well-known/jwks.json', issuer: 'https://auth.example.com/', audience: ['aic-api', 'dashboard'], disabled: false });
     expect(c.service.tls).toEqual({ plaintext: false, cert, key, ca, clientAuth: true });
     expect(c.logLevel).toBe('debug');
     expect(c.warnings).toEqual([]);
@@ -190,6 +191,7 @@ describe('loadConfig', () => {
     ['AIC_TLS_CA', '/nonexistent/ca.pem', '"/nonexistent/ca.pem" (no such file)'],
     ['AIC_TLS_CLIENT_AUTH', 'required', '"required"'],
     ['AIC_PLAINTEXT', 'please', '"please"'],
+    ['AIC_AUTH_DISABLED', 'maybe', '"maybe"'],
     ['LOG_LEVEL', 'verbose', '"verbose"'],
   ];
 
@@ -202,7 +204,7 @@ describe('loadConfig', () => {
   it('refuses a bad value of every variable that can have one, and never shows a secret', () => {
     const refused = new Set(BAD.filter(([, , given]) => given !== '').map(([name]) => name));
     // AIC_ONNXRUNTIME_DIR takes any text (the native loader checks the folder); AIC_JWT_ISSUER any text that is not blank.
-    expect(CONFIG_VARIABLES.map((v) => v.name).filter((n) => !refused.has(n))).toEqual(['AIC_ONNXRUNTIME_DIR', 'AIC_JWT_ISSUER']);
+    expect(CONFIG_VARIABLES.map((v) => v.name).filter((n) => !refused.has(n))).toEqual(['AIC_ONNXRUNTIME_DIR', 'AIC_DATA_DIR', 'AIC_JWT_ISSUER']);
     expect(loadConfig({ AIC_JWT_ISSUER: '   ' }).service.auth.issuer).toBeNull();
     const e = thrown(() => loadConfig({ DATABASE_URL: 'mysql://root:pw@db/auralink' }));
     expect(e.message).not.toContain('pw');

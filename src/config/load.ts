@@ -50,13 +50,17 @@ function authConfig(env: Environment): AuthConfig {
   const jwksUrl = read(env, 'AIC_JWKS_URL') ?? null;
   const issuer = read(env, 'AIC_JWT_ISSUER') ?? null;
   const audience = read(env, 'AIC_JWT_AUDIENCE') ?? null;
+  const disabled = read(env, 'AIC_AUTH_DISABLED') ?? false;
+  if (disabled && (jwtSecret !== null || jwksUrl !== null)) {
+    throw invalidCombination('AIC_AUTH_DISABLED (environment) is true but a token key is set (AIC_JWT_SECRET or AIC_JWKS_URL): either verify tokens or not; unset one');
+  }
   if (jwtSecret !== null && jwksUrl !== null) {
     throw invalidCombination('AIC_JWT_SECRET and AIC_JWKS_URL (environment) are both set: tokens are verified by one key source, a shared secret (HS256) or the issuer\'s published keys; unset one');
   }
   if (jwtSecret === null && jwksUrl === null && (issuer !== null || audience !== null)) {
     throw invalidCombination(`${issuer !== null ? 'AIC_JWT_ISSUER' : 'AIC_JWT_AUDIENCE'} (environment) is set but no key to verify tokens with: set AIC_JWT_SECRET or AIC_JWKS_URL`);
   }
-  return { jwtSecret, jwksUrl, issuer, audience };
+  return { jwtSecret, jwksUrl, issuer, audience, disabled };
 }
 
 /** The URL with its password replaced by `***`. */
@@ -111,7 +115,7 @@ export function loadConfig(env: Environment = process.env): AicConfig {
       http,
       tls,
       auth: authConfig(env),
-      database: { url: databaseUrl, redactedUrl: databaseUrl === null ? null : redactUrl(databaseUrl) },
+      database: { url: databaseUrl, redactedUrl: databaseUrl === null ? null : redactUrl(databaseUrl), dataDir: read(env, 'AIC_DATA_DIR') ?? null },
       prometheus: { enabled: read(env, 'PROMETHEUS_ENABLED') ?? true },
     },
     client: {

@@ -90,6 +90,8 @@ export interface AuthConfig {
   readonly issuer: string | null;
   /** `AIC_JWT_AUDIENCE`: comma-separated; a token's `aud` must hold one of them; default `null`: not checked. */
   readonly audience: readonly string[] | null;
+  /** `AIC_AUTH_DISABLED`: no token verification at all (local experiments); default `false`. */
+  readonly disabled: boolean;
 }
 
 /** The reference AI Core service (`service/`): what it listens on and what it uses. */
@@ -105,6 +107,8 @@ export interface ServiceConfig {
     readonly url: string | null;
     /** `url` with its password replaced by `***`, for logs; `null` with it. */
     readonly redactedUrl: string | null;
+    /** `AIC_DATA_DIR`: where the embedded database keeps its files without `url`; default `null`: in memory. */
+    readonly dataDir: string | null;
   };
   readonly prometheus: {
     /** `PROMETHEUS_ENABLED`: serve Prometheus metrics at `/metrics` of the HTTP API; default `true`. */
