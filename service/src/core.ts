@@ -10,7 +10,7 @@ export interface CoreStore {
   getUserConfig(userId: string): Promise<Override<UserSettings> | null>;
   sessionOpened?(row: { userId: string; sessionId: string; mode: CompressionMode }): void;
   sessionClosed?(row: { userId: string; sessionId: string; stats: ReturnType<Session['stats']>; modeChanges: number }): void;
-  recordFrame?(row: { userId: string; sessionId: string; result: CompressResult }): void;
+  recordFrame?(row: { userId: string; sessionId: string; result: CompressResult; modelType: string }): void;
   healthy?(): Promise<boolean>;
 }
 
@@ -38,9 +38,41 @@ interface OpenSession {
 /** What one request may ask of its session (the frame's mode, target, budget, floor). */
 export type FrameOverrides = Override<SessionOverrides>;
 
+/** The last frames' latencies of one user, for the dashboard's live percentiles. */
+class LatencyRing {
+  readonly #values = new Float64Array(1024);
+  #next = 0;
+  #filled = 0;
+
+  add(ms: number): void {
+    this.#values[this.#next] = ms;
+    this.#next = (this.#next + 1) % this.#values.length;
+    this.#filled = Math.min(this.#filled + 1, this.#values.length);
+  }
+
+  percentiles(): { p50: number | null; p95: number | null; p99: number | null } {
+    if (this.#filled === 0) return { p50: null, p95: null, p99: null };
+    const sorted = Float64Array.from(this.#values.subarray(0, this.#filled)).sort();
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+    return { p50: at(50), p95: at(95), p99: at(99) };
+  }
+}
+
+/** What GET /api/v1/aic/live answers: the signed-in user's open sessions now. */
+export interface UserLive {
+  userId: string;
+  openSessions: number;
+  frames: number;
+  bandwidthSavedBytes: number;
+  fallbacks: Record<string, number>;
+  /** Over the user's last 1,024 frames. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+}
+
 export class AiCore {
   readonly metrics: AicMetrics;
   #sessions = new Map<string, OpenSession>();
+  readonly #latency = new Map<string, LatencyRing>();
   #closing = false;
   #closed = false;
 
@@ -97,7 +129,10 @@ export class AiCore {
     entry.busy++;
     try {
       const result = await entry.session.compressFrame(frame, { ...(network ? { network } : {}), whenBusy: 'wait' });
-      this.options.store?.recordFrame?.({ userId, sessionId, result });
+      let ring = this.#latency.get(userId);
+      if (!ring) this.#latency.set(userId, (ring = new LatencyRing()));
+      ring.add(result.timings.totalMs);
+      this.options.store?.recordFrame?.({ userId, sessionId, result, modelType: this.modelLabel(result) });
       return result;
     } finally {
       entry.busy--;
@@ -126,6 +161,28 @@ export class AiCore {
       const entry = this.#sessions.get(id);
       if (entry) this.#close(entry);
     }
+  }
+
+  /** The model or codec that coded a result: the neural model's name, else the ladder's codec. */
+  modelLabel(r: CompressResult): string {
+    const c = this.engine.info().codecs;
+    if (r.codec === 'neural-image') return c.image?.name ?? r.codec;
+    if (r.codec === 'neural-audio') return c.audio?.name ?? r.codec;
+    return r.codec === 'deflate' || r.codec === 'stored' ? 'lossless' : r.codec;
+  }
+
+  /** The user's open sessions now, for the live dashboard. */
+  userLive(userId: string): UserLive {
+    const out: UserLive = { userId, openSessions: 0, frames: 0, bandwidthSavedBytes: 0, fallbacks: { quality: 0, latency: 0, error: 0, model_unavailable: 0 }, latencyMs: this.#latency.get(userId)?.percentiles() ?? { p50: null, p95: null, p99: null } };
+    for (const e of this.#sessions.values()) {
+      if (e.userId !== userId || e.session.closed) continue;
+      const st = e.session.stats();
+      out.openSessions++;
+      out.frames += st.framesProcessed;
+      out.bandwidthSavedBytes += st.bandwidthSavedBytes;
+      for (const [reason, n] of Object.entries(st.fallbacks)) out.fallbacks[reason] = (out.fallbacks[reason] ?? 0) + n;
+    }
+    return out;
   }
 
   get activeSessions(): number {

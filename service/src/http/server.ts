@@ -149,6 +149,9 @@ export class HttpServer {
         send(res, 200, { userId, config: await this.#store().setUserConfig(userId, patch) });
         return;
       }
+      case 'GET /api/v1/aic/live':
+        send(res, 200, this.core.userLive(await this.#user(req)));
+        return;
       case 'GET /api/v1/aic/metrics': {
         const userId = await this.#user(req);
         const to = url.searchParams.get('to') ? new Date(url.searchParams.get('to')!) : new Date();
