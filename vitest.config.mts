@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'service/test/**/*.test.ts'],
     // One process per file: ONNX Runtime has one environment per process, and engines in one
     // process must agree on its thread settings; separate processes keep files independent.
     pool: 'forks',
