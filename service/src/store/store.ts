@@ -125,6 +125,8 @@ export class Store {
     this.backend = db.backend;
     this.migrations = migrations;
     this.#onError = onError;
+    const every = options.retentionSweepMs ?? 3_600_000;
+    if (typeof every !== 'number' || !(every >= 0) || every > 2_147_483_647) throw new RangeError('retentionSweepMs must be from 0 to 2^31 - 1 ms');
     this.#defaultRetentionHours = options.defaultRetentionHours ?? DEFAULT_RETENTION_HOURS;
     if (!Number.isSafeInteger(this.#defaultRetentionHours) || this.#defaultRetentionHours < 1 || this.#defaultRetentionHours > 87_600) {
       throw new RangeError('defaultRetentionHours must be a whole number from 1 to 87600');
@@ -140,8 +142,6 @@ export class Store {
       ...(options.maxTrackedSessions !== undefined ? { maxTrackedSessions: options.maxTrackedSessions } : {}),
       onError,
     });
-    const every = options.retentionSweepMs ?? 3_600_000;
-    if (typeof every !== 'number' || !(every >= 0)) throw new RangeError('retentionSweepMs must be >= 0');
     this.#retentionTimer = every > 0 ? setInterval(() => this.#backgroundSweep(), every) : null;
     this.#retentionTimer?.unref();
   }
