@@ -66,6 +66,10 @@ export class Persistence implements CoreStore, HttpStore {
     return userSettingsOf(await this.store.getUserConfig(userId));
   }
 
+  async getConfigRow(userId: string): Promise<Record<string, unknown> | null> {
+    return (await this.store.getUserConfig(userId)) as unknown as Record<string, unknown> | null;
+  }
+
   async setUserConfig(userId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
     return (await this.store.setUserConfig(userId, patch as UserConfigPatch)) as unknown as Record<string, unknown>;
   }

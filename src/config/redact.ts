@@ -9,7 +9,7 @@ export function redactConfig(config: AicConfig): unknown {
     service: {
       ...config.service,
       auth: { ...config.service.auth, jwtSecret: secret },
-      database: { url: config.service.database.redactedUrl, redactedUrl: config.service.database.redactedUrl },
+      database: { url: config.service.database.redactedUrl, redactedUrl: config.service.database.redactedUrl, dataDir: config.service.database.dataDir },
     },
   };
 }

@@ -10,7 +10,8 @@ import type { TlsFiles } from '../grpc/server.js';
 
 /** What the HTTP API needs of the database layer. */
 export interface HttpStore {
-  getUserConfig(userId: string): Promise<Record<string, unknown> | null>;
+  /** The user's aic_configs row as the API shows it, or null. */
+  getConfigRow(userId: string): Promise<Record<string, unknown> | null>;
   setUserConfig(userId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>>;
   userMetrics(userId: string, range: { from: Date; to: Date }): Promise<unknown>;
 }
@@ -140,7 +141,7 @@ export class HttpServer {
       case 'GET /api/v1/aic/config': {
         const userId = await this.#user(req);
         const store = this.#store();
-        send(res, 200, { userId, config: (await store.getUserConfig(userId)) ?? null });
+        send(res, 200, { userId, config: (await store.getConfigRow(userId)) ?? null });
         return;
       }
       case 'POST /api/v1/aic/config': {
