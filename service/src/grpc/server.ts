@@ -132,7 +132,11 @@ export class GrpcServer {
         this.#caller(call.metadata)
           .then((caller) => handle(caller, call.request, call))
           .then(
-            (res) => callback(null, res),
+            (res) => {
+              // Past its deadline the caller has gone: the frame was coded, but nobody got it.
+              if (call.cancelled) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
+              callback(null, res);
+            },
             (error) => {
               const f = failure(error);
               if (call.cancelled) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
