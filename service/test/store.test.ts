@@ -3,12 +3,12 @@
 // DATABASE; the tests make and drop their own databases), else a throwaway cluster started by
 // scripts/start-postgres.sh for this file and stopped after it. Without PostgreSQL's binaries the
 // server half is skipped with a warning, or fails when AIC_TEST_REQUIRE_POSTGRES=1 (CI).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from './helpers/postgres.js';
 import {
   ConfigValidationError,
   loadMigrations,
@@ -23,52 +23,9 @@ import {
   type Tx,
 } from '../src/store/index.js';
 
-const ROOT = path.resolve(__dirname, '../..');
 const HOUR = 3_600_000;
 
-// ---- the PostgreSQL server ----------------------------------------------------------------------
-
-interface Server {
-  adminUrl: string;
-  /** Set when this file started the cluster (and must stop it). */
-  dir: string | null;
-}
-
-function startServer(): Server | null {
-  if (process.env.AIC_TEST_DATABASE_URL) return { adminUrl: process.env.AIC_TEST_DATABASE_URL, dir: null };
-  let out: string;
-  try {
-    out = execFileSync('bash', [path.join(ROOT, 'scripts/start-postgres.sh'), 'start', '--no-install'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
-  } catch (err) {
-    const e = err as { status?: number; stderr?: string };
-    const why = `scripts/start-postgres.sh failed (exit ${e.status}): ${(e.stderr ?? '').trim()}`;
-    if (process.env.AIC_TEST_REQUIRE_POSTGRES === '1') throw new Error(why);
-    console.warn(
-      `\n${'!'.repeat(100)}\n!! SKIPPING the PostgreSQL half of service/test/store.test.ts: ${why}\n` +
-        `!! Install Debian's postgresql (apt-get install postgresql) or set AIC_TEST_DATABASE_URL.\n${'!'.repeat(100)}\n`,
-    );
-    return null;
-  }
-  const url = /^DATABASE_URL=(.+)$/m.exec(out)?.[1];
-  const dir = /^AIC_PG_DIR=(.+)$/m.exec(out)?.[1];
-  if (!url || !dir) throw new Error(`unexpected output of start-postgres.sh: ${out}`);
-  const stop = () => {
-    try {
-      execFileSync('bash', [path.join(ROOT, 'scripts/start-postgres.sh'), 'stop', dir], { stdio: 'ignore', timeout: 60_000 });
-    } catch {
-      // already stopped
-    }
-  };
-  process.once('exit', stop); // should the file die before afterAll
-  afterAll(stop);
-  return { adminUrl: url, dir };
-}
-
-const server = startServer();
+const server = startServer('service/test/store.test.ts');
 let admin: pg.Pool | null = null;
 const madeDatabases: string[] = [];
 const madeRoles: string[] = [];
