@@ -9,7 +9,7 @@ export interface AuthOptions {
   /** A JWKS URL (AIC_JWKS_URL) for RS256/ES256 tokens of an identity provider. */
   jwksUrl?: string;
   issuer?: string;
-  audience?: string;
+  audience?: string | string[];
   /** No tokens at all: every caller is `anonymousUser`. Only when asked for (tests, local use). */
   disabled?: boolean;
 }

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     grpc: { host: s.grpc.host, port: s.grpc.port },
     http: { host: s.http.host, port: s.http.port },
     ...(transport.kind === 'plaintext' ? { plaintext: true } : { tls: { cert: transport.cert, key: transport.key, ca: transport.ca ?? undefined, requireClientCert: transport.clientAuth } }),
-    auth: { ...auth, ...(s.auth.issuer ? { issuer: s.auth.issuer } : {}), ...(s.auth.audience?.length ? { audience: s.auth.audience[0] } : {}) },
+    auth: { ...auth, ...(s.auth.issuer ? { issuer: s.auth.issuer } : {}), ...(s.auth.audience?.length ? { audience: [...s.auth.audience] } : {}) },
     prometheus: s.prometheus.enabled,
     engine: { executionProvider: config.engine.executionProvider },
     defaults: config.session,
