@@ -74,7 +74,7 @@ export class Persistence implements CoreStore, HttpStore {
     return (await this.store.setUserConfig(userId, patch as UserConfigPatch)) as unknown as Record<string, unknown>;
   }
 
-  userMetrics(userId: string, range: { from: Date; to: Date }): Promise<unknown> {
+  userMetrics(userId: string, range: { from: Date; to: Date; bucketSeconds?: number }): Promise<unknown> {
     return this.store.userMetrics(userId, range);
   }
 

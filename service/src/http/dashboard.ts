@@ -1,5 +1,5 @@
 // GET /dashboard: a live page for the signed-in user: sessions, compression ratio and quality over
-// time, latency p50/p95/p99, fallbacks by reason, bandwidth saved. The page itself is a static
+// the last 15 minutes, latency p50/p95/p99, fallbacks by reason, bandwidth saved. The page itself is a static
 // shell with no user data in it; everything it shows comes from the same Bearer-token API as
 // everyone else's calls (GET /api/v1/aic/metrics for history, GET /api/v1/aic/live for the open
 // sessions), so it reads only the signed-in user's rows. The token is given in the URL fragment
@@ -44,9 +44,9 @@ const PAGE = `<!doctype html>
   <section><h2>Sessions</h2><div class="big" id="sessions">–</div><div class="sub" id="sessions-sub"></div></section>
   <section><h2>Bandwidth saved</h2><div class="big" id="saved">–</div><div class="sub" id="saved-sub"></div></section>
   <section><h2>Latency (open sessions)</h2><table id="latency"></table></section>
-  <section class="wide"><h2>Compression ratio over time</h2><svg id="ratio-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg></section>
+  <section class="wide"><h2>Compression ratio, last 15 min</h2><svg id="ratio-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg></section>
   <section><h2>Fallbacks by reason</h2><svg id="fallback-chart" viewBox="0 0 300 160" preserveAspectRatio="none"></svg><table id="fallbacks"></table></section>
-  <section class="wide"><h2>Quality score over time</h2><svg id="quality-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg></section>
+  <section class="wide"><h2>Quality score, last 15 min</h2><svg id="quality-chart" viewBox="0 0 600 160" preserveAspectRatio="none"></svg></section>
   <section><h2>Frames</h2><div class="big" id="frames">–</div><div class="sub" id="frames-sub"></div></section>
 </main>
 <script>
@@ -79,7 +79,7 @@ function barChart(svg, entries, color) {
   entries.forEach(([name, v], i) => {
     const hgt = (v / max) * 120;
     svg.append(el('rect', { x: i * bw + 6, y: 140 - hgt, width: bw - 12, height: Math.max(hgt, v > 0 ? 2 : 0), fill: color, 'data-value': v }));
-    const t = el('text', { x: i * bw + 6, y: 155, 'font-size': 11, fill: '#5b6578' }); t.textContent = name; svg.append(t);
+    const t = el('text', { x: i * bw + 6, y: 155, 'font-size': 11, fill: '#5b6578' }); t.textContent = name === 'model_unavailable' ? 'no model' : name; svg.append(t);
   });
 }
 async function api(path) {
@@ -90,14 +90,15 @@ async function api(path) {
 }
 async function refresh() {
   try {
-    const to = new Date(), from = new Date(to.getTime() - 3600e3);
-    const [hist, live] = await Promise.all([api('/api/v1/aic/metrics?from=' + from.toISOString() + '&to=' + to.toISOString()), api('/api/v1/aic/live')]);
+    // The last 15 minutes in 15 s buckets: a live view, not a report.
+    const to = new Date(), from = new Date(to.getTime() - 900e3);
+    const [hist, live] = await Promise.all([api('/api/v1/aic/metrics?from=' + from.toISOString() + '&to=' + to.toISOString() + '&bucketSeconds=15'), api('/api/v1/aic/live')]);
     const m = hist.metrics, tot = m ? m.totals : null;
     $('who').textContent = 'signed in as ' + live.userId;
     $('sessions').textContent = String(live.openSessions);
-    $('sessions-sub').textContent = m ? m.sessions.total + ' in the last hour, ' + m.sessions.modeChanges + ' mode changes' : '';
+    $('sessions-sub').textContent = m ? m.sessions.total + ' in the last 15 min, ' + m.sessions.modeChanges + ' mode changes' : '';
     $('saved').textContent = bytes(tot ? tot.bandwidthSavedBytes : live.bandwidthSavedBytes);
-    $('saved-sub').textContent = tot && tot.compressionRatio != null ? 'ratio ' + (100 * tot.compressionRatio).toFixed(1) + ' % over the last hour' : '';
+    $('saved-sub').textContent = tot && tot.compressionRatio != null ? 'ratio ' + (100 * tot.compressionRatio).toFixed(1) + ' % over the last 15 min' : '';
     $('frames').textContent = String(tot ? tot.frames : live.frames);
     $('frames-sub').textContent = tot && tot.fallbackRate != null ? (100 * tot.fallbackRate).toFixed(1) + ' % fell back' : '';
     $('latency').replaceChildren(...['p50', 'p95', 'p99'].map((p) => { const tr = document.createElement('tr'); tr.innerHTML = '<td>' + p + '</td><td class="n">' + (live.latencyMs[p] == null ? '–' : live.latencyMs[p].toFixed(1) + ' ms') + '</td>'; return tr; }));

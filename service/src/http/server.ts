@@ -13,7 +13,7 @@ export interface HttpStore {
   /** The user's aic_configs row as the API shows it, or null. */
   getConfigRow(userId: string): Promise<Record<string, unknown> | null>;
   setUserConfig(userId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>>;
-  userMetrics(userId: string, range: { from: Date; to: Date }): Promise<unknown>;
+  userMetrics(userId: string, range: { from: Date; to: Date; bucketSeconds?: number }): Promise<unknown>;
 }
 
 export interface HttpOptions {
@@ -157,8 +157,20 @@ export class HttpServer {
         const userId = await this.#user(req);
         const to = url.searchParams.get('to') ? new Date(url.searchParams.get('to')!) : new Date();
         const from = url.searchParams.get('from') ? new Date(url.searchParams.get('from')!) : new Date(to.getTime() - 3600_000);
-        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) throw new HttpError(400, 'from and to must be ISO 8601 times with from <= to');
-        send(res, 200, { userId, from: from.toISOString(), to: to.toISOString(), metrics: await this.#store().userMetrics(userId, { from, to }) });
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new HttpError(400, 'from and to must be ISO 8601 times with from before to');
+        const bucket = url.searchParams.get('bucketSeconds');
+        const bucketSeconds = bucket === null ? undefined : Number(bucket);
+        if (bucketSeconds !== undefined && !(Number.isInteger(bucketSeconds) && bucketSeconds >= 1)) throw new HttpError(400, 'bucketSeconds must be a whole number of seconds >= 1');
+        const range = { from, to, ...(bucketSeconds !== undefined ? { bucketSeconds } : {}) };
+        let metrics: unknown;
+        try {
+          metrics = await this.#store().userMetrics(userId, range);
+        } catch (error) {
+          // The range checks of the store (too many buckets for the range) are the caller's to fix.
+          if (error instanceof RangeError || error instanceof TypeError) throw new HttpError(400, error.message);
+          throw error;
+        }
+        send(res, 200, { userId, from: from.toISOString(), to: to.toISOString(), metrics });
         return;
       }
       default:
