@@ -510,6 +510,14 @@ export interface NativeBinding {
   ortApiVersion: number;
   /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
   loadOnnxRuntime(path: string): { path: string; version: string };
+  /** Internal: block motion search on 8-bit luma planes (native/core/video/motion_search.h), synchronous; for bench/motion-search.mjs. */
+  motionSearch(
+    reference: ArrayBufferView,
+    current: ArrayBufferView,
+    width: number,
+    height: number,
+    options?: { blockSize?: 8 | 16; range?: number; subpel?: boolean; lambda?: number; exhaustive?: boolean },
+  ): { blocksX: number; blocksY: number; blockSize: number; vectors: Int16Array; sad: Uint32Array; evaluated: number };
   /** NVML's utilisation percent of GPU `index`, or null where NVML or the device is absent (native/core/runtime/gpu_utilization.h). */
   gpuUtilization(index: number): number | null;
   /** The ONNX Runtime library in use, or null before one is loaded. */

@@ -13,6 +13,7 @@
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
+#include "motion_wrap.h"
 #include "opus_wrap.h"
 #include "pixels_wrap.h"
 
@@ -74,6 +75,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreFrame", Napi::Function::New(env, aic::js::ScoreFrame, "scoreFrame"));
   exports.Set("convertFrame", Napi::Function::New(env, aic::js::ConvertFrame, "convertFrame"));
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
+  // Internal: the motion search of the coming inter-frame path, for bench/motion-search.mjs.
+  exports.Set("motionSearch", Napi::Function::New(env, aic::js::MotionSearch, "motionSearch"));
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
