@@ -224,12 +224,19 @@ export class Engine {
     if (!this.metrics) return;
     const onCuda = [...this.#settled.values()].some((m) => !m.closed && (m.info().encoder.provider === 'CUDAExecutionProvider' || m.info().decoder.provider === 'CUDAExecutionProvider'));
     if (!onCuda) return;
-    const device = this.#cudaDevice;
+    // NVML numbers the machine's GPUs in PCI bus order and ignores CUDA_VISIBLE_DEVICES; CUDA's
+    // device ids count the visible ones. A numeric CUDA_VISIBLE_DEVICES maps one onto the other;
+    // a list of GPU UUIDs cannot be mapped here, and then no reading is exported rather than
+    // another GPU's.
+    const visible = process.env.CUDA_VISIBLE_DEVICES?.split(',').map((v) => v.trim()).filter(Boolean);
+    const nvmlIndex = visible ? (visible.every((v) => /^\d+$/.test(v)) ? Number(visible[this.#cudaDevice]) : NaN) : this.#cudaDevice;
+    if (!Number.isInteger(nvmlIndex)) return;
+    const device = nvmlIndex;
     const read = native().gpuUtilization;
     this.#detachMetrics.push(
       this.metrics.attachGpu(() => {
         const percent = read(device);
-        return percent === null ? null : { gpu: String(device), percent };
+        return percent === null ? null : { gpu: String(this.#cudaDevice), percent };
       }),
     );
   }

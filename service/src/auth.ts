@@ -51,12 +51,15 @@ export class Authenticator {
     if (!m) throw new AuthError('unauthenticated', 'Authorization must be "Bearer <token>"');
     let payload: JWTPayload;
     try {
-      const verifyOptions = { ...(this.options.issuer ? { issuer: this.options.issuer } : {}), ...(this.options.audience ? { audience: this.options.audience } : {}) };
+      // A token must expire: one without `exp` would be good forever once leaked.
+      const verifyOptions = { requiredClaims: ['exp', 'sub'], ...(this.options.issuer ? { issuer: this.options.issuer } : {}), ...(this.options.audience ? { audience: this.options.audience } : {}) };
       payload = this.#secret ? (await jwtVerify(m[1]!, this.#secret, { ...verifyOptions, algorithms: ['HS256'] })).payload : (await jwtVerify(m[1]!, this.#jwks!, verifyOptions)).payload;
     } catch (error) {
       throw new AuthError('unauthenticated', `invalid token: ${(error as Error).message}`);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw new AuthError('unauthenticated', 'the token has no subject (sub)');
+    // '*' is the store's "every user" in its cache invalidations: no user may be called that.
+    if (payload.sub === '*') throw new AuthError('unauthenticated', "the token's subject may not be '*'");
     const scope = typeof payload.scope === 'string' ? payload.scope.split(/\s+/) : Array.isArray(payload.scope) ? (payload.scope as string[]) : [];
     return { userId: payload.sub, service: scope.includes(SERVICE_SCOPE) };
   }

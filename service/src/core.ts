@@ -1,7 +1,7 @@
 // The AI Core itself, whatever the protocol: one engine, the sessions of every user's streams,
 // each user's settings, and the health the service reports. gRPC (grpc/) and HTTP (http/) are
 // thin layers over this.
-import { AicMetrics, createEngine, resolveSessionSettings, toSessionOptions, type CompressionMode, type CompressResult, type DecompressedFrame, type Engine, type EngineOptions, type Frame, type NetworkConditions, type Override, type Session, type SessionDefaults, type SessionOverrides, type UserSettings } from '@auralink/aic';
+import { AicError, AicMetrics, createEngine, resolveSessionSettings, toSessionOptions, type CompressionMode, type CompressResult, type DecompressedFrame, type Engine, type EngineOptions, type Frame, type NetworkConditions, type Override, type Session, type SessionDefaults, type SessionOverrides, type UserSettings } from '@auralink/aic';
 import type { Registry } from 'prom-client';
 
 /** What the core needs of the database layer (service/src/store); every call is off the frame path. */
@@ -10,6 +10,8 @@ export interface CoreStore {
   getUserConfig(userId: string): Promise<Override<UserSettings> | null>;
   sessionOpened?(row: { userId: string; sessionId: string; mode: CompressionMode }): void;
   sessionClosed?(row: { userId: string; sessionId: string; stats: ReturnType<Session['stats']>; modeChanges: number }): void;
+  /** The stream goes on under new settings (a mode change): its row is updated, not closed. */
+  sessionReconfigured?(row: { userId: string; sessionId: string; mode: CompressionMode; modeChanges: number; stats: ReturnType<Session['stats']> }): void;
   recordFrame?(row: { userId: string; sessionId: string; result: CompressResult; modelType: string }): void;
   healthy?(): Promise<boolean>;
 }
@@ -22,7 +24,14 @@ export interface CoreOptions {
   store?: CoreStore | undefined;
   /** Sessions of the service at once (across users); default 1024. */
   maxSessions?: number;
+  /** Sessions one user may have open at once; default 64 (one user cannot take every session). */
+  maxSessionsPerUser?: number;
+  /** The longest a frame waits for the user's stored settings before using the last ones read; default 250 ms. */
+  settingsTimeoutMs?: number;
 }
+
+/** Users whose last settings and latency ring the core remembers (the most recent ones). */
+const MAX_REMEMBERED_USERS = 10_000;
 
 interface OpenSession {
   session: Session;
@@ -72,7 +81,14 @@ export interface UserLive {
 export class AiCore {
   readonly metrics: AicMetrics;
   #sessions = new Map<string, OpenSession>();
+  readonly #opening = new Map<string, Promise<OpenSession>>();
+  readonly #perUser = new Map<string, number>();
   readonly #latency = new Map<string, LatencyRing>();
+  readonly #lastConfig = new Map<string, Override<UserSettings> | null>();
+  #settingsFallbacks = 0;
+  readonly #sweeper: NodeJS.Timeout;
+  /** Sessions one user may have open at once. */
+  readonly maxSessionsPerUser: number;
   #closing = false;
   #closed = false;
 
@@ -82,6 +98,14 @@ export class AiCore {
     readonly options: CoreOptions,
   ) {
     this.metrics = metrics;
+    this.maxSessionsPerUser = options.maxSessionsPerUser ?? 64;
+    this.#sweeper = setInterval(() => this.#sweep(), 10_000);
+    this.#sweeper.unref();
+  }
+
+  /** Frames whose user settings came from memory because the database was slow or down. */
+  get settingsFallbacks(): number {
+    return this.#settingsFallbacks;
   }
 
   static async start(options: CoreOptions): Promise<AiCore> {
@@ -92,36 +116,103 @@ export class AiCore {
 
   /** The session options in force for a user's stream: environment < user config < the request's own (src/config). */
   async #settings(userId: string, overrides: FrameOverrides) {
-    const user = (await this.options.store?.getUserConfig(userId)) ?? null;
-    return toSessionOptions(resolveSessionSettings(this.options.defaults, user, overrides));
+    return toSessionOptions(resolveSessionSettings(this.options.defaults, await this.#userConfig(userId), overrides));
   }
 
-  /** The user's session of that id, opened (or reopened with new settings) as needed. */
+  /**
+   * The user's stored settings, or the last ones read when the database is slow or down: a frame
+   * never waits on the database for more than settingsTimeoutMs, nor fails because of it (the
+   * service reports itself degraded meanwhile). A user never read falls back to the environment.
+   */
+  async #userConfig(userId: string): Promise<Override<UserSettings> | null> {
+    const store = this.options.store;
+    if (!store) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.settingsTimeoutMs ?? 250);
+    });
+    try {
+      const got = await Promise.race([store.getUserConfig(userId), timeout]);
+      if (got !== 'timeout') {
+        this.#lastConfig.set(userId, got);
+        if (this.#lastConfig.size > MAX_REMEMBERED_USERS) this.#lastConfig.delete(this.#lastConfig.keys().next().value!);
+        return got;
+      }
+    } catch {
+      // the database is down: below
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#settingsFallbacks++;
+    return this.#lastConfig.get(userId) ?? null;
+  }
+
+  /** The user's session of that id, opened (or reconfigured with new settings) as needed. */
   async #session(userId: string, sessionId: string, overrides: FrameOverrides): Promise<OpenSession> {
     const id = `${userId}\u0000${sessionId}`;
-    const open = this.#sessions.get(id);
+    // One opening at a time per session: two first frames arriving together share one session.
+    for (let pending = this.#opening.get(id); pending; pending = this.#opening.get(id)) await pending.catch(() => undefined);
+    const opening = this.#openOrReuse(id, userId, sessionId, overrides);
+    this.#opening.set(id, opening);
+    try {
+      return await opening;
+    } finally {
+      if (this.#opening.get(id) === opening) this.#opening.delete(id);
+    }
+  }
+
+  async #openOrReuse(id: string, userId: string, sessionId: string, overrides: FrameOverrides): Promise<OpenSession> {
+    let open = this.#sessions.get(id);
+    if (open?.session.closed) {
+      // The engine closed it (idle longer than its timeout): its row is closed, a new one starts.
+      this.#close(open);
+      open = undefined;
+    }
     // Draining: the streams and sessions already open finish; no new one starts here.
     if (this.#closed || (this.#closing && !open)) throw Object.assign(new Error('the service is shutting down'), { shuttingDown: true });
     const settings = await this.#settings(userId, overrides);
     const key = JSON.stringify(settings);
-    if (open && !open.session.closed && open.key === key) return open;
-    const modeChanges = open ? open.modeChanges + (open.key !== key ? 1 : 0) : 0;
-    if (open) this.#close(open);
+    if (open && open.key === key) return open;
+    if (!open) {
+      const mine = this.#perUser.get(userId) ?? 0;
+      if (mine >= this.maxSessionsPerUser) {
+        throw new AicError('SESSION_LIMIT', `user ${userId} has ${mine} sessions open (the service allows ${this.maxSessionsPerUser} per user); end finished streams, or wait for idle sessions to expire`);
+      }
+    }
     const session = this.engine.openSession(settings);
-    const entry: OpenSession = { session, userId, sessionId, key, modeChanges, busy: 0 };
+    if (open) {
+      // New settings for the same stream (the user's config changed, or the request asked for
+      // another mode): the engine session restarts, the stream's row goes on with one more mode change.
+      const stats = open.session.stats();
+      open.session.close();
+      open.session = session;
+      open.key = key;
+      open.modeChanges++;
+      this.options.store?.sessionReconfigured?.({ userId, sessionId, mode: settings.mode ?? 'adaptive', modeChanges: open.modeChanges, stats });
+      return open;
+    }
+    const entry: OpenSession = { session, userId, sessionId, key, modeChanges: 0, busy: 0 };
     this.#sessions.set(id, entry);
+    this.#perUser.set(userId, (this.#perUser.get(userId) ?? 0) + 1);
     this.options.store?.sessionOpened?.({ userId, sessionId, mode: settings.mode ?? 'adaptive' });
     return entry;
   }
 
   #close(entry: OpenSession): void {
     const id = `${entry.userId}\u0000${entry.sessionId}`;
-    if (this.#sessions.get(id) === entry) this.#sessions.delete(id);
-    if (!entry.session.closed) {
-      const stats = entry.session.stats();
-      entry.session.close();
-      this.options.store?.sessionClosed?.({ userId: entry.userId, sessionId: entry.sessionId, stats, modeChanges: entry.modeChanges });
-    }
+    if (this.#sessions.get(id) !== entry) return;
+    this.#sessions.delete(id);
+    const left = (this.#perUser.get(entry.userId) ?? 1) - 1;
+    if (left > 0) this.#perUser.set(entry.userId, left);
+    else this.#perUser.delete(entry.userId);
+    const stats = entry.session.stats();
+    if (!entry.session.closed) entry.session.close();
+    this.options.store?.sessionClosed?.({ userId: entry.userId, sessionId: entry.sessionId, stats, modeChanges: entry.modeChanges });
+  }
+
+  /** Sessions the engine closed for idleness leave the core's map, and their rows are closed. */
+  #sweep(): void {
+    for (const entry of [...this.#sessions.values()]) if (entry.session.closed && entry.busy === 0) this.#close(entry);
   }
 
   async compress(userId: string, sessionId: string, frame: Frame, overrides: FrameOverrides, network?: NetworkConditions): Promise<CompressResult> {
@@ -130,7 +221,11 @@ export class AiCore {
     try {
       const result = await entry.session.compressFrame(frame, { ...(network ? { network } : {}), whenBusy: 'wait' });
       let ring = this.#latency.get(userId);
-      if (!ring) this.#latency.set(userId, (ring = new LatencyRing()));
+      if (!ring) {
+        this.#latency.set(userId, (ring = new LatencyRing()));
+        // The users seen most recently keep their ring; the oldest goes past the bound.
+        if (this.#latency.size > MAX_REMEMBERED_USERS) this.#latency.delete(this.#latency.keys().next().value!);
+      }
       ring.add(result.timings.totalMs);
       this.options.store?.recordFrame?.({ userId, sessionId, result, modelType: this.modelLabel(result) });
       return result;
@@ -150,9 +245,21 @@ export class AiCore {
     }
   }
 
+  /**
+   * The session's predictions for frames like `meta`: from the stream's own session when it is
+   * open (never reconfiguring it), else from a session made for the question and closed at once
+   * (the user's settings, no history: what a stream's first frame would get).
+   */
   async hints(userId: string, sessionId: string, meta: Parameters<Session['getCompressionHints']>[0], network?: NetworkConditions) {
-    const entry = await this.#session(userId, sessionId || 'hints', {});
-    return entry.session.getCompressionHints(meta, network);
+    const open = sessionId ? this.#sessions.get(`${userId}\u0000${sessionId}`) : undefined;
+    if (open && !open.session.closed) return open.session.getCompressionHints(meta, network);
+    if (this.#closed) throw Object.assign(new Error('the service is shutting down'), { shuttingDown: true });
+    const probe = this.engine.openSession(await this.#settings(userId, {}));
+    try {
+      return probe.getCompressionHints(meta, network);
+    } finally {
+      probe.close();
+    }
   }
 
   /** Ends a stream's session (its stream ended or was cancelled). */
@@ -186,6 +293,7 @@ export class AiCore {
   }
 
   get activeSessions(): number {
+    this.#sweep();
     return this.#sessions.size;
   }
 
@@ -198,7 +306,12 @@ export class AiCore {
     if (info.requestedProvider === 'cuda' && info.providerFallbackReason) reasons.push(`execution provider fell back to CPU: ${info.providerFallbackReason.split('\n')[0]}`);
     let databaseConnected = true;
     if (this.options.store?.healthy) {
-      databaseConnected = await this.options.store.healthy().catch(() => false);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1000);
+      });
+      databaseConnected = await Promise.race([this.options.store.healthy().catch(() => false), late]);
+      clearTimeout(timer);
       if (!databaseConnected) reasons.push('the database is unreachable: per-user settings and history are not being read or written');
     }
     const providers = [...new Set(info.models.flatMap((m) => [m.encoder.provider]))];
@@ -220,6 +333,7 @@ export class AiCore {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
+    clearInterval(this.#sweeper);
     for (const entry of [...this.#sessions.values()]) this.#close(entry);
     await this.engine.close();
     this.metrics.unregister();

@@ -116,6 +116,12 @@ export class Persistence implements CoreStore, HttpStore {
     w.totalOut += r.compressedBytes;
   }
 
+  sessionReconfigured(row: { userId: string; sessionId: string; mode: string; modeChanges: number }): void {
+    const w = this.#windows.get(`${row.userId}\u0000${row.sessionId}`);
+    this.#emit(w);
+    this.store.sessionUpdated({ userId: row.userId, sessionId: row.sessionId, mode: row.mode as never, modeChanges: row.modeChanges, ...(w ? this.#progress(w) : {}) });
+  }
+
   sessionClosed(row: { userId: string; sessionId: string; modeChanges: number }): void {
     const key = `${row.userId}\u0000${row.sessionId}`;
     const w = this.#windows.get(key);

@@ -73,8 +73,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         core.drain();
         await grpc.close(options.shutdownGraceMs ?? 10_000);
         await core.close();
-        await options.store?.close();
+        // HTTP before the store: a config or metrics request during shutdown is answered, not refused.
         await h.close();
+        await options.store?.close();
       })();
       return closing;
     },

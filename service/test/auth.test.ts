@@ -50,9 +50,12 @@ describe('Authenticator', () => {
     const secret = 'a-secret-that-is-long-enough-for-hs256!';
     const auth = new Authenticator({ secret });
     const key = new TextEncoder().encode(secret);
-    expect((await auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').sign(key)}`)).userId).toBe('bob');
-    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).sign(key)}`)).rejects.toThrow(/subject/);
-    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('bob').sign(key)}`)).rejects.toThrow(/invalid token/);
+    expect((await auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setExpirationTime('5m').sign(key)}`)).userId).toBe('bob');
+    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(key)}`)).rejects.toThrow(/sub/);
+    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('bob').setExpirationTime('5m').sign(key)}`)).rejects.toThrow(/invalid token/);
+    // A token that never expires is refused, and so is the subject '*'.
+    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').sign(key)}`)).rejects.toThrow(/exp/);
+    await expect(auth.verify(`Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('*').setExpirationTime('5m').sign(key)}`)).rejects.toThrow(/'\*'/);
   });
 
   it('lets only a service token act for another user', () => {

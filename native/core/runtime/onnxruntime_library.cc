@@ -32,9 +32,24 @@ std::string lastLoadError() {
 #endif
 }
 
-// Opens `path` and returns its OrtGetApiBase, or throws. The handle is never closed: ONNX Runtime's
-// threads and statics live as long as the process.
-GetApiBaseFn openLibrary(const std::string& path) {
+struct OpenedLibrary {
+  void* handle = nullptr;
+  GetApiBaseFn getApiBase = nullptr;
+};
+
+void closeLibrary(void* handle) {
+#ifdef _WIN32
+  FreeLibrary(static_cast<HMODULE>(handle));
+#else
+  dlclose(handle);
+#endif
+}
+
+// Opens `path` and finds its OrtGetApiBase, or throws (closing what it opened). The handle of the
+// library that is kept is never closed: ONNX Runtime's threads and statics live as long as the
+// process.
+OpenedLibrary openLibrary(const std::string& path) {
+  OpenedLibrary out;
 #ifdef _WIN32
   int wide = MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, nullptr, 0);
   std::wstring wpath(wide > 0 ? wide : 1, L'\0');
@@ -42,15 +57,20 @@ GetApiBaseFn openLibrary(const std::string& path) {
   // LOAD_WITH_ALTERED_SEARCH_PATH: the DLLs ONNX Runtime depends on are looked up in its folder.
   HMODULE handle = LoadLibraryExW(wpath.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
   if (!handle) throw CoreError(ErrorCode::RuntimeUnavailable, "could not load ONNX Runtime from " + path + ": " + lastLoadError());
-  auto fn = reinterpret_cast<GetApiBaseFn>(reinterpret_cast<void*>(GetProcAddress(handle, "OrtGetApiBase")));
+  out.handle = handle;
+  out.getApiBase = reinterpret_cast<GetApiBaseFn>(reinterpret_cast<void*>(GetProcAddress(handle, "OrtGetApiBase")));
 #else
   // RTLD_LOCAL: another ONNX Runtime in the process (onnxruntime-node's) keeps its own symbols.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) throw CoreError(ErrorCode::RuntimeUnavailable, "could not load ONNX Runtime from " + path + ": " + lastLoadError());
-  auto fn = reinterpret_cast<GetApiBaseFn>(dlsym(handle, "OrtGetApiBase"));
+  out.handle = handle;
+  out.getApiBase = reinterpret_cast<GetApiBaseFn>(dlsym(handle, "OrtGetApiBase"));
 #endif
-  if (!fn) throw CoreError(ErrorCode::RuntimeUnavailable, path + " is not an ONNX Runtime library (no OrtGetApiBase)");
-  return fn;
+  if (!out.getApiBase) {
+    closeLibrary(out.handle);
+    throw CoreError(ErrorCode::RuntimeUnavailable, path + " is not an ONNX Runtime library (no OrtGetApiBase)");
+  }
+  return out;
 }
 
 void install(GetApiBaseFn getApiBase, const std::string& path) {
@@ -91,6 +111,17 @@ std::string moduleFolder() {
 #endif
 }
 
+// Opens `path` and installs its API, closing the library again when it is refused (too old).
+void openAndInstall(const std::string& path) {
+  const OpenedLibrary lib = openLibrary(path);
+  try {
+    install(lib.getApiBase, path);
+  } catch (...) {
+    closeLibrary(lib.handle);
+    throw;
+  }
+}
+
 }  // namespace
 
 const char* onnxRuntimeFileName() {
@@ -110,7 +141,7 @@ const OnnxRuntimeLibrary& loadOnnxRuntime(const std::string& path) {
     throw CoreError(ErrorCode::RuntimeUnavailable, "this process already runs ONNX Runtime from " + loaded.path +
                                                        "; it cannot switch to " + path + " (one ONNX Runtime per process)");
   }
-  install(openLibrary(path), path);
+  openAndInstall(path);
   return loaded;
 }
 
@@ -124,7 +155,7 @@ const OnnxRuntimeLibrary& onnxRuntime() {
     return loaded;
   }
 #endif
-  install(openLibrary(moduleFolder() + onnxRuntimeFileName()), moduleFolder() + onnxRuntimeFileName());
+  openAndInstall(moduleFolder() + onnxRuntimeFileName());
   return loaded;
 }
 

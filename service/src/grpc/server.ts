@@ -2,7 +2,7 @@
 // grpc.health.v1.Health and server reflection (so grpcurl and other languages' tools can call it
 // from the running server alone).
 import { readFileSync } from 'node:fs';
-import { Metadata, Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, ResponderBuilder, Server, ServerCredentials, ServerInterceptingCall, ServerListenerBuilder, status as GrpcStatus, type ServerInterceptingCallInterface, type ServiceDefinition, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
@@ -61,6 +61,14 @@ function failure(error: unknown): { code: GrpcStatus; details: string } {
   return grpcStatusOf(error);
 }
 
+/** A call cancelled because its deadline passed (not one the client cancelled itself). */
+function pastDeadline(call: { cancelled: boolean; getDeadline(): Date | number }): boolean {
+  if (!call.cancelled) return false;
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) && Date.now() >= ms;
+}
+
 let streamIds = 0;
 
 export class GrpcServer {
@@ -79,12 +87,37 @@ export class GrpcServer {
       // A raw frame is up to 64 MiB (the library's own limit); a little more for the rest of the message.
       'grpc.max_receive_message_length': MAX_DATA_BYTES + 64 * 1024,
       'grpc.max_send_message_length': MAX_DATA_BYTES + 64 * 1024,
+      // Streams one connection may hold at once (each may hold a few frames): a bound per client.
+      'grpc.max_concurrent_streams': 256,
+      // The token is checked on the call's metadata, before any message (a frame of up to 64 MiB)
+      // is read: an unauthenticated caller cannot make the service buffer frames.
+      interceptors: [(descriptor, call) => this.#authenticateFirst(descriptor.path, call)],
     });
     // proto-loader keys each service's definition by its full name.
     this.server.addService(definition[SERVICE_NAME] as ServiceDefinition, this.#implementation());
     this.health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
     this.health.addToServer(this.server);
     new ReflectionService(definition).addToServer(this.server);
+  }
+
+  #authenticateFirst(methodPath: string, call: ServerInterceptingCallInterface): ServerInterceptingCall {
+    const ours = methodPath.startsWith(`/${SERVICE_NAME}/`);
+    const responder = new ResponderBuilder()
+      .withStart((next) => {
+        next(
+          new ServerListenerBuilder()
+            .withOnReceiveMetadata((metadata, mdNext) => {
+              if (!ours) return mdNext(metadata);
+              this.auth.verify(authHeader(metadata)).then(
+                () => mdNext(metadata),
+                (error: unknown) => call.sendStatus(error instanceof AuthError ? authStatus(error) : { code: GrpcStatus.UNAUTHENTICATED, details: 'invalid credentials' }),
+              );
+            })
+            .build(),
+        );
+      })
+      .build();
+    return new ServerInterceptingCall(call, responder);
   }
 
   async listen(): Promise<number> {
@@ -133,13 +166,14 @@ export class GrpcServer {
           .then((caller) => handle(caller, call.request, call))
           .then(
             (res) => {
-              // Past its deadline the caller has gone: the frame was coded, but nobody got it.
-              if (call.cancelled) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
+              // Past its deadline the caller has gone: the frame was coded (and counted under the
+              // status it was coded with), but nobody got it.
+              if (pastDeadline(call)) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
               callback(null, res);
             },
             (error) => {
               const f = failure(error);
-              if (call.cancelled) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
+              if (pastDeadline(call)) core.metrics.recordFailure('timeout', 'DEADLINE_EXCEEDED');
               callback(f);
             },
           );
@@ -251,12 +285,17 @@ export class GrpcServer {
           finish(failure(error));
           return;
         }
-        if (!sessionId) {
-          sessionId = req.session_id || `${kind}-${process.pid}-${++streamIds}`;
-          userForSession = Authenticator.actingFor(caller, (req as { user_id?: string }).user_id || undefined);
-        }
         let response: unknown;
         try {
+          // One stream, one session, one user: the first message names them, later ones may not
+          // change the user (their session would outlive the stream).
+          const user = Authenticator.actingFor(caller, (req as { user_id?: string }).user_id || undefined);
+          if (!sessionId) {
+            sessionId = req.session_id || `${kind}-${process.pid}-${++streamIds}`;
+            userForSession = user;
+          } else if (user !== userForSession) {
+            throw new RequestError(GrpcStatus.INVALID_ARGUMENT, `user_id ${user} differs from this stream's user ${userForSession}: one stream carries one user's frames`);
+          }
           response = await handle(caller, req, sessionId);
         } catch (error) {
           if (error instanceof AuthError) {
@@ -274,7 +313,7 @@ export class GrpcServer {
         if (!call.write(response)) blocked = true;
         flow();
         if (ended && pending === 0) finish();
-      });
+      }).catch((error: unknown) => finish(failure(error)));
     });
     call.on('end', () => {
       ended = true;

@@ -167,7 +167,7 @@ export class HttpServer {
           metrics = await this.#store().userMetrics(userId, range);
         } catch (error) {
           // The range checks of the store (too many buckets for the range) are the caller's to fix.
-          if (error instanceof RangeError || error instanceof TypeError) throw new HttpError(400, error.message);
+          if (error instanceof RangeError) throw new HttpError(400, error.message);
           throw error;
         }
         send(res, 200, { userId, from: from.toISOString(), to: to.toISOString(), metrics });

@@ -22,6 +22,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'aic-service',
     keepAlive: true,
+    // A partitioned or stopped server must fail calls, not hang them: the core falls back to the
+    // last settings it read, /health says degraded, and the write queue retries its batches.
+    connectionTimeoutMillis: 5000,
+    query_timeout: 15000,
+    statement_timeout: 15000,
   };
   const pool = new pg.Pool(config);
   // An idle client's error (the server restarted, a network cut): the pool discards that client;
