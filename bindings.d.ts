@@ -373,6 +373,13 @@ export interface NativeAudioMetrics {
   logMelDistanceDb: number;
   /** 1 / (1 + (logMelDistanceDb / 4)^2), in [0, 1]. */
   score: number;
+  /**
+   * The share of audible time-frequency bins (25 ms frames, 50 Hz to Nyquist; within 60 dB of the
+   * frame's loudest reference bin and over -90 dBFS) that the decoded audio leaves 30 dB or more
+   * under the reference. audioMetrics(): over the clip's active frames; the score window: over
+   * the foreground frames of this push (the per-frame check).
+   */
+  holeFraction: number;
 }
 
 export interface NativePackHeader {
@@ -409,7 +416,7 @@ export interface NativeAudioWindowMetrics extends NativeAudioMetrics {
   activeFraction: number;
   /** The per-frame check: the largest band-energy difference (dB) of this push's new audio against its input. */
   worstBandErrorDb: number;
-  /** worstBandErrorDb is over the tolerance (10 dB): this push damaged the audio. */
+  /** worstBandErrorDb is over its tolerance (10 dB), or holeFraction over its own: this push damaged the audio. */
   frameMiss: boolean;
 }
 

@@ -54,6 +54,7 @@ Napi::Value AudioScoreWindowWrap::toJs(Napi::Env env, const metrics::AudioQualit
   Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
   o.Set("activeFraction", q.activeFraction);
   o.Set("worstBandErrorDb", q.worstBandErrorDb);
+  o.Set("holeFraction", q.holeFraction);
   o.Set("frameMiss", q.frameMiss);
   return o;
 }

@@ -193,7 +193,7 @@ export class AudioPath {
       return this.#fallback(state, f, sequence, settings, e.code === 'CLOSED' ? 'model_unavailable' : 'error', rec);
     }
     const quality: FrameQuality = measured
-      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, worstBandErrorDb: measured.worstBandErrorDb, verified: true }
+      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, worstBandErrorDb: measured.worstBandErrorDb, holeFraction: measured.holeFraction, verified: true }
       : { score: state.controller.score.known ? state.controller.score.value : NaN, verified: false };
     // A frame misses when the window's score is under the floor or its own audio is damaged.
     const miss = !!measured && (measured.score < settings.floor || measured.frameMiss);

@@ -79,6 +79,14 @@ export interface FrameQuality {
    * like a score under the floor, whatever the 1 s window's score says.
    */
   worstBandErrorDb?: number;
+  /**
+   * Audio: the per-frame spectral-hole check over the whole band of the stream's rate (not only
+   * the 8 kHz the mel measures see): the share of this frame's audible time-frequency bins that
+   * its reconstruction leaves 30 dB or more under the input (native/core/audio/audio_metrics.h).
+   * Over the hole tolerance the frame is a miss like a score under the floor: a 48 kHz stream
+   * that the 16 kHz model codes without its band above 8 kHz is not a success.
+   */
+  holeFraction?: number;
   /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
   verified: boolean;
 }
