@@ -43,8 +43,12 @@
 // Spectral holes: a bin of an active frame is audible when its reference power is within 60 dB
 // of that frame's loudest bin and over -90 dBFS (16-bit quantisation noise is -101 dBFS per bin);
 // it is a hole when the decoded power there is 30 dB or more under the reference's. The hole
-// fraction is holes / audible bins over the clip. The C++ score (native/core/audio/audio_metrics.h,
-// audioQuality().holeFraction and the session's per-frame check) uses the same definition.
+// fraction is holes / audible bins over the clip. Band loss is the same at band resolution: the
+// share of audible bins that lie in one-third-octave bands (band b: 50 * 2^(b/3) <= f <
+// 50 * 2^((b+1)/3)) whose decoded power summed over the band's audible bins is 30 dB or more under
+// the reference's (a band gone, not a bin quantised to zero). The C++ score
+// (native/core/audio/audio_metrics.h: audioQuality().holeFraction and .bandLoss, the session's
+// per-frame and per-second checks) uses the same definitions.
 
 // ---------------------------------------------------------------------------------------------
 // FFT
@@ -395,11 +399,11 @@ function activeFrames(R, k0, k1) {
 
 /**
  * The spectral measures of `dec` against `ref` (mono, same rate) over bins from 50 Hz to
- * `highHz` (default: Nyquist): { lsdDb, holeFraction, audibleBins, activeFrames }.
+ * `highHz` (default: Nyquist): { lsdDb, holeFraction, bandLoss, audibleBins, activeFrames }.
  */
 export function spectralMeasures(ref, dec, rate, highHz) {
   const [r, d] = aligned(ref, dec);
-  const { R, D, k0, k1 } = spectralFrames(r, d, rate, highHz);
+  const { R, D, k0, k1, nfft } = spectralFrames(r, d, rate, highHz);
   const active = activeFrames(R, k0, k1);
   const absFloor = 10 ** (SPECTRAL.audibleFloorDbfs / 10);
   const rel = 10 ** (-SPECTRAL.audibleRangeDb / 10);
@@ -408,6 +412,8 @@ export function spectralMeasures(ref, dec, rate, highHz) {
   let frames = 0;
   let audible = 0;
   let holes = 0;
+  let lost = 0;
+  const binHz = rate / nfft;
   for (let m = 0; m < R.length; m++) {
     if (!active[m]) continue;
     const p = R[m];
@@ -422,13 +428,30 @@ export function spectralMeasures(ref, dec, rate, highHz) {
     }
     lsd += Math.sqrt(se / (k1 - k0 + 1));
     frames++;
+    let band = -1;
+    let bandBins = 0;
+    let bandRef = 0;
+    let bandDec = 0;
+    const settle = () => {
+      if (bandBins > 0 && bandDec <= bandRef * holeRatio) lost += bandBins;
+      bandBins = bandRef = bandDec = 0;
+    };
     for (let k = k0; k <= k1; k++) {
+      const b = Math.floor(3 * Math.log2((k * binHz) / 50));
+      if (b !== band) {
+        settle();
+        band = b;
+      }
       if (p[k] < audibleFrom) continue;
       audible++;
       if (q[k] <= p[k] * holeRatio) holes++;
+      bandBins++;
+      bandRef += p[k];
+      bandDec += q[k];
     }
+    settle();
   }
-  return { lsdDb: frames ? lsd / frames : 0, holeFraction: audible ? holes / audible : 0, audibleBins: audible, activeFrames: frames };
+  return { lsdDb: frames ? lsd / frames : 0, holeFraction: audible ? holes / audible : 0, bandLoss: audible ? lost / audible : 0, audibleBins: audible, activeFrames: frames };
 }
 
 /** Log-spectral distance in dB (see spectralMeasures). */
@@ -441,10 +464,10 @@ export function holeFraction(ref, dec, rate, highHz) {
   return spectralMeasures(ref, dec, rate, highHz).holeFraction;
 }
 
-/** Every measure at once: { stoi, estoi, lsdDb, holeFraction } (spectral ones up to `highHz`). */
+/** Every measure at once: { stoi, estoi, lsdDb, holeFraction, bandLoss } (spectral ones up to `highHz`). */
 export function audioMeasures(ref, dec, rate, highHz) {
   const s = spectralMeasures(ref, dec, rate, highHz);
   const [r, d] = aligned(ref, dec);
   const { X, Y } = thirdOctaveEnvelopes(r, d, rate);
-  return { stoi: stoiOf(X, Y), estoi: estoiOf(X, Y), lsdDb: s.lsdDb, holeFraction: s.holeFraction };
+  return { stoi: stoiOf(X, Y), estoi: estoiOf(X, Y), lsdDb: s.lsdDb, holeFraction: s.holeFraction, bandLoss: s.bandLoss };
 }

@@ -89,7 +89,7 @@ describe.skipIf(!haveData)('STOI, ESTOI, LSD and spectral holes on VCTK speech w
   const wav = haveData ? (readWav(CLIP) as { rate: number; channels: Float32Array[] }) : { rate: 16000, channels: [new Float32Array(0)] };
   const rate = wav.rate;
   const x = wav.channels[0]!.subarray(Math.round(1.4 * rate), Math.round(5.4 * rate));
-  const all = (y: Float32Array) => ({ stoi: stoi(x, y, rate) as number, estoi: estoi(x, y, rate) as number, ...(spectralMeasures(x, y, rate) as { lsdDb: number; holeFraction: number }) });
+  const all = (y: Float32Array) => ({ stoi: stoi(x, y, rate) as number, estoi: estoi(x, y, rate) as number, ...(spectralMeasures(x, y, rate) as { lsdDb: number; holeFraction: number; bandLoss: number }) });
 
   it('identical signals: STOI and ESTOI 1, LSD 0, no holes', () => {
     const m = all(x);
@@ -143,6 +143,11 @@ describe.skipIf(!haveData)('STOI, ESTOI, LSD and spectral holes on VCTK speech w
     const share4 = audibleShare(x, rate, [[4000, rate / 2]]);
     expect(lp4.holeFraction).toBeGreaterThan(0.85 * share4);
     expect(lp4.holeFraction).toBeLessThanOrEqual(share4 + 0.01);
+    // ... and the one-third-octave bands wholly above the cut (from 5.08 kHz) are band loss.
+    const whole = audibleShare(x, rate, [[50 * 2 ** (20 / 3), rate / 2]]);
+    console.log(`low-pass 4 kHz: band loss ${(100 * lp4.bandLoss).toFixed(1)} % (bands from 5.08 kHz: ${(100 * whole).toFixed(1)} % of the audible bins)`);
+    expect(lp4.bandLoss).toBeGreaterThanOrEqual(0.99 * whole);
+    expect(lp4.bandLoss).toBeLessThanOrEqual(lp4.holeFraction);
   });
 
   it('bands zeroed (spectral holes): the hole fraction is the zeroed share of the audible bins', () => {
@@ -156,6 +161,11 @@ describe.skipIf(!haveData)('STOI, ESTOI, LSD and spectral holes on VCTK speech w
     console.log(`bands 1-1.5, 2.5-3.5, 5-6 kHz zeroed: audible share ${(100 * share).toFixed(1)} % (interiors ${(100 * interior).toFixed(1)} %), holes ${(100 * m.holeFraction).toFixed(1)} %, LSD ${m.lsdDb.toFixed(2)} dB, STOI ${m.stoi.toFixed(3)}`);
     expect(m.holeFraction).toBeGreaterThan(0.95 * interior);
     expect(m.holeFraction).toBeLessThanOrEqual(share + 0.01);
+    // Band loss counts whole one-third-octave bands only; leakage from the strong bins beside a
+    // zeroed band keeps a band that starts near its edge over the 30 dB line.
+    console.log(`band loss ${(100 * m.bandLoss).toFixed(1)} %`);
+    expect(m.bandLoss).toBeGreaterThan(0.02);
+    expect(m.bandLoss).toBeLessThanOrEqual(m.holeFraction);
     expect(m.lsdDb).toBeGreaterThan(3);
     expect(m.stoi).toBeLessThan(0.99);
   });
@@ -182,8 +192,10 @@ describe.skipIf(!haveData)('STOI, ESTOI, LSD and spectral holes on VCTK speech w
 
   it('the native hole fraction (audioQuality, the session per-frame check) is the same measure', () => {
     for (const y of [removeBands(x, rate, [[4000, rate / 2]]), removeBands(x, rate, [[1000, 1500], [2500, 3500]]), withNoise(x, 10, 3)]) {
-      const js = spectralMeasures(x, y, rate).holeFraction as number;
-      expect(Math.abs(audioQuality(x, y, rate).holeFraction - js)).toBeLessThan(1e-6);
+      const js = spectralMeasures(x, y, rate) as { holeFraction: number; bandLoss: number };
+      const q = audioQuality(x, y, rate);
+      expect(Math.abs(q.holeFraction - js.holeFraction)).toBeLessThan(1e-6);
+      expect(Math.abs(q.bandLoss - js.bandLoss)).toBeLessThan(1e-6);
     }
     const music = readWav(path.join(DATA, 'music', 'music-01.wav')) as { rate: number; channels: Float32Array[] };
     const m48 = (resampleTo(music.channels[0]!, music.rate, 48000) as Float32Array).subarray(0, 2 * 48000);
@@ -191,5 +203,7 @@ describe.skipIf(!haveData)('STOI, ESTOI, LSD and spectral holes on VCTK speech w
     const js = spectralMeasures(m48, lp, 48000).holeFraction as number;
     expect(js).toBeGreaterThan(0.2);
     expect(Math.abs(audioQuality(m48, lp, 48000).holeFraction - js)).toBeLessThan(1e-6);
+    // A band removed whole is band loss too; a codec's scattered empty bins mostly are not.
+    expect(Math.abs((spectralMeasures(m48, lp, 48000).bandLoss as number) - js)).toBeLessThan(0.05);
   });
 });

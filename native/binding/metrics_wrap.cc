@@ -108,7 +108,7 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score, holeFraction }
+// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score, holeFraction, bandLoss }
 Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ref = monoSamples(info, 0, "reference");
@@ -119,6 +119,7 @@ Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
   auto q = guard(env, [&] { return metrics::audioQuality(ref.Data(), dec.Data(), ref.ElementLength(), static_cast<int>(rate)); });
   Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
   o.Set("holeFraction", q.holeFraction);
+  o.Set("bandLoss", q.bandLoss);
   return o;
 }
 

@@ -199,8 +199,11 @@ TEST(hole_fraction_counts_removed_bands) {
   const double h8 = audioQuality(x.data(), lp8.data(), x.size(), rate).holeFraction;
   CHECK(std::abs(h8 - (rate / 2.0 - 8000) / span) < 0.02);
   auto notch = bandStop(x, 2000, 6000, rate);
-  const double hn = audioQuality(x.data(), notch.data(), x.size(), rate).holeFraction;
-  CHECK(std::abs(hn - 4000 / span) < 0.02);
+  const auto qn = audioQuality(x.data(), notch.data(), x.size(), rate);
+  CHECK(std::abs(qn.holeFraction - 4000 / span) < 0.02);
+  // Band loss: at least the one-third-octave bands clear of the filter's transitions (2.54-5.08 kHz).
+  CHECK(qn.bandLoss > (5080 - 2540) / span - 0.01);
+  CHECK(qn.bandLoss <= qn.holeFraction);
   // Deeper cuts leave more holes; a level change under 30 dB leaves none.
   auto lp4 = bandStop(x, 4000, rate / 2.0, rate);
   CHECK(audioQuality(x.data(), lp4.data(), x.size(), rate).holeFraction > h8);
@@ -230,6 +233,11 @@ TEST(score_window_flags_a_missing_high_band) {
     }
   }
   CHECK(misses == pushes);
+  // Pooled over the last second, the whole band above 8 kHz (two thirds of the bins) is band loss.
+  CHECK(b.windowBandLoss > 0.6);
+  CHECK(b.windowHoleMiss);
+  CHECK(!a.windowHoleMiss);
+  CHECK(a.windowBandLoss == 0.0);
   CHECK(b.score > 0.99);  // the mel score alone calls it perfect
   CHECK(b.worstBandErrorDb < 1.0);
 }

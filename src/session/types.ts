@@ -87,6 +87,16 @@ export interface FrameQuality {
    * that the 16 kHz model codes without its band above 8 kHz is not a success.
    */
   holeFraction?: number;
+  /** Audio: the same hole fraction pooled over the last second the receiver played. */
+  windowHoleFraction?: number;
+  /**
+   * Audio: band loss over the last second the receiver played: the share of its audible bins
+   * that lie in one-third-octave bands left 30 dB or more under the input as a whole. A neural
+   * frame misses when it is over 0.2 (the model is not carrying the stream's band: a 48 kHz
+   * stream's band above 8 kHz); a fallback frame, which cannot undo what was played, is judged
+   * by its own holeFraction.
+   */
+  windowBandLoss?: number;
   /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
   verified: boolean;
 }

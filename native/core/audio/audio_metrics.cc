@@ -113,15 +113,33 @@ constexpr double kAudibleFloor = 1e-9;   // -90 dBFS
 constexpr double kHoleDepth = 1e-3;      // 30 dB under the reference
 }  // namespace
 
-void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, HoleCount& count) {
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count) {
   double peak = 0;
   for (size_t k = lo; k <= hi; ++k) peak = std::max(peak, refPower[k]);
   const double audible = std::max(kAudibleFloor, peak * kAudibleRange);
+  // Bands in order of frequency: accumulate a band's audible bins, settle it when the next begins.
+  int band = -1;
+  size_t bandBins = 0;
+  double bandRef = 0, bandDec = 0;
+  auto settle = [&] {
+    if (bandBins > 0 && bandDec <= bandRef * kHoleDepth) count.lostBand += bandBins;
+    bandBins = 0;
+    bandRef = bandDec = 0;
+  };
   for (size_t k = lo; k <= hi; ++k) {
+    const int b = static_cast<int>(std::floor(3.0 * std::log2(static_cast<double>(k) * binHz / 50.0)));
+    if (b != band) {
+      settle();
+      band = b;
+    }
     if (refPower[k] < audible) continue;
     ++count.audible;
     if (decPower[k] <= refPower[k] * kHoleDepth) ++count.holes;
+    ++bandBins;
+    bandRef += refPower[k];
+    bandDec += decPower[k];
   }
+  settle();
 }
 
 namespace {
@@ -187,7 +205,7 @@ namespace {
 
 // The clip's hole fraction: whole frames only (start + window <= samples), active when the
 // reference's power over the measure's bins is within 40 dB of its loudest frame.
-double holeFractionOf(const float* reference, const float* decoded, size_t samples, int sampleRate) {
+HoleCount holesOf(const float* reference, const float* decoded, size_t samples, int sampleRate) {
   MelAnalyser mel(sampleRate);
   const size_t bins = mel.powerBins(), lo = mel.lowBin(), hi = bins - 1;
   std::vector<std::vector<double>> ref, dec;
@@ -205,9 +223,9 @@ double holeFractionOf(const float* reference, const float* decoded, size_t sampl
   HoleCount count;
   for (size_t f = 0; f < ref.size(); ++f) {
     if (loudest <= 0 || energy[f] < loudest * 1e-4) continue;
-    countHoles(ref[f].data(), dec[f].data(), lo, hi, count);
+    countHoles(ref[f].data(), dec[f].data(), lo, hi, mel.binHz(), count);
   }
-  return count.fraction();
+  return count;
 }
 
 }  // namespace
@@ -229,7 +247,9 @@ AudioQuality audioQuality(const float* reference, const float* decoded, size_t s
   }
   q.logMelDistanceDb = logMelDistance(rp, dp, decoded, samples);
   q.score = scoreOf(q.logMelDistanceDb);
-  q.holeFraction = holeFractionOf(reference, decoded, samples, sampleRate);
+  const HoleCount holes = holesOf(reference, decoded, samples, sampleRate);
+  q.holeFraction = holes.fraction();
+  q.bandLoss = holes.bandLoss();
   return q;
 }
 
@@ -305,7 +325,7 @@ AudioQuality AudioScoreWindow::update(bool judge) {
     Frame f;
     mel_.frame(ref_.data() + next_, win, f.ref.data(), refPower_.data());
     mel_.frame(dec_.data() + next_, win, f.dec.data(), decPower_.data());
-    countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, f.holes);
+    countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, mel_.binHz(), f.holes);
     double e = 0, ed = 0;
     for (size_t i = 0; i < win; ++i) {
       e += double(ref_[next_ + i]) * ref_[next_ + i];
@@ -349,11 +369,16 @@ AudioQuality AudioScoreWindow::update(bool judge) {
   }
   const double threshold = std::max(kQuietFrameRms, std::min(noiseFloor * 10.0, 0.0178));
   std::vector<const double*> rp, dp;
+  HoleCount windowHoles;
   for (const auto& f : frames_) {
     if (f.refRms < threshold) continue;
     rp.push_back(f.ref.data());
     dp.push_back(f.dec.data());
+    windowHoles.add(f.holes);
   }
+  q.windowHoleFraction = windowHoles.fraction();
+  q.windowBandLoss = windowHoles.bandLoss();
+  q.windowHoleMiss = judge && q.windowBandLoss > kWindowBandLossTolerance;
   // The pause rule: fine while the output stays quiet too (under -50 dBFS, or at most 6 dB over
   // the reference); louder, the excess in dB is the distance.
   const double allowed = std::max(kQuietDecodedRms, 2 * rmsRef);
@@ -372,10 +397,7 @@ AudioQuality AudioScoreWindow::update(bool judge) {
     for (size_t k = 0; k < count; ++k) {
       const Frame& f = frames_[frames_.size() - count + k];
       const double decRms = newDecRms[newDecRms.size() - count + k];
-      if (f.refRms >= threshold) {
-        holes.audible += f.holes.audible;
-        holes.holes += f.holes.holes;
-      }
+      if (f.refRms >= threshold) holes.add(f.holes);
       if (std::max(f.refRms, decRms) < threshold) continue;
       double rb[kCheckBands] = {}, db[kCheckBands] = {}, rt = 0, dt = 0;
       for (int b = 0; b < MelAnalyser::kBands; ++b) {
@@ -391,6 +413,7 @@ AudioQuality AudioScoreWindow::update(bool judge) {
       }
     }
     q.holeFraction = holes.fraction();
+    q.bandLoss = holes.bandLoss();
     q.frameMiss = q.worstBandErrorDb > kBandToleranceDb || q.holeFraction > kHoleTolerance;
   }
   return q;

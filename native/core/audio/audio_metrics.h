@@ -47,16 +47,38 @@ struct AudioQuality {
   // kHoleTolerance the push is a frame miss too: a reconstruction whose audible bins are mostly
   // empty (a band the codec does not carry) is not a success whatever the score says.
   double holeFraction = 0;
+  // The band loss of the same frames (audible bins in one-third-octave bands left 30 dB or more
+  // under as a whole; see HoleCount). Reported; the window judges it pooled (windowBandLoss).
+  double bandLoss = 0;
   bool frameMiss = false;
+  // AudioScoreWindow: the hole fraction pooled over the window's foreground frames (what the
+  // receiver played in the last second). windowHoleMiss: the window's band loss is over
+  // kWindowBandLossTolerance (a neural frame then misses; a conventional frame, which cannot undo
+  // what was already played, is judged by its own holeFraction).
+  double windowHoleFraction = 0;
+  // AudioScoreWindow: the band loss pooled the same way (see HoleCount); over
+  // kWindowBandLossTolerance the stream's band is not being carried: windowHoleMiss.
+  double windowBandLoss = 0;
+  bool windowHoleMiss = false;
 };
 
 // Counts of the hole measure over some frames.
+// lostBand: audible bins in lost bands (band loss): one-third-octave bands from 50 Hz
+// (band b holds 50 * 2^(b/3) <= f < 50 * 2^((b+1)/3)); a band of a frame is lost when the decoded
+// power summed over its audible bins is 30 dB or more under the reference's.
 struct HoleCount {
-  size_t audible = 0, holes = 0;
+  size_t audible = 0, holes = 0, lostBand = 0;
   double fraction() const { return audible ? static_cast<double>(holes) / static_cast<double>(audible) : 0.0; }
+  double bandLoss() const { return audible ? static_cast<double>(lostBand) / static_cast<double>(audible) : 0.0; }
+  void add(const HoleCount& o) {
+    audible += o.audible;
+    holes += o.holes;
+    lostBand += o.lostBand;
+  }
 };
-// Adds one frame's bins (power spectra of the reference and the decoded audio, bins lo..hi).
-void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, HoleCount& count);
+// Adds one frame's bins (power spectra of the reference and the decoded audio, bins lo..hi at
+// `binHz` Hz per bin).
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count);
 
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate);
 
@@ -73,6 +95,7 @@ class MelAnalyser {
   size_t powerBins() const { return nfft_ / 2 + 1; }
   // The bins of the hole measure: from 50 Hz to Nyquist.
   size_t lowBin() const { return lowBin_; }
+  double binHz() const { return static_cast<double>(sampleRate_) / static_cast<double>(nfft_); }
 
  private:
   struct Weight {
@@ -115,6 +138,7 @@ class AudioScoreWindow {
   static constexpr int kMinForegroundFrames = 20;
   static constexpr double kBandToleranceDb = 10.0;
   static constexpr double kHoleTolerance = 0.4;
+  static constexpr double kWindowBandLossTolerance = 0.2;
   static constexpr int kCheckBands = 8;
   AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples);
   // Appends n reference (input) and n decoded (output) samples; returns the window's measures.
