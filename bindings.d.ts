@@ -373,6 +373,18 @@ export interface NativeAudioMetrics {
   logMelDistanceDb: number;
   /** 1 / (1 + (logMelDistanceDb / 4)^2), in [0, 1]. */
   score: number;
+  /**
+   * The share of audible time-frequency bins (25 ms frames, 50 Hz to Nyquist; within 60 dB of the
+   * frame's loudest reference bin and over -90 dBFS) that the decoded audio leaves 30 dB or more
+   * under the reference. audioMetrics(): over the clip's active frames; the score window: over
+   * the foreground frames of this push (the per-frame check).
+   */
+  holeFraction: number;
+  /**
+   * Band loss: the share of the same audible bins that lie in one-third-octave bands (from 50 Hz)
+   * whose decoded power, summed over their audible bins, is 30 dB or more under the reference's.
+   */
+  bandLoss: number;
 }
 
 export interface NativePackHeader {
@@ -409,8 +421,14 @@ export interface NativeAudioWindowMetrics extends NativeAudioMetrics {
   activeFraction: number;
   /** The per-frame check: the largest band-energy difference (dB) of this push's new audio against its input. */
   worstBandErrorDb: number;
-  /** worstBandErrorDb is over the tolerance (10 dB): this push damaged the audio. */
+  /** worstBandErrorDb is over its tolerance (10 dB), or holeFraction over its own (0.4): this push damaged the audio. */
   frameMiss: boolean;
+  /** The hole fraction pooled over the window's foreground frames (the last second the receiver played). */
+  windowHoleFraction: number;
+  /** The band loss pooled over the same frames. */
+  windowBandLoss: number;
+  /** windowBandLoss is over its tolerance (0.2): the neural codec is not carrying the stream's band. */
+  windowHoleMiss: boolean;
 }
 
 export interface NativeOpusSettings {

@@ -33,8 +33,9 @@ export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
 }
 
 /**
- * SI-SNR (dB), log-mel distance (dB) and the audio score in [0, 1] of a decoded mono signal
- * against its reference at `sampleRate` (definitions in native/core/audio/audio_metrics.h).
+ * SI-SNR (dB), log-mel distance (dB), the audio score in [0, 1] and the spectral-hole fraction
+ * (audible bins left 30 dB or more under the reference, over the whole band) of a decoded mono
+ * signal against its reference at `sampleRate` (definitions in native/core/audio/audio_metrics.h).
  */
 export function audioQuality(reference: Float32Array, decoded: Float32Array, sampleRate: number): AudioQuality {
   return callNative(() => native().audioMetrics(reference, decoded, sampleRate));

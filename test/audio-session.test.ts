@@ -4,13 +4,19 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type CompressResult, type Engine, type Session } from '../src/index.js';
+import { createEngine, DEFAULT_AUDIO_MODEL, type CompressResult, type Engine, type Session } from '../src/index.js';
+// @ts-expect-error: a plain .mjs module of the benchmarks (no type declarations)
+import { spectralMeasures } from '../bench/audio-measures.mjs';
 import { readWav, resample } from '../src/cli/wav.js';
 import { native } from '../src/native/load.js';
 import { errorOf, speechLike, toS16 } from './media.js';
 
 const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data');
 const haveData = existsSync(path.join(DATA, 'speech', 'vctk'));
+/** The score window's per-frame hole tolerance (AudioScoreWindow::kHoleTolerance, native/core/audio/audio_metrics.h). */
+const HOLE_TOLERANCE = 0.4;
+/** The window's band-loss tolerance (AudioScoreWindow::kWindowBandLossTolerance). */
+const BAND_LOSS_TOLERANCE = 0.2;
 
 function load(rel: string, rate: number): Float32Array {
   const w = readWav(path.join(DATA, rel));
@@ -167,6 +173,59 @@ describe.skipIf(!haveData)('audio sessions on real media (../shared/data)', () =
     expect(levels.length).toBeGreaterThan(0);
     expect(Math.abs(at25 - settled)).toBeLessThanOrEqual(1);
     expect(ratioOf(shortSent)).toBeGreaterThan(ratioOf(longSent) - 0.1);
+  });
+
+  it('a 48 kHz music stream: frames whose band above 8 kHz the 16 kHz model leaves empty are not successes; what the receiver plays has far fewer holes', async () => {
+    const rate = 48000;
+    const n = rate / 50;
+    const w = readWav(path.join(DATA, 'music', 'music-01.wav'));
+    const x = resample(w.channels[0]!, w.sampleRate, rate).subarray(0, 4 * rate);
+    const sent = await stream(engine.openSession(), engine.openSession(), x, rate);
+    const success = sent.filter((s) => s.r.status === 'success');
+    const opus = sent.filter((s) => s.r.codec === 'opus');
+    for (const s of success) {
+      expect(s.r.quality.holeFraction!).toBeLessThanOrEqual(HOLE_TOLERANCE);
+      expect(s.r.quality.windowBandLoss!).toBeLessThanOrEqual(BAND_LOSS_TOLERANCE);
+    }
+    for (const s of opus) expect(s.r.quality.holeFraction!).toBeLessThan(0.2);
+    // The same clip coded by the neural codec alone, and what the session's receiver played
+    // (aligned by offsetSamples), judged by the independent measure of bench/audio-measures.mjs.
+    const codec = await engine.loadAudioCodec(DEFAULT_AUDIO_MODEL);
+    const enc = codec.createEncoder(rate, 1);
+    const dec = codec.createDecoder();
+    const neural = new Float32Array(x.length);
+    for (let at = 0; at + n <= x.length; at += n) {
+      const { payload } = await enc.encode({ data: x.subarray(at, at + n), format: 'f32le' });
+      const d = await dec.decode(payload);
+      if (at >= n) neural.set(new Float32Array(d.data.buffer, d.data.byteOffset, n), at - n);
+    }
+    const played = new Float32Array(x.length);
+    sent.forEach((s, k) => s.out.forEach((v, i) => {
+      const at = k * n + s.offset + i;
+      if (at >= 0 && at < played.length) played[at] = v;
+    }));
+    const span = (y: Float32Array) => y.subarray(rate / 10, x.length - rate / 10);
+    const alone = spectralMeasures(span(x), span(neural), rate).holeFraction as number;
+    const session = spectralMeasures(span(x), span(played), rate).holeFraction as number;
+    console.log(`48 kHz music: ${success.length}/${sent.length} success, ${opus.length} Opus; holes of the neural codec alone ${(100 * alone).toFixed(1)} %, of what the session's receiver played ${(100 * session).toFixed(1)} %`);
+    expect(alone).toBeGreaterThan(0.3);
+    expect(opus.length).toBeGreaterThan(0.2 * sent.length);
+    expect(session).toBeLessThan(0.6 * alone);
+    // Without the fallback every frame is neural and says whether it met the floors: the frames
+    // the hole check alone fails (score over the floor, no band error) are ones the mel measures,
+    // which stop at 8 kHz, passed before the check existed.
+    const flagged = await stream(engine.openSession({ enableFallback: false }), engine.openSession(), x, rate);
+    let holeOnly = 0;
+    for (const s of flagged) {
+      const q = s.r.quality;
+      expect(s.r.codec).toBe('neural-audio');
+      if (q.holeFraction! > HOLE_TOLERANCE || q.windowBandLoss! > BAND_LOSS_TOLERANCE) {
+        expect(s.r.status).toBe('quality_threshold_not_met');
+        if (q.score >= 0.85 && q.worstBandErrorDb! <= 10) holeOnly++;
+      }
+    }
+    console.log(`48 kHz music without the fallback: ${flagged.filter((s) => s.r.status !== 'success').length}/${flagged.length} flagged, ${holeOnly} by the hole checks alone`);
+    expect(holeOnly).toBeGreaterThan(0.1 * flagged.length);
   });
 
   it('does not report success for frames it damaged (beeps, dropouts, clicks, clipping); clean input keeps its fallback rate low', async () => {

@@ -54,6 +54,11 @@ Napi::Value AudioScoreWindowWrap::toJs(Napi::Env env, const metrics::AudioQualit
   Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
   o.Set("activeFraction", q.activeFraction);
   o.Set("worstBandErrorDb", q.worstBandErrorDb);
+  o.Set("holeFraction", q.holeFraction);
+  o.Set("bandLoss", q.bandLoss);
+  o.Set("windowHoleFraction", q.windowHoleFraction);
+  o.Set("windowBandLoss", q.windowBandLoss);
+  o.Set("windowHoleMiss", q.windowHoleMiss);
   o.Set("frameMiss", q.frameMiss);
   return o;
 }

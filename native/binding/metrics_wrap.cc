@@ -108,7 +108,7 @@ Napi::Value ImageMetrics(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score }
+// audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate) -> { siSnrDb, logMelDistanceDb, score, holeFraction, bandLoss }
 Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ref = monoSamples(info, 0, "reference");
@@ -117,7 +117,10 @@ Napi::Value AudioMetrics(const Napi::CallbackInfo& info) {
   double rate = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
   if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
   auto q = guard(env, [&] { return metrics::audioQuality(ref.Data(), dec.Data(), ref.ElementLength(), static_cast<int>(rate)); });
-  return audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
+  Napi::Object o = audioQualityToJs(env, q.siSnrDb, q.logMelDistanceDb, q.score);
+  o.Set("holeFraction", q.holeFraction);
+  o.Set("bandLoss", q.bandLoss);
+  return o;
 }
 
 }  // namespace aic::js

@@ -152,3 +152,92 @@ TEST(streaming_window_aligns_and_matches_the_one_shot_score) {
   CHECK(q.score == 1.0);
   CHECK(same.score < 0.5);
 }
+
+namespace {
+std::vector<float> whiteNoise(size_t n, double rms, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0, rms);
+  std::vector<float> x(n);
+  for (auto& v : x) v = static_cast<float>(g(rng));
+  return x;
+}
+// Zero-phase windowed-sinc (Blackman, 1023 taps) band-stop: removes lo..hi Hz (hi = Nyquist: a
+// low-pass at lo). Over 70 dB of stop-band rejection, a transition of about 0.004 x rate.
+std::vector<float> bandStop(const std::vector<float>& x, double lo, double hi, int rate) {
+  const int taps = 1023, c = taps / 2;
+  std::vector<double> h(taps);
+  auto lowPassTap = [&](double fc, int t) { return t == 0 ? 2 * fc / rate : std::sin(2 * M_PI * fc / rate * t) / (M_PI * t); };
+  for (int i = 0; i < taps; ++i) {
+    const int t = i - c;
+    const double w = 0.42 - 0.5 * std::cos(2 * M_PI * i / (taps - 1)) + 0.08 * std::cos(4 * M_PI * i / (taps - 1));
+    // pass below lo and above hi: delta - (lowpass(hi) - lowpass(lo))
+    const double band = (hi >= rate / 2.0 ? (t == 0 ? 1.0 : 0.0) : lowPassTap(hi, t)) - lowPassTap(lo, t);
+    h[i] = w * ((t == 0 ? 1.0 : 0.0) - band);
+  }
+  std::vector<float> y(x.size());
+  for (size_t n = 0; n < x.size(); ++n) {
+    double a = 0;
+    for (int i = 0; i < taps; ++i) {
+      const long k = static_cast<long>(n) + i - c;
+      if (k >= 0 && k < static_cast<long>(x.size())) a += h[i] * x[k];
+    }
+    y[n] = static_cast<float>(a);
+  }
+  return y;
+}
+}  // namespace
+
+// The spectral-hole measure: none for a faithful copy or noise added on top; for a flat spectrum
+// with a band removed, about the band's share of the bins (50 Hz to Nyquist).
+TEST(hole_fraction_counts_removed_bands) {
+  const int rate = 48000;
+  auto x = whiteNoise(rate, 0.1, 11);
+  CHECK(audioQuality(x.data(), x.data(), x.size(), rate).holeFraction == 0.0);
+  CHECK(audioQuality(x.data(), withNoise(x, 10, 2).data(), x.size(), rate).holeFraction < 0.001);
+  const double span = rate / 2.0 - 50;
+  auto lp8 = bandStop(x, 8000, rate / 2.0, rate);
+  const double h8 = audioQuality(x.data(), lp8.data(), x.size(), rate).holeFraction;
+  CHECK(std::abs(h8 - (rate / 2.0 - 8000) / span) < 0.02);
+  auto notch = bandStop(x, 2000, 6000, rate);
+  const auto qn = audioQuality(x.data(), notch.data(), x.size(), rate);
+  CHECK(std::abs(qn.holeFraction - 4000 / span) < 0.02);
+  // Band loss: at least the one-third-octave bands clear of the filter's transitions (2.54-5.08 kHz).
+  CHECK(qn.bandLoss > (5080 - 2540) / span - 0.01);
+  CHECK(qn.bandLoss <= qn.holeFraction);
+  // Deeper cuts leave more holes; a level change under 30 dB leaves none.
+  auto lp4 = bandStop(x, 4000, rate / 2.0, rate);
+  CHECK(audioQuality(x.data(), lp4.data(), x.size(), rate).holeFraction > h8);
+  auto quieter = x;
+  for (auto& v : quieter) v *= 0.05f;  // -26 dB
+  CHECK(audioQuality(x.data(), quieter.data(), x.size(), rate).holeFraction == 0.0);
+}
+
+// The window's per-frame check sees the band above 8 kHz a 16 kHz codec leaves out of a 48 kHz
+// stream, which the mel measures (50 Hz to 8 kHz) cannot: such frames are misses.
+TEST(score_window_flags_a_missing_high_band) {
+  const int rate = 48000, n = 960;
+  auto x = whiteNoise(2 * rate, 0.05, 12);
+  auto lp = bandStop(x, 8000, rate / 2.0, rate);
+  AudioScoreWindow faithful(rate, 1.0, 0), limited(rate, 1.0, 0);
+  AudioQuality a, b;
+  int misses = 0, pushes = 0;
+  for (size_t at = 0; at + n <= x.size(); at += n) {
+    a = faithful.push(&x[at], &x[at], n);
+    b = limited.push(&x[at], &lp[at], n);
+    CHECK(!a.frameMiss);
+    CHECK(a.holeFraction == 0.0);
+    if (at >= static_cast<size_t>(rate) / 10) {
+      ++pushes;
+      misses += b.frameMiss ? 1 : 0;
+      CHECK(b.holeFraction > AudioScoreWindow::kHoleTolerance);
+    }
+  }
+  CHECK(misses == pushes);
+  // Pooled over the last second, the whole band above 8 kHz (two thirds of the bins) is band loss.
+  CHECK(b.windowBandLoss > 0.6);
+  CHECK(b.windowHoleMiss);
+  CHECK(!a.windowHoleMiss);
+  CHECK(a.windowBandLoss == 0.0);
+  CHECK(b.score > 0.99);  // the mel score alone calls it perfect
+  CHECK(b.worstBandErrorDb < 1.0);
+}

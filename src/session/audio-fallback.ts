@@ -241,7 +241,7 @@ export class OpusFallback {
         fallbackReason: reason,
         codec: 'opus',
         qualityLevel: kbps,
-        quality: m ? { score: m.score, siSnrDb: m.siSnrDb, logMelDistanceDb: m.logMelDistanceDb, worstBandErrorDb: m.worstBandErrorDb, verified: true } : { score: NaN, verified: false },
+        quality: m ? { score: m.score, siSnrDb: m.siSnrDb, logMelDistanceDb: m.logMelDistanceDb, worstBandErrorDb: m.worstBandErrorDb, holeFraction: m.holeFraction, windowHoleFraction: m.windowHoleFraction, windowBandLoss: m.windowBandLoss, verified: true } : { score: NaN, verified: false },
         timings: { preprocessMs: 0, inferenceMs, postprocessMs: now() - t0 - inferenceMs, totalMs: 0 },
         passes: tries,
         reductions,

@@ -2,7 +2,9 @@
 // the receiver plays (decoded exactly as it will decode, aligned by the codec's delay) steering the
 // level, and the fallback when the model cannot hold the floor (Opus at the bitrate that reaches
 // it, audio-fallback.ts; lossless with fallbackCodec 'lossless'). A frame misses when the window's
-// score is under the floor or when the per-frame band check finds its own audio damaged. The
+// score is under the floor, when the per-frame checks find its own audio damaged (a band's level,
+// the share of audible bins left empty over the whole band), or when the last second's share of
+// empty audible bins is over its tolerance (native/core/audio/audio_metrics.h). The
 // receiving side keeps the decoder streams of neural and Opus payloads and conceals lost ones.
 import type { AudioScoreWindow, NativeAudioWindowMetrics } from '../../bindings.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from '../audio-codec.js';
@@ -193,12 +195,14 @@ export class AudioPath {
       return this.#fallback(state, f, sequence, settings, e.code === 'CLOSED' ? 'model_unavailable' : 'error', rec);
     }
     const quality: FrameQuality = measured
-      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, worstBandErrorDb: measured.worstBandErrorDb, verified: true }
+      ? { score: measured.score, siSnrDb: measured.siSnrDb, logMelDistanceDb: measured.logMelDistanceDb, worstBandErrorDb: measured.worstBandErrorDb, holeFraction: measured.holeFraction, windowHoleFraction: measured.windowHoleFraction, windowBandLoss: measured.windowBandLoss, verified: true }
       : { score: state.controller.score.known ? state.controller.score.value : NaN, verified: false };
-    // A frame misses when the window's score is under the floor or its own audio is damaged.
-    const miss = !!measured && (measured.score < settings.floor || measured.frameMiss);
+    // A frame misses when the window's score is under the floor, its own audio is damaged (the
+    // band check, the spectral holes), or the last second leaves too many audible bins empty.
+    const damaged = !!measured && (measured.frameMiss || measured.windowHoleMiss);
+    const miss = !!measured && (measured.score < settings.floor || damaged);
     if (measured) {
-      state.controller.learn(measured.frameMiss ? Math.min(measured.score, settings.floor - 0.01) : measured.score, settings.aim, measured.activeFraction);
+      state.controller.learn(damaged ? Math.min(measured.score, settings.floor - 0.01) : measured.score, settings.aim, measured.activeFraction);
       if (miss && o.enableFallback) {
         // The frame goes out through the fallback. When the level was already the top one twice
         // running, the content needs more than the model has: stay on the fallback for a while.

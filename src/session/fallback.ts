@@ -73,7 +73,7 @@ export async function losslessResult(f: CheckedFrame, sequence: number, settings
     ...(how.reason ? { fallbackReason: how.reason } : {}),
     codec,
     qualityLevel: null,
-    quality: f.type === 'audio' ? { score: 1, siSnrDb: 100, logMelDistanceDb: 0, verified: true } : f.type === 'data' ? { score: 1, verified: true } : { score: 1, ssim: 1, psnrDb: 100, worstTileSsim: 1, verified: true },
+    quality: f.type === 'audio' ? { score: 1, siSnrDb: 100, logMelDistanceDb: 0, holeFraction: 0, verified: true } : f.type === 'data' ? { score: 1, verified: true } : { score: 1, ssim: 1, psnrDb: 100, worstTileSsim: 1, verified: true },
     timings: { preprocessMs: spent.preprocessMs ?? 0, inferenceMs: spent.inferenceMs ?? 0, postprocessMs: (spent.postprocessMs ?? 0) + (now() - t), totalMs: 0 },
     passes: 0,
   };

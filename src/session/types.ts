@@ -79,6 +79,24 @@ export interface FrameQuality {
    * like a score under the floor, whatever the 1 s window's score says.
    */
   worstBandErrorDb?: number;
+  /**
+   * Audio: the per-frame spectral-hole check over the whole band of the stream's rate (not only
+   * the 8 kHz the mel measures see): the share of this frame's audible time-frequency bins that
+   * its reconstruction leaves 30 dB or more under the input (native/core/audio/audio_metrics.h).
+   * Over the hole tolerance the frame is a miss like a score under the floor: a 48 kHz stream
+   * that the 16 kHz model codes without its band above 8 kHz is not a success.
+   */
+  holeFraction?: number;
+  /** Audio: the same hole fraction pooled over the last second the receiver played. */
+  windowHoleFraction?: number;
+  /**
+   * Audio: band loss over the last second the receiver played: the share of its audible bins
+   * that lie in one-third-octave bands left 30 dB or more under the input as a whole. A neural
+   * frame misses when it is over 0.2 (the model is not carrying the stream's band: a 48 kHz
+   * stream's band above 8 kHz); a fallback frame, which cannot undo what was played, is judged
+   * by its own holeFraction.
+   */
+  windowBandLoss?: number;
   /** Measured on the reconstruction (true), or predicted from history because verifyQuality is off (false). */
   verified: boolean;
 }

@@ -79,7 +79,12 @@ MelAnalyser::MelAnalyser(int sampleRate) : sampleRate_(sampleRate) {
   std::vector<double> edges(kBands + 2);
   for (int b = 0; b < kBands + 2; ++b) edges[b] = melToHz(hzToMel(fmin) + (hzToMel(fmax) - hzToMel(fmin)) * b / (kBands + 1));
   window_.resize(win_);
-  for (size_t i = 0; i < win_; ++i) window_[i] = 0.5 - 0.5 * std::cos(2 * kPi * i / win_);
+  windowPower_ = 0;
+  for (size_t i = 0; i < win_; ++i) {
+    window_[i] = 0.5 - 0.5 * std::cos(2 * kPi * i / win_);
+    windowPower_ += window_[i] * window_[i];
+  }
+  lowBin_ = std::max<size_t>(1, static_cast<size_t>(std::ceil(50.0 * nfft_ / sampleRate)));
   for (size_t k = 1; k <= nfft_ / 2; ++k) {
     const double f = static_cast<double>(k) * sampleRate / nfft_;
     for (int b = 0; b < kBands; ++b) {
@@ -91,12 +96,50 @@ MelAnalyser::MelAnalyser(int sampleRate) : sampleRate_(sampleRate) {
   buf_.resize(nfft_);
 }
 
-void MelAnalyser::frame(const float* x, size_t available, double* bands) {
+void MelAnalyser::frame(const float* x, size_t available, double* bands, double* power) {
   std::fill(buf_.begin(), buf_.end(), 0.0);
   for (size_t i = 0; i < win_ && i < available; ++i) buf_[i] = x[i] * window_[i];
   fft(buf_);
   std::fill(bands, bands + kBands, 0.0);
   for (const auto& w : weights_) bands[w.band] += w.weight * std::norm(buf_[w.bin]);
+  if (power) {
+    for (size_t k = 0; k <= nfft_ / 2; ++k) power[k] = std::norm(buf_[k]) / windowPower_;
+  }
+}
+
+namespace {
+constexpr double kAudibleRange = 1e-6;   // 60 dB under the frame's loudest reference bin
+constexpr double kAudibleFloor = 1e-9;   // -90 dBFS
+constexpr double kHoleDepth = 1e-3;      // 30 dB under the reference
+}  // namespace
+
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count) {
+  double peak = 0;
+  for (size_t k = lo; k <= hi; ++k) peak = std::max(peak, refPower[k]);
+  const double audible = std::max(kAudibleFloor, peak * kAudibleRange);
+  // Bands in order of frequency: accumulate a band's audible bins, settle it when the next begins.
+  int band = -1;
+  size_t bandBins = 0;
+  double bandRef = 0, bandDec = 0;
+  auto settle = [&] {
+    if (bandBins > 0 && bandDec <= bandRef * kHoleDepth) count.lostBand += bandBins;
+    bandBins = 0;
+    bandRef = bandDec = 0;
+  };
+  for (size_t k = lo; k <= hi; ++k) {
+    const int b = static_cast<int>(std::floor(3.0 * std::log2(static_cast<double>(k) * binHz / 50.0)));
+    if (b != band) {
+      settle();
+      band = b;
+    }
+    if (refPower[k] < audible) continue;
+    ++count.audible;
+    if (decPower[k] <= refPower[k] * kHoleDepth) ++count.holes;
+    ++bandBins;
+    bandRef += refPower[k];
+    bandDec += decPower[k];
+  }
+  settle();
 }
 
 namespace {
@@ -158,6 +201,35 @@ double scoreOf(double distanceDb) {
 
 }  // namespace
 
+namespace {
+
+// The clip's hole fraction: whole frames only (start + window <= samples), active when the
+// reference's power over the measure's bins is within 40 dB of its loudest frame.
+HoleCount holesOf(const float* reference, const float* decoded, size_t samples, int sampleRate) {
+  MelAnalyser mel(sampleRate);
+  const size_t bins = mel.powerBins(), lo = mel.lowBin(), hi = bins - 1;
+  std::vector<std::vector<double>> ref, dec;
+  std::vector<double> energy, bands(MelAnalyser::kBands);
+  for (size_t start = 0; start + mel.window() <= samples; start += mel.hop()) {
+    ref.emplace_back(bins);
+    dec.emplace_back(bins);
+    mel.frame(reference + start, mel.window(), bands.data(), ref.back().data());
+    mel.frame(decoded + start, mel.window(), bands.data(), dec.back().data());
+    double e = 0;
+    for (size_t k = lo; k <= hi; ++k) e += ref.back()[k];
+    energy.push_back(e);
+  }
+  const double loudest = energy.empty() ? 0 : *std::max_element(energy.begin(), energy.end());
+  HoleCount count;
+  for (size_t f = 0; f < ref.size(); ++f) {
+    if (loudest <= 0 || energy[f] < loudest * 1e-4) continue;
+    countHoles(ref[f].data(), dec[f].data(), lo, hi, mel.binHz(), count);
+  }
+  return count;
+}
+
+}  // namespace
+
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate) {
   if (sampleRate < 4000 || sampleRate > 384000) throw CoreError(ErrorCode::InvalidArgument, "sample rate must be 4000..384000 Hz");
   AudioQuality q;
@@ -175,11 +247,14 @@ AudioQuality audioQuality(const float* reference, const float* decoded, size_t s
   }
   q.logMelDistanceDb = logMelDistance(rp, dp, decoded, samples);
   q.score = scoreOf(q.logMelDistanceDb);
+  const HoleCount holes = holesOf(reference, decoded, samples, sampleRate);
+  q.holeFraction = holes.fraction();
+  q.bandLoss = holes.bandLoss();
   return q;
 }
 
 AudioScoreWindow::AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples)
-    : mel_(sampleRate), delay_(delaySamples) {
+    : mel_(sampleRate), refPower_(mel_.powerBins()), decPower_(mel_.powerBins()), delay_(delaySamples) {
   if (sampleRate < 4000 || sampleRate > 384000) throw CoreError(ErrorCode::InvalidArgument, "sample rate must be 4000..384000 Hz");
   if (!(windowSeconds >= 0.05 && windowSeconds <= 10)) throw CoreError(ErrorCode::InvalidArgument, "score window must be 0.05..10 s");
   if (delaySamples > static_cast<size_t>(sampleRate)) throw CoreError(ErrorCode::InvalidArgument, "delay must be at most one second");
@@ -248,8 +323,9 @@ AudioQuality AudioScoreWindow::update(bool judge) {
   std::vector<double> newDecRms;
   while (next_ + win <= dec_.size()) {
     Frame f;
-    mel_.frame(ref_.data() + next_, win, f.ref.data());
-    mel_.frame(dec_.data() + next_, win, f.dec.data());
+    mel_.frame(ref_.data() + next_, win, f.ref.data(), refPower_.data());
+    mel_.frame(dec_.data() + next_, win, f.dec.data(), decPower_.data());
+    countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, mel_.binHz(), f.holes);
     double e = 0, ed = 0;
     for (size_t i = 0; i < win; ++i) {
       e += double(ref_[next_ + i]) * ref_[next_ + i];
@@ -293,11 +369,16 @@ AudioQuality AudioScoreWindow::update(bool judge) {
   }
   const double threshold = std::max(kQuietFrameRms, std::min(noiseFloor * 10.0, 0.0178));
   std::vector<const double*> rp, dp;
+  HoleCount windowHoles;
   for (const auto& f : frames_) {
     if (f.refRms < threshold) continue;
     rp.push_back(f.ref.data());
     dp.push_back(f.dec.data());
+    windowHoles.add(f.holes);
   }
+  q.windowHoleFraction = windowHoles.fraction();
+  q.windowBandLoss = windowHoles.bandLoss();
+  q.windowHoleMiss = judge && q.windowBandLoss > kWindowBandLossTolerance;
   // The pause rule: fine while the output stays quiet too (under -50 dBFS, or at most 6 dB over
   // the reference); louder, the excess in dB is the distance.
   const double allowed = std::max(kQuietDecodedRms, 2 * rmsRef);
@@ -312,9 +393,11 @@ AudioQuality AudioScoreWindow::update(bool judge) {
   if (judge) {
     constexpr int per = MelAnalyser::kBands / kCheckBands;
     const size_t count = std::min(added, frames_.size());
+    HoleCount holes;
     for (size_t k = 0; k < count; ++k) {
       const Frame& f = frames_[frames_.size() - count + k];
       const double decRms = newDecRms[newDecRms.size() - count + k];
+      if (f.refRms >= threshold) holes.add(f.holes);
       if (std::max(f.refRms, decRms) < threshold) continue;
       double rb[kCheckBands] = {}, db[kCheckBands] = {}, rt = 0, dt = 0;
       for (int b = 0; b < MelAnalyser::kBands; ++b) {
@@ -329,7 +412,9 @@ AudioQuality AudioScoreWindow::update(bool judge) {
         q.worstBandErrorDb = std::max(q.worstBandErrorDb, err);
       }
     }
-    q.frameMiss = q.worstBandErrorDb > kBandToleranceDb;
+    q.holeFraction = holes.fraction();
+    q.bandLoss = holes.bandLoss();
+    q.frameMiss = q.worstBandErrorDb > kBandToleranceDb || q.holeFraction > kHoleTolerance;
   }
   return q;
 }

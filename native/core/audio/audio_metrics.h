@@ -11,6 +11,13 @@
 //   loudest frame (silence does not count, and dropping silence does not cost anything).
 // - Score in [0, 1]: 1 / (1 + (D / 4 dB)^2). 1 for identical signals, 0.8 at D = 2 dB, 0.5 at
 //   D = 4 dB; strictly decreasing in D, so monotone in any distortion that moves the spectrum.
+// - Spectral holes, over the whole band (50 Hz to Nyquist, unlike the mel measures, which stop
+//   at 8 kHz): the same 25 ms Hann frames, bin power P(k) = |X(k)|^2 / sum(w^2) (white noise of
+//   variance s^2 has E[P] = s^2; 10 log10 P is dBFS). A bin of an active frame is audible when the
+//   reference's power there is within 60 dB of that frame's loudest bin and over -90 dBFS; it is
+//   a hole when the decoded power is 30 dB or more under the reference's. holeFraction = holes /
+//   audible bins. In audioQuality() a frame is active when its reference power is within 40 dB of
+//   the clip's loudest frame; bench/audio-measures.mjs computes the same measure in JS.
 #pragma once
 
 #include <array>
@@ -34,8 +41,44 @@ struct AudioQuality {
   // kBandToleranceDb, i.e. this push damaged the audio (a muted beep, a dropout, a click,
   // clipping) whatever the window's score says.
   double worstBandErrorDb = 0;
+  // The share of audible time-frequency bins the decoded audio leaves 30 dB or more under the
+  // reference (see above): over the clip in audioQuality(); in AudioScoreWindow, the per-frame
+  // check over the foreground mel frames this push completed (0 when none). Over
+  // kHoleTolerance the push is a frame miss too: a reconstruction whose audible bins are mostly
+  // empty (a band the codec does not carry) is not a success whatever the score says.
+  double holeFraction = 0;
+  // The band loss of the same frames (audible bins in one-third-octave bands left 30 dB or more
+  // under as a whole; see HoleCount). Reported; the window judges it pooled (windowBandLoss).
+  double bandLoss = 0;
   bool frameMiss = false;
+  // AudioScoreWindow: the hole fraction pooled over the window's foreground frames (what the
+  // receiver played in the last second). windowHoleMiss: the window's band loss is over
+  // kWindowBandLossTolerance (a neural frame then misses; a conventional frame, which cannot undo
+  // what was already played, is judged by its own holeFraction).
+  double windowHoleFraction = 0;
+  // AudioScoreWindow: the band loss pooled the same way (see HoleCount); over
+  // kWindowBandLossTolerance the stream's band is not being carried: windowHoleMiss.
+  double windowBandLoss = 0;
+  bool windowHoleMiss = false;
 };
+
+// Counts of the hole measure over some frames.
+// lostBand: audible bins in lost bands (band loss): one-third-octave bands from 50 Hz
+// (band b holds 50 * 2^(b/3) <= f < 50 * 2^((b+1)/3)); a band of a frame is lost when the decoded
+// power summed over its audible bins is 30 dB or more under the reference's.
+struct HoleCount {
+  size_t audible = 0, holes = 0, lostBand = 0;
+  double fraction() const { return audible ? static_cast<double>(holes) / static_cast<double>(audible) : 0.0; }
+  double bandLoss() const { return audible ? static_cast<double>(lostBand) / static_cast<double>(audible) : 0.0; }
+  void add(const HoleCount& o) {
+    audible += o.audible;
+    holes += o.holes;
+    lostBand += o.lostBand;
+  }
+};
+// Adds one frame's bins (power spectra of the reference and the decoded audio, bins lo..hi at
+// `binHz` Hz per bin).
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count);
 
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate);
 
@@ -46,8 +89,13 @@ class MelAnalyser {
   explicit MelAnalyser(int sampleRate);
   size_t window() const { return win_; }
   size_t hop() const { return hop_; }
-  // Band powers of the frame starting at x (zero-padded past `available` samples).
-  void frame(const float* x, size_t available, double* bands);
+  // Band powers of the frame starting at x (zero-padded past `available` samples); with `power`,
+  // also its bin powers |X(k)|^2 / sum(w^2) for k = 0..nfft/2 (powerBins() values).
+  void frame(const float* x, size_t available, double* bands, double* power = nullptr);
+  size_t powerBins() const { return nfft_ / 2 + 1; }
+  // The bins of the hole measure: from 50 Hz to Nyquist.
+  size_t lowBin() const { return lowBin_; }
+  double binHz() const { return static_cast<double>(sampleRate_) / static_cast<double>(nfft_); }
 
  private:
   struct Weight {
@@ -55,7 +103,8 @@ class MelAnalyser {
     double weight;
   };
   int sampleRate_;
-  size_t win_, hop_, nfft_;
+  size_t win_, hop_, nfft_, lowBin_ = 1;
+  double windowPower_ = 1;
   std::vector<double> window_;
   std::vector<Weight> weights_;
   std::vector<std::complex<double>> buf_;
@@ -75,7 +124,9 @@ class MelAnalyser {
 // input's, in dB, with a floor 30 dB under the louder of the two frames (so that bands far
 // under the frame's content do not count) and only in mel frames where input or output is over
 // the window's foreground threshold. The largest difference is worstBandErrorDb; over
-// kBandToleranceDb the push is a frame miss.
+// kBandToleranceDb the push is a frame miss. The same frames' spectral holes (over the whole
+// band, in the mel frames whose reference is foreground) are the push's holeFraction; over
+// kHoleTolerance the push is a frame miss as well.
 // A window with no foreground frame is a pause: it scores 1 while the output stays under
 // -50 dBFS (or within 6 dB of the reference), and by how much louder it is otherwise. With
 // under 200 ms of foreground the two distances are blended by the foreground's share of 200 ms
@@ -86,6 +137,8 @@ class AudioScoreWindow {
   static constexpr double kQuietDecodedRms = 3.16e-3;
   static constexpr int kMinForegroundFrames = 20;
   static constexpr double kBandToleranceDb = 10.0;
+  static constexpr double kHoleTolerance = 0.4;
+  static constexpr double kWindowBandLossTolerance = 0.2;
   static constexpr int kCheckBands = 8;
   AudioScoreWindow(int sampleRate, double windowSeconds, size_t delaySamples);
   // Appends n reference (input) and n decoded (output) samples; returns the window's measures.
@@ -106,8 +159,10 @@ class AudioScoreWindow {
   struct Frame {
     std::array<double, MelAnalyser::kBands> ref, dec;
     double refRms = 0;
+    HoleCount holes;
   };
   MelAnalyser mel_;
+  std::vector<double> refPower_, decPower_;
   size_t delay_, windowSamples_ = 0, windowFrames_ = 0;
   std::vector<float> ref_, dec_;  // aligned: ref_[i] is what dec_[i] should be
   size_t next_ = 0;               // start of the next mel frame in ref_/dec_
