@@ -58,8 +58,10 @@ const threads = Number(arg('threads', os.cpus().length));
 const limitClips = Number(arg('limit', 0));
 
 const CRFS = quick ? [22, 30, 38] : [16, 20, 24, 28, 32, 36, 40];
-// VP8 targets in bits per pixel per frame, so they scale with the size (x fps x pixels = bit/s).
-const VP8_BPP = quick ? [0.03, 0.12, 0.48] : [0.015, 0.03, 0.06, 0.12, 0.24, 0.48, 0.96];
+// VP8's -b:v targets (kbit/s): by default the rates x264's CRF sweep reached on the same frames,
+// so that both sweep the same range (a fixed list overshoots what a soft 720p clip can use, where
+// libvpx's rate control stops following its target).
+const VP8_KBPS = arg('vp8-kbps') ? String(arg('vp8-kbps')).split(',').map(Number) : null;
 const KEYINTS = String(arg('keyints', '10,30')).split(',').filter(Boolean).map(Number);
 const SESSION_MODES = quick ? ['adaptive'] : ['aggressive', 'adaptive', 'conservative'];
 const LOSS_PERCENT = String(arg('loss', '1,5')).split(',').filter(Boolean).map(Number);
@@ -67,7 +69,6 @@ const LOSS_TRIALS = Number(arg('loss-trials', quick ? 1 : 4));
 // Frames between a loss and the keyframe that answers its request (about one RTT plus a frame).
 const RTT_FRAMES = Number(arg('rtt-frames', 3));
 const LOSS_CRF = Number(arg('loss-crf', 28));
-const LOSS_VP8_BPP = Number(arg('loss-vp8-bpp', 0.12));
 // Negative: a fixed speed (as WebRTC sets it); a positive value makes libvpx adapt its speed to the
 // wall clock, so that the same command codes differently on a busy machine.
 const VP8_CPU_USED = Number(arg('vp8-cpu-used', -6));
@@ -162,6 +163,18 @@ function point(setting, frameBytes, metrics, width, height, extra = {}) {
 // correctly; otherwise it keeps showing the last frame it showed (a freeze, as WebRTC's receivers
 // do rather than show a corrupt picture). Ours: every payload decodes alone. x264/VP8: a frame
 // decodes when it and every frame since the last keyframe arrived. Frame 0 always arrives.
+
+/**
+ * A curve for BD-rate: its points by rate, keeping only those of higher quality than every point
+ * at a lower rate (a point that costs more and gives less, as libvpx gives where its rate control
+ * stops following the target, or the session's modes where two serve the same level, would make
+ * the fit fold back on itself).
+ */
+function rq(points, key) {
+  const out = [];
+  for (const p of [...points].sort((a, b) => a.kbps - b.kbps)) if (!out.length || p[key] > out[out.length - 1].quality) out.push({ rate: p.kbps, quality: p[key] });
+  return out;
+}
 
 function mulberry32(seed) {
   let a = seed >>> 0;
@@ -428,12 +441,14 @@ for (const clip of clips) {
     };
     const crfLabel = (c) => `crf ${c}`;
     const lossCrf = CRFS.includes(LOSS_CRF) ? LOSS_CRF : CRFS[Math.floor(CRFS.length / 2)];
-    const vp8Kbps = VP8_BPP.map((b) => (b * width * height * fps) / 1000);
-    const lossVp8 = vp8Kbps[VP8_BPP.indexOf(LOSS_VP8_BPP)] ?? vp8Kbps[Math.floor(vp8Kbps.length / 2)];
     ffSeries('x264', CRFS, (c) => x264Args(c), '264', (c) => ({ setting: crfLabel(c), crf: c }));
     ffSeries('x264-intra', CRFS, (c) => x264Args(c, 'keyint=1'), '264', (c) => ({ setting: crfLabel(c), crf: c }));
     const noKeys = ffSeries('x264-nokey', CRFS, (c) => x264Args(c, 'keyint=infinite:scenecut=0'), '264', (c) => ({ setting: crfLabel(c), crf: c }), [lossCrf]);
     for (const k of KEYINTS) ffSeries(`x264-keyint${k}`, CRFS, (c) => x264Args(c, `keyint=${k}:min-keyint=${k}:scenecut=0`), '264', (c) => ({ setting: crfLabel(c), crf: c, keyint: k }));
+    const x264Kbps = run.codecs.x264.map((p) => Math.max(1, Math.round(p.kbps)));
+    const vp8Kbps = [...new Set(VP8_KBPS ?? x264Kbps)].sort((a, b) => a - b);
+    // The loss section's VP8 stream: at the rate of x264's at the loss CRF.
+    const lossVp8 = VP8_KBPS ? vp8Kbps[Math.floor(vp8Kbps.length / 2)] : x264Kbps[CRFS.indexOf(lossCrf)];
     const vp8 = ffSeries('vp8', vp8Kbps, (k) => vp8Args(k), 'ivf', (k) => ({ setting: `${Math.round(k)} kbit/s target`, targetKbps: Math.round(k) }), [lossVp8]);
     {
       // The colour conversion alone: what x264 and VP8 could reach at no loss of their own.
@@ -445,7 +460,7 @@ for (const clip of clips) {
     run.ffmpegStartMs = starts;
     log(`  x264, x264-intra, x264 keyint ${KEYINTS.join('/')}, vp8`);
 
-    // Loss and keyframe requests for x264 (at LOSS_CRF) and VP8 (at LOSS_VP8_BPP): no keyframes
+    // Loss and keyframe requests for x264 (at LOSS_CRF) and VP8 (at the same rate): no keyframes
     // after the first (freeze to the end), a keyframe on every request, and periodic keyframes.
     const refs = [
       { codec: 'x264', setting: crfLabel(lossCrf), base: noKeys.get(lossCrf), argsOf: (forced) => x264Args(lossCrf, 'keyint=infinite:scenecut=0', forced), ext: '264' },
@@ -528,7 +543,6 @@ for (const clip of clips) {
       periodic: KEYINTS.map((k) => {
         const s = run.codecs[`x264-keyint${k}`];
         const base = run.codecs['x264-nokey'];
-        const rq = (c, key) => c.map((p) => ({ rate: p.kbps, quality: p[key] }));
         return {
           keyint: k,
           bdRatePsnrYVsNoKeyframes: bdRate(rq(base, 'psnrY'), rq(s, 'psnrY')),
@@ -539,7 +553,6 @@ for (const clip of clips) {
     };
 
     // BD-rates of our curves against the references.
-    const rq = (c, key) => c.map((p) => ({ rate: p.kbps, quality: p[key] }));
     for (const key of ['psnrY', 'psnrRgb', 'ssimDb']) {
       run.bdRate[key] = {};
       for (const ours of ['aic-intra', 'aic-session']) {
@@ -580,7 +593,7 @@ const result = {
     intraOpThreads: info.intraOpThreads,
   },
   model: { name: codec.name, version: codec.version, levels: codec.levels },
-  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8BppTargets: VP8_BPP, vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
+  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
   definitions: {
     frames: `the first N frames of each clip, decoded by ffmpeg, scaled to cover WxH (bicubic) and centre-cropped; played at ${fps} fps for every rate, whatever the clip's own rate`,
     rate: 'kbps = total bytes x 8 x fps / frames / 1000; bpp = bits per pixel per frame. aic: whole payloads (44-byte header included); x264/VP8: the bitstream packets (Annex B / VP8 frames, no container, no RTP)',
