@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { arg } from './args.mjs';
 import { bdRate } from './bdrate.mjs';
 import { cameraFrames } from './bench-lib.mjs';
-import { renderRdPlot } from './rd-plot.mjs';
+import { writeVideoPlots } from './video-plots.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const quick = process.argv.includes('--quick');
@@ -648,32 +648,5 @@ if (jsonOut) {
   mkdirSync(path.dirname(path.resolve(jsonOut)), { recursive: true });
   writeFileSync(jsonOut, JSON.stringify(result, null, 1));
 }
-if (plotOut) {
-  const SERIES = [
-    ['aic-intra', `aic ${codec.name} intra (levels)`, '#d62728', null],
-    ['aic-session', 'aic session (aggressive/adaptive/conservative)', '#ff7f0e', '4 3'],
-    ['x264', 'x264 veryfast zerolatency (CRF)', '#1f77b4', null],
-    ['x264-intra', 'x264 intra only (keyint=1)', '#17becf', '6 3'],
-    ['vp8', `VP8 realtime, cpu-used ${VP8_CPU_USED} (-b:v)`, '#2ca02c', null],
-  ];
-  for (const run of runs) {
-    let file = path.resolve(plotOut);
-    file = file.endsWith('.svg') ? file.replace(/\.svg$/, `-${path.parse(run.clip).name}-${run.width}x${run.height}.svg`) : path.join(file, `video-${path.parse(run.clip).name}-${run.width}x${run.height}.svg`);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(
-      file,
-      renderRdPlot({
-        title: `${run.clip} ${run.width}x${run.height}, ${run.frames} frames at ${fps} fps`,
-        xKey: 'kbps',
-        xLabel: 'kbit/s (log scale)',
-        xLog: true,
-        panels: [
-          { yLabel: 'PSNR-Y (dB)', key: 'psnrY' },
-          { yLabel: 'SSIM RGB (dB: -10 log10(1 - SSIM))', key: 'ssimDb' },
-        ],
-        series: SERIES.filter(([k]) => run.codecs[k]?.length).map(([k, name, color, dash]) => ({ name, color, dash, points: run.codecs[k] })),
-      }),
-    );
-  }
-}
+if (plotOut) writeVideoPlots(result, plotOut);
 await engine.close();
