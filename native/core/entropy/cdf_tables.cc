@@ -73,21 +73,40 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: expected " + std::to_string(expected) + " CDF tables (levels x table groups x contexts), got " +
                                                     std::to_string(tables_.size()));
   }
+  // Each table is checked, then its symbols are prepared for the encoder. A symbol's
+  // multiplier and shift depend on its frequency only, and the few thousand distinct frequencies
+  // of a model's tables recur across its hundreds of thousands of symbols, so each is computed
+  // once (a division) and looked up after that.
+  std::vector<uint64_t> multiplierOf(kTotal + 1, 0);  // by frequency; 0 = not computed yet
+  std::vector<uint8_t> shiftOf(kTotal + 1, 0);
   for (size_t i = 0; i < tables_.size(); ++i) {
-    const CdfTable& t = tables_[i];
+    CdfTable& t = tables_[i];
     // The message is built only for a table that fails (engine start checks thousands of them).
     auto where = [i] { return "entropy model: CDF table " + std::to_string(i); };
-    if (t.cdf.size() < 3 || t.cdf.size() > 4097) throw CoreError(ErrorCode::InvalidArgument, where() + " must have 3 to 4097 entries");
+    const size_t n = t.cdf.size();
+    if (n < 3 || n > 4097) throw CoreError(ErrorCode::InvalidArgument, where() + " must have 3 to 4097 entries");
     if (t.cdf.front() != 0 || t.cdf.back() != kTotal) throw CoreError(ErrorCode::InvalidArgument, where() + " must run from 0 to 65536");
-    for (size_t k = 1; k < t.cdf.size(); ++k) {
-      if (t.cdf[k] <= t.cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where() + " is not strictly increasing at entry " + std::to_string(k));
+    const uint32_t* cdf = t.cdf.data();
+    for (size_t k = 1; k < n; ++k) {
+      if (cdf[k] <= cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where() + " is not strictly increasing at entry " + std::to_string(k));
     }
     if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where() + " has an offset out of range");
-  }
-  for (CdfTable& t : tables_) {
-    t.enc.clear();
-    t.enc.reserve(static_cast<size_t>(t.symbols()));
-    for (int k = 0; k < t.symbols(); ++k) t.enc.push_back(EncSymbol::make(t.cdf[k], t.cdf[k + 1] - t.cdf[k]));
+    // From 0 to 2^16 and strictly increasing: every frequency is within [1, 2^16].
+    t.enc.resize(n - 1);
+    EncSymbol* enc = t.enc.data();
+    for (size_t k = 1; k < n; ++k) {
+      const uint32_t freq = cdf[k] - cdf[k - 1];
+      if (multiplierOf[freq] == 0) {
+        const EncSymbol made = EncSymbol::make(0, freq);
+        multiplierOf[freq] = made.multiplier;
+        shiftOf[freq] = static_cast<uint8_t>(made.shift);
+      }
+      EncSymbol& e = enc[k - 1];
+      e.start = cdf[k - 1];
+      e.freq = freq;
+      e.multiplier = multiplierOf[freq];
+      e.shift = shiftOf[freq];
+    }
   }
 }
 
