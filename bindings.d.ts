@@ -184,6 +184,8 @@ export interface NativeImageCodecConfig {
   cdfs: Uint32Array;
   /** Per latent channel: 1 = coded as a median-prediction residual (docs/model-contract.md). */
   predictedChannels: Uint8Array;
+  /** Tables already built by ImageCodec.prepareTables() from this config; the arrays above are then not read again. */
+  entropyTables?: EntropyTables;
 }
 
 export type NativePixelFormat = 'rgb24' | 'rgba' | 'i420';
@@ -269,8 +271,15 @@ export interface NativeImageDecodeResult<D extends ArrayBufferView = ArrayBuffer
   timings: NativeTimings;
 }
 
+/** A codec's entropy tables, checked and prepared for the encoder on a worker thread; opaque. */
+export declare class EntropyTables {
+  private constructor();
+}
+
 export declare class ImageCodec {
   constructor(model: Model, config: NativeImageCodecConfig);
+  /** Builds the config's entropy tables on a worker thread, for `config.entropyTables` (the constructor then skips that work). */
+  static prepareTables(config: NativeImageCodecConfig): Promise<EntropyTables>;
   encode(frame: NativeImageFrame, options: NativeImageEncodeOptions): Promise<NativeImageEncodeResult>;
   encodeSync(frame: NativeImageFrame, options: NativeImageEncodeOptions): NativeImageEncodeResult;
   /** Closed-loop level search (native/core/image/image_search.h): one encoder run, a decode and SSIM per level tried. */
@@ -314,6 +323,8 @@ export interface NativeAudioCodecConfig {
   tableOffsets: Int32Array;
   tableLengths: Uint32Array;
   cdfs: Uint32Array;
+  /** Tables already built by AudioCodec.prepareTables() from this config; the arrays above are then not read again. */
+  entropyTables?: EntropyTables;
 }
 
 export interface NativeAudioFrame {
@@ -361,6 +372,8 @@ export declare class AudioDecoderStream {
 
 export declare class AudioCodec {
   constructor(model: Model, config: NativeAudioCodecConfig);
+  /** Builds the config's entropy tables on a worker thread, for `config.entropyTables`. */
+  static prepareTables(config: NativeAudioCodecConfig): Promise<EntropyTables>;
   createEncoder(sampleRate: number, channels: number): AudioEncoderStream;
   createDecoder(): AudioDecoderStream;
   /** Samples per channel at `sampleRate` by which decoded output trails the input (overlap + resamplers). */

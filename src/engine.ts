@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
+import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative, readFields } from './errors.js';
 import { withCallerOutput } from './frames.js';
@@ -439,7 +439,8 @@ export class Engine {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
     const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache });
-    const model = await this.loadModel({
+    const { ImageCodec: NativeImageCodec } = native();
+    const modelLoad = this.loadModel({
       name: `${manifest.name}@${manifest.version}`,
       encoder: encoderBytes,
       decoder: decoderBytes,
@@ -448,8 +449,8 @@ export class Engine {
         decoder: { inputs: [{ name: manifest.decoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.decoder.output, type: 'float32', rank: 4 }] },
       },
     });
-    const { ImageCodec: NativeImageCodec } = native();
-    const config = nativeImageConfig(manifest);
+    const config = await withTables(modelLoad, () => nativeImageConfig(manifest), (c) => NativeImageCodec.prepareTables(c));
+    const model = await modelLoad;
     const codec = callNative(() => new NativeImageCodec(model.native(), config));
     return new ImageCodec(codec, model, manifest);
   }
@@ -469,14 +470,16 @@ export class Engine {
         { name: g.stateOutput, type: 'float32' as const, rank: 2 },
       ],
     });
-    const model = await this.loadModel({
+    const { AudioCodec: NativeAudioCodec } = native();
+    const modelLoad = this.loadModel({
       name: `${manifest.name}@${manifest.version}`,
       encoder: encoderBytes,
       decoder: decoderBytes,
       signature: { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) },
     });
-    const { AudioCodec: NativeAudioCodec } = native();
-    const codec = callNative(() => new NativeAudioCodec(model.native(), nativeAudioConfig(manifest)));
+    const config = await withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c));
+    const model = await modelLoad;
+    const codec = callNative(() => new NativeAudioCodec(model.native(), config));
     return new AudioCodec(codec, model, manifest);
   }
 
@@ -527,6 +530,34 @@ export class Engine {
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();
   }
+}
+
+/**
+ * A codec's native configuration with its entropy tables built on a worker thread while the model
+ * loads (engine start: ONNX Runtime creates the sessions meanwhile). Failures are reported in the
+ * order they were before the tables moved off the JS thread: the model's first, then the config's.
+ */
+async function withTables<C extends { entropyTables?: EntropyTables }>(modelLoad: Promise<unknown>, pack: () => C, prepare: (config: C) => Promise<EntropyTables>): Promise<C> {
+  let config: C | undefined;
+  let tables: Promise<EntropyTables> | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    config = pack();
+    tables = prepare(config);
+  } catch (error) {
+    failure = { error };
+  }
+  // Settled before anything is awaited, so that neither rejection goes unhandled.
+  const settledTables = tables?.then(
+    (t) => ({ t }),
+    (error: unknown) => ({ error }),
+  );
+  await modelLoad;
+  if (failure) throw AicError.from(failure.error);
+  const built = await settledTables!;
+  if ('error' in built) throw AicError.from(built.error);
+  config!.entropyTables = built.t;
+  return config!;
 }
 
 const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'largeDecodes', 'cacheDir', 'metrics'] as const;

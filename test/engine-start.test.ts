@@ -5,6 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL } from '../src/index.js';
+import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig } from '../src/manifest.js';
+import { native } from '../src/native/load.js';
+import { syntheticFrame } from './media.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'aic-engine-start-test-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -100,5 +103,38 @@ describe('engine start', () => {
     }
     expect(statSync(notAFolder).isFile()).toBe(true);
     await expect(createEngine({ executionProvider: 'cpu', cacheDir: 42 as unknown as string })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('builds the entropy tables on a worker into the same codec as the constructor does', async () => {
+    const engine = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, false);
+    try {
+      const binding = native();
+      const { manifest } = await loadImageManifest(DEFAULT_IMAGE_MODEL);
+      const config = nativeImageConfig(manifest);
+      const model = engine.imageCodec()!.model.native();
+      const inline = new binding.ImageCodec(model, config);
+      const prepared = new binding.ImageCodec(model, { ...config, entropyTables: await binding.ImageCodec.prepareTables(config) });
+      const frame = { data: syntheticFrame(64, 48), width: 64, height: 48, format: 'rgb24' as const };
+      for (const level of [0, 3, 7]) {
+        const a = inline.encodeSync(frame, { level }).payload;
+        expect(Buffer.compare(a, prepared.encodeSync(frame, { level }).payload)).toBe(0);
+        // The engine's codec was built from prepared tables too.
+        expect(Buffer.compare(a, (await engine.imageCodec()!.encode(frame, { level })).payload)).toBe(0);
+      }
+      // Tables of other dimensions, anything else, or one made by hand are refused.
+      const audio = nativeAudioConfig((await loadAudioManifest(DEFAULT_AUDIO_MODEL)).manifest);
+      const audioTables = await binding.AudioCodec.prepareTables(audio);
+      expect(() => new binding.ImageCodec(model, { ...config, entropyTables: audioTables })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/entropyTables were prepared for 8 levels x 321 channels/) }));
+      expect(() => new binding.ImageCodec(model, { ...config, entropyTables: {} as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      const Tables = Object.getPrototypeOf(audioTables).constructor as new () => unknown;
+      expect(() => new Tables()).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      // A broken table rejects the promise with the constructor's error.
+      const broken = { ...config, cdfs: Uint32Array.from(config.cdfs) };
+      broken.cdfs[1] = 0;
+      await expect(binding.ImageCodec.prepareTables(broken)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/CDF table 0 is not strictly increasing at entry 1/) });
+      expect(() => new binding.ImageCodec(model, broken)).toThrow(/CDF table 0 is not strictly increasing at entry 1/);
+    } finally {
+      await engine.close();
+    }
   });
 });

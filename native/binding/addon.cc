@@ -8,6 +8,7 @@
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
 #include "audio_score_wrap.h"
+#include "codec_common.h"
 #include "engine_wrap.h"
 #include "faults_wrap.h"
 #include "image_codec_wrap.h"
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
+  data->entropyTablesConstructor = Napi::Persistent(aic::js::EntropyTablesWrap::Init(env));
   exports.Set("AudioScoreWindow", aic::js::AudioScoreWindowWrap::Init(env));
   exports.Set("OpusEncoderStream", aic::js::OpusEncoderWrap::Init(env));
   exports.Set("OpusDecoderStream", aic::js::OpusDecoderWrap::Init(env));

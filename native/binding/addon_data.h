@@ -10,6 +10,7 @@ struct AddonData {
   Napi::FunctionReference modelConstructor;
   Napi::FunctionReference audioEncoderConstructor;
   Napi::FunctionReference audioDecoderConstructor;
+  Napi::FunctionReference entropyTablesConstructor;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
