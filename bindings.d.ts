@@ -82,6 +82,18 @@ export interface NativeGraphInfo {
   fallbackReason: string | null;
   inputs: NativeTensorInfo[];
   outputs: NativeTensorInfo[];
+  /**
+   * The engine's optimised-graph cache (docs/native-core.md, "Engine start"): 'cache' when the
+   * session was created from the cached optimised graph, 'saved' when the graph was optimised now
+   * and written for the cache, null when no cache was involved.
+   */
+  optimizedGraph: 'cache' | 'saved' | null;
+}
+
+/** Per graph: a cached optimised graph (read and verified by the caller), and/or where ONNX Runtime writes the one it optimises. */
+export interface NativeGraphCache {
+  encoder?: { optimized?: Uint8Array; saveTo?: string };
+  decoder?: { optimized?: Uint8Array; saveTo?: string };
 }
 
 export interface NativeModelInfo {
@@ -125,8 +137,8 @@ export declare class Model {
 export declare class Engine {
   constructor(options?: NativeEngineOptions);
   info(): NativeEngineInfo;
-  loadModel(request: NativeModelRequest): Promise<Model>;
-  loadModelSync(request: NativeModelRequest): Model;
+  loadModel(request: NativeModelRequest, graphCache?: NativeGraphCache): Promise<Model>;
+  loadModelSync(request: NativeModelRequest, graphCache?: NativeGraphCache): Model;
   close(): void;
 }
 
@@ -521,6 +533,8 @@ export interface NativeBinding {
   /** The ONNX Runtime version in use; reading it loads the bundled ONNX Runtime when none is loaded yet. */
   readonly ortVersion: string;
   ortApiVersion: number;
+  /** The processor's features as the optimised-graph cache keys them. */
+  readonly cpuSignature: string;
   /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
   loadOnnxRuntime(path: string): { path: string; version: string };
   /** NVML's utilisation percent of GPU `index`, or null where NVML or the device is absent (native/core/runtime/gpu_utilization.h). */

@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
+import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphCache, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative, readFields } from './errors.js';
 import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
-import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
+import { discardTarget, graphCache, saveTarget, storeOptimizedGraph, type GraphCache } from './graph-cache.js';
+import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry, type LoadedManifest } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
 import { onnxRuntimeInfo, type OnnxRuntimeInfo } from './native/onnxruntime.js';
@@ -173,6 +174,8 @@ export class Engine {
   readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
+  // The optimised-graph cache in that folder, where it applies (CPU sessions, optimisation on).
+  #graphCache: GraphCache | undefined;
   /** The metrics this engine reports to, if any, and the functions that detach it from them. */
   readonly metrics: AicMetrics | null;
   readonly #detachMetrics: (() => void)[] = [];
@@ -244,6 +247,13 @@ export class Engine {
     else if (cacheDir) {
       // A folder the caller names is created if missing; one that cannot be is simply not used.
       this.#manifestCache = await mkdir(cacheDir, { recursive: true }).then(() => cacheDir, () => false as const);
+    }
+    if (this.#manifestCache) {
+      const info = callNative(() => this.#native.info());
+      const cpuOnly = info.requestedProvider === 'cpu' || !info.availableProviders.includes('CUDAExecutionProvider');
+      if (cpuOnly && info.graphOptimization !== 'disabled') {
+        this.#graphCache = graphCache(this.#manifestCache, info.ortVersion, info.graphOptimization, native().cpuSignature);
+      }
     }
     const image = models.image ?? DEFAULT_IMAGE_MODEL;
     const audio = models.audio ?? DEFAULT_AUDIO_MODEL;
@@ -385,11 +395,16 @@ export class Engine {
 
   /** Loads an encoder/decoder pair on a worker thread, or returns the already loaded model of that name. */
   async loadModel(definition: ModelDefinition): Promise<Model> {
+    return this.#loadModel(definition);
+  }
+
+  // loadModel(), with the optimised-graph cache's entries for the codecs' graphs.
+  async #loadModel(definition: ModelDefinition, graphCache?: NativeGraphCache): Promise<Model> {
     this.#checkOpen();
     checkDefinition(definition);
     const existing = this.#shared(definition);
     if (existing) return existing;
-    const pending = callNative(() => this.#native.loadModel(definition)).then(
+    const pending = callNative(() => this.#native.loadModel(definition, graphCache)).then(
       (nm) => {
         const model = new Model(nm, (m) => this.#forget(m));
         this.#settled.set(model.name, model);
@@ -438,9 +453,11 @@ export class Engine {
   async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache });
+    const loaded = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache });
+    const { manifest, encoderBytes, decoderBytes } = loaded;
     const { ImageCodec: NativeImageCodec } = native();
-    const modelLoad = this.loadModel({
+    const graphs = this.#graphTargets(loaded);
+    const modelLoad = this.#loadModel({
       name: `${manifest.name}@${manifest.version}`,
       encoder: encoderBytes,
       decoder: decoderBytes,
@@ -448,8 +465,8 @@ export class Engine {
         encoder: { inputs: [{ name: manifest.encoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.encoder.output, type: 'float32', rank: 4 }] },
         decoder: { inputs: [{ name: manifest.decoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.decoder.output, type: 'float32', rank: 4 }] },
       },
-    });
-    const config = await withTables(modelLoad, () => nativeImageConfig(manifest), (c) => NativeImageCodec.prepareTables(c));
+    }, graphs?.request);
+    const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeImageConfig(manifest), (c) => NativeImageCodec.prepareTables(c)));
     const model = await modelLoad;
     const codec = callNative(() => new NativeImageCodec(model.native(), config));
     return new ImageCodec(codec, model, manifest);
@@ -459,7 +476,8 @@ export class Engine {
   async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache });
+    const loaded = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache });
+    const { manifest, encoderBytes, decoderBytes } = loaded;
     const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
       inputs: [
         { name: g.input, type: 'float32' as const, rank: 2 },
@@ -471,16 +489,55 @@ export class Engine {
       ],
     });
     const { AudioCodec: NativeAudioCodec } = native();
-    const modelLoad = this.loadModel({
+    const graphs = this.#graphTargets(loaded);
+    const modelLoad = this.#loadModel({
       name: `${manifest.name}@${manifest.version}`,
       encoder: encoderBytes,
       decoder: decoderBytes,
       signature: { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) },
-    });
-    const config = await withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c));
+    }, graphs?.request);
+    const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c)));
     const model = await modelLoad;
     const codec = callNative(() => new NativeAudioCodec(model.native(), config));
     return new AudioCodec(codec, model, manifest);
+  }
+
+  // The optimised-graph cache's part in a codec's model load: the cached graphs that checked out,
+  // and where ONNX Runtime writes the graphs it optimises now (used when a cached one is not).
+  #graphTargets(loaded: LoadedManifest<{ encoder: GraphEntry; decoder: GraphEntry }>): GraphTargets | undefined {
+    const cache = this.#graphCache;
+    if (!cache) return undefined;
+    const request: NativeGraphCache = {};
+    const saves: GraphTargets['saves'] = [];
+    for (const part of ['encoder', 'decoder'] as const) {
+      const source = loaded.manifest[part].sha256;
+      const target = saveTarget(cache, source);
+      request[part] = { optimized: loaded.optimized?.[part], saveTo: target };
+      saves.push({ part, source, target });
+    }
+    return { request, saves };
+  }
+
+  // Runs `rest` (what follows the model load), then stores the graphs ONNX Runtime optimised and
+  // saved during the load as cache entries, or removes what it wrote for none.
+  async #storingGraphs<T>(graphs: GraphTargets | undefined, modelLoad: Promise<Model>, rest: () => Promise<T>): Promise<T> {
+    if (!graphs) return rest();
+    const cache = this.#graphCache!;
+    let info: ModelInfo | undefined;
+    try {
+      const result = await rest();
+      const model = await modelLoad;
+      info = model.closed ? undefined : model.info();
+      return result;
+    } finally {
+      await Promise.all(
+        graphs.saves.map(({ part, source, target }) => {
+          const from = info?.[part].optimizedGraph;
+          if (from === 'saved') return storeOptimizedGraph(cache, source, target);
+          return from === 'cache' ? undefined : discardTarget(target);
+        }),
+      );
+    }
   }
 
   /** The loaded model of that name, if its load has finished. */
@@ -530,6 +587,12 @@ export class Engine {
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();
   }
+}
+
+/** A codec's graphs in the optimised-graph cache: the request to the native load, and the entries to store after it. */
+interface GraphTargets {
+  request: NativeGraphCache;
+  saves: Array<{ part: 'encoder' | 'decoder'; source: string; target: string }>;
 }
 
 /**

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
 import { AicError } from './errors.js';
+import { readOptimizedGraph, type GraphCache } from './graph-cache.js';
 
 export interface GraphEntry {
   file: string;
@@ -90,6 +91,8 @@ export interface LoadedManifest<M = ImageManifest> {
   dir: string;
   encoderBytes: Buffer;
   decoderBytes: Buffer;
+  /** With options.graphCache: each graph's cached optimised graph, where one checked out (src/graph-cache.ts). */
+  optimized?: { encoder?: Buffer; decoder?: Buffer };
 }
 
 function fail(file: string, problem: string): never {
@@ -202,6 +205,11 @@ export interface ManifestLoadOptions {
    * back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
    */
   cacheDir?: string | false;
+  /**
+   * The optimised-graph cache (src/graph-cache.ts): each graph's entry is read beside the graph
+   * and returned as `optimized` when it checks out. The graph itself is read and checked as ever.
+   */
+  graphCache?: GraphCache;
 }
 
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
@@ -415,8 +423,20 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
     }
     return bytes;
   };
-  const [encoderBytes, decoderBytes] = await Promise.all([read(manifest.encoder, 'encoder'), read(manifest.decoder, 'decoder')]);
-  return { manifest, dir, encoderBytes, decoderBytes };
+  const graphCache = options.graphCache;
+  if (!graphCache) {
+    const [encoderBytes, decoderBytes] = await Promise.all([read(manifest.encoder, 'encoder'), read(manifest.decoder, 'decoder')]);
+    return { manifest, dir, encoderBytes, decoderBytes };
+  }
+  // The cached optimised graphs are read beside the graphs; they count only once the graphs have
+  // been checked against the SHA-256 that keys them.
+  const [encoderBytes, decoderBytes, encoder, decoder] = await Promise.all([
+    read(manifest.encoder, 'encoder'),
+    read(manifest.decoder, 'decoder'),
+    readOptimizedGraph(graphCache, manifest.encoder.sha256),
+    readOptimizedGraph(graphCache, manifest.decoder.sha256),
+  ]);
+  return { manifest, dir, encoderBytes, decoderBytes, optimized: { encoder, decoder } };
 }
 
 interface PackedEntropy {

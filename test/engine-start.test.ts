@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL } from '../src/index.js';
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig } from '../src/manifest.js';
 import { native } from '../src/native/load.js';
-import { syntheticFrame } from './media.js';
+import { discardTarget, graphCache, saveTarget, storeOptimizedGraph } from '../src/graph-cache.js';
+import type { Engine } from '../src/index.js';
+import { speechLike, syntheticFrame, toS16 } from './media.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'aic-engine-start-test-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -18,8 +20,26 @@ function copyModel(from: string, name: string): string {
   return path.join(dir, 'manifest.json');
 }
 
-function entries(cacheDir: string): string[] {
-  return readdirSync(cacheDir).filter((f) => f.endsWith('.aicm')).map((f) => path.join(cacheDir, f));
+function entries(cacheDir: string, ext = '.aicm'): string[] {
+  return readdirSync(cacheDir).filter((f) => f.endsWith(ext)).map((f) => path.join(cacheDir, f));
+}
+
+// Where each codec graph's session came from (info().models[].encoder.optimizedGraph).
+function sources(engine: Engine): string[] {
+  return engine.info().models.flatMap((m) => [`${m.name} encoder ${m.encoder.optimizedGraph}`, `${m.name} decoder ${m.decoder.optimizedGraph}`]);
+}
+
+// What both codecs produce for the same inputs: image payloads at three levels, audio payloads of a few frames.
+async function outputs(engine: Engine): Promise<Buffer[]> {
+  const frame = { data: syntheticFrame(96, 64), width: 96, height: 64, format: 'rgb24' as const };
+  const out: Buffer[] = [];
+  for (const level of [0, 4, 7]) out.push((await engine.imageCodec()!.encode(frame, { level })).payload);
+  const image = await engine.imageCodec()!.decode(out[1]!);
+  out.push(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength));
+  const enc = engine.audioCodec()!.createEncoder(16000, 1);
+  const x = speechLike(16000, 0.2);
+  for (let f = 0; f < 6; f++) out.push((await enc.encode({ data: toS16(x.subarray(f * 320, (f + 1) * 320)), format: 's16le' }, { level: 3 })).payload);
+  return out;
 }
 
 async function start(image: string | false, audio: string | false, cacheDir: string | false) {
@@ -133,6 +153,89 @@ describe('engine start', () => {
       broken.cdfs[1] = 0;
       await expect(binding.ImageCodec.prepareTables(broken)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/CDF table 0 is not strictly increasing at entry 1/) });
       expect(() => new binding.ImageCodec(model, broken)).toThrow(/CDF table 0 is not strictly increasing at entry 1/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('caches the optimised graphs: the same results as without, and anything off falls back', async () => {
+    const cacheDir = path.join(temp, 'cache-graphs');
+    const cold = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
+    const none = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, false);
+    const warm = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
+    try {
+      expect(sources(cold).every((s) => s.endsWith(' saved'))).toBe(true);
+      expect(sources(none).every((s) => s.endsWith(' null'))).toBe(true);
+      expect(sources(warm).every((s) => s.endsWith(' cache'))).toBe(true);
+      expect(entries(cacheDir, '.aicg')).toHaveLength(4);
+      expect(readdirSync(cacheDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const expected = await outputs(none);
+      for (const engine of [cold, warm]) {
+        const got = await outputs(engine);
+        got.forEach((b, i) => expect(Buffer.compare(b, expected[i]!)).toBe(0));
+      }
+      expect(warm.info().models.map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs])).toEqual(none.info().models.map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs]));
+    } finally {
+      await Promise.all([cold.close(), none.close(), warm.close()]);
+    }
+
+    // An entry altered, cut short, emptied, or holding a graph that is not this one's (a valid
+    // entry of the audio encoder's optimised graph under the image encoder's SHA-256): that graph
+    // is loaded from its source, and its entry written again; the others still come from the cache.
+    const image = JSON.parse(readFileSync(DEFAULT_IMAGE_MODEL, 'utf8')) as { encoder: { sha256: string } };
+    const audio = JSON.parse(readFileSync(DEFAULT_AUDIO_MODEL, 'utf8')) as { encoder: { sha256: string } };
+    const entryOf = (sha: string) => entries(cacheDir, '.aicg').find((f) => path.basename(f).startsWith(`graph-${sha}-`))!;
+    const file = entryOf(image.encoder.sha256);
+    const good = readFileSync(file);
+    const probe = await start(false, false, false);
+    const info = probe.info();
+    await probe.close();
+    const cache = graphCache(cacheDir, info.ortVersion, info.graphOptimization, native().cpuSignature);
+    const foreign = async () => {
+      // The audio encoder's optimised graph, from its own (valid) entry, stored as the image encoder's.
+      const other = readFileSync(entryOf(audio.encoder.sha256));
+      const headerLength = other.readUInt32LE(8);
+      const written = saveTarget(cache, image.encoder.sha256);
+      writeFileSync(written, other.subarray(12 + headerLength, other.length - 32));
+      await storeOptimizedGraph(cache, image.encoder.sha256, written);
+      return readFileSync(file);
+    };
+    const corruptions: Array<() => Buffer | Promise<Buffer>> = [
+      () => Buffer.from(good).fill(0x55, good.length >> 1, (good.length >> 1) + 16),
+      () => good.subarray(0, good.length - 1000),
+      () => Buffer.alloc(0),
+      foreign,
+    ];
+    for (const corrupt of corruptions) {
+      const bad = await corrupt();
+      writeFileSync(file, bad);
+      const engine = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
+      try {
+        expect(sources(engine)).toEqual([
+          'aic-image-v1@1.0.0 encoder saved',
+          'aic-image-v1@1.0.0 decoder cache',
+          'aic-audio-v2@2.0.0 encoder cache',
+          'aic-audio-v2@2.0.0 decoder cache',
+        ]);
+        const got = await outputs(engine);
+        expect(got.length).toBeGreaterThan(0);
+      } finally {
+        await engine.close();
+      }
+      expect(readFileSync(file).equals(bad)).toBe(false);
+      const again = await start(DEFAULT_IMAGE_MODEL, false, cacheDir);
+      expect(sources(again)).toEqual(['aic-image-v1@1.0.0 encoder cache', 'aic-image-v1@1.0.0 decoder cache']);
+      await again.close();
+    }
+    await discardTarget(path.join(cacheDir, 'nothing-there'));
+  });
+
+  it('keeps no optimised graphs with optimisation off', async () => {
+    const cacheDir = path.join(temp, 'cache-unoptimised');
+    const engine = await createEngine({ executionProvider: 'cpu', cacheDir, graphOptimization: 'disabled', models: { image: DEFAULT_IMAGE_MODEL, audio: false } });
+    try {
+      expect(sources(engine)).toEqual(['aic-image-v1@1.0.0 encoder null', 'aic-image-v1@1.0.0 decoder null']);
+      expect(entries(cacheDir, '.aicg')).toEqual([]);
     } finally {
       await engine.close();
     }

@@ -47,6 +47,9 @@ Napi::Value OrtVersion(const Napi::CallbackInfo& info) {
   return aic::js::guard(info.Env(), [&] { return Napi::String::New(info.Env(), aic::Engine::ortVersion()); });
 }
 
+// cpuSignature: the processor's features as the optimised-graph cache keys them (engine.h).
+Napi::Value CpuSignature(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), aic::Engine::cpuSignature()); }
+
 // gpuUtilization(index): NVML's utilisation percent of that GPU, or null without NVML.
 Napi::Value GpuUtilization(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -84,6 +87,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("onnxRuntimeFileName", Napi::String::New(env, aic::runtime::onnxRuntimeFileName()));
   exports.DefineProperty(Napi::PropertyDescriptor::Accessor<OrtVersion>("ortVersion", napi_enumerable));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
+  exports.DefineProperty(Napi::PropertyDescriptor::Accessor<CpuSignature>("cpuSignature", napi_enumerable));
   return exports;
 }
 

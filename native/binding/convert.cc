@@ -119,6 +119,11 @@ Napi::Object graphInfoToJs(Napi::Env env, const Graph& graph) {
   o.Set("fallbackReason", graph.provider().fallbackReason.empty() ? env.Null() : Napi::String::New(env, graph.provider().fallbackReason));
   o.Set("inputs", tensorInfosToJs(env, graph.inputs()));
   o.Set("outputs", tensorInfosToJs(env, graph.outputs()));
+  switch (graph.optimizedFrom()) {
+    case OptimizedFrom::Source: o.Set("optimizedGraph", env.Null()); break;
+    case OptimizedFrom::Saved: o.Set("optimizedGraph", "saved"); break;
+    case OptimizedFrom::Cache: o.Set("optimizedGraph", "cache"); break;
+  }
   return o;
 }
 
@@ -186,6 +191,26 @@ ModelLoadRequest parseLoadRequest(Napi::Env env, Napi::Value value, Job& job) {
     req.decoderSignature = parseGraphSignature(env, s.Get("decoder"), "model.signature.decoder");
   }
   return req;
+}
+
+void parseGraphCaches(Napi::Env env, Napi::Value value, ModelLoadRequest& req, Job& job) {
+  if (value.IsUndefined()) return;
+  Napi::Object o = requireObject(env, value, "graph cache");
+  for (const char* part : {"encoder", "decoder"}) {
+    Napi::Value v = o.Get(part);
+    if (v.IsUndefined()) continue;
+    const std::string what = std::string("graph cache.") + part;
+    Napi::Object g = requireObject(env, v, what);
+    OptimizedGraphCache cache;
+    Napi::Value optimized = g.Get("optimized");
+    if (!optimized.IsUndefined()) {
+      if (!optimized.IsTypedArray() && !optimized.IsDataView()) throwInvalid(env, what + ".optimized must be a Buffer");
+      cache.optimized = parseSource(env, optimized, what + ".optimized", job);
+    }
+    auto saveTo = optionalString(env, g, "saveTo", what);
+    if (saveTo) cache.saveTo = *saveTo;
+    (std::string(part) == "encoder" ? req.encoderCache : req.decoderCache) = std::move(cache);
+  }
 }
 
 std::vector<PendingTensor> parseTensorMap(Napi::Env env, Napi::Value value, const std::string& what) {
