@@ -141,44 +141,36 @@ Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h) {
   return o;
 }
 
-namespace {
-
-// A typed array's elements, read in place: valid only until JS runs again.
-template <typename T>
-std::pair<const T*, size_t> typedArrayView(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throwInvalid(env, what + " has the wrong array type");
-  const View view = viewOf(env, v, what);
-  return {reinterpret_cast<const T*>(view.data), view.length / sizeof(T)};
-}
-
-}  // namespace
-
 TableSource readTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
   TableSource source;
   source.levels = levels;
   source.channels = channels;
   source.contexts = contexts;
-  // Each array is read once, in the order the checks name them; the CDF entries are copied
-  // straight into their tables.
-  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
-  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
-  auto [cdfs, count] = typedArrayView<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
-  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
-  source.tables.resize(offsets.size());
+  // Whole arrays, one copy each (all the JS thread does); build() splits them into tables.
+  source.offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
+  source.lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
+  source.cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
+  if (source.offsets.size() != source.lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
   size_t at = 0;
-  for (size_t i = 0; i < source.tables.size(); ++i) {
-    if (lengths[i] > count - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
-    source.tables[i].offset = offsets[i];
-    source.tables[i].cdf.assign(cdfs + at, cdfs + at + lengths[i]);
-    at += lengths[i];
+  for (uint32_t length : source.lengths) {
+    if (length > source.cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
+    at += length;
   }
-  if (at != count) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
+  if (at != source.cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
   if (!o.Get("predictedChannels").IsUndefined()) source.predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
   if (!o.Get("tableGroups").IsUndefined()) source.groups = typedArrayCopy<uint16_t>(env, o.Get("tableGroups"), napi_uint16_array, what + ".tableGroups");
   return source;
 }
 
 std::shared_ptr<const entropy::CdfTableSet> TableSource::build() {
+  // readTables() checked that the lengths cover cdfs exactly.
+  std::vector<entropy::CdfTable> tables(offsets.size());
+  size_t at = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    tables[i].offset = offsets[i];
+    tables[i].cdf.assign(cdfs.begin() + static_cast<std::ptrdiff_t>(at), cdfs.begin() + static_cast<std::ptrdiff_t>(at + lengths[i]));
+    at += lengths[i];
+  }
   return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted), std::move(groups));
 }
 

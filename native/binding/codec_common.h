@@ -56,13 +56,16 @@ std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type
   return out;
 }
 // The entropy tables of a codec config ({ tableOffsets, tableLengths, cdfs, predictedChannels?,
-// tableGroups? }), copied out of its typed arrays on the JS thread; build() checks them and
-// prepares them for the encoder (CdfTableSet), on whichever thread calls it.
+// tableGroups? }), copied out of its typed arrays on the JS thread (whole arrays, checked to agree
+// with each other); build() splits them into tables, checks those and prepares them for the
+// encoder (CdfTableSet), on whichever thread calls it.
 struct TableSource {
   int levels = 0;
   int channels = 0;
   int contexts = 0;
-  std::vector<entropy::CdfTable> tables;
+  std::vector<int32_t> offsets;
+  std::vector<uint32_t> lengths;
+  std::vector<uint32_t> cdfs;
   std::vector<uint8_t> predicted;
   std::vector<uint16_t> groups;
   std::shared_ptr<const entropy::CdfTableSet> build();
