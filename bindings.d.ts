@@ -530,6 +530,11 @@ export interface NativeBinding {
   convertFrame(frame: ArrayBufferView, width: number, height: number, from: NativePixelFormat, to: NativePixelFormat): Promise<Buffer>;
   /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio/audio_metrics.h). */
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
+  /**
+   * Reads a whole file on a libuv worker thread into native memory lent as a Buffer; a model load
+   * given it (or a view into it) shares that memory instead of copying it. Treat it as read-only.
+   */
+  readFile(path: string): Promise<Buffer>;
   /** The ONNX Runtime version in use; reading it loads the bundled ONNX Runtime when none is loaded yet. */
   readonly ortVersion: string;
   ortApiVersion: number;

@@ -1,7 +1,7 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphCache, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
@@ -453,7 +453,7 @@ export class Engine {
   async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
-    const loaded = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache });
+    const loaded = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively });
     const { manifest, encoderBytes, decoderBytes } = loaded;
     const { ImageCodec: NativeImageCodec } = native();
     const graphs = this.#graphTargets(loaded);
@@ -476,7 +476,7 @@ export class Engine {
   async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
-    const loaded = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache });
+    const loaded = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively });
     const { manifest, encoderBytes, decoderBytes } = loaded;
     const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
       inputs: [
@@ -587,6 +587,17 @@ export class Engine {
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();
   }
+}
+
+/**
+ * Reads a whole file on a libuv worker thread into native memory (native/binding/files.h): none of
+ * the reading runs on the JS thread, and a model load shares the memory instead of copying it.
+ * Any failure is retried with fs.promises.readFile, whose error (ENOENT and all) is the one thrown.
+ */
+function readNatively(file: string): Promise<Buffer> {
+  return native()
+    .readFile(file)
+    .catch(() => readFile(file));
 }
 
 /** A codec's graphs in the optimised-graph cache: the request to the native load, and the entries to store after it. */

@@ -44,10 +44,10 @@ function entryFile(cache: GraphCache, source: string): string {
 }
 
 /** The cached optimised graph of the source graph whose SHA-256 is `source`, or undefined when there is none or it does not check out. */
-export async function readOptimizedGraph(cache: GraphCache, source: string): Promise<Buffer | undefined> {
+export async function readOptimizedGraph(cache: GraphCache, source: string, read: (file: string) => Promise<Buffer> = (f) => readFile(f)): Promise<Buffer | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(entryFile(cache, source));
+    bytes = await read(entryFile(cache, source));
   } catch {
     return undefined;
   }

@@ -210,6 +210,11 @@ export interface ManifestLoadOptions {
    * and returned as `optimized` when it checks out. The graph itself is read and checked as ever.
    */
   graphCache?: GraphCache;
+  /**
+   * Reads a whole file (default: fs.promises.readFile). createEngine() reads natively, off the JS
+   * thread, into memory the model load then shares instead of copying (native/binding/files.h).
+   */
+  readFile?: (file: string) => Promise<Buffer>;
 }
 
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
@@ -292,10 +297,16 @@ function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | nul
     if (!a || !Number.isInteger(a.offset) || !Number.isInteger(a.length) || a.offset < 0 || a.length < 0 || a.offset % 8 !== 0) return null;
     const byteLength = a.length * Type.BYTES_PER_ELEMENT;
     if (a.offset + byteLength > body.length) return null;
-    // A copy: the arrays are the native codec's configuration and outlive the file's Buffer.
-    const view = new Type(a.length);
-    new Uint8Array(view.buffer).set(body.subarray(a.offset, a.offset + byteLength));
-    packed[name] = view;
+    // A view of the entry's memory where it is aligned (the entry is laid out for that), which
+    // keeps the entry's Buffer alive as long as the arrays; else a copy.
+    const at = body.byteOffset + a.offset;
+    if (at % Type.BYTES_PER_ELEMENT === 0) {
+      packed[name] = new Type(body.buffer as ArrayBuffer, at, a.length);
+    } else {
+      const view = new Type(a.length);
+      new Uint8Array(view.buffer).set(body.subarray(a.offset, a.offset + byteLength));
+      packed[name] = view;
+    }
   }
   const p = packed as unknown as PackedEntropy;
   if (p.tableOffsets.length !== p.tableLengths.length) return null;
@@ -368,9 +379,10 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
   validate: (raw: unknown, file: string) => M,
   options: ManifestLoadOptions = {},
 ): Promise<LoadedManifest<M>> {
+  const read = options.readFile ?? ((file: string) => readFile(file));
   let bytes: Buffer;
   try {
-    bytes = await readFile(manifestPath);
+    bytes = await read(manifestPath);
   } catch (error) {
     throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
   }
@@ -382,7 +394,7 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
       const key = createHash('sha256').update(bytes).digest('hex');
       const version = await aicVersion();
       entry = { file: cacheFile(cacheDir, key, version), key, version };
-      manifest = readCacheEntry<M>(await readFile(entry.file), key, version);
+      manifest = readCacheEntry<M>(await read(entry.file), key, version);
     } catch {
       manifest = null;
     }
@@ -409,11 +421,11 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
     }
   }
   const dir = path.dirname(manifestPath);
-  const read = async (entry: GraphEntry, which: string): Promise<Buffer> => {
+  const readGraph = async (entry: GraphEntry, which: string): Promise<Buffer> => {
     const file = path.join(dir, entry.file);
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = await read(file);
     } catch {
       throw new AicError('MODEL_NOT_FOUND', `the ${which} graph ${file} named by ${manifestPath} cannot be read`);
     }
@@ -425,16 +437,16 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
   };
   const graphCache = options.graphCache;
   if (!graphCache) {
-    const [encoderBytes, decoderBytes] = await Promise.all([read(manifest.encoder, 'encoder'), read(manifest.decoder, 'decoder')]);
+    const [encoderBytes, decoderBytes] = await Promise.all([readGraph(manifest.encoder, 'encoder'), readGraph(manifest.decoder, 'decoder')]);
     return { manifest, dir, encoderBytes, decoderBytes };
   }
   // The cached optimised graphs are read beside the graphs; they count only once the graphs have
   // been checked against the SHA-256 that keys them.
   const [encoderBytes, decoderBytes, encoder, decoder] = await Promise.all([
-    read(manifest.encoder, 'encoder'),
-    read(manifest.decoder, 'decoder'),
-    readOptimizedGraph(graphCache, manifest.encoder.sha256),
-    readOptimizedGraph(graphCache, manifest.decoder.sha256),
+    readGraph(manifest.encoder, 'encoder'),
+    readGraph(manifest.decoder, 'decoder'),
+    readOptimizedGraph(graphCache, manifest.encoder.sha256, read),
+    readOptimizedGraph(graphCache, manifest.decoder.sha256, read),
   ]);
   return { manifest, dir, encoderBytes, decoderBytes, optimized: { encoder, decoder } };
 }

@@ -240,4 +240,26 @@ describe('engine start', () => {
       await engine.close();
     }
   });
+
+  it('reads files natively into memory a model load shares', async () => {
+    const binding = native();
+    const file = path.join(path.dirname(DEFAULT_IMAGE_MODEL), 'encoder.onnx');
+    const bytes = await binding.readFile(file);
+    expect(bytes.equals(readFileSync(file))).toBe(true);
+    await expect(binding.readFile(path.join(temp, 'not-there'))).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect((await binding.readFile(path.join(temp, 'a-file'))).toString()).toBe('x');
+    // A load from that memory (the whole Buffer, or a view into it) while the Buffer goes away.
+    const engine = new binding.Engine({ executionProvider: 'cpu' });
+    try {
+      const again = await binding.readFile(file);
+      const padded = Buffer.concat([Buffer.alloc(16), again]);
+      const view = (await binding.readFile(file)).subarray(0);
+      const loads = [engine.loadModel({ name: 'whole', encoder: again, decoder: view }), engine.loadModel({ name: 'copied', encoder: padded.subarray(16), decoder: padded.subarray(16) })];
+      const models = await Promise.all(loads);
+      expect(models.map((m) => m.info().encoder.inputs)).toEqual([models[1]!.info().encoder.inputs, models[1]!.info().encoder.inputs]);
+      for (const m of models) m.close();
+    } finally {
+      engine.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@
 #include "codec_common.h"
 #include "engine_wrap.h"
 #include "faults_wrap.h"
+#include "files.h"
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
@@ -81,6 +82,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("audioMetrics", Napi::Function::New(env, aic::js::AudioMetrics, "audioMetrics"));
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
+  exports.Set("readFile", Napi::Function::New(env, aic::js::ReadFile, "readFile"));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
   exports.Set("gpuUtilization", Napi::Function::New(env, GpuUtilization, "gpuUtilization"));
   exports.Set("onnxRuntime", Napi::Function::New(env, OnnxRuntimeInUse, "onnxRuntime"));

@@ -4,6 +4,11 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
 namespace aic::js {
 
 struct AddonData {
@@ -11,6 +16,8 @@ struct AddonData {
   Napi::FunctionReference audioEncoderConstructor;
   Napi::FunctionReference audioDecoderConstructor;
   Napi::FunctionReference entropyTablesConstructor;
+  // Buffers lent by readFile() (files.h), by the address of their native memory.
+  std::map<const uint8_t*, std::weak_ptr<const std::vector<uint8_t>>> sharedFiles;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "codec_common.h"
+#include "files.h"
 
 namespace aic::js {
 
@@ -82,6 +83,14 @@ ModelSource parseSource(Napi::Env env, Napi::Value value, const std::string& wha
     return src;
   }
   if (value.IsTypedArray() || value.IsDataView()) {
+    // The engine's own reads of its model files (readFile(), files.h) are shared, not copied.
+    const View view = viewOf(env, value, what);
+    if (auto shared = view.length ? sharedBytes(env, view.data, view.length) : nullptr) {
+      job.keep(shared);
+      src.bytes = view.data;
+      src.length = view.length;
+      return src;
+    }
     // Copied now: loading runs on a worker, and the caller may drop or detach its Buffer meanwhile.
     auto bytes = copyOf(env, value, what);
     src.length = bytes.size();

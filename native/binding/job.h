@@ -35,10 +35,13 @@ class Job {
     owned_.push_back(std::make_unique<std::vector<uint8_t>>(std::move(bytes)));
     return owned_.back()->empty() ? nullptr : owned_.back()->data();
   }
+  // Keeps native memory shared with JS (a readFile() Buffer, files.h) alive for the job's lifetime.
+  void keep(std::shared_ptr<const void> shared) { kept_.push_back(std::move(shared)); }
 
  private:
   std::vector<Napi::ObjectReference> pins_;
   std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_;
+  std::vector<std::shared_ptr<const void>> kept_;
 };
 
 // Runs a job on the libuv thread pool and settles a Promise with its result.
