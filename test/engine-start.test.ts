@@ -24,9 +24,14 @@ function entries(cacheDir: string, ext = '.aicm'): string[] {
   return readdirSync(cacheDir).filter((f) => f.endsWith(ext)).map((f) => path.join(cacheDir, f));
 }
 
-// Where each codec graph's session came from (info().models[].encoder.optimizedGraph).
+// Where each codec graph's session came from (info().models[].encoder.optimizedGraph), by model name
+// (the models are listed in the order their loads finished).
 function sources(engine: Engine): string[] {
-  return engine.info().models.flatMap((m) => [`${m.name} encoder ${m.encoder.optimizedGraph}`, `${m.name} decoder ${m.decoder.optimizedGraph}`]);
+  return models(engine).flatMap((m) => [`${m.name} encoder ${m.encoder.optimizedGraph}`, `${m.name} decoder ${m.decoder.optimizedGraph}`]);
+}
+
+function models(engine: Engine) {
+  return engine.info().models.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 // What both codecs produce for the same inputs: image payloads at three levels, audio payloads of a few frames.
@@ -174,7 +179,7 @@ describe('engine start', () => {
         const got = await outputs(engine);
         got.forEach((b, i) => expect(Buffer.compare(b, expected[i]!)).toBe(0));
       }
-      expect(warm.info().models.map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs])).toEqual(none.info().models.map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs]));
+      expect(models(warm).map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs])).toEqual(models(none).map((m) => [m.encoder.inputs, m.encoder.outputs, m.decoder.inputs, m.decoder.outputs]));
     } finally {
       await Promise.all([cold.close(), none.close(), warm.close()]);
     }
@@ -212,10 +217,10 @@ describe('engine start', () => {
       const engine = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
       try {
         expect(sources(engine)).toEqual([
-          'aic-image-v1@1.0.0 encoder saved',
-          'aic-image-v1@1.0.0 decoder cache',
           'aic-audio-v2@2.0.0 encoder cache',
           'aic-audio-v2@2.0.0 decoder cache',
+          'aic-image-v1@1.0.0 encoder saved',
+          'aic-image-v1@1.0.0 decoder cache',
         ]);
         const got = await outputs(engine);
         expect(got.length).toBeGreaterThan(0);

@@ -163,15 +163,7 @@ TableSource readTables(Napi::Env env, Napi::Object o, const std::string& what, i
 }
 
 std::shared_ptr<const entropy::CdfTableSet> TableSource::build() {
-  // readTables() checked that the lengths cover cdfs exactly.
-  std::vector<entropy::CdfTable> tables(offsets.size());
-  size_t at = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    tables[i].offset = offsets[i];
-    tables[i].cdf.assign(cdfs.begin() + static_cast<std::ptrdiff_t>(at), cdfs.begin() + static_cast<std::ptrdiff_t>(at + lengths[i]));
-    at += lengths[i];
-  }
-  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted), std::move(groups));
+  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(offsets), lengths, std::move(cdfs), std::move(predicted), std::move(groups));
 }
 
 std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {

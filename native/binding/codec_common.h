@@ -57,8 +57,8 @@ std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type
 }
 // The entropy tables of a codec config ({ tableOffsets, tableLengths, cdfs, predictedChannels?,
 // tableGroups? }), copied out of its typed arrays on the JS thread (whole arrays, checked to agree
-// with each other); build() splits them into tables, checks those and prepares them for the
-// encoder (CdfTableSet), on whichever thread calls it.
+// with each other); build() hands them to a CdfTableSet, which checks the tables and prepares them
+// for the encoder, on whichever thread calls it.
 struct TableSource {
   int levels = 0;
   int channels = 0;
