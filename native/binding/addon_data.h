@@ -11,13 +11,15 @@
 
 namespace aic::js {
 
+struct FileBytes;  // files.h
+
 struct AddonData {
   Napi::FunctionReference modelConstructor;
   Napi::FunctionReference audioEncoderConstructor;
   Napi::FunctionReference audioDecoderConstructor;
   Napi::FunctionReference entropyTablesConstructor;
   // Buffers lent by readFile() (files.h), by the address of their native memory.
-  std::map<const uint8_t*, std::weak_ptr<const std::vector<uint8_t>>> sharedFiles;
+  std::map<const uint8_t*, std::weak_ptr<const FileBytes>> sharedFiles;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

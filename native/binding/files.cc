@@ -16,8 +16,6 @@ namespace aic::js {
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
 class ReadFileJob : public Job {
  public:
   explicit ReadFileJob(std::string path) : path_(std::move(path)) {}
@@ -28,28 +26,41 @@ class ReadFileJob : public Job {
     std::FILE* f = std::fopen(path_.c_str(), "rb");
 #endif
     if (!f) throw CoreError(ErrorCode::ModelNotFound, path_ + " cannot be read: " + std::strerror(errno));
-    auto bytes = std::make_shared<Bytes>();
-    // Whatever the size says, read to the end: a file may grow or shrink meanwhile.
+    // Read straight into memory that is not zeroed first, sized by the file's size, and grown if
+    // the file turns out longer: a file may change meanwhile, so read to its end whatever the size said.
+    size_t capacity = 0;
     if (std::fseek(f, 0, SEEK_END) == 0) {
-      long size = std::ftell(f);
-      if (size > 0) bytes->reserve(static_cast<size_t>(size));
+      const long size = std::ftell(f);
+      if (size > 0) capacity = static_cast<size_t>(size);
       std::fseek(f, 0, SEEK_SET);
     }
-    uint8_t chunk[1 << 16];
-    size_t n = 0;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes->insert(bytes->end(), chunk, chunk + n);
-    const bool failed = std::ferror(f) != 0;
+    auto bytes = std::make_shared<FileBytes>();
+    capacity += 1;  // one more byte to see the end of the file without a second read
+    bytes->data.reset(new uint8_t[capacity]);
+    bool failed = false;
+    for (;;) {
+      const size_t n = std::fread(bytes->data.get() + bytes->size, 1, capacity - bytes->size, f);
+      bytes->size += n;
+      if (bytes->size < capacity) {
+        failed = std::ferror(f) != 0;
+        break;
+      }
+      std::unique_ptr<uint8_t[]> grown(new uint8_t[capacity * 2]);
+      std::memcpy(grown.get(), bytes->data.get(), bytes->size);
+      bytes->data = std::move(grown);
+      capacity *= 2;
+    }
     std::fclose(f);
     if (failed) throw CoreError(ErrorCode::ModelNotFound, path_ + " cannot be read");
     bytes_ = std::move(bytes);
   }
   Napi::Value toJs(Napi::Env env) override {
-    if (bytes_->empty()) return Napi::Buffer<uint8_t>::New(env, 0);
-    auto* holder = new std::shared_ptr<const Bytes>(bytes_);
-    const uint8_t* data = bytes_->data();
-    const int64_t size = static_cast<int64_t>(bytes_->size());
-    auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, const_cast<uint8_t*>(data), bytes_->size(),
-                                                   [data, size](Napi::Env e, uint8_t*, std::shared_ptr<const Bytes>* h) {
+    if (bytes_->size == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+    auto* holder = new std::shared_ptr<const FileBytes>(bytes_);
+    uint8_t* data = bytes_->data.get();
+    const int64_t size = static_cast<int64_t>(bytes_->size);
+    auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, data, bytes_->size,
+                                                   [data, size](Napi::Env e, uint8_t*, std::shared_ptr<const FileBytes>* h) {
                                                      auto& shared = addonData(e).sharedFiles;
                                                      auto it = shared.find(data);
                                                      if (it != shared.end() && it->second.lock() == *h) shared.erase(it);
@@ -65,7 +76,7 @@ class ReadFileJob : public Job {
 
  private:
   std::string path_;
-  std::shared_ptr<const Bytes> bytes_;
+  std::shared_ptr<const FileBytes> bytes_;
 };
 
 }  // namespace
@@ -76,13 +87,15 @@ Napi::Value ReadFile(const Napi::CallbackInfo& info) {
   return runAsync(env, "aic:readFile", std::make_unique<ReadFileJob>(info[0].As<Napi::String>().Utf8Value()));
 }
 
-std::shared_ptr<const std::vector<uint8_t>> sharedBytes(Napi::Env env, const uint8_t* data, size_t length) {
+std::shared_ptr<const FileBytes> sharedBytes(Napi::Env env, const uint8_t* data, size_t length) {
   auto& shared = addonData(env).sharedFiles;
   auto it = shared.upper_bound(data);
   if (it == shared.begin()) return nullptr;
   --it;
   auto bytes = it->second.lock();
-  if (!bytes || data < bytes->data() || length > bytes->size() || static_cast<size_t>(data - bytes->data()) > bytes->size() - length) return nullptr;
+  if (!bytes) return nullptr;
+  const uint8_t* first = bytes->data.get();
+  if (data < first || length > bytes->size || static_cast<size_t>(data - first) > bytes->size - length) return nullptr;
   return bytes;
 }
 

@@ -15,8 +15,14 @@ namespace aic::js {
 
 Napi::Value ReadFile(const Napi::CallbackInfo& info);
 
+// A file's bytes as readFile() read them.
+struct FileBytes {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+};
+
 // The native memory behind `data .. data + length` when it lies within a Buffer from readFile()
 // still alive, else null. JS thread only.
-std::shared_ptr<const std::vector<uint8_t>> sharedBytes(Napi::Env env, const uint8_t* data, size_t length);
+std::shared_ptr<const FileBytes> sharedBytes(Napi::Env env, const uint8_t* data, size_t length);
 
 }  // namespace aic::js
