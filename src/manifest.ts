@@ -1,7 +1,8 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
@@ -332,7 +333,7 @@ function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | nul
   return manifest as unknown as M;
 }
 
-async function writeCacheEntry(file: string, key: string, version: string, manifest: { entropy: object }, packed: PackedEntropy): Promise<void> {
+async function writeCacheEntry(file: string, key: string, version: string, manifest: { entropy: object }, packed: PackedEntropy): Promise<boolean> {
   const arrays: CacheHeader['arrays'] = [];
   const stripped = { ...manifest, entropy: { ...manifest.entropy, tables: undefined } };
   // Offsets are fixed once the header's length is; two passes settle it.
@@ -369,6 +370,76 @@ async function writeCacheEntry(file: string, key: string, version: string, manif
   try {
     await writeFile(temp, Buffer.concat([body, digest]), { mode: 0o600 });
     await rename(temp, file);
+    return true;
+  } catch {
+    await unlink(temp).catch(() => undefined);
+    return false;
+  }
+}
+
+// Manifest fingerprints: what a manifest's file looked like when its bytes were last hashed
+// (device, inode, size, modification and change times, in nanoseconds), with that SHA-256. A
+// manifest whose file still looks exactly so is not read again: its SHA-256 is the recorded one.
+// The change time cannot be set by a user (any write or metadata change moves it to the current
+// time), and a fingerprint is recorded only from a stat taken before the bytes were read and only
+// when that change time was already FINGERPRINT_SETTLED_NS in the past, so that a later write
+// cannot leave the same change time behind (coarse file-system clocks). A file system without
+// change times gets no fingerprints.
+type FileStat = BigIntStats;
+const FINGERPRINT_FORMAT = 1;
+const FINGERPRINT_SETTLED_NS = 2_000_000_000n;
+
+interface Fingerprint {
+  format: number;
+  path: string;
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+  key: string;
+}
+
+function fingerprintFile(dir: string, manifestPath: string): string {
+  const id = createHash('sha256').update(path.resolve(manifestPath)).digest('hex').slice(0, 32);
+  return path.join(dir, `manifest-at-${id}.aicf`);
+}
+
+function fingerprintOf(st: FileStat, manifestPath: string, key: string): Fingerprint {
+  return {
+    format: FINGERPRINT_FORMAT,
+    path: path.resolve(manifestPath),
+    dev: String(st.dev),
+    ino: String(st.ino),
+    size: String(st.size),
+    mtimeNs: String(st.mtimeNs),
+    ctimeNs: String(st.ctimeNs),
+    key,
+  };
+}
+
+async function readFingerprint(dir: string, manifestPath: string): Promise<Fingerprint | null> {
+  try {
+    const f = JSON.parse(await readFile(fingerprintFile(dir, manifestPath), 'utf8')) as Fingerprint;
+    if (!f || f.format !== FINGERPRINT_FORMAT || f.path !== path.resolve(manifestPath) || typeof f.key !== 'string' || !/^[0-9a-f]{64}$/.test(f.key)) return null;
+    return f;
+  } catch {
+    return null;
+  }
+}
+
+function sameFile(st: FileStat, f: Fingerprint): boolean {
+  return st.isFile() && st.ctimeNs > 0n && String(st.dev) === f.dev && String(st.ino) === f.ino && String(st.size) === f.size && String(st.mtimeNs) === f.mtimeNs && String(st.ctimeNs) === f.ctimeNs;
+}
+
+async function writeFingerprint(dir: string, manifestPath: string, st: FileStat, key: string): Promise<void> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  if (!st.isFile() || st.ctimeNs <= 0n || st.ctimeNs > nowNs - FINGERPRINT_SETTLED_NS || st.mtimeNs > nowNs - FINGERPRINT_SETTLED_NS) return;
+  const file = fingerprintFile(dir, manifestPath);
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(fingerprintOf(st, manifestPath, key)), { mode: 0o600 });
+    await rename(temp, file);
   } catch {
     await unlink(temp).catch(() => undefined);
   }
@@ -380,21 +451,45 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
   options: ManifestLoadOptions = {},
 ): Promise<LoadedManifest<M>> {
   const read = options.readFile ?? ((file: string) => readFile(file));
+  const cacheDir = options.cacheDir || null;
+  let manifest: M | null = null;
+  let entry: { file: string; key: string; version: string } | null = null;
+  // With a cache: the manifest's file as it is now (taken before its bytes are read), and the
+  // fingerprint recorded when its bytes were last hashed.
+  let now: FileStat | null = null;
+  if (cacheDir) {
+    const [st, recorded, version] = await Promise.all([
+      stat(manifestPath, { bigint: true }).catch(() => null),
+      readFingerprint(cacheDir, manifestPath),
+      aicVersion(),
+    ]);
+    now = st;
+    if (now && recorded && sameFile(now, recorded)) {
+      // Unchanged since it was hashed (same file, size, modification and change times): its
+      // SHA-256 is the one recorded, and its bytes need not be read.
+      try {
+        entry = { file: cacheFile(cacheDir, recorded.key, version), key: recorded.key, version };
+        manifest = readCacheEntry<M>(await read(entry.file), recorded.key, version);
+      } catch {
+        manifest = null;
+      }
+      if (manifest) return withGraphs(manifestPath, manifest, options, read);
+      entry = null;
+    }
+  }
   let bytes: Buffer;
   try {
     bytes = await read(manifestPath);
   } catch (error) {
     throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
   }
-  const cacheDir = options.cacheDir || null;
-  let manifest: M | null = null;
-  let entry: { file: string; key: string; version: string } | null = null;
   if (cacheDir) {
     try {
       const key = createHash('sha256').update(bytes).digest('hex');
       const version = await aicVersion();
       entry = { file: cacheFile(cacheDir, key, version), key, version };
       manifest = readCacheEntry<M>(await read(entry.file), key, version);
+      if (manifest && now) await writeFingerprint(cacheDir, manifestPath, now, key);
     } catch {
       manifest = null;
     }
@@ -416,10 +511,22 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
       }
       if (packed) {
         packedOf.set(manifest, packed);
-        await writeCacheEntry(entry.file, entry.key, entry.version, manifest as unknown as ImageManifest, packed).catch(() => undefined);
+        const written = await writeCacheEntry(entry.file, entry.key, entry.version, manifest as unknown as ImageManifest, packed);
+        if (written && now) await writeFingerprint(cacheDir!, manifestPath, now, entry.key);
       }
     }
   }
+  return withGraphs(manifestPath, manifest, options, read);
+}
+
+// The graphs named by a checked manifest, read and checked against its SHA-256 (and with
+// options.graphCache, their cached optimised graphs).
+async function withGraphs<M extends { encoder: GraphEntry; decoder: GraphEntry }>(
+  manifestPath: string,
+  manifest: M,
+  options: ManifestLoadOptions,
+  read: (file: string) => Promise<Buffer>,
+): Promise<LoadedManifest<M>> {
   const dir = path.dirname(manifestPath);
   const readGraph = async (entry: GraphEntry, which: string): Promise<Buffer> => {
     const file = path.join(dir, entry.file);

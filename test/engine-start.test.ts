@@ -1,6 +1,7 @@
 // Engine start (issue 12, part 4): the parsed-manifest cache never stands in for the checks it
 // skips re-running, and anything off in it falls back to a normal load.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -266,5 +267,45 @@ describe('engine start', () => {
     } finally {
       engine.close();
     }
+  });
+
+  it('does not read an unchanged manifest again, and sees a changed one', async () => {
+    const cacheDir = path.join(temp, 'cache-fingerprint');
+    mkdirSync(cacheDir);
+    const reads: string[] = [];
+    const reading = (file: string) => {
+      reads.push(path.basename(file));
+      return readFile(file);
+    };
+    // The shipped manifest's change time is long past: its fingerprint is recorded on the first load.
+    const first = await loadImageManifest(DEFAULT_IMAGE_MODEL, { cacheDir, readFile: reading });
+    expect(reads).toContain('manifest.json');
+    expect(entries(cacheDir, '.aicf')).toHaveLength(1);
+    reads.length = 0;
+    const second = await loadImageManifest(DEFAULT_IMAGE_MODEL, { cacheDir, readFile: reading });
+    expect(reads).not.toContain('manifest.json');
+    expect(second.manifest).toEqual(first.manifest);
+    // A fresh copy is read and hashed until its change time has settled; then a change to it
+    // (new bytes, a new change time) is seen at once.
+    const copy = copyModel(DEFAULT_IMAGE_MODEL, 'fingerprinted');
+    const edited = { ...(JSON.parse(readFileSync(copy, 'utf8')) as Record<string, unknown>), description: 'first' };
+    writeFileSync(copy, JSON.stringify(edited));
+    reads.length = 0;
+    await loadImageManifest(copy, { cacheDir, readFile: reading });
+    expect(entries(cacheDir, '.aicf')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await loadImageManifest(copy, { cacheDir, readFile: reading })).manifest.description).toBe('first');
+    expect(entries(cacheDir, '.aicf')).toHaveLength(2);
+    reads.length = 0;
+    expect((await loadImageManifest(copy, { cacheDir, readFile: reading })).manifest.description).toBe('first');
+    expect(reads).not.toContain('manifest.json');
+    writeFileSync(copy, JSON.stringify({ ...edited, description: 'second' }));
+    expect((await loadImageManifest(copy, { cacheDir, readFile: reading })).manifest.description).toBe('second');
+    expect(reads).toContain('manifest.json');
+    // A fingerprint that does not check out is ignored.
+    for (const f of entries(cacheDir, '.aicf')) writeFileSync(f, 'not a fingerprint');
+    reads.length = 0;
+    expect((await loadImageManifest(copy, { cacheDir, readFile: reading })).manifest.description).toBe('second');
+    expect(reads).toContain('manifest.json');
   });
 });
