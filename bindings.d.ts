@@ -92,8 +92,9 @@ export interface NativeGraphInfo {
 
 /** Per graph: a cached optimised graph (read and verified by the caller), and/or where ONNX Runtime writes the one it optimises. */
 export interface NativeGraphCache {
-  encoder?: { optimized?: Uint8Array; saveTo?: string };
-  decoder?: { optimized?: Uint8Array; saveTo?: string };
+  /** required: the source is a path the caller did not read; never load it, fail with "optimised-graph cache miss" instead. */
+  encoder?: { optimized?: Uint8Array; saveTo?: string; required?: boolean };
+  decoder?: { optimized?: Uint8Array; saveTo?: string; required?: boolean };
 }
 
 export interface NativeModelInfo {

@@ -1,5 +1,6 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -139,6 +140,19 @@ function version(): string {
 interface Loaded {
   definition: ModelDefinition;
   model: Promise<Model>;
+  /** A codec's graphs: the SHA-256 they were checked against (its sources may be paths left unread). */
+  digests?: Digests;
+}
+
+interface Digests {
+  encoder: string;
+  decoder: string;
+}
+
+// Whether a model source is the graph of SHA-256 `digest`: bytes are hashed; a path is not the
+// same source as checked bytes (as a path never equalled bytes before).
+function sourceHasDigest(src: string | Uint8Array, digest: string): boolean {
+  return typeof src !== 'string' && createHash('sha256').update(src).digest('hex') === digest;
 }
 
 function sameSource(a: string | Uint8Array, b: string | Uint8Array): boolean {
@@ -399,10 +413,10 @@ export class Engine {
   }
 
   // loadModel(), with the optimised-graph cache's entries for the codecs' graphs.
-  async #loadModel(definition: ModelDefinition, graphCache?: NativeGraphCache): Promise<Model> {
+  async #loadModel(definition: ModelDefinition, graphCache?: NativeGraphCache, digests?: Digests): Promise<Model> {
     this.#checkOpen();
     checkDefinition(definition);
-    const existing = this.#shared(definition);
+    const existing = this.#shared(definition, digests);
     if (existing) return existing;
     const pending = callNative(() => this.#native.loadModel(definition, graphCache)).then(
       (nm) => {
@@ -415,7 +429,7 @@ export class Engine {
         throw AicError.from(error);
       },
     );
-    this.#models.set(definition.name, { definition, model: pending });
+    this.#models.set(definition.name, { definition, model: pending, digests });
     return awaitNative(pending);
   }
 
@@ -432,10 +446,18 @@ export class Engine {
     return model;
   }
 
-  #shared(definition: ModelDefinition): Promise<Model> | undefined {
+  #shared(definition: ModelDefinition, digests?: Digests): Promise<Model> | undefined {
     const loaded = this.#models.get(definition.name);
     if (!loaded) return undefined;
-    if (!sameSource(loaded.definition.encoder, definition.encoder) || !sameSource(loaded.definition.decoder, definition.decoder)) {
+    const same = (part: 'encoder' | 'decoder'): boolean => {
+      // Codecs' graphs compare by the SHA-256 they were checked against: their sources may be
+      // paths of graphs left unread (skipUnchangedGraphs).
+      if (digests && loaded.digests) return digests[part] === loaded.digests[part];
+      if (digests) return sourceHasDigest(loaded.definition[part], digests[part]);
+      if (loaded.digests) return sourceHasDigest(definition[part], loaded.digests[part]);
+      return sameSource(loaded.definition[part], definition[part]);
+    };
+    if (!same('encoder') || !same('decoder')) {
       throw new AicError('INVALID_ARGUMENT', `a different model is already loaded as '${definition.name}'; close it first or choose another name`);
     }
     return loaded.model;
@@ -453,19 +475,18 @@ export class Engine {
   async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
-    const loaded = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively });
-    const { manifest, encoderBytes, decoderBytes } = loaded;
+    const options = { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively };
+    const loaded = await loadImageManifest(manifestPath, { ...options, skipUnchangedGraphs: !!this.#graphCache });
+    const { manifest } = loaded;
     const { ImageCodec: NativeImageCodec } = native();
-    const graphs = this.#graphTargets(loaded);
-    const modelLoad = this.#loadModel({
-      name: `${manifest.name}@${manifest.version}`,
-      encoder: encoderBytes,
-      decoder: decoderBytes,
-      signature: {
+    const { modelLoad, graphs } = this.#codecModel(
+      loaded,
+      {
         encoder: { inputs: [{ name: manifest.encoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.encoder.output, type: 'float32', rank: 4 }] },
         decoder: { inputs: [{ name: manifest.decoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.decoder.output, type: 'float32', rank: 4 }] },
       },
-    }, graphs?.request);
+      () => loadImageManifest(manifestPath, options),
+    );
     const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeImageConfig(manifest), (c) => NativeImageCodec.prepareTables(c)));
     const model = await modelLoad;
     const codec = callNative(() => new NativeImageCodec(model.native(), config));
@@ -476,8 +497,9 @@ export class Engine {
   async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
-    const loaded = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively });
-    const { manifest, encoderBytes, decoderBytes } = loaded;
+    const options = { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively };
+    const loaded = await loadAudioManifest(manifestPath, { ...options, skipUnchangedGraphs: !!this.#graphCache });
+    const { manifest } = loaded;
     const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
       inputs: [
         { name: g.input, type: 'float32' as const, rank: 2 },
@@ -489,17 +511,43 @@ export class Engine {
       ],
     });
     const { AudioCodec: NativeAudioCodec } = native();
-    const graphs = this.#graphTargets(loaded);
-    const modelLoad = this.#loadModel({
-      name: `${manifest.name}@${manifest.version}`,
-      encoder: encoderBytes,
-      decoder: decoderBytes,
-      signature: { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) },
-    }, graphs?.request);
+    const { modelLoad, graphs } = this.#codecModel(loaded, { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) }, () => loadAudioManifest(manifestPath, options));
     const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c)));
     const model = await modelLoad;
     const codec = callNative(() => new NativeAudioCodec(model.native(), config));
     return new AudioCodec(codec, model, manifest);
+  }
+
+  // A codec's model: its graphs from the manifest as loaded (paths of graphs left unread where the
+  // cache allowed), and when a cached optimised graph then cannot be used, loaded again from
+  // graphs read and checked (`reload`). Returns the load and the cache targets it ended with.
+  #codecModel(
+    loaded: LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>,
+    signature: ModelDefinition['signature'],
+    reload: () => Promise<LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>>,
+  ): { modelLoad: Promise<Model>; graphs: () => GraphTargets | undefined } {
+    const digests = { encoder: loaded.manifest.encoder.sha256, decoder: loaded.manifest.decoder.sha256 };
+    const attempt = (l: typeof loaded) => {
+      const targets = this.#graphTargets(l);
+      const definition: ModelDefinition = {
+        name: `${l.manifest.name}@${l.manifest.version}`,
+        encoder: l.graphs?.encoder ?? l.encoderBytes,
+        decoder: l.graphs?.decoder ?? l.decoderBytes,
+        signature,
+      };
+      return { targets, load: this.#loadModel(definition, targets?.request, digests) };
+    };
+    const first = attempt(loaded);
+    let used = first.targets;
+    const modelLoad = first.load.catch(async (error: unknown) => {
+      const e = AicError.from(error);
+      if (!(loaded.graphs && e.code === 'MODEL_INVALID' && e.message.includes('optimised-graph cache miss'))) throw e;
+      await Promise.all((first.targets?.saves ?? []).map((t) => discardTarget(t.target)));
+      const again = attempt(await reload());
+      used = again.targets;
+      return again.load;
+    });
+    return { modelLoad, graphs: () => used };
   }
 
   // The optimised-graph cache's part in a codec's model load: the cached graphs that checked out,
@@ -512,7 +560,8 @@ export class Engine {
     for (const part of ['encoder', 'decoder'] as const) {
       const source = loaded.manifest[part].sha256;
       const target = saveTarget(cache, source);
-      request[part] = { optimized: loaded.optimized?.[part], saveTo: target };
+      // A graph left unread must come from its cached optimised graph (runtime/graph.h, required).
+      request[part] = { optimized: loaded.optimized?.[part], saveTo: target, required: typeof loaded.graphs?.[part] === 'string' };
       saves.push({ part, source, target });
     }
     return { request, saves };
@@ -520,8 +569,8 @@ export class Engine {
 
   // Runs `rest` (what follows the model load), then stores the graphs ONNX Runtime optimised and
   // saved during the load as cache entries, or removes what it wrote for none.
-  async #storingGraphs<T>(graphs: GraphTargets | undefined, modelLoad: Promise<Model>, rest: () => Promise<T>): Promise<T> {
-    if (!graphs) return rest();
+  async #storingGraphs<T>(targets: () => GraphTargets | undefined, modelLoad: Promise<Model>, rest: () => Promise<T>): Promise<T> {
+    if (!targets()) return rest();
     const cache = this.#graphCache!;
     let info: ModelInfo | undefined;
     try {
@@ -530,6 +579,7 @@ export class Engine {
       info = model.closed ? undefined : model.info();
       return result;
     } finally {
+      const graphs = targets()!;
       await Promise.all(
         graphs.saves.map(({ part, source, target }) => {
           const from = info?.[part].optimizedGraph;

@@ -94,6 +94,8 @@ export interface LoadedManifest<M = ImageManifest> {
   decoderBytes: Buffer;
   /** With options.graphCache: each graph's cached optimised graph, where one checked out (src/graph-cache.ts). */
   optimized?: { encoder?: Buffer; decoder?: Buffer };
+  /** With options.skipUnchangedGraphs: each graph's checked bytes, or its path where it was not read. */
+  graphs?: { encoder: Buffer | string; decoder: Buffer | string };
 }
 
 function fail(file: string, problem: string): never {
@@ -216,6 +218,14 @@ export interface ManifestLoadOptions {
    * thread, into memory the model load then shares instead of copying (native/binding/files.h).
    */
   readFile?: (file: string) => Promise<Buffer>;
+  /**
+   * With cacheDir and graphCache (createEngine()): a graph whose cached optimised graph checked out
+   * and whose file is unchanged since it was last checked against this SHA-256 (its fingerprint:
+   * device, inode, size, modification and change times, as for manifests) is not read: its
+   * `graphs` entry is then its path and its `encoderBytes`/`decoderBytes` are empty. Every other
+   * graph is read and checked as ever.
+   */
+  skipUnchangedGraphs?: boolean;
 }
 
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
@@ -400,9 +410,9 @@ interface Fingerprint {
   key: string;
 }
 
-function fingerprintFile(dir: string, manifestPath: string): string {
+function fingerprintFile(dir: string, manifestPath: string, kind: 'manifest' | 'graph' = 'manifest'): string {
   const id = createHash('sha256').update(path.resolve(manifestPath)).digest('hex').slice(0, 32);
-  return path.join(dir, `manifest-at-${id}.aicf`);
+  return path.join(dir, `${kind}-at-${id}.aicf`);
 }
 
 function fingerprintOf(st: FileStat, manifestPath: string, key: string): Fingerprint {
@@ -418,9 +428,9 @@ function fingerprintOf(st: FileStat, manifestPath: string, key: string): Fingerp
   };
 }
 
-async function readFingerprint(dir: string, manifestPath: string): Promise<Fingerprint | null> {
+async function readFingerprint(dir: string, manifestPath: string, kind: 'manifest' | 'graph' = 'manifest'): Promise<Fingerprint | null> {
   try {
-    const f = JSON.parse(await readFile(fingerprintFile(dir, manifestPath), 'utf8')) as Fingerprint;
+    const f = JSON.parse(await readFile(fingerprintFile(dir, manifestPath, kind), 'utf8')) as Fingerprint;
     if (!f || f.format !== FINGERPRINT_FORMAT || f.path !== path.resolve(manifestPath) || typeof f.key !== 'string' || !/^[0-9a-f]{64}$/.test(f.key)) return null;
     return f;
   } catch {
@@ -432,10 +442,10 @@ function sameFile(st: FileStat, f: Fingerprint): boolean {
   return st.isFile() && st.ctimeNs > 0n && String(st.dev) === f.dev && String(st.ino) === f.ino && String(st.size) === f.size && String(st.mtimeNs) === f.mtimeNs && String(st.ctimeNs) === f.ctimeNs;
 }
 
-async function writeFingerprint(dir: string, manifestPath: string, st: FileStat, key: string): Promise<void> {
+async function writeFingerprint(dir: string, manifestPath: string, st: FileStat, key: string, kind: 'manifest' | 'graph' = 'manifest'): Promise<void> {
   const nowNs = BigInt(Date.now()) * 1_000_000n;
   if (!st.isFile() || st.ctimeNs <= 0n || st.ctimeNs > nowNs - FINGERPRINT_SETTLED_NS || st.mtimeNs > nowNs - FINGERPRINT_SETTLED_NS) return;
-  const file = fingerprintFile(dir, manifestPath);
+  const file = fingerprintFile(dir, manifestPath, kind);
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await writeFile(temp, JSON.stringify(fingerprintOf(st, manifestPath, key)), { mode: 0o600 });
@@ -547,15 +557,42 @@ async function withGraphs<M extends { encoder: GraphEntry; decoder: GraphEntry }
     const [encoderBytes, decoderBytes] = await Promise.all([readGraph(manifest.encoder, 'encoder'), readGraph(manifest.decoder, 'decoder')]);
     return { manifest, dir, encoderBytes, decoderBytes };
   }
-  // The cached optimised graphs are read beside the graphs; they count only once the graphs have
-  // been checked against the SHA-256 that keys them.
-  const [encoderBytes, decoderBytes, encoder, decoder] = await Promise.all([
-    readGraph(manifest.encoder, 'encoder'),
-    readGraph(manifest.decoder, 'decoder'),
-    readOptimizedGraph(graphCache, manifest.encoder.sha256, read),
-    readOptimizedGraph(graphCache, manifest.decoder.sha256, read),
-  ]);
-  return { manifest, dir, encoderBytes, decoderBytes, optimized: { encoder, decoder } };
+  const cacheDir = options.cacheDir || null;
+  if (!options.skipUnchangedGraphs || !cacheDir) {
+    // The cached optimised graphs are read beside the graphs; they count only once the graphs
+    // have been checked against the SHA-256 that keys them.
+    const [encoderBytes, decoderBytes, encoder, decoder] = await Promise.all([
+      readGraph(manifest.encoder, 'encoder'),
+      readGraph(manifest.decoder, 'decoder'),
+      readOptimizedGraph(graphCache, manifest.encoder.sha256, read),
+      readOptimizedGraph(graphCache, manifest.decoder.sha256, read),
+    ]);
+    return { manifest, dir, encoderBytes, decoderBytes, optimized: { encoder, decoder } };
+  }
+  // A graph with a usable optimised graph whose file is unchanged since it was checked is not read;
+  // any other is read and checked, and its fingerprint recorded (from a stat taken before the read).
+  const one = async (entry: GraphEntry, which: string): Promise<{ source: Buffer | string; optimized?: Buffer }> => {
+    const file = path.join(dir, entry.file);
+    const [st, recorded, optimized] = await Promise.all([
+      stat(file, { bigint: true }).catch(() => null),
+      readFingerprint(cacheDir, file, 'graph'),
+      readOptimizedGraph(graphCache, entry.sha256, read),
+    ]);
+    if (optimized && st && recorded && recorded.key === entry.sha256 && sameFile(st, recorded)) return { source: file, optimized };
+    const bytes = await readGraph(entry, which);
+    if (st && !(recorded && recorded.key === entry.sha256 && sameFile(st, recorded))) await writeFingerprint(cacheDir, file, st, entry.sha256, 'graph');
+    return { source: bytes, optimized };
+  };
+  const [encoder, decoder] = await Promise.all([one(manifest.encoder, 'encoder'), one(manifest.decoder, 'decoder')]);
+  const bytesOf = (s: Buffer | string) => (typeof s === 'string' ? Buffer.alloc(0) : s);
+  return {
+    manifest,
+    dir,
+    encoderBytes: bytesOf(encoder.source),
+    decoderBytes: bytesOf(decoder.source),
+    optimized: { encoder: encoder.optimized, decoder: decoder.optimized },
+    graphs: { encoder: encoder.source, decoder: decoder.source },
+  };
 }
 
 interface PackedEntropy {

@@ -307,5 +307,45 @@ describe('engine start', () => {
     reads.length = 0;
     expect((await loadImageManifest(copy, { cacheDir, readFile: reading })).manifest.description).toBe('second');
     expect(reads).toContain('manifest.json');
+
+    // Graphs: with their optimised graphs cached, settled graphs unchanged since they were checked
+    // are not read (the engine loads them from the cache alone); a changed one is read, checked and
+    // refused.
+    const graphDir = path.join(temp, 'cache-graph-fingerprints');
+    const first2 = await start(copy, false, graphDir);
+    expect(sources(first2)).toEqual(['aic-image-v1@1.0.0 encoder saved', 'aic-image-v1@1.0.0 decoder saved']);
+    const expected = (await first2.imageCodec()!.encode({ data: syntheticFrame(64, 48), width: 64, height: 48, format: 'rgb24' }, { level: 5 })).payload;
+    await first2.close();
+    expect(entries(graphDir, '.aicf').filter((f) => path.basename(f).startsWith('graph-at-'))).toHaveLength(2);
+    const binding = native() as { readFile: (file: string) => Promise<Buffer> };
+    const nativeRead = binding.readFile;
+    const nativeReads: string[] = [];
+    binding.readFile = (file: string) => (nativeReads.push(path.basename(file)), nativeRead(file));
+    let warm: Engine;
+    try {
+      warm = await start(copy, false, graphDir);
+    } finally {
+      binding.readFile = nativeRead;
+    }
+    expect(nativeReads.filter((f) => f.endsWith('.onnx'))).toEqual([]);
+    expect(nativeReads.filter((f) => f.endsWith('.aicg'))).toHaveLength(2);
+    try {
+      expect(sources(warm)).toEqual(['aic-image-v1@1.0.0 encoder cache', 'aic-image-v1@1.0.0 decoder cache']);
+      const got = (await warm.imageCodec()!.encode({ data: syntheticFrame(64, 48), width: 64, height: 48, format: 'rgb24' }, { level: 5 })).payload;
+      expect(Buffer.compare(got, expected)).toBe(0);
+    } finally {
+      await warm.close();
+    }
+    const encoderFile = path.join(path.dirname(copy), 'encoder.onnx');
+    const tampered = readFileSync(encoderFile);
+    tampered[tampered.length - 10] ^= 0x01;
+    writeFileSync(encoderFile, tampered);
+    const refused = await start(copy, false, graphDir);
+    try {
+      expect(refused.info().codecs.image).toBeNull();
+      expect(refused.info().unavailable.image).toMatch(/^MANIFEST_INVALID: .*SHA-256.*the file was changed or replaced/);
+    } finally {
+      await refused.close();
+    }
   });
 });

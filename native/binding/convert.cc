@@ -218,6 +218,7 @@ void parseGraphCaches(Napi::Env env, Napi::Value value, ModelLoadRequest& req, J
     }
     auto saveTo = optionalString(env, g, "saveTo", what);
     if (saveTo) cache.saveTo = *saveTo;
+    cache.required = g.Get("required").ToBoolean().Value();
     (std::string(part) == "encoder" ? req.encoderCache : req.decoderCache) = std::move(cache);
   }
 }

@@ -164,6 +164,9 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
       outputNames_.clear();
     }
   }
+  if (optimizedFrom_ != OptimizedFrom::Cache && cache != nullptr && cache->required) {
+    throw CoreError(ErrorCode::ModelInvalid, label + ": " + kOptimizedGraphMissed);
+  }
   if (optimizedFrom_ != OptimizedFrom::Cache && cacheable && !cache->saveTo.empty()) {
     try {
       create(wantCuda, source, false, cache->saveTo);

@@ -28,10 +28,15 @@ struct ModelSource {
 // (loaded with optimisation off, its signature checked; anything off falls back to `source`);
 // `saveTo` is where ONNX Runtime writes the graph it optimises when `optimized` is not used.
 // Used only where the session runs on the CPU provider with optimisation on.
+// With `required`, the source is a file the caller did not read (its fingerprint said it was
+// unchanged since it was checked): it is never loaded, and a cached graph that cannot be used is
+// the error kOptimizedGraphMissed, for the caller to load again from checked bytes.
 struct OptimizedGraphCache {
   ModelSource optimized;  // length 0: none
   std::string saveTo;     // empty: not saved
+  bool required = false;
 };
+inline constexpr const char* kOptimizedGraphMissed = "the cached optimised graph could not be used (optimised-graph cache miss)";
 
 // Where a graph's session came from: its source optimised now, the same with the optimised graph
 // written to OptimizedGraphCache::saveTo, or the cached optimised graph.
