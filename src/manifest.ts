@@ -1,8 +1,8 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { lstat, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
@@ -269,15 +269,17 @@ const PACKED_TYPES = { gains: Float32Array, inverseGains: Float32Array, tableOff
 const packedOf = new WeakMap<object, PackedEntropy>();
 
 let packageVersion: string | undefined;
-async function aicVersion(): Promise<string> {
+function aicVersion(): Promise<string> {
+  // Read once per process (a small file, read synchronously: an asynchronous read queues behind
+  // the large reads of an engine start).
   if (packageVersion === undefined) {
     try {
-      packageVersion = (JSON.parse(await readFile(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+      packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
     } catch {
       packageVersion = 'unknown';
     }
   }
-  return packageVersion;
+  return Promise.resolve(packageVersion);
 }
 
 function cacheFile(dir: string, key: string, version: string): string {
@@ -428,11 +430,21 @@ function fingerprintOf(st: FileStat, manifestPath: string, key: string): Fingerp
   };
 }
 
-async function readFingerprint(dir: string, manifestPath: string, kind: 'manifest' | 'graph' = 'manifest'): Promise<Fingerprint | null> {
+// A fingerprint and a file's stat are a few hundred bytes of metadata, read synchronously: an
+// asynchronous read or stat would queue behind the large reads of an engine start in libuv's pool.
+async function readFingerprint(dir: string, manifestPath: string, kind: 'manifest' | 'graph'): Promise<Fingerprint | null> {
   try {
-    const f = JSON.parse(await readFile(fingerprintFile(dir, manifestPath, kind), 'utf8')) as Fingerprint;
+    const f = JSON.parse(readFileSync(fingerprintFile(dir, manifestPath, kind), 'utf8')) as Fingerprint;
     if (!f || f.format !== FINGERPRINT_FORMAT || f.path !== path.resolve(manifestPath) || typeof f.key !== 'string' || !/^[0-9a-f]{64}$/.test(f.key)) return null;
     return f;
+  } catch {
+    return null;
+  }
+}
+
+async function statNow(file: string): Promise<FileStat | null> {
+  try {
+    return statSync(file, { bigint: true });
   } catch {
     return null;
   }
@@ -469,8 +481,8 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
   let now: FileStat | null = null;
   if (cacheDir) {
     const [st, recorded, version] = await Promise.all([
-      stat(manifestPath, { bigint: true }).catch(() => null),
-      readFingerprint(cacheDir, manifestPath),
+      statNow(manifestPath),
+      readFingerprint(cacheDir, manifestPath, 'manifest'),
       aicVersion(),
     ]);
     now = st;
@@ -574,7 +586,7 @@ async function withGraphs<M extends { encoder: GraphEntry; decoder: GraphEntry }
   const one = async (entry: GraphEntry, which: string): Promise<{ source: Buffer | string; optimized?: Buffer }> => {
     const file = path.join(dir, entry.file);
     const [st, recorded, optimized] = await Promise.all([
-      stat(file, { bigint: true }).catch(() => null),
+      statNow(file),
       readFingerprint(cacheDir, file, 'graph'),
       readOptimizedGraph(graphCache, entry.sha256, read),
     ]);
