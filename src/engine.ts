@@ -50,10 +50,12 @@ export interface EngineOptions extends NativeEngineOptions {
    */
   maxInFlight?: number;
   /**
-   * Folder where createEngine() keeps parsed codec manifests between starts (docs/native-core.md,
-   * "Engine start"), or false for none. Default: aic-cache-<uid> under os.tmpdir() when it can be
-   * made private to this user. Entries are verified and anything off falls back to a normal load;
-   * the graphs' SHA-256 are checked on every start either way.
+   * Folder where createEngine() keeps, between starts, parsed codec manifests, the graphs as ONNX
+   * Runtime optimised them (CPU sessions), and fingerprints of the files it checked
+   * (docs/native-core.md, "Engine start"), or false for none. Default: aic-cache-<uid> under
+   * os.tmpdir() when it can be made private to this user. Entries are verified and anything off
+   * falls back to a normal load; a graph is read and checked against its manifest's SHA-256
+   * whenever its file changed since it was last checked.
    */
   cacheDir?: string | false;
   /**
