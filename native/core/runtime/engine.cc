@@ -77,32 +77,11 @@ EnvHandle::EnvHandle(int intra, int inter, bool spin, int log) {
       threading.SetGlobalInterOpNumThreads(inter);
       threading.SetGlobalSpinControl(spin);
       env_ = std::make_unique<Ort::Env>(threading, static_cast<OrtLoggingLevel>(log), "aic");
-      warmUp(*env_);
     } catch (const std::exception& e) {
       error_ = e.what();
       failed_ = true;
     }
   });
-}
-
-// The smallest model there is (opset 13, y = Identity(x), float[1]), as protobuf bytes.
-const unsigned char kIdentityModel[] = {
-    0x08, 0x07, 0x42, 0x02, 0x10, 0x0d, 0x3a, 0x37, 0x0a, 0x10, 0x0a, 0x01, 0x78, 0x12, 0x01, 0x79, 0x22, 0x08, 0x49, 0x64, 0x65,
-    0x6e, 0x74, 0x69, 0x74, 0x79, 0x12, 0x01, 0x67, 0x5a, 0x0f, 0x0a, 0x01, 0x78, 0x12, 0x0a, 0x0a, 0x08, 0x08, 0x01, 0x12, 0x04,
-    0x0a, 0x02, 0x08, 0x01, 0x62, 0x0f, 0x0a, 0x01, 0x79, 0x12, 0x0a, 0x0a, 0x08, 0x08, 0x01, 0x12, 0x04, 0x0a, 0x02, 0x08, 0x01};
-
-void EnvHandle::warmUp(Ort::Env& env) {
-  // ONNX Runtime's first session in a process also sets up what every later one shares (the CPU
-  // provider's kernel registry and the like: about 5 ms here). A throwaway session of a one-node
-  // graph does that on this thread, right after the environment, while the caller is still
-  // reading its models; their sessions then start without it. Failure here costs nothing: the
-  // first real session sets it up instead.
-  try {
-    Ort::SessionOptions so;
-    so.DisablePerSessionThreads();
-    Ort::Session warm(env, kIdentityModel, sizeof kIdentityModel, so);
-  } catch (...) {
-  }
 }
 
 EnvHandle::~EnvHandle() {

@@ -54,8 +54,6 @@ class EnvHandle {
   Ort::Env& get();
 
  private:
-  static void warmUp(Ort::Env& env);
-
   std::unique_ptr<Ort::Env> env_;
   std::string error_;
   bool failed_ = false;
