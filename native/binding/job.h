@@ -7,7 +7,8 @@
 // Caller memory (docs/native-core.md): pinning a JS object keeps the object, not its memory; a
 // Buffer's ArrayBuffer can be detached, transferred or shrunk while a worker runs, and N-API
 // gives no way to share ownership of its backing store. So a job that runs on a worker reads only
-// memory it owns: inputs are copied at call time (own()), results are written into native memory
+// memory it owns or co-owns: inputs are copied at call time (own()), or shared when the memory is
+// the addon's own (keep(): a readFile() Buffer, files.h), results are written into native memory
 // and copied into a caller's output view in toJs() after re-checking it (writeBack()). Only the
 // *Sync variants, during which no JS runs, may read or write caller memory in place.
 #pragma once
