@@ -82,6 +82,19 @@ export interface NativeGraphInfo {
   fallbackReason: string | null;
   inputs: NativeTensorInfo[];
   outputs: NativeTensorInfo[];
+  /**
+   * The engine's optimised-graph cache (docs/native-core.md, "Engine start"): 'cache' when the
+   * session was created from the cached optimised graph, 'saved' when the graph was optimised now
+   * and written for the cache, null when no cache was involved.
+   */
+  optimizedGraph: 'cache' | 'saved' | null;
+}
+
+/** Per graph: a cached optimised graph (read and verified by the caller), and/or where ONNX Runtime writes the one it optimises. */
+export interface NativeGraphCache {
+  /** required: the source is a path the caller did not read; never load it, fail with "optimised-graph cache miss" instead. */
+  encoder?: { optimized?: Uint8Array; saveTo?: string; required?: boolean };
+  decoder?: { optimized?: Uint8Array; saveTo?: string; required?: boolean };
 }
 
 export interface NativeModelInfo {
@@ -125,8 +138,8 @@ export declare class Model {
 export declare class Engine {
   constructor(options?: NativeEngineOptions);
   info(): NativeEngineInfo;
-  loadModel(request: NativeModelRequest): Promise<Model>;
-  loadModelSync(request: NativeModelRequest): Model;
+  loadModel(request: NativeModelRequest, graphCache?: NativeGraphCache): Promise<Model>;
+  loadModelSync(request: NativeModelRequest, graphCache?: NativeGraphCache): Model;
   close(): void;
 }
 
@@ -184,6 +197,8 @@ export interface NativeImageCodecConfig {
   cdfs: Uint32Array;
   /** Per latent channel: 1 = coded as a median-prediction residual (docs/model-contract.md). */
   predictedChannels: Uint8Array;
+  /** Tables already built by ImageCodec.prepareTables() from this config; the arrays above are then not read again. */
+  entropyTables?: EntropyTables;
 }
 
 export type NativePixelFormat = 'rgb24' | 'rgba' | 'i420';
@@ -269,8 +284,15 @@ export interface NativeImageDecodeResult<D extends ArrayBufferView = ArrayBuffer
   timings: NativeTimings;
 }
 
+/** A codec's entropy tables, checked and prepared for the encoder on a worker thread; opaque. */
+export declare class EntropyTables {
+  private constructor();
+}
+
 export declare class ImageCodec {
   constructor(model: Model, config: NativeImageCodecConfig);
+  /** Builds the config's entropy tables on a worker thread, for `config.entropyTables` (the constructor then skips that work). */
+  static prepareTables(config: NativeImageCodecConfig): Promise<EntropyTables>;
   encode(frame: NativeImageFrame, options: NativeImageEncodeOptions): Promise<NativeImageEncodeResult>;
   encodeSync(frame: NativeImageFrame, options: NativeImageEncodeOptions): NativeImageEncodeResult;
   /** Closed-loop level search (native/core/image/image_search.h): one encoder run, a decode and SSIM per level tried. */
@@ -314,6 +336,8 @@ export interface NativeAudioCodecConfig {
   tableOffsets: Int32Array;
   tableLengths: Uint32Array;
   cdfs: Uint32Array;
+  /** Tables already built by AudioCodec.prepareTables() from this config; the arrays above are then not read again. */
+  entropyTables?: EntropyTables;
 }
 
 export interface NativeAudioFrame {
@@ -361,6 +385,8 @@ export declare class AudioDecoderStream {
 
 export declare class AudioCodec {
   constructor(model: Model, config: NativeAudioCodecConfig);
+  /** Builds the config's entropy tables on a worker thread, for `config.entropyTables`. */
+  static prepareTables(config: NativeAudioCodecConfig): Promise<EntropyTables>;
   createEncoder(sampleRate: number, channels: number): AudioEncoderStream;
   createDecoder(): AudioDecoderStream;
   /** Samples per channel at `sampleRate` by which decoded output trails the input (overlap + resamplers). */
@@ -523,9 +549,16 @@ export interface NativeBinding {
   convertFrame(frame: ArrayBufferView, width: number, height: number, from: NativePixelFormat, to: NativePixelFormat): Promise<Buffer>;
   /** SI-SNR, log-mel distance and the audio score of mono float signals (native/core/audio/audio_metrics.h). */
   audioMetrics(reference: Float32Array, decoded: Float32Array, sampleRate: number): NativeAudioMetrics;
+  /**
+   * Reads a whole file on a libuv worker thread into native memory lent as a Buffer; a model load
+   * given it (or a view into it) shares that memory instead of copying it. Treat it as read-only.
+   */
+  readFile(path: string): Promise<Buffer>;
   /** The ONNX Runtime version in use; reading it loads the bundled ONNX Runtime when none is loaded yet. */
   readonly ortVersion: string;
   ortApiVersion: number;
+  /** The processor's features as the optimised-graph cache keys them. */
+  readonly cpuSignature: string;
   /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
   loadOnnxRuntime(path: string): { path: string; version: string };
   /** Internal: block motion search on 8-bit luma planes (native/core/video/motion_search.h), synchronous; for bench/motion-search.mjs. */

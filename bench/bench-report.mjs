@@ -35,7 +35,36 @@ function headlines(r) {
   return out;
 }
 
-export function writeReport(r) {
+// Section 6 from bench/engine-start.mjs's JSON (docs/results/engine-start.json), when there is one.
+function engineStartSection(e) {
+  const f1 = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(1) : '-');
+  const baselines = e.baselines ?? (e.before ? [{ label: e.baselineLabel ?? e.baseline, ...e.before, ratioMedian: e.ratioBeforeMedian, jsThreadBusyMedianMs: e.jsThreadBusyMedianMs?.before }] : []);
+  const lines = [
+    '## 6. Engine start',
+    '',
+    `\`createEngine()\` with both shipped codecs (CPU, warm cache folder) against onnxruntime-node creating \`InferenceSession\`s for the same four graphs, each measurement a fresh process, the contenders taking turns in every round; both load their native binding before the clock starts. ${baselines.length ? 'Earlier builds of this package (named by commit) ran in the same rounds. ' : ''}"JS thread busy" is the event loop's active time during the call. Command: \`${e.command ?? 'node bench/engine-start.mjs'}\`${e.date ? `, ${e.date}` : ''}${e.loadAverage ? `, load average at start ${e.loadAverage.map((x) => x.toFixed(2)).join(' / ')}` : ''}. docs/native-core.md ("Engine start") says what each change bought.`,
+    '',
+    '| contender | median ms | p95 ms | min ms | ÷ onnxruntime-node (median) | JS thread busy, median ms | first start, empty cache, ms |',
+    '|:--|--:|--:|--:|--:|--:|--:|',
+    ...baselines.map((b) => `| createEngine() at ${b.label} | ${f1(b.median)} | ${f1(b.p95)} | ${f1(b.min)} | ${f2(b.ratioMedian)}x | ${f1(b.jsThreadBusyMedianMs)} | ${f1(b.coldFirstRunMs)} |`),
+    `| createEngine() | ${f1(e.ours.median)} | ${f1(e.ours.p95)} | ${f1(e.ours.min)} | ${f2(e.ratioMedian)}x | ${f1(e.jsThreadBusyMedianMs?.ours)} | ${f1(e.coldFirstRunMs)} |`,
+    `| onnxruntime-node, 4 sessions (baseline) | ${f1(e.theirs.median)} | ${f1(e.theirs.p95)} | ${f1(e.theirs.min)} | 1.00x | - | - |`,
+    '',
+  ];
+  const before = baselines[0]?.breakdownMedianMs ?? e.breakdownBeforeMedianMs;
+  const keys = [...Object.keys(e.breakdownMedianMs), ...Object.keys(before ?? {}).filter((k) => !(k in e.breakdownMedianMs))];
+  lines.push(
+    '### engine start: the stages one after another (median ms; each timed alone, so they do not add up to the start, which overlaps them)',
+    '',
+    before ? `| stage | createEngine() | at ${baselines[0]?.label ?? 'the baseline'} |` : '| stage | createEngine() |',
+    before ? '|:--|--:|--:|' : '|:--|--:|',
+    ...keys.map((k) => `| ${k.trim()} | ${f1(e.breakdownMedianMs[k])} |${before ? ` ${f1(before[k])} |` : ''}`),
+    '',
+  );
+  return lines;
+}
+
+export function writeReport(r, engineStart = null) {
   const m = r.machine;
   const lines = [
     '# Benchmarks',
@@ -68,6 +97,7 @@ export function writeReport(r) {
     }
     lines.push(`### ${t.title.slice(3)}`, '', mdTable(t), '');
   }
+  if (engineStart) lines.push(...engineStartSection(engineStart));
   lines.push(
     '## Reproduce',
     '',
@@ -77,6 +107,7 @@ export function writeReport(r) {
     'npm run bench -- --json out.json         # full run, results as JSON',
     'npm run bench -- --quick --report        # rewrites this file and docs/results/bench.json',
     'npm run bench -- --sections 1,3          # some sections only',
+    'node bench/engine-start.mjs --runs 15 --baselines LABEL=DIR,... --report   # section 6; DIRs: earlier builds to compare',
     '```',
     '',
     'Section 5 builds `bench/ort_raw.cc` on first use with CMake (`cmake -S . -B build/ort-raw -DAIC_BUILD_BENCH=ON -DAIC_BUILD_ADDON=OFF -DAIC_BUILD_TESTS=OFF && cmake --build build/ort-raw --target aic_bench_ort_raw`, also `npm run bench:ort-raw`).',

@@ -14,7 +14,7 @@
 // --report writes docs/BENCHMARKS.md and docs/results/bench.json (bench/bench-report.mjs).
 // Absolute times depend on the machine and its load; compare the ratios.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -406,7 +406,8 @@ if (jsonOut) {
 if (report) {
   const { writeReport } = await import('./bench-report.mjs');
   const md = path.join(root, 'docs', 'BENCHMARKS.md');
-  writeFileSync(md, writeReport(results));
+  const engineStartJson = path.join(root, 'docs', 'results', 'engine-start.json');
+  writeFileSync(md, writeReport(results, existsSync(engineStartJson) ? JSON.parse(readFileSync(engineStartJson, 'utf8')) : null));
   console.log(`report written to ${md}`);
 }
 void existsSync;

@@ -1,14 +1,16 @@
 // Engine: one per process, shared by every session. Owns the ONNX Runtime environment (one
 // global thread pool) and the loaded models, each loaded once and shared by name.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphSignature } from '../bindings.js';
+import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphCache, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
 import { AicError, awaitNative, callNative, readFields } from './errors.js';
 import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
-import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry } from './manifest.js';
+import { discardTarget, graphCache, saveTarget, storeOptimizedGraph, type GraphCache } from './graph-cache.js';
+import { loadAudioManifest, loadImageManifest, manifestCacheDir, nativeAudioConfig, nativeImageConfig, type GraphEntry, type LoadedManifest } from './manifest.js';
 import { Model, type ModelInfo } from './model.js';
 import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
 import { onnxRuntimeInfo, type OnnxRuntimeInfo } from './native/onnxruntime.js';
@@ -48,10 +50,12 @@ export interface EngineOptions extends NativeEngineOptions {
    */
   maxInFlight?: number;
   /**
-   * Folder where createEngine() keeps parsed codec manifests between starts (docs/native-core.md,
-   * "Engine start"), or false for none. Default: aic-cache-<uid> under os.tmpdir() when it can be
-   * made private to this user. Entries are verified and anything off falls back to a normal load;
-   * the graphs' SHA-256 are checked on every start either way.
+   * Folder where createEngine() keeps, between starts, parsed codec manifests, the graphs as ONNX
+   * Runtime optimised them (CPU sessions), and fingerprints of the files it checked
+   * (docs/native-core.md, "Engine start"), or false for none. Default: aic-cache-<uid> under
+   * os.tmpdir() when it can be made private to this user. Entries are verified and anything off
+   * falls back to a normal load; a graph is read and checked against its manifest's SHA-256
+   * whenever its file changed since it was last checked.
    */
   cacheDir?: string | false;
   /**
@@ -138,6 +142,19 @@ function version(): string {
 interface Loaded {
   definition: ModelDefinition;
   model: Promise<Model>;
+  /** A codec's graphs: the SHA-256 they were checked against (its sources may be paths left unread). */
+  digests?: Digests;
+}
+
+interface Digests {
+  encoder: string;
+  decoder: string;
+}
+
+// Whether a model source is the graph of SHA-256 `digest`: bytes are hashed; a path is not the
+// same source as checked bytes (as a path never equalled bytes before).
+function sourceHasDigest(src: string | Uint8Array, digest: string): boolean {
+  return typeof src !== 'string' && createHash('sha256').update(src).digest('hex') === digest;
 }
 
 function sameSource(a: string | Uint8Array, b: string | Uint8Array): boolean {
@@ -173,6 +190,8 @@ export class Engine {
   readonly #limits: ResolvedDecodeLimits;
   // Where loadSessionCodecs() caches parsed manifests (false: nowhere).
   #manifestCache: string | false = false;
+  // The optimised-graph cache in that folder, where it applies (CPU sessions, optimisation on).
+  #graphCache: GraphCache | undefined;
   /** The metrics this engine reports to, if any, and the functions that detach it from them. */
   readonly metrics: AicMetrics | null;
   readonly #detachMetrics: (() => void)[] = [];
@@ -251,6 +270,13 @@ export class Engine {
     else if (cacheDir) {
       // A folder the caller names is created if missing; one that cannot be is simply not used.
       this.#manifestCache = await mkdir(cacheDir, { recursive: true }).then(() => cacheDir, () => false as const);
+    }
+    if (this.#manifestCache) {
+      const info = callNative(() => this.#native.info());
+      const cpuOnly = info.requestedProvider === 'cpu' || !info.availableProviders.includes('CUDAExecutionProvider');
+      if (cpuOnly && info.graphOptimization !== 'disabled') {
+        this.#graphCache = graphCache(this.#manifestCache, info.ortVersion, info.graphOptimization, native().cpuSignature);
+      }
     }
     const image = models.image ?? DEFAULT_IMAGE_MODEL;
     const audio = models.audio ?? DEFAULT_AUDIO_MODEL;
@@ -392,11 +418,16 @@ export class Engine {
 
   /** Loads an encoder/decoder pair on a worker thread, or returns the already loaded model of that name. */
   async loadModel(definition: ModelDefinition): Promise<Model> {
+    return this.#loadModel(definition);
+  }
+
+  // loadModel(), with the optimised-graph cache's entries for the codecs' graphs.
+  async #loadModel(definition: ModelDefinition, graphCache?: NativeGraphCache, digests?: Digests): Promise<Model> {
     this.#checkOpen();
     checkDefinition(definition);
-    const existing = this.#shared(definition);
+    const existing = this.#shared(definition, digests);
     if (existing) return existing;
-    const pending = callNative(() => this.#native.loadModel(definition)).then(
+    const pending = callNative(() => this.#native.loadModel(definition, graphCache)).then(
       (nm) => {
         const model = new Model(nm, (m) => this.#forget(m));
         this.#settled.set(model.name, model);
@@ -407,7 +438,7 @@ export class Engine {
         throw AicError.from(error);
       },
     );
-    this.#models.set(definition.name, { definition, model: pending });
+    this.#models.set(definition.name, { definition, model: pending, digests });
     return awaitNative(pending);
   }
 
@@ -424,10 +455,18 @@ export class Engine {
     return model;
   }
 
-  #shared(definition: ModelDefinition): Promise<Model> | undefined {
+  #shared(definition: ModelDefinition, digests?: Digests): Promise<Model> | undefined {
     const loaded = this.#models.get(definition.name);
     if (!loaded) return undefined;
-    if (!sameSource(loaded.definition.encoder, definition.encoder) || !sameSource(loaded.definition.decoder, definition.decoder)) {
+    const same = (part: 'encoder' | 'decoder'): boolean => {
+      // Codecs' graphs compare by the SHA-256 they were checked against: their sources may be
+      // paths of graphs left unread (skipUnchangedGraphs).
+      if (digests && loaded.digests) return digests[part] === loaded.digests[part];
+      if (digests) return sourceHasDigest(loaded.definition[part], digests[part]);
+      if (loaded.digests) return sourceHasDigest(definition[part], loaded.digests[part]);
+      return sameSource(loaded.definition[part], definition[part]);
+    };
+    if (!same('encoder') || !same('decoder')) {
       throw new AicError('INVALID_ARGUMENT', `a different model is already loaded as '${definition.name}'; close it first or choose another name`);
     }
     return loaded.model;
@@ -445,18 +484,20 @@ export class Engine {
   async loadImageCodec(manifestPath: string = DEFAULT_IMAGE_MODEL): Promise<ImageCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadImageCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadImageManifest(manifestPath, { cacheDir: this.#manifestCache });
-    const model = await this.loadModel({
-      name: `${manifest.name}@${manifest.version}`,
-      encoder: encoderBytes,
-      decoder: decoderBytes,
-      signature: {
+    const options = { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively };
+    const loaded = await loadImageManifest(manifestPath, { ...options, skipUnchangedGraphs: !!this.#graphCache });
+    const { manifest } = loaded;
+    const { ImageCodec: NativeImageCodec } = native();
+    const { modelLoad, graphs } = this.#codecModel(
+      loaded,
+      {
         encoder: { inputs: [{ name: manifest.encoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.encoder.output, type: 'float32', rank: 4 }] },
         decoder: { inputs: [{ name: manifest.decoder.input, type: 'float32', rank: 4 }], outputs: [{ name: manifest.decoder.output, type: 'float32', rank: 4 }] },
       },
-    });
-    const { ImageCodec: NativeImageCodec } = native();
-    const config = nativeImageConfig(manifest);
+      () => loadImageManifest(manifestPath, options),
+    );
+    const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeImageConfig(manifest), (c) => NativeImageCodec.prepareTables(c)));
+    const model = await modelLoad;
     const codec = callNative(() => new NativeImageCodec(model.native(), config));
     return new ImageCodec(codec, model, manifest);
   }
@@ -465,7 +506,9 @@ export class Engine {
   async loadAudioCodec(manifestPath: string = DEFAULT_AUDIO_MODEL): Promise<AudioCodec> {
     this.#checkOpen();
     if (typeof manifestPath !== 'string' || manifestPath.length === 0) throw new AicError('INVALID_ARGUMENT', 'loadAudioCodec() takes the path of a manifest.json');
-    const { manifest, encoderBytes, decoderBytes } = await loadAudioManifest(manifestPath, { cacheDir: this.#manifestCache });
+    const options = { cacheDir: this.#manifestCache, graphCache: this.#graphCache, readFile: readNatively };
+    const loaded = await loadAudioManifest(manifestPath, { ...options, skipUnchangedGraphs: !!this.#graphCache });
+    const { manifest } = loaded;
     const sig = (g: GraphEntry & { stateInput: string; stateOutput: string }) => ({
       inputs: [
         { name: g.input, type: 'float32' as const, rank: 2 },
@@ -476,15 +519,84 @@ export class Engine {
         { name: g.stateOutput, type: 'float32' as const, rank: 2 },
       ],
     });
-    const model = await this.loadModel({
-      name: `${manifest.name}@${manifest.version}`,
-      encoder: encoderBytes,
-      decoder: decoderBytes,
-      signature: { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) },
-    });
     const { AudioCodec: NativeAudioCodec } = native();
-    const codec = callNative(() => new NativeAudioCodec(model.native(), nativeAudioConfig(manifest)));
+    const { modelLoad, graphs } = this.#codecModel(loaded, { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) }, () => loadAudioManifest(manifestPath, options));
+    const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c)));
+    const model = await modelLoad;
+    const codec = callNative(() => new NativeAudioCodec(model.native(), config));
     return new AudioCodec(codec, model, manifest);
+  }
+
+  // A codec's model: its graphs from the manifest as loaded (paths of graphs left unread where the
+  // cache allowed), and when a cached optimised graph then cannot be used, loaded again from
+  // graphs read and checked (`reload`). Returns the load and the cache targets it ended with.
+  #codecModel(
+    loaded: LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>,
+    signature: ModelDefinition['signature'],
+    reload: () => Promise<LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>>,
+  ): { modelLoad: Promise<Model>; graphs: () => GraphTargets | undefined } {
+    const digests = { encoder: loaded.manifest.encoder.sha256, decoder: loaded.manifest.decoder.sha256 };
+    const attempt = (l: typeof loaded) => {
+      const targets = this.#graphTargets(l);
+      const definition: ModelDefinition = {
+        name: `${l.manifest.name}@${l.manifest.version}`,
+        encoder: l.graphs?.encoder ?? l.encoderBytes,
+        decoder: l.graphs?.decoder ?? l.decoderBytes,
+        signature,
+      };
+      return { targets, load: this.#loadModel(definition, targets?.request, digests) };
+    };
+    const first = attempt(loaded);
+    let used = first.targets;
+    const modelLoad = first.load.catch(async (error: unknown) => {
+      const e = AicError.from(error);
+      if (!(loaded.graphs && e.code === 'MODEL_INVALID' && e.message.includes('optimised-graph cache miss'))) throw e;
+      await Promise.all((first.targets?.saves ?? []).map((t) => discardTarget(t.target)));
+      const again = attempt(await reload());
+      used = again.targets;
+      return again.load;
+    });
+    return { modelLoad, graphs: () => used };
+  }
+
+  // The optimised-graph cache's part in a codec's model load: the cached graphs that checked out,
+  // and where ONNX Runtime writes the graphs it optimises now (used when a cached one is not).
+  #graphTargets(loaded: LoadedManifest<{ encoder: GraphEntry; decoder: GraphEntry }>): GraphTargets | undefined {
+    const cache = this.#graphCache;
+    if (!cache) return undefined;
+    const request: NativeGraphCache = {};
+    const saves: GraphTargets['saves'] = [];
+    for (const part of ['encoder', 'decoder'] as const) {
+      const source = loaded.manifest[part].sha256;
+      const target = saveTarget(cache, source);
+      // A graph left unread must come from its cached optimised graph (runtime/graph.h, required).
+      request[part] = { optimized: loaded.optimized?.[part], saveTo: target, required: typeof loaded.graphs?.[part] === 'string' };
+      saves.push({ part, source, target });
+    }
+    return { request, saves };
+  }
+
+  // Runs `rest` (what follows the model load), then stores the graphs ONNX Runtime optimised and
+  // saved during the load as cache entries, or removes what it wrote for none.
+  async #storingGraphs<T>(targets: () => GraphTargets | undefined, modelLoad: Promise<Model>, rest: () => Promise<T>): Promise<T> {
+    if (!targets()) return rest();
+    const cache = this.#graphCache!;
+    let info: ModelInfo | undefined;
+    try {
+      const result = await rest();
+      const model = await modelLoad;
+      info = model.closed ? undefined : model.info();
+      return result;
+    } finally {
+      const graphs = targets()!;
+      await Promise.all(
+        graphs.saves.map(({ part, source, target }) => {
+          const from = info?.[part].optimizedGraph;
+          if (from === 'saved') return storeOptimizedGraph(cache, source, target);
+          return from === 'cache' ? undefined : discardTarget(target);
+        }),
+      );
+    }
   }
 
   /** The loaded model of that name, if its load has finished. */
@@ -534,6 +646,51 @@ export class Engine {
     for (const model of await Promise.all(pending)) model?.close();
     this.#native.close();
   }
+}
+
+/**
+ * Reads a whole file on a libuv worker thread into native memory (native/binding/files.h): none of
+ * the reading runs on the JS thread, and a model load shares the memory instead of copying it.
+ * Any failure is retried with fs.promises.readFile, whose error (ENOENT and all) is the one thrown.
+ */
+function readNatively(file: string): Promise<Buffer> {
+  return native()
+    .readFile(file)
+    .catch(() => readFile(file));
+}
+
+/** A codec's graphs in the optimised-graph cache: the request to the native load, and the entries to store after it. */
+interface GraphTargets {
+  request: NativeGraphCache;
+  saves: Array<{ part: 'encoder' | 'decoder'; source: string; target: string }>;
+}
+
+/**
+ * A codec's native configuration with its entropy tables built on a worker thread while the model
+ * loads (engine start: ONNX Runtime creates the sessions meanwhile). Failures are reported in the
+ * order they were before the tables moved off the JS thread: the model's first, then the config's.
+ */
+async function withTables<C extends { entropyTables?: EntropyTables }>(modelLoad: Promise<unknown>, pack: () => C, prepare: (config: C) => Promise<EntropyTables>): Promise<C> {
+  let config: C | undefined;
+  let tables: Promise<EntropyTables> | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    config = pack();
+    tables = prepare(config);
+  } catch (error) {
+    failure = { error };
+  }
+  // Settled before anything is awaited, so that neither rejection goes unhandled.
+  const settledTables = tables?.then(
+    (t) => ({ t }),
+    (error: unknown) => ({ error }),
+  );
+  await modelLoad;
+  if (failure) throw AicError.from(failure.error);
+  const built = await settledTables!;
+  if ('error' in built) throw AicError.from(built.error);
+  config!.entropyTables = built.t;
+  return config!;
 }
 
 const ENGINE_OPTION_KEYS = ['intraOpThreads', 'interOpThreads', 'allowSpinning', 'graphOptimization', 'executionProvider', 'strictProvider', 'cudaDeviceId', 'logSeverity', 'models', 'maxSessions', 'sessionIdleTimeoutMs', 'maxInFlight', 'limits', 'largeDecodes', 'cacheDir', 'metrics'] as const;

@@ -1,11 +1,13 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
 import { AicError } from './errors.js';
+import { readOptimizedGraph, type GraphCache } from './graph-cache.js';
 
 export interface GraphEntry {
   file: string;
@@ -90,6 +92,10 @@ export interface LoadedManifest<M = ImageManifest> {
   dir: string;
   encoderBytes: Buffer;
   decoderBytes: Buffer;
+  /** With options.graphCache: each graph's cached optimised graph, where one checked out (src/graph-cache.ts). */
+  optimized?: { encoder?: Buffer; decoder?: Buffer };
+  /** With options.skipUnchangedGraphs: each graph's checked bytes, or its path where it was not read. */
+  graphs?: { encoder: Buffer | string; decoder: Buffer | string };
 }
 
 function fail(file: string, problem: string): never {
@@ -202,6 +208,24 @@ export interface ManifestLoadOptions {
    * back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
    */
   cacheDir?: string | false;
+  /**
+   * The optimised-graph cache (src/graph-cache.ts): each graph's entry is read beside the graph
+   * and returned as `optimized` when it checks out. The graph itself is read and checked as ever.
+   */
+  graphCache?: GraphCache;
+  /**
+   * Reads a whole file (default: fs.promises.readFile). createEngine() reads natively, off the JS
+   * thread, into memory the model load then shares instead of copying (native/binding/files.h).
+   */
+  readFile?: (file: string) => Promise<Buffer>;
+  /**
+   * With cacheDir and graphCache (createEngine()): a graph whose cached optimised graph checked out
+   * and whose file is unchanged since it was last checked against this SHA-256 (its fingerprint:
+   * device, inode, size, modification and change times, as for manifests) is not read: its
+   * `graphs` entry is then its path and its `encoderBytes`/`decoderBytes` are empty. Every other
+   * graph is read and checked as ever.
+   */
+  skipUnchangedGraphs?: boolean;
 }
 
 /** Reads an image model's manifest and both ONNX files, checking every SHA-256. */
@@ -245,15 +269,17 @@ const PACKED_TYPES = { gains: Float32Array, inverseGains: Float32Array, tableOff
 const packedOf = new WeakMap<object, PackedEntropy>();
 
 let packageVersion: string | undefined;
-async function aicVersion(): Promise<string> {
+function aicVersion(): Promise<string> {
+  // Read once per process (a small file, read synchronously: an asynchronous read queues behind
+  // the large reads of an engine start).
   if (packageVersion === undefined) {
     try {
-      packageVersion = (JSON.parse(await readFile(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+      packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
     } catch {
       packageVersion = 'unknown';
     }
   }
-  return packageVersion;
+  return Promise.resolve(packageVersion);
 }
 
 function cacheFile(dir: string, key: string, version: string): string {
@@ -284,10 +310,16 @@ function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | nul
     if (!a || !Number.isInteger(a.offset) || !Number.isInteger(a.length) || a.offset < 0 || a.length < 0 || a.offset % 8 !== 0) return null;
     const byteLength = a.length * Type.BYTES_PER_ELEMENT;
     if (a.offset + byteLength > body.length) return null;
-    // A copy: the arrays are the native codec's configuration and outlive the file's Buffer.
-    const view = new Type(a.length);
-    new Uint8Array(view.buffer).set(body.subarray(a.offset, a.offset + byteLength));
-    packed[name] = view;
+    // A view of the entry's memory where it is aligned (the entry is laid out for that), which
+    // keeps the entry's Buffer alive as long as the arrays; else a copy.
+    const at = body.byteOffset + a.offset;
+    if (at % Type.BYTES_PER_ELEMENT === 0) {
+      packed[name] = new Type(body.buffer as ArrayBuffer, at, a.length);
+    } else {
+      const view = new Type(a.length);
+      new Uint8Array(view.buffer).set(body.subarray(a.offset, a.offset + byteLength));
+      packed[name] = view;
+    }
   }
   const p = packed as unknown as PackedEntropy;
   if (p.tableOffsets.length !== p.tableLengths.length) return null;
@@ -313,7 +345,7 @@ function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | nul
   return manifest as unknown as M;
 }
 
-async function writeCacheEntry(file: string, key: string, version: string, manifest: { entropy: object }, packed: PackedEntropy): Promise<void> {
+async function writeCacheEntry(file: string, key: string, version: string, manifest: { entropy: object }, packed: PackedEntropy): Promise<boolean> {
   const arrays: CacheHeader['arrays'] = [];
   const stripped = { ...manifest, entropy: { ...manifest.entropy, tables: undefined } };
   // Offsets are fixed once the header's length is; two passes settle it.
@@ -350,6 +382,86 @@ async function writeCacheEntry(file: string, key: string, version: string, manif
   try {
     await writeFile(temp, Buffer.concat([body, digest]), { mode: 0o600 });
     await rename(temp, file);
+    return true;
+  } catch {
+    await unlink(temp).catch(() => undefined);
+    return false;
+  }
+}
+
+// Manifest fingerprints: what a manifest's file looked like when its bytes were last hashed
+// (device, inode, size, modification and change times, in nanoseconds), with that SHA-256. A
+// manifest whose file still looks exactly so is not read again: its SHA-256 is the recorded one.
+// The change time cannot be set by a user (any write or metadata change moves it to the current
+// time), and a fingerprint is recorded only from a stat taken before the bytes were read and only
+// when that change time was already FINGERPRINT_SETTLED_NS in the past, so that a later write
+// cannot leave the same change time behind (coarse file-system clocks). A file system without
+// change times gets no fingerprints.
+type FileStat = BigIntStats;
+const FINGERPRINT_FORMAT = 1;
+const FINGERPRINT_SETTLED_NS = 2_000_000_000n;
+
+interface Fingerprint {
+  format: number;
+  path: string;
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+  key: string;
+}
+
+function fingerprintFile(dir: string, manifestPath: string, kind: 'manifest' | 'graph' = 'manifest'): string {
+  const id = createHash('sha256').update(path.resolve(manifestPath)).digest('hex').slice(0, 32);
+  return path.join(dir, `${kind}-at-${id}.aicf`);
+}
+
+function fingerprintOf(st: FileStat, manifestPath: string, key: string): Fingerprint {
+  return {
+    format: FINGERPRINT_FORMAT,
+    path: path.resolve(manifestPath),
+    dev: String(st.dev),
+    ino: String(st.ino),
+    size: String(st.size),
+    mtimeNs: String(st.mtimeNs),
+    ctimeNs: String(st.ctimeNs),
+    key,
+  };
+}
+
+// A fingerprint and a file's stat are a few hundred bytes of metadata, read synchronously: an
+// asynchronous read or stat would queue behind the large reads of an engine start in libuv's pool.
+async function readFingerprint(dir: string, manifestPath: string, kind: 'manifest' | 'graph'): Promise<Fingerprint | null> {
+  try {
+    const f = JSON.parse(readFileSync(fingerprintFile(dir, manifestPath, kind), 'utf8')) as Fingerprint;
+    if (!f || f.format !== FINGERPRINT_FORMAT || f.path !== path.resolve(manifestPath) || typeof f.key !== 'string' || !/^[0-9a-f]{64}$/.test(f.key)) return null;
+    return f;
+  } catch {
+    return null;
+  }
+}
+
+async function statNow(file: string): Promise<FileStat | null> {
+  try {
+    return statSync(file, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+function sameFile(st: FileStat, f: Fingerprint): boolean {
+  return st.isFile() && st.ctimeNs > 0n && String(st.dev) === f.dev && String(st.ino) === f.ino && String(st.size) === f.size && String(st.mtimeNs) === f.mtimeNs && String(st.ctimeNs) === f.ctimeNs;
+}
+
+async function writeFingerprint(dir: string, manifestPath: string, st: FileStat, key: string, kind: 'manifest' | 'graph' = 'manifest'): Promise<void> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  if (!st.isFile() || st.ctimeNs <= 0n || st.ctimeNs > nowNs - FINGERPRINT_SETTLED_NS || st.mtimeNs > nowNs - FINGERPRINT_SETTLED_NS) return;
+  const file = fingerprintFile(dir, manifestPath, kind);
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(fingerprintOf(st, manifestPath, key)), { mode: 0o600 });
+    await rename(temp, file);
   } catch {
     await unlink(temp).catch(() => undefined);
   }
@@ -360,21 +472,46 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
   validate: (raw: unknown, file: string) => M,
   options: ManifestLoadOptions = {},
 ): Promise<LoadedManifest<M>> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(manifestPath);
-  } catch (error) {
-    throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
-  }
+  const read = options.readFile ?? ((file: string) => readFile(file));
   const cacheDir = options.cacheDir || null;
   let manifest: M | null = null;
   let entry: { file: string; key: string; version: string } | null = null;
+  // With a cache: the manifest's file as it is now (taken before its bytes are read), and the
+  // fingerprint recorded when its bytes were last hashed.
+  let now: FileStat | null = null;
+  if (cacheDir) {
+    const [st, recorded, version] = await Promise.all([
+      statNow(manifestPath),
+      readFingerprint(cacheDir, manifestPath, 'manifest'),
+      aicVersion(),
+    ]);
+    now = st;
+    if (now && recorded && sameFile(now, recorded)) {
+      // Unchanged since it was hashed (same file, size, modification and change times): its
+      // SHA-256 is the one recorded, and its bytes need not be read.
+      try {
+        entry = { file: cacheFile(cacheDir, recorded.key, version), key: recorded.key, version };
+        manifest = readCacheEntry<M>(await read(entry.file), recorded.key, version);
+      } catch {
+        manifest = null;
+      }
+      if (manifest) return withGraphs(manifestPath, manifest, options, read);
+      entry = null;
+    }
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await read(manifestPath);
+  } catch (error) {
+    throw new AicError('MODEL_NOT_FOUND', `model manifest ${manifestPath} cannot be read: ${(error as Error).message}`);
+  }
   if (cacheDir) {
     try {
       const key = createHash('sha256').update(bytes).digest('hex');
       const version = await aicVersion();
       entry = { file: cacheFile(cacheDir, key, version), key, version };
-      manifest = readCacheEntry<M>(await readFile(entry.file), key, version);
+      manifest = readCacheEntry<M>(await read(entry.file), key, version);
+      if (manifest && now) await writeFingerprint(cacheDir, manifestPath, now, key);
     } catch {
       manifest = null;
     }
@@ -396,16 +533,28 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
       }
       if (packed) {
         packedOf.set(manifest, packed);
-        await writeCacheEntry(entry.file, entry.key, entry.version, manifest as unknown as ImageManifest, packed).catch(() => undefined);
+        const written = await writeCacheEntry(entry.file, entry.key, entry.version, manifest as unknown as ImageManifest, packed);
+        if (written && now) await writeFingerprint(cacheDir!, manifestPath, now, entry.key);
       }
     }
   }
+  return withGraphs(manifestPath, manifest, options, read);
+}
+
+// The graphs named by a checked manifest, read and checked against its SHA-256 (and with
+// options.graphCache, their cached optimised graphs).
+async function withGraphs<M extends { encoder: GraphEntry; decoder: GraphEntry }>(
+  manifestPath: string,
+  manifest: M,
+  options: ManifestLoadOptions,
+  read: (file: string) => Promise<Buffer>,
+): Promise<LoadedManifest<M>> {
   const dir = path.dirname(manifestPath);
-  const read = async (entry: GraphEntry, which: string): Promise<Buffer> => {
+  const readGraph = async (entry: GraphEntry, which: string): Promise<Buffer> => {
     const file = path.join(dir, entry.file);
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = await read(file);
     } catch {
       throw new AicError('MODEL_NOT_FOUND', `the ${which} graph ${file} named by ${manifestPath} cannot be read`);
     }
@@ -415,8 +564,47 @@ async function loadManifest<M extends { encoder: GraphEntry; decoder: GraphEntry
     }
     return bytes;
   };
-  const [encoderBytes, decoderBytes] = await Promise.all([read(manifest.encoder, 'encoder'), read(manifest.decoder, 'decoder')]);
-  return { manifest, dir, encoderBytes, decoderBytes };
+  const graphCache = options.graphCache;
+  if (!graphCache) {
+    const [encoderBytes, decoderBytes] = await Promise.all([readGraph(manifest.encoder, 'encoder'), readGraph(manifest.decoder, 'decoder')]);
+    return { manifest, dir, encoderBytes, decoderBytes };
+  }
+  const cacheDir = options.cacheDir || null;
+  if (!options.skipUnchangedGraphs || !cacheDir) {
+    // The cached optimised graphs are read beside the graphs; they count only once the graphs
+    // have been checked against the SHA-256 that keys them.
+    const [encoderBytes, decoderBytes, encoder, decoder] = await Promise.all([
+      readGraph(manifest.encoder, 'encoder'),
+      readGraph(manifest.decoder, 'decoder'),
+      readOptimizedGraph(graphCache, manifest.encoder.sha256, read),
+      readOptimizedGraph(graphCache, manifest.decoder.sha256, read),
+    ]);
+    return { manifest, dir, encoderBytes, decoderBytes, optimized: { encoder, decoder } };
+  }
+  // A graph with a usable optimised graph whose file is unchanged since it was checked is not read;
+  // any other is read and checked, and its fingerprint recorded (from a stat taken before the read).
+  const one = async (entry: GraphEntry, which: string): Promise<{ source: Buffer | string; optimized?: Buffer }> => {
+    const file = path.join(dir, entry.file);
+    const [st, recorded, optimized] = await Promise.all([
+      statNow(file),
+      readFingerprint(cacheDir, file, 'graph'),
+      readOptimizedGraph(graphCache, entry.sha256, read),
+    ]);
+    if (optimized && st && recorded && recorded.key === entry.sha256 && sameFile(st, recorded)) return { source: file, optimized };
+    const bytes = await readGraph(entry, which);
+    if (st && !(recorded && recorded.key === entry.sha256 && sameFile(st, recorded))) await writeFingerprint(cacheDir, file, st, entry.sha256, 'graph');
+    return { source: bytes, optimized };
+  };
+  const [encoder, decoder] = await Promise.all([one(manifest.encoder, 'encoder'), one(manifest.decoder, 'decoder')]);
+  const bytesOf = (s: Buffer | string) => (typeof s === 'string' ? Buffer.alloc(0) : s);
+  return {
+    manifest,
+    dir,
+    encoderBytes: bytesOf(encoder.source),
+    decoderBytes: bytesOf(decoder.source),
+    optimized: { encoder: encoder.optimized, decoder: decoder.optimized },
+    graphs: { encoder: encoder.source, decoder: decoder.source },
+  };
 }
 
 interface PackedEntropy {

@@ -8,8 +8,10 @@
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
 #include "audio_score_wrap.h"
+#include "codec_common.h"
 #include "engine_wrap.h"
 #include "faults_wrap.h"
+#include "files.h"
 #include "image_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
@@ -47,6 +49,9 @@ Napi::Value OrtVersion(const Napi::CallbackInfo& info) {
   return aic::js::guard(info.Env(), [&] { return Napi::String::New(info.Env(), aic::Engine::ortVersion()); });
 }
 
+// cpuSignature: the processor's features as the optimised-graph cache keys them (engine.h).
+Napi::Value CpuSignature(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), aic::Engine::cpuSignature()); }
+
 // gpuUtilization(index): NVML's utilisation percent of that GPU, or null without NVML.
 Napi::Value GpuUtilization(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -65,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
+  data->entropyTablesConstructor = Napi::Persistent(aic::js::EntropyTablesWrap::Init(env));
   exports.Set("AudioScoreWindow", aic::js::AudioScoreWindowWrap::Init(env));
   exports.Set("OpusEncoderStream", aic::js::OpusEncoderWrap::Init(env));
   exports.Set("OpusDecoderStream", aic::js::OpusDecoderWrap::Init(env));
@@ -79,12 +85,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("motionSearch", Napi::Function::New(env, aic::js::MotionSearch, "motionSearch"));
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
+  exports.Set("readFile", Napi::Function::New(env, aic::js::ReadFile, "readFile"));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
   exports.Set("gpuUtilization", Napi::Function::New(env, GpuUtilization, "gpuUtilization"));
   exports.Set("onnxRuntime", Napi::Function::New(env, OnnxRuntimeInUse, "onnxRuntime"));
   exports.Set("onnxRuntimeFileName", Napi::String::New(env, aic::runtime::onnxRuntimeFileName()));
   exports.DefineProperty(Napi::PropertyDescriptor::Accessor<OrtVersion>("ortVersion", napi_enumerable));
   exports.Set("ortApiVersion", Napi::Number::New(env, aic::Engine::apiVersion()));
+  exports.DefineProperty(Napi::PropertyDescriptor::Accessor<CpuSignature>("cpuSignature", napi_enumerable));
   return exports;
 }
 

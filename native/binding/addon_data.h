@@ -4,12 +4,22 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
 namespace aic::js {
+
+struct FileBytes;  // files.h
 
 struct AddonData {
   Napi::FunctionReference modelConstructor;
   Napi::FunctionReference audioEncoderConstructor;
   Napi::FunctionReference audioDecoderConstructor;
+  Napi::FunctionReference entropyTablesConstructor;
+  // Buffers lent by readFile() (files.h), by the address of their native memory.
+  std::map<const uint8_t*, std::weak_ptr<const FileBytes>> sharedFiles;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

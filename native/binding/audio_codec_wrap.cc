@@ -167,7 +167,7 @@ Napi::Function AudioCodecWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioCodec",
                      {InstanceMethod<&AudioCodecWrap::CreateEncoder>("createEncoder"), InstanceMethod<&AudioCodecWrap::CreateDecoder>("createDecoder"),
                       InstanceMethod<&AudioCodecWrap::DelaySamples>("delaySamples"),
-                      InstanceAccessor<&AudioCodecWrap::ModelId>("modelId")});
+                      InstanceAccessor<&AudioCodecWrap::ModelId>("modelId"), StaticMethod<&AudioCodecWrap::PrepareTables>("prepareTables")});
 }
 
 AudioCodecWrap::AudioCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AudioCodecWrap>(info) {
@@ -206,9 +206,23 @@ AudioCodecWrap::AudioCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
     c.frameScale.max = intField(env, f, "max", what + ".frameScale", -1024, 1024);
   }
   codec_ = guard(env, [&] {
-    c.tables = parseTables(env, o, what, c.levels, c.codedChannels(), contexts);
+    c.tables = tablesOf(env, o, what, c.levels, c.codedChannels(), contexts);
     return std::make_shared<const AudioCodec>(model, std::move(c));
   });
+}
+
+// prepareTables(config): the config's entropy tables built on a worker thread, for the
+// constructor's config.entropyTables (the bins, plus the level index with a frameScale).
+Napi::Value AudioCodecWrap::PrepareTables(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throwInvalid(env, "audio codec config must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const std::string what = "audio codec config";
+  const int bins = intField(env, o, "bins", what, 1, 4096);
+  const int levels = intField(env, o, "levels", what, 1, 255);
+  const int contexts = intField(env, o, "contexts", what, 1, 64);
+  const int channels = bins + (o.Get("frameScale").IsUndefined() ? 0 : 1);
+  return prepareTables(env, readTables(env, o, what, levels, channels, contexts));
 }
 
 Napi::Value AudioCodecWrap::CreateEncoder(const Napi::CallbackInfo& info) {

@@ -16,6 +16,7 @@ class AudioCodecWrap : public Napi::ObjectWrap<AudioCodecWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit AudioCodecWrap(const Napi::CallbackInfo& info);
+  static Napi::Value PrepareTables(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value CreateEncoder(const Napi::CallbackInfo& info);

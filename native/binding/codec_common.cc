@@ -4,6 +4,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
+
+#include "addon_data.h"
+#include "job.h"
 
 namespace aic::js {
 
@@ -137,25 +141,79 @@ Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h) {
   return o;
 }
 
-std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
-  auto offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
-  auto lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
-  auto cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
-  if (offsets.size() != lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
-  std::vector<entropy::CdfTable> tables(offsets.size());
+TableSource readTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
+  TableSource source;
+  source.levels = levels;
+  source.channels = channels;
+  source.contexts = contexts;
+  // Whole arrays, one copy each (all the JS thread does); build() splits them into tables.
+  source.offsets = typedArrayCopy<int32_t>(env, o.Get("tableOffsets"), napi_int32_array, what + ".tableOffsets");
+  source.lengths = typedArrayCopy<uint32_t>(env, o.Get("tableLengths"), napi_uint32_array, what + ".tableLengths");
+  source.cdfs = typedArrayCopy<uint32_t>(env, o.Get("cdfs"), napi_uint32_array, what + ".cdfs");
+  if (source.offsets.size() != source.lengths.size()) throwInvalid(env, what + ": tableOffsets and tableLengths differ in length");
   size_t at = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    if (lengths[i] > cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
-    tables[i].offset = offsets[i];
-    tables[i].cdf.assign(cdfs.begin() + at, cdfs.begin() + at + lengths[i]);
-    at += lengths[i];
+  for (uint32_t length : source.lengths) {
+    if (length > source.cdfs.size() - at) throwInvalid(env, what + ": cdfs is shorter than tableLengths say");
+    at += length;
   }
-  if (at != cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
-  std::vector<uint8_t> predicted;
-  if (!o.Get("predictedChannels").IsUndefined()) predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
-  std::vector<uint16_t> groups;
-  if (!o.Get("tableGroups").IsUndefined()) groups = typedArrayCopy<uint16_t>(env, o.Get("tableGroups"), napi_uint16_array, what + ".tableGroups");
-  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(tables), std::move(predicted), std::move(groups));
+  if (at != source.cdfs.size()) throwInvalid(env, what + ": cdfs is longer than tableLengths say");
+  if (!o.Get("predictedChannels").IsUndefined()) source.predicted = typedArrayCopy<uint8_t>(env, o.Get("predictedChannels"), napi_uint8_array, what + ".predictedChannels");
+  if (!o.Get("tableGroups").IsUndefined()) source.groups = typedArrayCopy<uint16_t>(env, o.Get("tableGroups"), napi_uint16_array, what + ".tableGroups");
+  return source;
+}
+
+std::shared_ptr<const entropy::CdfTableSet> TableSource::build() {
+  return std::make_shared<entropy::CdfTableSet>(levels, channels, contexts, std::move(offsets), lengths, std::move(cdfs), std::move(predicted), std::move(groups));
+}
+
+std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
+  return readTables(env, o, what, levels, channels, contexts).build();
+}
+
+std::shared_ptr<const entropy::CdfTableSet> tablesOf(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts) {
+  Napi::Value prepared = o.Get("entropyTables");
+  if (prepared.IsUndefined()) return parseTables(env, o, what, levels, channels, contexts);
+  if (!prepared.IsObject() || !prepared.As<Napi::Object>().InstanceOf(addonData(env).entropyTablesConstructor.Value())) {
+    throwInvalid(env, what + ".entropyTables must be an EntropyTables from prepareTables()");
+  }
+  const auto& tables = EntropyTablesWrap::Unwrap(prepared.As<Napi::Object>())->tables();
+  if (tables->levels() != levels || tables->channels() != channels || tables->contexts() != contexts) {
+    throwInvalid(env, what + ".entropyTables were prepared for " + std::to_string(tables->levels()) + " levels x " + std::to_string(tables->channels()) +
+                          " channels x " + std::to_string(tables->contexts()) + " contexts, the config has " + std::to_string(levels) + " x " +
+                          std::to_string(channels) + " x " + std::to_string(contexts));
+  }
+  return tables;
+}
+
+namespace {
+
+class PrepareTablesJob : public Job {
+ public:
+  explicit PrepareTablesJob(TableSource&& source) : source_(std::move(source)) {}
+  void execute() override { tables_ = source_.build(); }
+  Napi::Value toJs(Napi::Env env) override {
+    auto holder = std::make_unique<std::shared_ptr<const entropy::CdfTableSet>>(std::move(tables_));
+    return addonData(env).entropyTablesConstructor.New({Napi::External<std::shared_ptr<const entropy::CdfTableSet>>::New(env, holder.get())});
+  }
+
+ private:
+  TableSource source_;
+  std::shared_ptr<const entropy::CdfTableSet> tables_;
+};
+
+}  // namespace
+
+Napi::Value prepareTables(Napi::Env env, TableSource&& source) {
+  return runAsync(env, "aic:prepareTables", std::make_unique<PrepareTablesJob>(std::move(source)));
+}
+
+Napi::Function EntropyTablesWrap::Init(Napi::Env env) { return DefineClass(env, "EntropyTables", {}); }
+
+EntropyTablesWrap::EntropyTablesWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EntropyTablesWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    throwInvalid(info.Env(), "EntropyTables cannot be constructed directly; use ImageCodec.prepareTables() or AudioCodec.prepareTables()");
+  }
+  tables_ = *info[0].As<Napi::External<std::shared_ptr<const entropy::CdfTableSet>>>().Data();
 }
 
 Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what) {

@@ -55,7 +55,41 @@ std::vector<T> typedArrayCopy(Napi::Env env, Napi::Value v, napi_typedarray_type
   if (!out.empty()) std::memcpy(out.data(), view.data, out.size() * sizeof(T));
   return out;
 }
+// The entropy tables of a codec config ({ tableOffsets, tableLengths, cdfs, predictedChannels?,
+// tableGroups? }), copied out of its typed arrays on the JS thread (whole arrays, checked to agree
+// with each other); build() hands them to a CdfTableSet, which checks the tables and prepares them
+// for the encoder, on whichever thread calls it.
+struct TableSource {
+  int levels = 0;
+  int channels = 0;
+  int contexts = 0;
+  std::vector<int32_t> offsets;
+  std::vector<uint32_t> lengths;
+  std::vector<uint32_t> cdfs;
+  std::vector<uint8_t> predicted;
+  std::vector<uint16_t> groups;
+  std::shared_ptr<const entropy::CdfTableSet> build();
+};
+TableSource readTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts);
 // { tableOffsets, tableLengths, cdfs, predictedChannels? } of a codec config -> validated tables.
 std::shared_ptr<const entropy::CdfTableSet> parseTables(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts);
+// The tables a codec constructor uses: config.entropyTables when set (an EntropyTables object
+// from ImageCodec/AudioCodec.prepareTables(), checked to have these dimensions), else parsed
+// from the config's arrays now (parseTables).
+std::shared_ptr<const entropy::CdfTableSet> tablesOf(Napi::Env env, Napi::Object o, const std::string& what, int levels, int channels, int contexts);
+// A Promise of an EntropyTables object: `source` built on a libuv worker thread (engine start
+// builds the codecs' tables while ONNX Runtime creates their sessions).
+Napi::Value prepareTables(Napi::Env env, TableSource&& source);
+
+// JS class `EntropyTables`: built tables, opaque to JS (constructed only by prepareTables()).
+class EntropyTablesWrap : public Napi::ObjectWrap<EntropyTablesWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit EntropyTablesWrap(const Napi::CallbackInfo& info);
+  const std::shared_ptr<const entropy::CdfTableSet>& tables() const { return tables_; }
+
+ private:
+  std::shared_ptr<const entropy::CdfTableSet> tables_;
+};
 
 }  // namespace aic::js

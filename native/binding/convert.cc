@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "codec_common.h"
+#include "files.h"
 
 namespace aic::js {
 
@@ -82,6 +83,14 @@ ModelSource parseSource(Napi::Env env, Napi::Value value, const std::string& wha
     return src;
   }
   if (value.IsTypedArray() || value.IsDataView()) {
+    // The engine's own reads of its model files (readFile(), files.h) are shared, not copied.
+    const View view = viewOf(env, value, what);
+    if (auto shared = view.length ? sharedBytes(env, view.data, view.length) : nullptr) {
+      job.keep(shared);
+      src.bytes = view.data;
+      src.length = view.length;
+      return src;
+    }
     // Copied now: loading runs on a worker, and the caller may drop or detach its Buffer meanwhile.
     auto bytes = copyOf(env, value, what);
     src.length = bytes.size();
@@ -119,6 +128,11 @@ Napi::Object graphInfoToJs(Napi::Env env, const Graph& graph) {
   o.Set("fallbackReason", graph.provider().fallbackReason.empty() ? env.Null() : Napi::String::New(env, graph.provider().fallbackReason));
   o.Set("inputs", tensorInfosToJs(env, graph.inputs()));
   o.Set("outputs", tensorInfosToJs(env, graph.outputs()));
+  switch (graph.optimizedFrom()) {
+    case OptimizedFrom::Source: o.Set("optimizedGraph", env.Null()); break;
+    case OptimizedFrom::Saved: o.Set("optimizedGraph", "saved"); break;
+    case OptimizedFrom::Cache: o.Set("optimizedGraph", "cache"); break;
+  }
   return o;
 }
 
@@ -186,6 +200,27 @@ ModelLoadRequest parseLoadRequest(Napi::Env env, Napi::Value value, Job& job) {
     req.decoderSignature = parseGraphSignature(env, s.Get("decoder"), "model.signature.decoder");
   }
   return req;
+}
+
+void parseGraphCaches(Napi::Env env, Napi::Value value, ModelLoadRequest& req, Job& job) {
+  if (value.IsUndefined()) return;
+  Napi::Object o = requireObject(env, value, "graph cache");
+  for (const char* part : {"encoder", "decoder"}) {
+    Napi::Value v = o.Get(part);
+    if (v.IsUndefined()) continue;
+    const std::string what = std::string("graph cache.") + part;
+    Napi::Object g = requireObject(env, v, what);
+    OptimizedGraphCache cache;
+    Napi::Value optimized = g.Get("optimized");
+    if (!optimized.IsUndefined()) {
+      if (!optimized.IsTypedArray() && !optimized.IsDataView()) throwInvalid(env, what + ".optimized must be a Buffer");
+      cache.optimized = parseSource(env, optimized, what + ".optimized", job);
+    }
+    auto saveTo = optionalString(env, g, "saveTo", what);
+    if (saveTo) cache.saveTo = *saveTo;
+    cache.required = g.Get("required").ToBoolean().Value();
+    (std::string(part) == "encoder" ? req.encoderCache : req.decoderCache) = std::move(cache);
+  }
 }
 
 std::vector<PendingTensor> parseTensorMap(Napi::Env env, Napi::Value value, const std::string& what) {

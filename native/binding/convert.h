@@ -19,6 +19,9 @@ EngineOptions parseEngineOptions(Napi::Env env, Napi::Value value);
 // { name, encoder: string | Uint8Array, decoder: string | Uint8Array, signature?: {...} }.
 // Buffers are copied into memory `job` owns (loading runs on a worker).
 ModelLoadRequest parseLoadRequest(Napi::Env env, Napi::Value value, Job& job);
+// The optional second argument of loadModel(): { encoder?, decoder? } of { optimized?: Buffer,
+// saveTo?: string }, the optimised-graph cache engine start keeps (runtime/graph.h).
+void parseGraphCaches(Napi::Env env, Napi::Value value, ModelLoadRequest& req, Job& job);
 
 // A tensor of a map { name: { data: ArrayBufferView, type, shape } } whose memory is not taken yet.
 struct PendingTensor {

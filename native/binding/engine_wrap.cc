@@ -12,8 +12,9 @@ namespace {
 // JS thread unless the caller asked for the sync variant.
 class LoadJob : public Job {
  public:
-  LoadJob(Napi::Env env, std::shared_ptr<Engine> engine, Napi::Value request) : engine_(std::move(engine)) {
+  LoadJob(Napi::Env env, std::shared_ptr<Engine> engine, Napi::Value request, Napi::Value caches) : engine_(std::move(engine)) {
     request_ = parseLoadRequest(env, request, *this);
+    parseGraphCaches(env, caches, request_, *this);
   }
   void execute() override { model_ = std::make_shared<CodecModel>(engine_, request_); }
   Napi::Value toJs(Napi::Env env) override { return ModelWrap::NewInstance(env, model_); }
@@ -47,13 +48,13 @@ Napi::Value EngineWrap::Info(const Napi::CallbackInfo& info) { return engineInfo
 
 Napi::Value EngineWrap::LoadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = guard(env, [&] { return std::make_unique<LoadJob>(env, live(env), info[0]); });
+  auto job = guard(env, [&] { return std::make_unique<LoadJob>(env, live(env), info[0], info[1]); });
   return runAsync(env, "aic:loadModel", std::move(job));
 }
 
 Napi::Value EngineWrap::LoadModelSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = guard(env, [&] { return std::make_unique<LoadJob>(env, live(env), info[0]); });
+  auto job = guard(env, [&] { return std::make_unique<LoadJob>(env, live(env), info[0], info[1]); });
   return runSync(env, std::move(job));
 }
 

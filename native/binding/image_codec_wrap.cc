@@ -189,7 +189,7 @@ Napi::Function ImageCodecWrap::Init(Napi::Env env) {
                      {InstanceMethod<&ImageCodecWrap::Encode>("encode"), InstanceMethod<&ImageCodecWrap::EncodeSync>("encodeSync"),
                       InstanceMethod<&ImageCodecWrap::Compress>("compress"), InstanceMethod<&ImageCodecWrap::CompressSync>("compressSync"),
                       InstanceMethod<&ImageCodecWrap::Decode>("decode"), InstanceMethod<&ImageCodecWrap::DecodeSync>("decodeSync"),
-                      InstanceAccessor<&ImageCodecWrap::ModelId>("modelId")});
+                      InstanceAccessor<&ImageCodecWrap::ModelId>("modelId"), StaticMethod<&ImageCodecWrap::PrepareTables>("prepareTables")});
 }
 
 ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ImageCodecWrap>(info) {
@@ -214,9 +214,22 @@ ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   c.decoderInput = stringField(env, o, "decoderInput", what);
   c.decoderOutput = stringField(env, o, "decoderOutput", what);
   codec_ = guard(env, [&] {
-    c.tables = parseTables(env, o, what, c.levels, c.latentChannels, contexts);
+    c.tables = tablesOf(env, o, what, c.levels, c.latentChannels, contexts);
     return std::make_shared<const ImageCodec>(model, std::move(c));
   });
+}
+
+// prepareTables(config): the config's entropy tables built on a worker thread, for the
+// constructor's config.entropyTables (read with the same fields and checks as the constructor).
+Napi::Value ImageCodecWrap::PrepareTables(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throwInvalid(env, "image codec config must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const std::string what = "image codec config";
+  const int levels = intField(env, o, "levels", what, 1, 255);
+  const int channels = intField(env, o, "latentChannels", what, 1, 4096);
+  const int contexts = intField(env, o, "contexts", what, 1, 64);
+  return prepareTables(env, readTables(env, o, what, levels, channels, contexts));
 }
 
 Napi::Value ImageCodecWrap::Encode(const Napi::CallbackInfo& info) {

@@ -14,6 +14,7 @@ class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit ImageCodecWrap(const Napi::CallbackInfo& info);
+  static Napi::Value PrepareTables(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);

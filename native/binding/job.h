@@ -7,7 +7,8 @@
 // Caller memory (docs/native-core.md): pinning a JS object keeps the object, not its memory; a
 // Buffer's ArrayBuffer can be detached, transferred or shrunk while a worker runs, and N-API
 // gives no way to share ownership of its backing store. So a job that runs on a worker reads only
-// memory it owns: inputs are copied at call time (own()), results are written into native memory
+// memory it owns or co-owns: inputs are copied at call time (own()), or shared when the memory is
+// the addon's own (keep(): a readFile() Buffer, files.h), results are written into native memory
 // and copied into a caller's output view in toJs() after re-checking it (writeBack()). Only the
 // *Sync variants, during which no JS runs, may read or write caller memory in place.
 #pragma once
@@ -35,10 +36,13 @@ class Job {
     owned_.push_back(std::make_unique<std::vector<uint8_t>>(std::move(bytes)));
     return owned_.back()->empty() ? nullptr : owned_.back()->data();
   }
+  // Keeps native memory shared with JS (a readFile() Buffer, files.h) alive for the job's lifetime.
+  void keep(std::shared_ptr<const void> shared) { kept_.push_back(std::move(shared)); }
 
  private:
   std::vector<Napi::ObjectReference> pins_;
   std::vector<std::unique_ptr<std::vector<uint8_t>>> owned_;
+  std::vector<std::shared_ptr<const void>> kept_;
 };
 
 // Runs a job on the libuv thread pool and settles a Promise with its result.

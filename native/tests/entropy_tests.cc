@@ -2,6 +2,7 @@
 // (empty, one symbol, saturated tails, escapes, corrupt streams).
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "entropy/cdf_tables.h"
 #include "common/errors.h"
@@ -256,4 +257,27 @@ TEST(table_groups_share_tables_between_channels) {
   // A map of the wrong length, or one that leaves tables unaccounted for, is refused.
   CHECK_THROWS_CODE(CdfTableSet(2, channels, kContexts, tables, {}, {0, 1, 0}), ErrorCode::InvalidArgument);
   CHECK_THROWS_CODE(CdfTableSet(2, channels, kContexts, tables, {}, {0, 0, 0, 0}), ErrorCode::InvalidArgument);
+}
+
+TEST(levels_prepared_on_first_use_code_the_same_from_many_threads) {
+  // Each level's encoder symbols are prepared by the first encode() at that level; threads that
+  // encode at a level for the first time at once must all see them prepared, and code the same.
+  std::vector<CdfTable> tables;
+  for (int level = 0; level < 4; ++level)
+    for (int c = 0; c < 3 * kContexts; ++c) tables.push_back(laplaceTable(-30, 61, 0.5 + level + c % 5));
+  std::mt19937 rng(11);
+  std::vector<int32_t> sym(3 * 16 * 16);
+  for (auto& s : sym) s = static_cast<int32_t>(rng() % 21) - 10;
+  CdfTableSet reference(4, 3, kContexts, tables);
+  std::vector<std::vector<uint8_t>> expected;
+  for (int level = 0; level < 4; ++level) expected.push_back(reference.encode(sym.data(), 16, 16, level));
+  CdfTableSet fresh(4, 3, kContexts, tables);
+  std::vector<std::vector<uint8_t>> got(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) threads.emplace_back([&, i] { got[i] = fresh.encode(sym.data(), 16, 16, i % 4); });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 16; ++i) CHECK(got[i] == expected[i % 4]);
+  std::vector<int32_t> back(sym.size());
+  REQUIRE(fresh.decode(expected[2].data(), expected[2].size(), 16, 16, 2, back.data()));
+  CHECK(back == sym);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <new>
 #include <string>
 
 #include "common/errors.h"
@@ -50,9 +51,38 @@ inline int bitLength(uint32_t v) {
 
 }  // namespace
 
+namespace {
+
+// The tables laid end to end, as the flat constructor takes them.
+std::vector<int32_t> offsetsOf(const std::vector<CdfTable>& tables) {
+  std::vector<int32_t> out;
+  out.reserve(tables.size());
+  for (const auto& t : tables) out.push_back(t.offset);
+  return out;
+}
+
+std::vector<uint32_t> lengthsOf(const std::vector<CdfTable>& tables) {
+  std::vector<uint32_t> out;
+  out.reserve(tables.size());
+  for (const auto& t : tables) out.push_back(static_cast<uint32_t>(t.cdf.size()));
+  return out;
+}
+
+std::vector<uint32_t> entriesOf(const std::vector<CdfTable>& tables) {
+  std::vector<uint32_t> out;
+  for (const auto& t : tables) out.insert(out.end(), t.cdf.begin(), t.cdf.end());
+  return out;
+}
+
+}  // namespace
+
 CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted,
                          std::vector<uint16_t> groups)
-    : levels_(levels), channels_(channels), contexts_(contexts), tables_(std::move(tables)), groups_(std::move(groups)), predicted_(std::move(predicted)) {
+    : CdfTableSet(levels, channels, contexts, offsetsOf(tables), lengthsOf(tables), entriesOf(tables), std::move(predicted), std::move(groups)) {}
+
+CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<int32_t> offsets, const std::vector<uint32_t>& lengths,
+                         std::vector<uint32_t> cdfs, std::vector<uint8_t> predicted, std::vector<uint16_t> groups)
+    : levels_(levels), channels_(channels), contexts_(contexts), cdfs_(std::move(cdfs)), groups_(std::move(groups)), predicted_(std::move(predicted)) {
   if (predicted_.empty()) predicted_.assign(std::max(channels, 0), 0);
   if (predicted_.size() != static_cast<size_t>(std::max(channels, 0))) {
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: the predicted-channel list must have one entry per channel");
@@ -69,30 +99,80 @@ CdfTableSet::CdfTableSet(int levels, int channels, int contexts, std::vector<Cdf
   if (groups_.size() != static_cast<size_t>(channels)) throw CoreError(ErrorCode::InvalidArgument, "entropy model: the table-group map must have one entry per channel");
   for (uint16_t g : groups_) groupCount_ = std::max(groupCount_, g + 1);
   size_t expected = static_cast<size_t>(levels) * groupCount_ * contexts;
-  if (tables_.size() != expected) {
+  if (offsets.size() != expected) {
     throw CoreError(ErrorCode::InvalidArgument, "entropy model: expected " + std::to_string(expected) + " CDF tables (levels x table groups x contexts), got " +
-                                                    std::to_string(tables_.size()));
+                                                    std::to_string(offsets.size()));
   }
+  if (lengths.size() != offsets.size()) throw CoreError(ErrorCode::InvalidArgument, "entropy model: one CDF length per table is needed");
+  size_t total = 0;
+  for (uint32_t n : lengths) total += n;
+  if (total != cdfs_.size()) throw CoreError(ErrorCode::InvalidArgument, "entropy model: the CDF lengths do not add up to the CDF entries given");
+  // Each table is checked; its symbols get their place in one array shared by all tables (as
+  // their CDF entries share one), filled level by level on first use (prepareLevel()).
+  size_t symbols = 0;
+  tables_.resize(offsets.size());
+  size_t at = 0;
   for (size_t i = 0; i < tables_.size(); ++i) {
-    const CdfTable& t = tables_[i];
     // The message is built only for a table that fails (engine start checks thousands of them).
     auto where = [i] { return "entropy model: CDF table " + std::to_string(i); };
-    if (t.cdf.size() < 3 || t.cdf.size() > 4097) throw CoreError(ErrorCode::InvalidArgument, where() + " must have 3 to 4097 entries");
-    if (t.cdf.front() != 0 || t.cdf.back() != kTotal) throw CoreError(ErrorCode::InvalidArgument, where() + " must run from 0 to 65536");
-    for (size_t k = 1; k < t.cdf.size(); ++k) {
-      if (t.cdf[k] <= t.cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where() + " is not strictly increasing at entry " + std::to_string(k));
+    const size_t n = lengths[i];
+    const uint32_t* cdf = cdfs_.data() + at;
+    if (n < 3 || n > 4097) throw CoreError(ErrorCode::InvalidArgument, where() + " must have 3 to 4097 entries");
+    if (cdf[0] != 0 || cdf[n - 1] != kTotal) throw CoreError(ErrorCode::InvalidArgument, where() + " must run from 0 to 65536");
+    for (size_t k = 1; k < n; ++k) {
+      if (cdf[k] <= cdf[k - 1]) throw CoreError(ErrorCode::InvalidArgument, where() + " is not strictly increasing at entry " + std::to_string(k));
     }
-    if (std::abs(static_cast<int64_t>(t.offset)) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where() + " has an offset out of range");
+    if (std::abs(static_cast<int64_t>(offsets[i])) > (1 << 20)) throw CoreError(ErrorCode::InvalidArgument, where() + " has an offset out of range");
+    Table& t = tables_[i];
+    t.offset = offsets[i];
+    t.cdf = {cdf, n};
+    t.enc = {nullptr, n - 1};
+    at += n;
+    symbols += n - 1;
   }
-  for (CdfTable& t : tables_) {
-    t.enc.clear();
-    t.enc.reserve(static_cast<size_t>(t.symbols()));
-    for (int k = 0; k < t.symbols(); ++k) t.enc.push_back(EncSymbol::make(t.cdf[k], t.cdf[k + 1] - t.cdf[k]));
+  // Storage only: its pages are touched as levels are prepared.
+  enc_.reset(static_cast<EncSymbol*>(::operator new(std::max<size_t>(symbols, 1) * sizeof(EncSymbol))));
+  size_t encAt = 0;
+  for (Table& t : tables_) {
+    t.enc.first = enc_.get() + encAt;
+    encAt += t.enc.count;
   }
+  levelPrepared_ = std::make_unique<std::once_flag[]>(static_cast<size_t>(levels_));
+}
+
+void CdfTableSet::prepareLevel(int level) const {
+  std::call_once(levelPrepared_[static_cast<size_t>(level)], [this, level] {
+    // A symbol's multiplier and shift depend on its frequency only, and the few thousand distinct
+    // frequencies of a level's tables recur across its tens of thousands of symbols, so each is
+    // computed once (a division) and looked up after that.
+    std::vector<uint64_t> multiplierOf(kTotal + 1, 0);  // by frequency; 0 = not computed yet
+    std::vector<uint8_t> shiftOf(kTotal + 1, 0);
+    const size_t perLevel = static_cast<size_t>(groupCount_) * contexts_;
+    for (size_t i = static_cast<size_t>(level) * perLevel; i < static_cast<size_t>(level + 1) * perLevel; ++i) {
+      const Table& t = tables_[i];
+      // From 0 to 2^16 and strictly increasing (checked at construction): every frequency is
+      // within [1, 2^16].
+      EncSymbol* enc = const_cast<EncSymbol*>(t.enc.first);
+      for (size_t k = 1; k < t.cdf.size(); ++k) {
+        const uint32_t freq = t.cdf[k] - t.cdf[k - 1];
+        if (multiplierOf[freq] == 0) {
+          const EncSymbol made = EncSymbol::make(0, freq);
+          multiplierOf[freq] = made.multiplier;
+          shiftOf[freq] = static_cast<uint8_t>(made.shift);
+        }
+        EncSymbol* e = new (enc + (k - 1)) EncSymbol();
+        e->start = t.cdf[k - 1];
+        e->freq = freq;
+        e->multiplier = multiplierOf[freq];
+        e->shift = shiftOf[freq];
+      }
+    }
+  });
 }
 
 std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level, size_t channelStride) const {
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
+  prepareLevel(level);
   const size_t plane = static_cast<size_t>(height) * width;
   const size_t stride = channelStride ? channelStride : plane;
   for (int c = 0; c < channels_; ++c) {
@@ -131,7 +211,7 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
     for (int y = height - 1; y >= 0; --y) {
       for (int x = width - 1; x >= 0; --x) {
         const int32_t v = p[static_cast<size_t>(y) * width + x];
-        const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
+        const Table& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const int escape = t.symbols() - 1;
         const int64_t idx = static_cast<int64_t>(v) - t.offset;
         if (idx >= 0 && idx < escape) {
@@ -174,7 +254,7 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
     int32_t* p = predicted ? residual.data() : q;
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const CdfTable& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
+        const Table& t = table(level, c, contextOf(p, prev1, prev2, y, x, width));
         const uint32_t slot = dec.peek(kCdfPrecision);
         // The symbol whose interval holds the slot. Zero is by far the most common value, so
         // try its interval before searching the table.

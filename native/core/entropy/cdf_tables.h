@@ -25,6 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "entropy/rans.h"
@@ -34,27 +36,54 @@ namespace aic::entropy {
 constexpr int kCdfPrecision = 16;
 constexpr int kContexts = 9;
 
+// A table as a caller hands it over (the tests, the fuzzers): its offset and CDF entries.
 struct CdfTable {
   int32_t offset = 0;
   std::vector<uint32_t> cdf;  // n + 1 entries, cdf[0] = 0, cdf[n] = 2^16, strictly increasing
-  std::vector<EncSymbol> enc; // the n symbols prepared for the encoder (filled by CdfTableSet)
   int symbols() const { return static_cast<int>(cdf.size()) - 1; }
+};
+
+// Read-only entries laid out contiguously (a table's part of CdfTableSet's arrays).
+template <typename T>
+struct Entries {
+  const T* first = nullptr;
+  size_t count = 0;
+  size_t size() const { return count; }
+  const T& operator[](size_t i) const { return first[i]; }
+  const T* begin() const { return first; }
+  const T* end() const { return first + count; }
 };
 
 class CdfTableSet {
  public:
+  // A table of the set: its CDF entries and its n symbols prepared for the encoder, both parts of
+  // the set's arrays. The symbols of a level are prepared when encode() first codes at that level
+  // (a decoder never needs them; engine start does not wait for them).
+  struct Table {
+    int32_t offset = 0;
+    Entries<uint32_t> cdf;
+    Entries<EncSymbol> enc;
+    int symbols() const { return static_cast<int>(cdf.size()) - 1; }
+  };
+
   // Validates and adopts the tables: levels * groups * kContexts of them, level-major, where
   // `groups` maps each channel to the table group it is coded with (channels with the same
   // statistics, e.g. neighbouring audio bins, share tables). Without a map every channel is its
   // own group. Throws CoreError(InvalidArgument) naming the first bad table.
   CdfTableSet(int levels, int channels, int contexts, std::vector<CdfTable> tables, std::vector<uint8_t> predicted = {},
               std::vector<uint16_t> groups = {});
+  // The same from the tables laid end to end: table i has offset offsets[i] and the
+  // lengths[i] CDF entries that follow the previous tables' in `cdfs` (a codec config's arrays).
+  CdfTableSet(int levels, int channels, int contexts, std::vector<int32_t> offsets, const std::vector<uint32_t>& lengths,
+              std::vector<uint32_t> cdfs, std::vector<uint8_t> predicted = {}, std::vector<uint16_t> groups = {});
+  CdfTableSet(const CdfTableSet&) = delete;
+  CdfTableSet& operator=(const CdfTableSet&) = delete;
 
   int levels() const { return levels_; }
   int channels() const { return channels_; }
   int contexts() const { return contexts_; }
   int groups() const { return groupCount_; }
-  const CdfTable& table(int level, int channel, int context) const {
+  const Table& table(int level, int channel, int context) const {
     return tables_[(static_cast<size_t>(level) * groupCount_ + groups_[channel]) * contexts_ + context];
   }
 
@@ -67,8 +96,19 @@ class CdfTableSet {
   bool decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride = 0) const;
 
  private:
+  // Fills the prepared symbols of a level's tables, once (thread-safe; encode() calls it).
+  void prepareLevel(int level) const;
+
   int levels_, channels_, contexts_, groupCount_ = 0;
-  std::vector<CdfTable> tables_;
+  std::vector<Table> tables_;
+  std::vector<uint32_t> cdfs_;     // every table's CDF entries, one table after another
+  // Every table's prepared symbols, one table after another: storage for one per symbol, each
+  // level's filled by prepareLevel().
+  struct FreeStorage {
+    void operator()(EncSymbol* p) const { ::operator delete(p); }
+  };
+  std::unique_ptr<EncSymbol, FreeStorage> enc_;
+  std::unique_ptr<std::once_flag[]> levelPrepared_;
   std::vector<uint16_t> groups_;  // per channel: its table group
   std::vector<uint8_t> predicted_;  // per channel: 1 = coded as a median-prediction residual
 };

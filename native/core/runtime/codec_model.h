@@ -19,6 +19,9 @@ struct ModelLoadRequest {
   ModelSource decoder;
   std::optional<GraphSignature> encoderSignature;
   std::optional<GraphSignature> decoderSignature;
+  // The optimised-graph cache of each graph (graph.h), when the caller keeps one.
+  std::optional<OptimizedGraphCache> encoderCache;
+  std::optional<OptimizedGraphCache> decoderCache;
 };
 
 class CodecModel {

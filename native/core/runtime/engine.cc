@@ -1,7 +1,20 @@
 #include "runtime/engine.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <mutex>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#if defined(_MSC_VER)
+#include <intrin.h>
+#include <immintrin.h>
+#else
+#include <cpuid.h>
+#endif
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #include "common/errors.h"
 #include "runtime/onnxruntime_library.h"
@@ -111,6 +124,55 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
 }
 
 std::string Engine::ortVersion() { return runtime::onnxRuntime().version; }
+
+std::string Engine::cpuSignature() {
+  char buffer[160];
+#if defined(__x86_64__) || defined(_M_X64)
+  // CPUID leaf 1 (ECX, EDX), leaf 7 subleaves 0 (EBX, ECX, EDX) and 1 (EAX), and XCR0 (the
+  // register state the OS enables: AVX, AVX-512, AMX), which decide MLAS's kernels.
+  uint32_t r[4] = {0, 0, 0, 0};
+  uint32_t l1c = 0, l1d = 0, l7b = 0, l7c = 0, l7d = 0, l71a = 0, xcr0 = 0;
+  auto cpuid = [&r](uint32_t leaf, uint32_t sub) {
+#if defined(_MSC_VER)
+    int v[4];
+    __cpuidex(v, static_cast<int>(leaf), static_cast<int>(sub));
+    for (int i = 0; i < 4; ++i) r[i] = static_cast<uint32_t>(v[i]);
+#else
+    __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+#endif
+  };
+  cpuid(0, 0);
+  const uint32_t maxLeaf = r[0];
+  cpuid(1, 0);
+  l1c = r[2];
+  l1d = r[3];
+  if (maxLeaf >= 7) {
+    cpuid(7, 0);
+    l7b = r[1];
+    l7c = r[2];
+    l7d = r[3];
+    cpuid(7, 1);
+    l71a = r[0];
+  }
+  if (l1c & (1u << 27)) {  // OSXSAVE: XGETBV is available
+#if defined(_MSC_VER)
+    xcr0 = static_cast<uint32_t>(_xgetbv(0));
+#else
+    uint32_t lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = lo;
+#endif
+  }
+  std::snprintf(buffer, sizeof buffer, "x86_64:%08x.%08x.%08x.%08x.%08x.%08x.%08x", l1c, l1d, l7b, l7c, l7d, l71a, xcr0);
+#elif defined(__aarch64__) && defined(__linux__)
+  std::snprintf(buffer, sizeof buffer, "arm64-linux:%lx.%lx", getauxval(AT_HWCAP), getauxval(AT_HWCAP2));
+#elif defined(__aarch64__) || defined(_M_ARM64)
+  std::snprintf(buffer, sizeof buffer, "arm64");
+#else
+  std::snprintf(buffer, sizeof buffer, "other");
+#endif
+  return buffer;
+}
 
 bool Engine::hasProvider(const std::string& name) const {
   return std::find(availableProviders_.begin(), availableProviders_.end(), name) != availableProviders_.end();

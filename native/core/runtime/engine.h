@@ -72,6 +72,11 @@ class Engine {
   Ort::Env& env() { return env_->get(); }
   static std::string ortVersion();
   static int apiVersion() { return ORT_API_VERSION; }
+  // The processor as far as ONNX Runtime's CPU kernels tell processors apart (architecture and
+  // instruction-set features, e.g. the CPUID feature words on x86-64): part of the key of the
+  // optimised-graph cache, since a graph optimised for one feature set (NCHWc block sizes) may
+  // not suit another.
+  static std::string cpuSignature();
   const std::vector<std::string>& availableProviders() const { return availableProviders_; }
   bool hasProvider(const std::string& name) const;
 

@@ -100,7 +100,7 @@ void checkView(const TensorView& view, const TensorInfo& info, const std::string
 }  // namespace
 
 Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, const ModelSource& source,
-             const std::optional<GraphSignature>& declared)
+             const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache)
     : engine_(engine), label_(label) {
   if (engine->closed()) throw CoreError(ErrorCode::Closed, "the engine is closed; create a new engine to load models");
   if (source.isPath()) {
@@ -120,38 +120,82 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
 
   const EngineOptions& opts = engine->options();
   bool wantCuda = opts.provider != ProviderPreference::Cpu;
-  auto create = [&](bool cuda) {
+  // `optimized`: the bytes are a graph ONNX Runtime optimised before, loaded with optimisation
+  // off. `saveTo`: ONNX Runtime writes the graph it optimises there.
+  auto create = [&](bool cuda, const ModelSource& from, bool optimized = false, const std::string& saveTo = std::string()) {
     Ort::SessionOptions so = engine->sessionOptions(cuda, provider_);
-    if (source.isPath()) {
+    if (optimized) so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);
+    if (!saveTo.empty()) {
+#ifdef _WIN32
+      so.SetOptimizedModelFilePath(std::filesystem::u8path(saveTo).wstring().c_str());
+#else
+      so.SetOptimizedModelFilePath(saveTo.c_str());
+#endif
+    }
+    if (from.isPath()) {
 #ifdef _WIN32
       // ORTCHAR_T is wchar_t on Windows; the path arrives as UTF-8.
-      session_ = std::make_unique<Ort::Session>(engine->env(), std::filesystem::u8path(source.path).wstring().c_str(), so);
+      session_ = std::make_unique<Ort::Session>(engine->env(), std::filesystem::u8path(from.path).wstring().c_str(), so);
 #else
-      session_ = std::make_unique<Ort::Session>(engine->env(), source.path.c_str(), so);
+      session_ = std::make_unique<Ort::Session>(engine->env(), from.path.c_str(), so);
 #endif
     } else {
-      session_ = std::make_unique<Ort::Session>(engine->env(), source.bytes, source.length, so);
+      session_ = std::make_unique<Ort::Session>(engine->env(), from.bytes, from.length, so);
     }
   };
-  try {
+  // The optimised-graph cache serves CPU sessions with optimisation on only: what ONNX Runtime
+  // optimises for the CPU (NCHWc layouts and all) is what the cache holds, and a CUDA session
+  // optimises for its own provider. Never under injected faults, which test the normal path.
+  const bool cacheable = cache != nullptr && opts.graphOptimization != GraphOptimization::Disabled &&
+                         (!wantCuda || !engine->hasProvider("CUDAExecutionProvider")) && !faults::active();
+  if (cacheable && cache->optimized.length > 0 && !cache->optimized.isPath()) {
     try {
-      if (wantCuda && faults::loseProviderAtLoad()) {
-        // Injected: the CUDA device went away before this session could start on it.
-        create(false);
-        provider_.fallbackReason = "the CUDA execution provider was lost (injected fault: device lost)";
-      } else {
-        create(wantCuda);
+      create(wantCuda, cache->optimized, true);
+      readSignature();
+      if (declared) checkDeclared(*declared);
+      optimizedFrom_ = OptimizedFrom::Cache;
+    } catch (...) {
+      // Whatever is wrong with the cached graph (ONNX Runtime refuses it, its inputs or outputs
+      // differ from the declared ones), the source is loaded as if there were no cache.
+      session_.reset();
+      inputs_.clear();
+      outputs_.clear();
+      inputNames_.clear();
+      outputNames_.clear();
+    }
+  }
+  if (optimizedFrom_ != OptimizedFrom::Cache && cache != nullptr && cache->required) {
+    throw CoreError(ErrorCode::ModelInvalid, label + ": " + kOptimizedGraphMissed);
+  }
+  if (optimizedFrom_ != OptimizedFrom::Cache && cacheable && !cache->saveTo.empty()) {
+    try {
+      create(wantCuda, source, false, cache->saveTo);
+      optimizedFrom_ = OptimizedFrom::Saved;
+    } catch (const Ort::Exception&) {
+      session_.reset();  // a graph that cannot be saved, or cannot be loaded at all: the normal path says which
+    }
+  }
+  if (optimizedFrom_ == OptimizedFrom::Source) {
+    try {
+      try {
+        if (wantCuda && faults::loseProviderAtLoad()) {
+          // Injected: the CUDA device went away before this session could start on it.
+          create(false, source);
+          provider_.fallbackReason = "the CUDA execution provider was lost (injected fault: device lost)";
+        } else {
+          create(wantCuda, source);
+        }
+      } catch (const Ort::Exception& e) {
+        if (provider_.provider != "CUDAExecutionProvider") throw;
+        // The CUDA provider was appended but the session could not start on it (no driver, no
+        // device, missing CUDA libraries): retry on CPU and keep the reason.
+        std::string reason = std::string("CUDA session failed: ") + e.what();
+        create(false, source);
+        provider_.fallbackReason = reason;
       }
     } catch (const Ort::Exception& e) {
-      if (provider_.provider != "CUDAExecutionProvider") throw;
-      // The CUDA provider was appended but the session could not start on it (no driver, no
-      // device, missing CUDA libraries): retry on CPU and keep the reason.
-      std::string reason = std::string("CUDA session failed: ") + e.what();
-      create(false);
-      provider_.fallbackReason = reason;
+      throw CoreError(ErrorCode::ModelInvalid, label + " model could not be loaded by ONNX Runtime: " + e.what());
     }
-  } catch (const Ort::Exception& e) {
-    throw CoreError(ErrorCode::ModelInvalid, label + " model could not be loaded by ONNX Runtime: " + e.what());
   }
   if (opts.provider == ProviderPreference::Cuda && opts.strictProvider && !provider_.fallbackReason.empty()) {
     throw CoreError(ErrorCode::ProviderUnavailable,
@@ -159,8 +203,10 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
   }
   if (opts.provider == ProviderPreference::Cpu) provider_.fallbackReason.clear();
 
-  readSignature();
-  if (declared) checkDeclared(*declared);
+  if (optimizedFrom_ != OptimizedFrom::Cache) {
+    readSignature();
+    if (declared) checkDeclared(*declared);
+  }
 }
 
 void Graph::readSignature() {

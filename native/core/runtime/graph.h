@@ -23,6 +23,25 @@ struct ModelSource {
   bool isPath() const { return bytes == nullptr; }
 };
 
+// The on-disk cache of optimised graphs (docs/native-core.md, "Engine start"): `optimized` holds
+// the bytes of this graph as ONNX Runtime optimised it before, read and verified by the caller
+// (loaded with optimisation off, its signature checked; anything off falls back to `source`);
+// `saveTo` is where ONNX Runtime writes the graph it optimises when `optimized` is not used.
+// Used only where the session runs on the CPU provider with optimisation on.
+// With `required`, the source is a file the caller did not read (its fingerprint said it was
+// unchanged since it was checked): it is never loaded, and a cached graph that cannot be used is
+// the error kOptimizedGraphMissed, for the caller to load again from checked bytes.
+struct OptimizedGraphCache {
+  ModelSource optimized;  // length 0: none
+  std::string saveTo;     // empty: not saved
+  bool required = false;
+};
+inline constexpr const char* kOptimizedGraphMissed = "the cached optimised graph could not be used (optimised-graph cache miss)";
+
+// Where a graph's session came from: its source optimised now, the same with the optimised graph
+// written to OptimizedGraphCache::saveTo, or the cached optimised graph.
+enum class OptimizedFrom { Source, Saved, Cache };
+
 struct GraphSignature {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
@@ -51,13 +70,14 @@ class Graph {
  public:
   // `label` ("encoder"/"decoder") prefixes every message about this graph.
   Graph(const std::shared_ptr<Engine>& engine, const std::string& label, const ModelSource& source,
-        const std::optional<GraphSignature>& declared);
+        const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache = nullptr);
 
   const std::string& label() const { return label_; }
   const std::vector<TensorInfo>& inputs() const { return inputs_; }
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   const ProviderChoice& provider() const { return provider_; }
   const CopyCounters& counters() const { return counters_; }
+  OptimizedFrom optimizedFrom() const { return optimizedFrom_; }
 
   // Runs the graph. `inputs` must name every graph input exactly once. `outputs` may name some
   // graph outputs with caller memory to write into; the rest are allocated by ONNX Runtime.
@@ -76,6 +96,7 @@ class Graph {
   std::vector<const char*> inputNames_;
   std::vector<const char*> outputNames_;
   ProviderChoice provider_;
+  OptimizedFrom optimizedFrom_ = OptimizedFrom::Source;
   mutable CopyCounters counters_;
 };
 
