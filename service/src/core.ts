@@ -262,12 +262,17 @@ export class AiCore {
     }
   }
 
-  /** Ends a stream's session (its stream ended or was cancelled). */
-  endSession(userId: string, sessionId: string): void {
+  /** Ends a stream's session (its stream ended or was cancelled, or the caller said so); true when one was open. */
+  endSession(userId: string, sessionId: string): boolean {
+    let ended = false;
     for (const id of [`${userId}\u0000${sessionId}`, `${userId}\u0000rx:${sessionId}`]) {
       const entry = this.#sessions.get(id);
-      if (entry) this.#close(entry);
+      if (entry) {
+        this.#close(entry);
+        ended = true;
+      }
     }
+    return ended;
   }
 
   /** The model or codec that coded a result: the neural model's name, else the ladder's codec. */

@@ -60,7 +60,12 @@ describe('createClient()', () => {
     expect(viaService.width).toBe(128);
     expect(Buffer.compare(viaService.data, viaLocal.data)).toBe(0);
     expect(client.stats).toMatchObject({ remote: 2, local: 0 });
+    // Closing the session ends it on the AI Core too (EndSession), not after the idle timeout.
+    const open = service.core.activeSessions;
+    expect(open).toBeGreaterThanOrEqual(2);
     s.close();
+    for (let i = 0; i < 100 && service.core.activeSessions > open - 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(service.core.activeSessions).toBe(open - 2);
     await client.close();
   });
 

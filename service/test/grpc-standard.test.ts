@@ -90,6 +90,19 @@ describe('cancellation and deadlines', () => {
     c.close();
   });
 
+  it('ends a session of unary calls on EndSession', async () => {
+    const c = client();
+    const metadata = await md();
+    const unary = (method: string, req: unknown) => new Promise<any>((resolve, reject) => c[method](req, metadata, (e: ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r))));
+    await unary('CompressFrame', { session_id: 'to-end', frame_type: 'FRAME_TYPE_VIDEO', frame_data: Buffer.alloc(32 * 24 * 3, 5), metadata: { width: 32, height: 24 } });
+    const before = service.core.activeSessions;
+    expect(await unary('EndSession', { session_id: 'to-end' })).toEqual({ ended: true });
+    expect(service.core.activeSessions).toBe(before - 1);
+    expect(await unary('EndSession', { session_id: 'to-end' })).toEqual({ ended: false });
+    await expect(unary('EndSession', {})).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    c.close();
+  });
+
   it('counts a unary call past its deadline as a timeout', async () => {
     const c = client();
     const big = Buffer.alloc(256 * 192 * 3);

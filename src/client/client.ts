@@ -323,9 +323,13 @@ export class ClientSession {
     );
   }
 
+  /** Ends the session, here and on the AI Core (which frees its state now, not after its idle timeout). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#local?.close();
+    // Fire and forget: a service that is down has nothing to free, and close() never waits on it.
+    this.client.call('EndSession', { session_id: this.sessionId, user_id: this.userId ?? '' }).catch(() => undefined);
   }
 }
 

@@ -225,6 +225,10 @@ export class GrpcServer {
         if (samples.length === 0) throw new RequestError(GrpcStatus.INVALID_ARGUMENT, 'samples must hold at least one network measurement');
         return analysisResponse(analyzeNetworkConditions(samples, mode(req.requested_mode) ?? 'adaptive'));
       }),
+      EndSession: unary<{ session_id?: string; user_id?: string }, unknown>(async (caller, req) => {
+        if (!req.session_id) throw new RequestError(GrpcStatus.INVALID_ARGUMENT, 'session_id is required for EndSession');
+        return { ended: core.endSession(Authenticator.actingFor(caller, req.user_id || undefined), req.session_id) };
+      }),
       HealthCheck: unary<unknown, unknown>(async () => {
         const h = await core.health();
         return { status: h.status, version: core.version, reasons: h.reasons, models: h.models, execution_provider: h.provider, active_sessions: core.activeSessions, database_connected: h.databaseConnected };
