@@ -15,12 +15,13 @@ import { Model, type ModelInfo } from './model.js';
 import { native, nativeOrigin, packageRoot, type NativeOrigin } from './native/load.js';
 import { onnxRuntimeInfo, type OnnxRuntimeInfo } from './native/onnxruntime.js';
 import { AicMetrics } from './metrics/prometheus.js';
+import { codedBy } from './session/coded-by.js';
 import { Admission } from './session/admission.js';
 import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
 import { LargeDecodeLane, type LargeDecodeOptions } from './session/large-decodes.js';
 export type { DecodeLimits } from './session/decode.js';
-import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
+import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type CompressResult, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -355,6 +356,11 @@ export class Engine {
     return this.#host.audio();
   }
 
+  /** What coded a result: the neural model's name and version, or the fallback step's codec ('lossless' for deflate and stored). */
+  codedBy(result: Pick<CompressResult, 'codec'>): { name: string; version: string } {
+    return codedBy(result.codec, this.#host.image(), this.#host.audio());
+  }
+
   /** An open session by id. */
   session(sessionId: string): Session | undefined {
     return this.#sessions.get(sessionId);
@@ -384,19 +390,13 @@ export class Engine {
           withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (h) => (h.codec === 'neural-audio' ? (this.#host.audio()?.createDecoder() ?? null) : null))),
         ),
       );
-      return this.#host.metrics ? decoded.catch(this.#countDecodeError) : decoded;
+      return this.#host.metrics ? decoded.catch(this.#host.metrics.rethrowError) : decoded;
     } catch (error) {
       const e = AicError.from(error);
       this.#host.metrics?.error(e.code);
       return Promise.reject(e);
     }
   }
-
-  readonly #countDecodeError = (error: unknown): never => {
-    const e = AicError.from(error);
-    this.#host.metrics?.error(e.code);
-    throw e;
-  };
 
   /** Calls running outside a session, which close() lets finish. */
   readonly #inflight = new Set<Promise<unknown>>();

@@ -227,7 +227,7 @@ export class AiCore {
         if (this.#latency.size > MAX_REMEMBERED_USERS) this.#latency.delete(this.#latency.keys().next().value!);
       }
       ring.add(result.timings.totalMs);
-      this.options.store?.recordFrame?.({ userId, sessionId, result, modelType: this.modelLabel(result) });
+      this.options.store?.recordFrame?.({ userId, sessionId, result, modelType: this.engine.codedBy(result).name });
       return result;
     } finally {
       entry.busy--;
@@ -273,14 +273,6 @@ export class AiCore {
       }
     }
     return ended;
-  }
-
-  /** The model or codec that coded a result: the neural model's name, else the ladder's codec. */
-  modelLabel(r: CompressResult): string {
-    const c = this.engine.info().codecs;
-    if (r.codec === 'neural-image') return c.image?.name ?? r.codec;
-    if (r.codec === 'neural-audio') return c.audio?.name ?? r.codec;
-    return r.codec === 'deflate' || r.codec === 'stored' ? 'lossless' : r.codec;
   }
 
   /** The user's open sessions now, for the live dashboard. */

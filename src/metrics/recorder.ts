@@ -3,6 +3,7 @@
 // collector to be observable. prom-client reads these arrays only when scraped
 // (src/metrics/prometheus.ts). test/metrics.test.ts counts the collections a million frames
 // cause: none, where prom-client's own labels().observe() causes several.
+import { AicError } from '../errors.js';
 
 /** Label values seen, each with a stable index; a new value allocates once, on first sight. */
 export class LabelIndex {
@@ -199,6 +200,23 @@ export class MetricsRecorder {
   error(errorType: string): void {
     this.errors.inc(this.errorTypes.of(errorType));
   }
+
+  /**
+   * Rejection handlers of the calls that report here, made once so that attaching one allocates
+   * no closure per call: each counts the error by its AicError code and rethrows it as AicError.
+   * rethrowFailure is compressFrame()'s (a request with status 'error'), rethrowError a decode's.
+   */
+  readonly rethrowFailure = (error: unknown): never => {
+    const e = AicError.from(error);
+    this.failure('error', e.code);
+    throw e;
+  };
+
+  readonly rethrowError = (error: unknown): never => {
+    const e = AicError.from(error);
+    this.error(e.code);
+    throw e;
+  };
 
   /** A fallback taken outside a session's ladder (the AI Core client's local fallback). */
   fallback(reason: string): void {

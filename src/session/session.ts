@@ -10,6 +10,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { Distribution } from '../stats.js';
 import { AudioPath } from './audio-path.js';
 import type { PathContext } from './context.js';
+import { codedBy } from './coded-by.js';
 import { checkDecompressArgs, decodePayload } from './decode.js';
 import { losslessResult, now } from './fallback.js';
 import { ImagePath } from './image-path.js';
@@ -206,20 +207,13 @@ export class Session {
         }
       }
       const coded = this.#serial(() => this.#compress(f, network, options.output), options.whenBusy ?? 'reject');
-      return this.#host.metrics ? coded.catch(this.#countFailure) : coded;
+      return this.#host.metrics ? coded.catch(this.#host.metrics.rethrowFailure) : coded;
     } catch (error) {
       const e = AicError.from(error);
       this.#host.metrics?.failure('error', e.code);
       return Promise.reject(e);
     }
   }
-
-  // Made once per session: a compressFrame() that produced no payload counts as an 'error' request.
-  readonly #countFailure = (error: unknown): never => {
-    const e = AicError.from(error);
-    this.#host.metrics?.failure('error', e.code);
-    throw e;
-  };
 
   async #compress(f: CheckedFrame, network: NetworkConditions | undefined, output: Buffer | undefined): Promise<CompressResult> {
     // A frame handed over before close() still finishes (close() frees the state after it).
@@ -279,15 +273,7 @@ export class Session {
     this.#ratio.add(r.compressionRatio);
     this.#score.add(r.quality.score);
     this.#latency.add(r.timings.totalMs);
-    this.#host.metrics?.frame(r, this.#modelLabel(r.codec));
-  }
-
-  /** The `model` label of aic_inference_latency_ms: the neural model's name, else the codec that coded the frame. */
-  #modelLabel(codec: PayloadCodec): string {
-    if (codec === 'neural-image') return this.#host.image()?.name ?? codec;
-    if (codec === 'neural-audio') return this.#host.audio()?.name ?? codec;
-    if (codec === 'deflate' || codec === 'stored') return 'lossless';
-    return codec;
+    this.#host.metrics?.frame(r, codedBy(r.codec, this.#host.image(), this.#host.audio()).name);
   }
 
   /** Decodes a payload of this stream: neural frames with the session's decoder state, lossless frames exactly. */
@@ -300,19 +286,13 @@ export class Session {
         this.#counts.framesDecompressed++;
         return frame;
       }, options.whenBusy ?? 'reject');
-      return this.#host.metrics ? decoded.catch(this.#countDecodeError) : decoded;
+      return this.#host.metrics ? decoded.catch(this.#host.metrics.rethrowError) : decoded;
     } catch (error) {
       const e = AicError.from(error);
       this.#host.metrics?.error(e.code);
       return Promise.reject(e);
     }
   }
-
-  readonly #countDecodeError = (error: unknown): never => {
-    const e = AicError.from(error);
-    this.#host.metrics?.error(e.code);
-    throw e;
-  };
 
   /** Decoder state for the payload's stream (neural audio, Opus); neural restarts after other payloads. */
   #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) {

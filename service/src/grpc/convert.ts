@@ -102,15 +102,8 @@ export function toNetwork(n: ProtoNetwork | null | undefined): NetworkConditions
   return Object.keys(out).length ? out : undefined;
 }
 
-/** The name the response's model_type carries: the neural model, else the codec of the ladder step. */
-export function modelLabel(r: CompressResult, models: { image?: { name: string; version: string } | null; audio?: { name: string; version: string } | null }): { type: string; version: string } {
-  if (r.codec === 'neural-image' && models.image) return { type: models.image.name, version: models.image.version };
-  if (r.codec === 'neural-audio' && models.audio) return { type: models.audio.name, version: models.audio.version };
-  if (r.codec === 'deflate' || r.codec === 'stored') return { type: 'lossless', version: r.codec };
-  return { type: r.codec, version: '' };
-}
-
-export function compressResponse(sessionId: string, sequence: number, r: CompressResult, model: { type: string; version: string }) {
+/** `model` is what coded the frame (engine.codedBy()): model_type and model_version. */
+export function compressResponse(sessionId: string, sequence: number, r: CompressResult, model: { name: string; version: string }) {
   return {
     session_id: sessionId,
     sequence,
@@ -120,7 +113,7 @@ export function compressResponse(sessionId: string, sequence: number, r: Compres
     compressed_size: r.compressedBytes,
     actual_compression_ratio: r.compressionRatio,
     quality: { score: r.quality.score, psnr_db: r.quality.psnrDb ?? 0, ssim: r.quality.ssim ?? 0, verified: r.quality.verified },
-    model_type: model.type,
+    model_type: model.name,
     model_version: model.version,
     timings: { preprocessing_ms: r.timings.preprocessMs, inference_ms: r.timings.inferenceMs, postprocessing_ms: r.timings.postprocessMs, total_ms: r.timings.totalMs },
     fallback_used: r.status === 'fallback',

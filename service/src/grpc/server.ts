@@ -9,7 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { analyzeNetworkConditions, MAX_DATA_BYTES } from '@auralink/aic';
 import { Authenticator, AuthError, type Caller } from '../auth.js';
 import type { AiCore } from '../core.js';
-import { analysisResponse, compressResponse, decompressResponse, frameType, grpcStatusOf, hintsResponse, mode, modelLabel, RequestError, toFrame, toNetwork, type CompressFrameRequest, type DecompressFrameRequest, type ProtoNetwork } from './convert.js';
+import { analysisResponse, compressResponse, decompressResponse, frameType, grpcStatusOf, hintsResponse, mode, RequestError, toFrame, toNetwork, type CompressFrameRequest, type DecompressFrameRequest, type ProtoNetwork } from './convert.js';
 
 export const SERVICE_NAME = 'auralink.aic.v1.AICCompressionService';
 // The .proto ships in the library package (the client loads it too): proto/auralink/aic/v1/aic.proto.
@@ -152,11 +152,6 @@ export class GrpcServer {
     return this.auth.verify(authHeader(metadata));
   }
 
-  #models() {
-    const c = this.core.engine.info().codecs;
-    return { image: c.image, audio: c.audio };
-  }
-
   #implementation(): UntypedServiceImplementation {
     const core = this.core;
     const unary =
@@ -189,7 +184,7 @@ export class GrpcServer {
         minQualityScore: req.min_quality_score || undefined,
       };
       const result = await core.compress(userId, sessionId, frame, overrides, toNetwork(req.network));
-      return compressResponse(sessionId, req.sequence ?? 0, result, modelLabel(result, this.#models()));
+      return compressResponse(sessionId, req.sequence ?? 0, result, core.engine.codedBy(result));
     };
 
     const decompressOne = async (caller: Caller, req: DecompressFrameRequest, sessionId: string | undefined) => {
