@@ -3,10 +3,10 @@
 // refuses as malformed is an error, not a fallback.
 import { createServer } from 'node:net';
 import { Registry } from 'prom-client';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AicError, AicMetrics, createClient, createEngine, loadConfig, type Engine } from '@auralink/aic';
-import { startService, type RunningService } from '../src/service.js';
+import { AicError, AicMetrics, createClient, createEngine, type Engine } from '@auralink/aic';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 
 const SECRET = 'client-test-secret-long-enough-for-hs256';
 let service: RunningService;
@@ -29,17 +29,9 @@ async function deadPort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-  });
+  service = await startTestService({ secret: SECRET });
   local = await createEngine({ executionProvider: 'cpu' });
-  token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('sfu-user').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  token = await signToken(SECRET, 'sfu-user');
 });
 
 afterAll(async () => {

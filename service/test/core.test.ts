@@ -6,11 +6,11 @@
 import { credentials, loadPackageDefinition, Metadata, status } from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
 import type { CoreStore } from '../src/core.js';
 import { AiCore } from '../src/core.js';
 import { loadProto } from '../src/grpc/server.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { startTestService, TEST_DEFAULTS as defaults } from './helpers/service.js';
 import { Registry } from 'prom-client';
 
 const SECRET = 'core-test-secret-long-enough-for-hs256';
@@ -19,7 +19,6 @@ const frame = (n = 0) => {
   for (let i = 0; i < data.length; i++) data[i] = (i * 13 + n * 7 + (i >> 5)) & 255;
   return { type: 'video' as const, format: 'rgb24' as const, width: 48, height: 32, data };
 };
-const defaults = loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session;
 
 /** A store that records what the core tells it, and whose reads can be made slow or failing. */
 function recordingStore(read: (user: string) => Promise<unknown> = async () => null) {
@@ -36,7 +35,7 @@ function recordingStore(read: (user: string) => Promise<unknown> = async () => n
 describe('core sessions', () => {
   let service: RunningService;
   beforeAll(async () => {
-    service = await startService({ grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, plaintext: true, auth: { secret: SECRET }, prometheus: true, engine: { executionProvider: 'cpu' }, defaults });
+    service = await startTestService({ secret: SECRET });
   });
   afterAll(async () => service?.close());
 

@@ -7,13 +7,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT } from 'jose';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
 import { dashboardRoutes } from '../src/http/dashboard.js';
 import { Persistence } from '../src/persistence.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 import { openStore } from '../src/store/index.js';
 
 const run = promisify(execFile);
@@ -24,7 +23,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'aic-dash-'));
 let service: RunningService;
 let persistence: Persistence;
 
-const sign = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+const sign = (sub: string) => signToken(SECRET, sub);
 
 async function chromium(args: string[]): Promise<string> {
   const { stdout } = await run(browser!, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${path.join(dir, 'profile')}`, '--window-size=1280,900', '--virtual-time-budget=8000', ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
@@ -34,14 +33,7 @@ async function chromium(args: string[]): Promise<string> {
 beforeAll(async () => {
   if (!browser) return;
   persistence = new Persistence(await openStore({ flushIntervalMs: 50 }), 50);
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
+  service = await startTestService({ secret: SECRET }, {
     store: persistence,
     httpRoutes: dashboardRoutes(),
   });

@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, MODE_DEFAULTS } from '@auralink/aic';
+import { MODE_DEFAULTS } from '@auralink/aic';
 import { loadProto } from '../src/grpc/server.js';
 import { Persistence } from '../src/persistence.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 import { openStore } from '../src/store/index.js';
 import { startServer } from './helpers/postgres.js';
 
@@ -28,7 +28,7 @@ let client: any;
 const call = (method: string, req: unknown, md: Metadata) => new Promise<any>((resolve, reject) => client[method](req, md, { deadline: Date.now() + 60_000 }, (e: ServiceError | null, r: any) => (e ? reject(e) : resolve(r))));
 async function auth(sub: string): Promise<Metadata> {
   const md = new Metadata();
-  md.set('authorization', `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET))}`);
+  md.set('authorization', `Bearer ${await signToken(SECRET, sub)}`);
   return md;
 }
 
@@ -45,14 +45,7 @@ beforeAll(async () => {
   u.pathname = `/${name}`;
   databaseUrl = u.href;
   persistence = new Persistence(await openStore({ databaseUrl, flushIntervalMs: 50 }), 50);
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MODE: 'adaptive', AIC_MAX_LATENCY_MS: 'Infinity' }).session,
+  service = await startTestService({ secret: SECRET }, {
     store: persistence,
   });
   const Service = (loadPackageDefinition(loadProto()) as any).auralink.aic.v1.AICCompressionService;

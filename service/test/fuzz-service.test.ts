@@ -7,10 +7,10 @@
 import { credentials, loadPackageDefinition, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
 import { loadProto } from '../src/grpc/server.js';
 import { Persistence } from '../src/persistence.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { startTestService } from './helpers/service.js';
 import { openStore } from '../src/store/index.js';
 
 const SECRET = 'fuzz-service-secret-long-enough-for-hs256';
@@ -37,14 +37,7 @@ const bytes = (n: number) => {
 };
 
 beforeAll(async () => {
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
+  service = await startTestService({ secret: SECRET }, {
     store: new Persistence(await openStore({ flushIntervalMs: 100 }), 100),
   });
   const Service = (loadPackageDefinition(loadProto()) as any).auralink.aic.v1.AICCompressionService;

@@ -8,24 +8,16 @@ import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
 import { loadProto, SERVICE_NAME } from '../src/grpc/server.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { startTestService } from './helpers/service.js';
 
 const SECRET = 'standard-test-secret-long-enough-for-hs256';
 let service: RunningService;
 let address: string;
 
 beforeAll(async () => {
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-  });
+  service = await startTestService({ secret: SECRET });
   address = `127.0.0.1:${service.grpcPort}`;
 });
 afterAll(async () => service?.close());

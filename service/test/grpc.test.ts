@@ -9,9 +9,10 @@ import { credentials, loadPackageDefinition, Metadata, status, type Client, type
 import { SignJWT } from 'jose';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, MODE_DEFAULTS } from '@auralink/aic';
+import { MODE_DEFAULTS } from '@auralink/aic';
 import { loadProto, SERVICE_NAME } from '../src/grpc/server.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { startTestService } from './helpers/service.js';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256';
 const kodak = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'kodak');
@@ -48,15 +49,7 @@ beforeAll(async () => {
     for (let i = 0; i < data.length; i++) data[i] = Math.round(128 + 100 * Math.sin(i / 700) * Math.cos((i % 576) / 90));
     photo = { data, width: 192, height: 128 };
   }
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MODE: 'adaptive', AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-  });
+  service = await startTestService({ secret: SECRET });
   const proto = loadPackageDefinition(loadProto()) as any;
   const Ctor = proto.auralink.aic.v1.AICCompressionService;
   client = new Ctor(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
@@ -205,14 +198,7 @@ describe('AI Core over gRPC', () => {
 
 describe('graceful shutdown', () => {
   it('goes unready first, lets a stream in flight finish its frames, then refuses new calls', async () => {
-    const other = await startService({
-      grpc: { host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      plaintext: true,
-      auth: { secret: SECRET },
-      prometheus: true,
-      engine: { executionProvider: 'cpu' },
-      defaults: loadConfig({ AIC_MODE: 'adaptive', AIC_MAX_LATENCY_MS: 'Infinity' }).session,
+    const other = await startTestService({ secret: SECRET }, {
       shutdownGraceMs: 5000,
     });
     const proto = loadPackageDefinition(loadProto()) as any;

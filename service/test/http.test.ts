@@ -4,16 +4,16 @@
 // same migrations and row-level security as a PostgreSQL server (store.test.ts runs both).
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
 import { Persistence } from '../src/persistence.js';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 import { openStore } from '../src/store/index.js';
 
 const SECRET = 'http-test-secret-long-enough-for-hs256';
 let service: RunningService;
 let persistence: Persistence;
 let base: string;
-const sign = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+const sign = (sub: string) => signToken(SECRET, sub);
 
 async function get(path: string, token?: string) {
   const res = await fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -27,14 +27,7 @@ async function post(path: string, body: string, token: string) {
 
 beforeAll(async () => {
   persistence = new Persistence(await openStore({ flushIntervalMs: 50 }), 50);
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
+  service = await startTestService({ secret: SECRET }, {
     store: persistence,
   });
   base = `http://127.0.0.1:${service.httpPort}`;

@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { startTestService } from './helpers/service.js';
 
 const binary = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
 const required = process.env.AIC_REQUIRE_PROMTOOL === '1';
@@ -43,15 +43,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 beforeAll(async () => {
   if (!binary) return;
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { disabled: true },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-  });
+  service = await startTestService({ disabled: true });
   promPort = await freePort();
   writeFileSync(
     path.join(dir, 'prometheus.yml'),

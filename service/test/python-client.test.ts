@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@auralink/aic';
-import { startService, type RunningService } from '../src/service.js';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -22,15 +21,7 @@ let service: RunningService;
 beforeAll(async () => {
   havePython = await run(PYTHON, ['-c', 'import grpc, grpc_tools']).then(() => true, () => false);
   if (!havePython) return;
-  service = await startService({
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    plaintext: true,
-    auth: { secret: SECRET },
-    prometheus: true,
-    engine: { executionProvider: 'cpu' },
-    defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-  });
+  service = await startTestService({ secret: SECRET });
 });
 
 afterAll(async () => {
@@ -44,7 +35,7 @@ describe('a Python gRPC client built from the .proto alone', () => {
       if (process.env.AIC_REQUIRE_PYTHON_GRPC === '1') throw new Error('python3-grpcio / python3-grpc-tools are not installed');
       ctx.skip();
     }
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('py-user').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+    const token = await signToken(SECRET, 'py-user');
     const { stdout } = await run(PYTHON, [path.join(__dirname, 'python', 'aic_client.py'), path.join(root, 'proto'), `127.0.0.1:${service.grpcPort}`, token, dir], { timeout: 120_000 });
     const out = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(out.health).toMatchObject({ status: 'healthy' });

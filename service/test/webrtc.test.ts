@@ -5,10 +5,10 @@
 // codes locally and the peers carry on.
 import sharp from 'sharp';
 import path from 'node:path';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, createEngine, loadConfig, type AicClient, type Engine } from '@auralink/aic';
-import { startService, type RunningService } from '../src/service.js';
+import { createClient, createEngine, type AicClient, type Engine } from '@auralink/aic';
+import type { RunningService } from '../src/service.js';
+import { signToken, startTestService } from './helpers/service.js';
 import { CHUNK_BYTES, connectPeers, PayloadReceiver, sendPayload } from '../../examples/webrtc/channel.mjs';
 import { DATA, haveData, loadAudio, loadVideo, runExchange } from '../../examples/webrtc/peers.mjs';
 
@@ -56,18 +56,10 @@ function expectDelivered(report: any) {
 
 describe.skipIf(!haveData)('WebRTC peers exchanging aic payloads (examples/webrtc)', () => {
   beforeAll(async () => {
-    service = await startService({
-      grpc: { host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      plaintext: true,
-      auth: { secret: SECRET },
-      prometheus: false,
-      engine: { executionProvider: 'cpu' },
-      defaults: loadConfig({ AIC_MAX_LATENCY_MS: 'Infinity' }).session,
-    });
+    service = await startTestService({ secret: SECRET }, { prometheus: false });
     local = await createEngine({ executionProvider: 'cpu' });
     receiver = await createEngine({ executionProvider: 'cpu' });
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('webrtc-peer').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+    const token = await signToken(SECRET, 'webrtc-peer');
     client = await createClient({ endpoint: `127.0.0.1:${service.grpcPort}`, plaintext: true, token, requestTimeoutMs: 30_000, local });
     video = await loadVideo({ count: 3, size: 512 });
     audio = loadAudio({ count: 50 });
