@@ -367,8 +367,21 @@ export interface NativeAudioStep {
   measured: NativeAudioWindowMetrics;
 }
 
+/** What AudioEncoderStream.encodeAndScoreBatch() returns: flat arrays, AUDIO_STEP_RESULTS numbers per item (native/binding/audio_codec_wrap.cc). */
+export interface NativeAudioStepBatch {
+  payloads: Buffer;
+  results: Float64Array;
+  errors: Array<Error | undefined> | null;
+}
+
 export declare class AudioEncoderStream {
   private constructor();
+  /**
+   * Many streams' steps (encodeAndScore) in one job on one worker thread. streams: [encoder, shadow,
+   * window] per item, flat; pcm: the frames' bytes; params: nine per item (byte offset, byte length,
+   * sampleRate, channels, format 0 s16le / 1 f32le, level, sequence, timestamp, exact 0/1). 1 to 4096 items.
+   */
+  static encodeAndScoreBatch(streams: Array<AudioEncoderStream | AudioDecoderStream | AudioScoreWindow>, pcm: Uint8Array, params: Float64Array): Promise<NativeAudioStepBatch>;
   encodeAndScore(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }, shadow: AudioDecoderStream, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep>;
   encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
   encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): { payload: Buffer; timings: NativeTimings };
@@ -530,6 +543,7 @@ export interface NativeFaults {
 export interface NativeBinding {
   Engine: typeof Engine;
   AudioScoreWindow: typeof AudioScoreWindow;
+  AudioEncoderStream: typeof AudioEncoderStream;
   OpusEncoderStream: typeof OpusEncoderStream;
   OpusDecoderStream: typeof OpusDecoderStream;
   Model: typeof Model;

@@ -4,6 +4,7 @@
 // queued, so frames are coded in the order they were handed over.
 import { SerialQueue } from './serial-queue.js';
 import type { AudioScoreWindow, NativeAudioStep, AudioDecoderStream as NativeDecoder, AudioEncoderStream as NativeEncoder, AudioCodec as NativeAudioCodec, NativeAudioDecodeResult, NativeTimings } from '../bindings.js';
+import { AudioBatcher } from './audio-batcher.js';
 import { CodecBase } from './codec-base.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import type { AudioManifest } from './manifest.js';
@@ -46,6 +47,11 @@ export class AudioEncoder {
     this.channels = channels;
   }
 
+  /** @internal The native stream (tests of the batch call). */
+  nativeStream(): NativeEncoder {
+    return this.#native;
+  }
+
   /** Samples per channel in one 20 ms frame. */
   get frameSamples(): number {
     return this.sampleRate / 50;
@@ -79,7 +85,8 @@ export class AudioEncoder {
   encodeAndScore(frame: AudioFrameInput, options: AudioEncodeOptions | undefined, shadow: AudioDecoder, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep> {
     const opts = this.#options(options);
     const input = { ...frame, sampleRate: this.sampleRate, channels: this.channels };
-    return this.#queue.run(() => awaitNative(callNative(() => this.#native.encodeAndScore(input, opts, shadow.nativeStream(), window, exact))));
+    // Batched with the other streams' frames of this codec (audio-batcher.ts).
+    return this.#queue.run(() => this.#codec.batcher.run({ encoder: this.#native, frame: input, options: opts, shadow: shadow.nativeStream(), window, exact }));
   }
 }
 
@@ -118,6 +125,8 @@ export class AudioDecoder {
 
 export class AudioCodec extends CodecBase<AudioManifest> {
   readonly #native: NativeAudioCodec;
+  /** @internal The sending sessions' per-frame steps, batched across streams. */
+  readonly batcher = new AudioBatcher();
 
   /** @internal Use engine.loadAudioCodec(). */
   constructor(native: NativeAudioCodec, model: Model, manifest: AudioManifest) {

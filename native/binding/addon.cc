@@ -69,6 +69,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ImageCodec", aic::js::ImageCodecWrap::Init(env));
   exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
+  // For its static encodeAndScoreBatch() (src/audio-batcher.ts); instances come from createEncoder().
+  exports.Set("AudioEncoderStream", data->audioEncoderConstructor.Value());
   data->audioDecoderConstructor = Napi::Persistent(aic::js::AudioDecoderWrap::Init(env));
   data->entropyTablesConstructor = Napi::Persistent(aic::js::EntropyTablesWrap::Init(env));
   exports.Set("AudioScoreWindow", aic::js::AudioScoreWindowWrap::Init(env));

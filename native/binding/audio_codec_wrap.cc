@@ -1,9 +1,11 @@
 #include "audio_codec_wrap.h"
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include "addon_data.h"
+#include "common/errors.h"
 #include "audio_score_wrap.h"
 #include "codec_common.h"
 #include "job.h"
@@ -34,16 +36,17 @@ Napi::Object decodedToJs(Napi::Env env, AudioDecoderStream::Result& r, const Tim
 
 class EncodeJob : public Job {
  public:
-  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
-    if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
-    Napi::Object f = info[0].As<Napi::Object>();
+  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : EncodeJob(env, std::move(s), info[0], info[1]) {}
+  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, Napi::Value frame, Napi::Value options) : s_(std::move(s)) {
+    if (!frame.IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
+    Napi::Object f = frame.As<Napi::Object>();
     auto bytes = copyOf(env, f.Get("data"), "frame.data");  // the worker reads a copy taken now
     frame_.length = bytes.size();
     frame_.data = own(std::move(bytes));
     frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
     frame_.channels = intField(env, f, "channels", "frame", 1, 64);
     frame_.format = parseSampleFormat(env, f.Get("format"));
-    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    Napi::Object o = options.IsObject() ? options.As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
     if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
     options_.timestamp = timestampField(env, o, "options", options_.timestamp);
@@ -91,35 +94,49 @@ std::vector<float> monoOf(const uint8_t* data, size_t length, SampleFormat forma
   return out;
 }
 
+// The second half of a sending session's step, after the encode: decode the payload with the
+// sender's shadow decoder exactly as the receiver will, and push input and output into the score
+// window (after a mark, so the caller can rewind a miss).
+void scoreStep(LockedDecoder& shadow, metrics::AudioScoreWindow& window, const AudioFrame& frame, bool exact, const std::vector<uint8_t>& payload,
+               Timings& decodeTimings, metrics::AudioQuality& quality) {
+  AudioDecoderStream::Result decoded;
+  {
+    std::lock_guard<std::mutex> lock(shadow.mutex);
+    decoded = shadow.stream->decode(payload.data(), payload.size(), decodeTimings);
+  }
+  const auto reference = monoOf(frame.data, frame.length, frame.format, frame.channels);
+  window.mark();
+  if (exact) {
+    quality = window.pushExact(reference.data(), reference.size());
+  } else {
+    const auto output = monoOf(decoded.pcm.data(), decoded.pcm.size(), decoded.format, decoded.channels);
+    if (output.size() != reference.size()) throw std::logic_error("shadow decoder returned a frame of another length");
+    quality = window.pushWithExactPrefix(reference.data(), output.data(), reference.size(), 0);
+  }
+}
+
 // The whole per-frame work of a sending audio session in one job off the JS thread: encode,
 // decode the payload with the sender's shadow decoder exactly as the receiver will, and push
 // input and output into the score window (after a mark, so the caller can rewind a miss).
 class EncodeScoreJob : public EncodeJob {
  public:
-  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : EncodeJob(env, std::move(s), info) {
-    if (!info[2].IsObject() || !info[3].IsObject()) throwInvalid(env, "encodeAndScore() needs the shadow decoder stream and the score window");
-    shadow_ = AudioDecoderWrap::Unwrap(info[2].As<Napi::Object>())->stream;
-    window_ = AudioScoreWindowWrap::Unwrap(info[3].As<Napi::Object>())->window();
-    pin(info[2]);
-    pin(info[3]);
-    exact_ = info[4].ToBoolean().Value();
+  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info)
+      : EncodeScoreJob(env, std::move(s), info[0], info[1], info[2], info[3], info[4]) {}
+  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, Napi::Value frame, Napi::Value options, Napi::Value shadow, Napi::Value window, Napi::Value exact)
+      : EncodeJob(env, std::move(s), frame, options) {
+    auto tagged = [](Napi::Value v, const napi_type_tag& tag) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&tag); };
+    if (!tagged(shadow, AudioDecoderWrap::kTypeTag) || !tagged(window, AudioScoreWindowWrap::kTypeTag)) {
+      throwInvalid(env, "encodeAndScore() needs the shadow decoder stream and the score window");
+    }
+    shadow_ = AudioDecoderWrap::Unwrap(shadow.As<Napi::Object>())->stream;
+    window_ = AudioScoreWindowWrap::Unwrap(window.As<Napi::Object>())->window();
+    pin(shadow);
+    pin(window);
+    exact_ = exact.ToBoolean().Value();
   }
   void execute() override {
     EncodeJob::execute();
-    AudioDecoderStream::Result decoded;
-    {
-      std::lock_guard<std::mutex> lock(shadow_->mutex);
-      decoded = shadow_->stream->decode(payload_.data(), payload_.size(), decodeTimings_);
-    }
-    const auto reference = monoOf(frame_.data, frame_.length, frame_.format, frame_.channels);
-    window_->mark();
-    if (exact_) {
-      quality_ = window_->pushExact(reference.data(), reference.size());
-    } else {
-      const auto output = monoOf(decoded.pcm.data(), decoded.pcm.size(), decoded.format, decoded.channels);
-      if (output.size() != reference.size()) throw std::logic_error("shadow decoder returned a frame of another length");
-      quality_ = window_->pushWithExactPrefix(reference.data(), output.data(), reference.size(), 0);
-    }
+    scoreStep(*shadow_, *window_, frame_, exact_, payload_, decodeTimings_, quality_);
   }
   Napi::Value toJs(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -136,6 +153,142 @@ class EncodeScoreJob : public EncodeJob {
   bool exact_ = false;
   Timings decodeTimings_;
   metrics::AudioQuality quality_;
+};
+
+// The steps of many sending sessions as one job (AudioEncoderStream.encodeAndScoreBatch, used by
+// src/audio-batcher.ts). Inputs and results cross N-API as flat typed arrays instead of one object
+// per frame: at hundreds of streams, property reads and object creation on the JS thread cost more
+// than the codec. An item's failure (its input rejected here, its coding failing) is its own.
+class AudioStepBatchJob : public Job {
+ public:
+  static constexpr int kParams = 9;    // offset, length, sampleRate, channels, format, level, sequence, timestamp, exact
+  static constexpr int kResults = 20;  // see results()
+
+  AudioStepBatchJob(Napi::Env env, const Napi::CallbackInfo& info) {
+    if (!info[0].IsArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
+      throwInvalid(env, "encodeAndScoreBatch(streams, pcm, params) needs an array and two typed arrays");
+    }
+    Napi::Array streams = info[0].As<Napi::Array>();
+    auto pcmView = info[1].As<Napi::TypedArray>();
+    auto paramView = info[2].As<Napi::TypedArray>();
+    if (pcmView.TypedArrayType() != napi_uint8_array || paramView.TypedArrayType() != napi_float64_array) {
+      throwInvalid(env, "encodeAndScoreBatch(): pcm must be a Uint8Array and params a Float64Array");
+    }
+    const size_t n = streams.Length() / 3;
+    constexpr size_t kMaxItems = 4096;
+    if (n == 0 || n > kMaxItems || streams.Length() != n * 3 || paramView.ElementLength() != n * kParams) {
+      throwInvalid(env, "encodeAndScoreBatch(): 1 to 4096 items, three streams and nine params each");
+    }
+    // The worker reads a copy taken now (job.h: caller memory).
+    auto pcmBytes = copyOf(env, info[1], "pcm");
+    const uint8_t* pcm = own(std::move(pcmBytes));
+    const size_t pcmLength = pcmView.ByteLength();
+    const double* p = info[2].As<Napi::Float64Array>().Data();
+    items_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      Item& it = items_[i];
+      const double* q = p + i * kParams;
+      try {
+        Napi::Value e = streams.Get(static_cast<uint32_t>(i * 3)), d = streams.Get(static_cast<uint32_t>(i * 3 + 1)), w = streams.Get(static_cast<uint32_t>(i * 3 + 2));
+        if (!tagged(e, AudioEncoderWrap::kTypeTag) || !tagged(d, AudioDecoderWrap::kTypeTag) || !tagged(w, AudioScoreWindowWrap::kTypeTag)) {
+          throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's streams must be an audio encoder stream, its shadow decoder and its score window");
+        }
+        it.encoder = AudioEncoderWrap::Unwrap(e.As<Napi::Object>())->stream;
+        it.shadow = AudioDecoderWrap::Unwrap(d.As<Napi::Object>())->stream;
+        it.window = AudioScoreWindowWrap::Unwrap(w.As<Napi::Object>())->shared();
+        const double offset = integral(q[0], 0, static_cast<double>(pcmLength)), length = integral(q[1], 0, static_cast<double>(pcmLength));
+        if (offset + length > static_cast<double>(pcmLength)) throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's bytes lie outside pcm");
+        it.frame.data = pcm + static_cast<size_t>(offset);
+        it.frame.length = static_cast<size_t>(length);
+        it.frame.sampleRate = static_cast<int>(integral(q[2], 1, 384000));
+        it.frame.channels = static_cast<int>(integral(q[3], 1, 64));
+        it.frame.format = integral(q[4], 0, 1) == 1 ? SampleFormat::F32le : SampleFormat::S16le;
+        it.options.level = static_cast<int>(integral(q[5], 0, 254));
+        it.options.sequence = static_cast<uint32_t>(integral(q[6], 0, 2147483647));
+        it.options.timestamp = static_cast<uint64_t>(integral(q[7], 0, 9007199254740991.0));
+        it.exact = q[8] != 0;
+      } catch (...) {
+        describeCurrentException(it.code, it.message);
+      }
+    }
+  }
+
+  void execute() override {
+    for (Item& it : items_) {
+      if (!it.code.empty()) continue;
+      try {
+        {
+          std::lock_guard<std::mutex> lock(it.encoder->mutex);
+          it.payload = it.encoder->stream->encode(it.frame, it.options, it.timings);
+        }
+        scoreStep(*it.shadow, *it.window, it.frame, it.exact, it.payload, it.decodeTimings, it.quality);
+      } catch (...) {
+        describeCurrentException(it.code, it.message);
+        it.payload.clear();
+      }
+      // The streams are not needed past this point; the JS objects keep their own references.
+      it.encoder.reset();
+      it.shadow.reset();
+      it.window.reset();
+    }
+  }
+
+  // { payloads: Buffer (every item's payload, in order), results: Float64Array (kResults per item:
+  //   payload offset, payload length, encode pre/inference/post ms, decode pre/inference/post ms,
+  //   score, siSnrDb, logMelDistanceDb, activeFraction, worstBandErrorDb, holeFraction, bandLoss,
+  //   windowHoleFraction, windowBandLoss, windowHoleMiss, frameMiss, failed),
+  //   errors: null, or an array with an Error (with its code) at each failed item }
+  Napi::Value toJs(Napi::Env env) override {
+    size_t total = 0;
+    for (const Item& it : items_) total += it.payload.size();
+    std::vector<uint8_t> payloads;
+    payloads.reserve(total);
+    auto results = Napi::Float64Array::New(env, items_.size() * kResults);
+    Napi::Value errors = env.Null();
+    for (size_t i = 0; i < items_.size(); ++i) {
+      const Item& it = items_[i];
+      double* r = results.Data() + i * kResults;
+      const metrics::AudioQuality& m = it.quality;
+      const double values[kResults] = {static_cast<double>(payloads.size()), static_cast<double>(it.payload.size()),
+                                       it.timings.preprocessMs, it.timings.inferenceMs, it.timings.postprocessMs,
+                                       it.decodeTimings.preprocessMs, it.decodeTimings.inferenceMs, it.decodeTimings.postprocessMs,
+                                       m.score, m.siSnrDb, m.logMelDistanceDb, m.activeFraction, m.worstBandErrorDb, m.holeFraction, m.bandLoss,
+                                       m.windowHoleFraction, m.windowBandLoss, m.windowHoleMiss ? 1.0 : 0.0, m.frameMiss ? 1.0 : 0.0,
+                                       it.code.empty() ? 0.0 : 1.0};
+      std::copy(values, values + kResults, r);
+      payloads.insert(payloads.end(), it.payload.begin(), it.payload.end());
+      if (!it.code.empty()) {
+        if (errors.IsNull()) errors = Napi::Array::New(env, items_.size());
+        errors.As<Napi::Array>().Set(static_cast<uint32_t>(i), makeError(env, it.code, it.message).Value());
+      }
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("payloads", lendVector(env, std::move(payloads)));
+    o.Set("results", results);
+    o.Set("errors", errors);
+    return o;
+  }
+
+ private:
+  struct Item {
+    std::shared_ptr<LockedEncoder> encoder;
+    std::shared_ptr<LockedDecoder> shadow;
+    std::shared_ptr<metrics::AudioScoreWindow> window;
+    AudioFrame frame;
+    AudioEncodeOptions options;
+    bool exact = false;
+    std::vector<uint8_t> payload;
+    Timings timings, decodeTimings;
+    metrics::AudioQuality quality;
+    std::string code, message;
+  };
+  static bool tagged(Napi::Value v, const napi_type_tag& tag) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&tag); }
+  // An integer in [lo, hi], else INVALID_ARGUMENT (the item fails, the others go on).
+  static double integral(double v, double lo, double hi) {
+    if (!std::isfinite(v) || std::floor(v) != v || v < lo || v > hi) throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's params are out of range");
+    return v;
+  }
+  std::vector<Item> items_;
 };
 
 class DecodeJob : public Job {
@@ -256,12 +409,17 @@ Napi::Value AudioCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Nap
 Napi::Function AudioEncoderWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioEncoderStream",
                      {InstanceMethod<&AudioEncoderWrap::Encode>("encode"), InstanceMethod<&AudioEncoderWrap::EncodeSync>("encodeSync"),
-                      InstanceMethod<&AudioEncoderWrap::EncodeAndScore>("encodeAndScore")});
+                      InstanceMethod<&AudioEncoderWrap::EncodeAndScore>("encodeAndScore"),
+                      StaticMethod<&AudioEncoderWrap::EncodeAndScoreBatch>("encodeAndScoreBatch")});
 }
+
+const napi_type_tag AudioEncoderWrap::kTypeTag = {0x2b7e151628aed2a6ULL, 0xabf7158809cf4f3cULL};
+const napi_type_tag AudioDecoderWrap::kTypeTag = {0x3243f6a8885a308dULL, 0x313198a2e0370734ULL};
 
 AudioEncoderWrap::AudioEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AudioEncoderWrap>(info) {
   if (!info[0].IsExternal()) throwInvalid(info.Env(), "use audioCodec.createEncoder()");
   stream = *info[0].As<Napi::External<std::shared_ptr<LockedEncoder>>>().Data();
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
 }
 
 Napi::Value AudioEncoderWrap::Encode(const Napi::CallbackInfo& info) {
@@ -273,6 +431,16 @@ Napi::Value AudioEncoderWrap::Encode(const Napi::CallbackInfo& info) {
 Napi::Value AudioEncoderWrap::EncodeAndScore(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runAsync(env, "aic:audioEncodeScore", guard(env, [&] { return std::make_unique<EncodeScoreJob>(env, stream, info); }));
+}
+
+// encodeAndScoreBatch(streams, pcm, params) -> Promise<{ payloads, results, errors }>
+// streams: [encoder, shadowDecoder, scoreWindow] per item, flat; pcm: every item's frame bytes;
+// params: Float64Array, nine per item (AudioStepBatchJob). The frames of many sessions in one job
+// on one worker thread: a 20 ms audio frame's native work is a fraction of a millisecond, so one
+// thread hand-off, one wake-up and one completion callback per frame cost as much as the work.
+Napi::Value AudioEncoderWrap::EncodeAndScoreBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:audioEncodeScoreBatch", guard(env, [&] { return std::make_unique<AudioStepBatchJob>(env, info); }));
 }
 
 Napi::Value AudioEncoderWrap::EncodeSync(const Napi::CallbackInfo& info) {
@@ -289,6 +457,7 @@ Napi::Function AudioDecoderWrap::Init(Napi::Env env) {
 AudioDecoderWrap::AudioDecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AudioDecoderWrap>(info) {
   if (!info[0].IsExternal()) throwInvalid(info.Env(), "use audioCodec.createDecoder()");
   stream = *info[0].As<Napi::External<std::shared_ptr<LockedDecoder>>>().Data();
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
 }
 
 Napi::Value AudioDecoderWrap::Decode(const Napi::CallbackInfo& info) {

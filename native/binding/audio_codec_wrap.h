@@ -40,6 +40,8 @@ class AudioEncoderWrap : public Napi::ObjectWrap<AudioEncoderWrap> {
   static Napi::Function Init(Napi::Env env);
   explicit AudioEncoderWrap(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedEncoder> stream;
+  static const napi_type_tag kTypeTag;
+  static Napi::Value EncodeAndScoreBatch(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);
@@ -52,6 +54,7 @@ class AudioDecoderWrap : public Napi::ObjectWrap<AudioDecoderWrap> {
   static Napi::Function Init(Napi::Env env);
   explicit AudioDecoderWrap(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedDecoder> stream;
+  static const napi_type_tag kTypeTag;
 
  private:
   Napi::Value Decode(const Napi::CallbackInfo& info);

@@ -7,6 +7,8 @@
 
 namespace aic::js {
 
+const napi_type_tag AudioScoreWindowWrap::kTypeTag = {0x6a1c5e0f3b2d4e71ULL, 0x9f8e7d6c5b4a3921ULL};
+
 Napi::Function AudioScoreWindowWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioScoreWindow",
                      {InstanceMethod<&AudioScoreWindowWrap::Push>("push"), InstanceMethod<&AudioScoreWindowWrap::PushExact>("pushExact"),
@@ -20,7 +22,8 @@ AudioScoreWindowWrap::AudioScoreWindowWrap(const Napi::CallbackInfo& info) : Nap
   const double rate = num(0), seconds = num(1), delay = num(2);
   if (!std::isfinite(rate) || std::floor(rate) != rate) throwInvalid(env, "sampleRate must be an integer number of Hz");
   if (!std::isfinite(delay) || delay < 0 || std::floor(delay) != delay) throwInvalid(env, "delaySamples must be a non-negative integer");
-  window_ = guard(env, [&] { return std::make_unique<metrics::AudioScoreWindow>(static_cast<int>(rate), seconds, static_cast<size_t>(delay)); });
+  window_ = guard(env, [&] { return std::make_shared<metrics::AudioScoreWindow>(static_cast<int>(rate), seconds, static_cast<size_t>(delay)); });
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
 }
 
 // push(reference: Float32Array, decoded: Float32Array, exactPrefix = 0) -> the window's measures

@@ -16,7 +16,11 @@ class AudioScoreWindowWrap : public Napi::ObjectWrap<AudioScoreWindowWrap> {
   explicit AudioScoreWindowWrap(const Napi::CallbackInfo& info);
   // For the encoder's combined encode-decode-score step (audio_codec_wrap.cc), which runs off the
   // JS thread; a session serialises its frames, so the window is never used by two at once.
+  // The batch (AudioEncoderStream.encodeAndScoreBatch) shares ownership instead of pinning.
   metrics::AudioScoreWindow* window() { return window_.get(); }
+  const std::shared_ptr<metrics::AudioScoreWindow>& shared() const { return window_; }
+  // Tagged at construction, so a batch checks its items' kind without a prototype walk.
+  static const napi_type_tag kTypeTag;
   static Napi::Value toJs(Napi::Env env, const metrics::AudioQuality& q);
 
  private:
@@ -24,7 +28,7 @@ class AudioScoreWindowWrap : public Napi::ObjectWrap<AudioScoreWindowWrap> {
   Napi::Value PushExact(const Napi::CallbackInfo& info);
   Napi::Value Mark(const Napi::CallbackInfo& info);
   Napi::Value Rewind(const Napi::CallbackInfo& info);
-  std::unique_ptr<metrics::AudioScoreWindow> window_;
+  std::shared_ptr<metrics::AudioScoreWindow> window_;
 };
 
 }  // namespace aic::js

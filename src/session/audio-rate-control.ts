@@ -17,6 +17,15 @@ const DOWN_AFTER = 50;
 // for 3 s.
 const OVERSHOOT_WINDOW = 50;
 const OVERSHOOT_HOLD = 150;
+// Frames after a step down before the next one: the score describes the last second, so right
+// after a step it still holds mostly audio of the level above, and in a stream's first frames
+// mostly the exact silence before the stream. Without the spacing a stream that starts in
+// speech stepped two levels down in its first quarter second (its young window scoring 0.99),
+// then missed at a level that never reaches the floor, with the window too spoiled for any
+// level or Opus rate to lift: 25-30 frames of Opus at up to 128 kbit/s and lossless (VCTK
+// p225_001, streams starting at frames 0, 7, .., 49: 5 of 8 did so; with the spacing 3, whose
+// first miss comes at the first step down).
+const DOWN_SPACING = 25;
 
 export class AudioRateController {
   readonly levels: number;
@@ -65,7 +74,7 @@ export class AudioRateController {
     } else if (score > aim + DOWN_MARGIN && this.#downHold === 0) {
       // Comfortably over (by more than one level's step usually costs): step down after a
       // sustained run (DOWN_AFTER_START / DOWN_AFTER), unless the last step down overshot.
-      if (++this.#above >= (this.#frames <= START_FRAMES ? DOWN_AFTER_START : DOWN_AFTER) && this.level > 0) {
+      if (++this.#above >= (this.#frames <= START_FRAMES ? DOWN_AFTER_START : DOWN_AFTER) && this.level > 0 && this.#sinceDown >= DOWN_SPACING) {
         this.level--;
         this.#above = 0;
         this.#sinceDown = 0;

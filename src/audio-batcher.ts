@@ -1,0 +1,205 @@
+// Dynamic batching of audio frames across sessions, as inference servers batch requests.
+//
+// A 20 ms audio frame's native work (encode, shadow decode, score) is a fraction of a millisecond,
+// so handing each frame to a worker thread on its own costs about as much again: a thread wake-up,
+// a completion callback and a Promise per frame. With hundreds of sessions that overhead, not the
+// codec, decides how many streams a machine carries. The batcher gathers the frames handed over
+// in one turn of the event loop (setImmediate: no timer, so a lone stream waits for nothing), and
+// sends them as one native job per lane; while every lane is busy, new frames queue and go out
+// together as soon as one finishes. A frame therefore waits at most one event-loop turn plus the
+// rest of a running batch, never for a timer, and the batch size follows the load by itself.
+// Lanes default to the machine's cores, so one process fills them all.
+import { availableParallelism } from 'node:os';
+import type { AudioDecoderStream, AudioEncoderStream, AudioScoreWindow, NativeAudioFrame, NativeAudioStep, NativeAudioStepBatch } from '../bindings.js';
+import { AicError } from './errors.js';
+import { native } from './native/load.js';
+
+/** One stream's step: AudioEncoderStream.encodeAndScore's arguments, with the stream. */
+export interface AudioStepRequest {
+  encoder: AudioEncoderStream;
+  frame: NativeAudioFrame;
+  options: { level: number; sequence: number; timestamp?: number };
+  shadow: AudioDecoderStream;
+  window: AudioScoreWindow;
+  exact: boolean;
+}
+
+// Numbers per item in the batch's results (native/binding/audio_codec_wrap.cc, AudioStepBatchJob).
+const PARAMS = 9;
+const RESULTS = 20;
+
+interface Pending {
+  item: AudioStepRequest;
+  queuedAt: number;
+  resolve: (step: NativeAudioStep) => void;
+  reject: (error: AicError) => void;
+}
+
+/** What the batcher chose under the load it saw (the last `recent` batches). */
+export interface AudioBatchStats {
+  /** Batches and frames since the engine started. */
+  batches: number;
+  frames: number;
+  lanes: number;
+  maxBatch: number;
+  /** Over the last batches (at most 4096): frames per batch. */
+  size: { mean: number; p50: number; p99: number; max: number };
+  /** Over the same batches: ms from the first frame's hand-over to the batch's start (the wait to fill it, queueing included). */
+  waitMs: { p50: number; p99: number; max: number };
+  /** ms from a batch's start to its results (one native job, on one worker thread). */
+  runMs: { p50: number; p99: number; max: number };
+}
+
+const RECENT = 4096;
+
+export class AudioBatcher {
+  readonly lanes: number;
+  readonly maxBatch: number;
+  #pending: Pending[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+  #batches = 0;
+  #frames = 0;
+  // Ring buffers of the recent batches' size, wait and run time.
+  #sizes = new Float64Array(RECENT);
+  #waits = new Float64Array(RECENT);
+  #runs = new Float64Array(RECENT);
+  #batchEncoder: ((...args: Parameters<typeof AudioEncoderStream.encodeAndScoreBatch>) => Promise<NativeAudioStepBatch>) | null = null;
+
+  constructor(options: { lanes?: number; maxBatch?: number } = {}) {
+    this.lanes = Math.max(1, Math.floor(options.lanes ?? availableParallelism()));
+    this.maxBatch = Math.max(1, Math.min(4096, Math.floor(options.maxBatch ?? 64)));
+  }
+
+  /** Runs one stream's step in the next batch. */
+  run(item: AudioStepRequest): Promise<NativeAudioStep> {
+    return new Promise<NativeAudioStep>((resolve, reject) => {
+      this.#pending.push({ item, queuedAt: performance.now(), resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.lanes || this.#pending.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#inFlight < this.lanes && this.#pending.length > 0) {
+      // Spread what is waiting over the free lanes, so that both cores work on a burst.
+      const free = this.lanes - this.#inFlight;
+      const take = Math.min(this.maxBatch, Math.ceil(this.#pending.length / free));
+      this.#start(this.#pending.splice(0, take));
+    }
+  }
+
+  #start(batch: Pending[]): void {
+    const started = performance.now();
+    const slot = this.#batches % RECENT;
+    this.#batches++;
+    this.#frames += batch.length;
+    this.#sizes[slot] = batch.length;
+    this.#waits[slot] = started - batch[0]!.queuedAt;
+    this.#inFlight++;
+    this.#batchEncoder ??= native().AudioEncoderStream.encodeAndScoreBatch;
+    let call: Promise<NativeAudioStepBatch>;
+    try {
+      call = this.#batchEncoder(...packBatch(batch));
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    call.then(
+      (out) => unpackBatch(batch, out),
+      (error: unknown) => {
+        const e = AicError.from(error);
+        for (const p of batch) p.reject(e);
+      },
+    ).finally(() => {
+      this.#runs[slot] = performance.now() - started;
+      this.#inFlight--;
+      this.#schedule();
+    });
+  }
+
+  stats(): AudioBatchStats {
+    const n = Math.min(this.#batches, RECENT);
+    const pick = (a: Float64Array) => Array.from(a.subarray(0, n)).sort((x, y) => x - y);
+    const at = (s: number[], q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : 0);
+    const sizes = pick(this.#sizes), waits = pick(this.#waits), runs = pick(this.#runs);
+    return {
+      batches: this.#batches,
+      frames: this.#frames,
+      lanes: this.lanes,
+      maxBatch: this.maxBatch,
+      size: { mean: n ? sizes.reduce((a, b) => a + b, 0) / n : 0, p50: at(sizes, 0.5), p99: at(sizes, 0.99), max: sizes[n - 1] ?? 0 },
+      waitMs: { p50: at(waits, 0.5), p99: at(waits, 0.99), max: waits[n - 1] ?? 0 },
+      runMs: { p50: at(runs, 0.5), p99: at(runs, 0.99), max: runs[n - 1] ?? 0 },
+    };
+  }
+}
+
+/** The batch as the native call takes it: one array of streams, one buffer of frames, one array of numbers. */
+function packBatch(batch: Pending[]): [Array<AudioEncoderStream | AudioDecoderStream | AudioScoreWindow>, Uint8Array, Float64Array] {
+  const streams: Array<AudioEncoderStream | AudioDecoderStream | AudioScoreWindow> = new Array(batch.length * 3);
+  const params = new Float64Array(batch.length * PARAMS);
+  let total = 0;
+  for (const p of batch) total += p.item.frame.data.byteLength;
+  const pcm = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const { encoder, frame, options, shadow, window, exact } = batch[i]!.item;
+    const d = frame.data;
+    pcm.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+    streams[i * 3] = encoder;
+    streams[i * 3 + 1] = shadow;
+    streams[i * 3 + 2] = window;
+    const q = i * PARAMS;
+    params[q] = at;
+    params[q + 1] = d.byteLength;
+    params[q + 2] = frame.sampleRate;
+    params[q + 3] = frame.channels;
+    params[q + 4] = frame.format === 'f32le' ? 1 : 0;
+    params[q + 5] = options.level;
+    params[q + 6] = options.sequence;
+    params[q + 7] = options.timestamp ?? 0;
+    params[q + 8] = exact ? 1 : 0;
+    at += d.byteLength;
+  }
+  return [streams, pcm, params];
+}
+
+/** Settles each frame's promise from the batch's flat results. */
+function unpackBatch(batch: Pending[], out: NativeAudioStepBatch): void {
+  const r = out.results;
+  for (let i = 0; i < batch.length; i++) {
+    const p = batch[i]!;
+    const q = i * RESULTS;
+    if (r[q + 19] !== 0) {
+      p.reject(AicError.from(out.errors?.[i] ?? new Error('the audio step failed')));
+      continue;
+    }
+    const encPre = r[q + 2]!, encInf = r[q + 3]!, encPost = r[q + 4]!, decPre = r[q + 5]!, decInf = r[q + 6]!, decPost = r[q + 7]!;
+    p.resolve({
+      payload: out.payloads.subarray(r[q]!, r[q]! + r[q + 1]!),
+      timings: { preprocessMs: encPre, inferenceMs: encInf, postprocessMs: encPost, totalMs: encPre + encInf + encPost },
+      decodeTimings: { preprocessMs: decPre, inferenceMs: decInf, postprocessMs: decPost, totalMs: decPre + decInf + decPost },
+      measured: {
+        score: r[q + 8]!,
+        siSnrDb: r[q + 9]!,
+        logMelDistanceDb: r[q + 10]!,
+        activeFraction: r[q + 11]!,
+        worstBandErrorDb: r[q + 12]!,
+        holeFraction: r[q + 13]!,
+        bandLoss: r[q + 14]!,
+        windowHoleFraction: r[q + 15]!,
+        windowBandLoss: r[q + 16]!,
+        windowHoleMiss: r[q + 17] !== 0,
+        frameMiss: r[q + 18] !== 0,
+      },
+    });
+  }
+}

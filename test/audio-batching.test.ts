@@ -1,0 +1,103 @@
+// Dynamic batching of audio frames across sessions (src/audio-batcher.ts): many sessions' frames
+// run as one native job, and what each session sends is exactly what it would send alone; one
+// frame's failure in a batch is its own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/index.js';
+import { callNative } from '../src/errors.js';
+import { native } from '../src/native/load.js';
+import { errorOf, speechLike, toS16 } from './media.js';
+
+const RATE = 16000;
+const FRAME = RATE / 50;
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+/** 20 ms s16le frames of a speech-like signal (a different one per stream). */
+function stream(seed: number, frames: number): Buffer[] {
+  const x = speechLike(RATE, (frames * FRAME) / RATE + 0.1);
+  const shifted = x.subarray((seed * 977) % (x.length - frames * FRAME));
+  return Array.from({ length: frames }, (_, k) => toS16(shifted.subarray(k * FRAME, (k + 1) * FRAME)));
+}
+
+const audio = (data: Buffer) => ({ type: 'audio' as const, format: 's16le' as const, sampleRate: RATE, channels: 1, data });
+
+describe('audio frames of many sessions are batched', () => {
+  it('sends, frame for frame, the payloads each session sends alone, in fewer native jobs than frames', async () => {
+    const streams = Array.from({ length: 12 }, (_, i) => stream(i + 1, 40));
+    // Alone: one session at a time, one frame at a time.
+    const alone: Buffer[][] = [];
+    for (const frames of streams) {
+      const s = engine.openSession();
+      const out: Buffer[] = [];
+      for (const f of frames) out.push(Buffer.from((await s.compressFrame(audio(f))).payload));
+      s.close();
+      alone.push(out);
+    }
+    // Together: every session hands its next frame over in the same turn of the event loop.
+    const batcher = engine.audioCodec()!.batcher;
+    const before = batcher.stats();
+    const sessions = streams.map(() => engine.openSession());
+    const together: Buffer[][] = streams.map(() => []);
+    for (let k = 0; k < 40; k++) {
+      const results = await Promise.all(sessions.map((s, i) => s.compressFrame(audio(streams[i]![k]!))));
+      results.forEach((r, i) => together[i]!.push(Buffer.from(r.payload)));
+    }
+    for (const s of sessions) s.close();
+    const after = batcher.stats();
+    const frames = after.frames - before.frames;
+    const batches = after.batches - before.batches;
+    expect(frames).toBeGreaterThanOrEqual(12 * 40 * 0.9); // neural frames (a few may take the fallback)
+    // Twelve frames handed over together go out in at most one job per lane.
+    expect(batches).toBeLessThanOrEqual(Math.ceil(frames / 12) * batcher.lanes);
+    expect(after.size.max).toBeGreaterThan(1);
+    for (let i = 0; i < streams.length; i++) {
+      for (let k = 0; k < 40; k++) expect(together[i]![k]!.equals(alone[i]![k]!), `stream ${i} frame ${k}`).toBe(true);
+    }
+  });
+});
+
+describe('the native batch call', () => {
+  it('fails an item on its own: wrong streams, bytes outside the buffer, params out of range', async () => {
+    const codec = engine.audioCodec()!;
+    const { AudioScoreWindow, AudioEncoderStream } = native();
+    const delay = codec.delaySamples(RATE);
+    const window = () => new AudioScoreWindow(RATE, 1, delay);
+    const frame = toS16(speechLike(RATE, 0.02).subarray(0, FRAME));
+    const streams = () => [codec.createEncoder(RATE, 1).nativeStream(), codec.createDecoder().nativeStream(), window()] as const;
+    const [e1, d1, w1] = streams();
+    const [e2, d2, w2] = streams();
+    const [e3, d3, w3] = streams();
+    const [e4, d4, w4] = streams();
+    const pcm = Buffer.concat([frame, frame, frame, frame]);
+    const p = (offset: number, level = 4) => [offset, frame.length, RATE, 1, 0, level, 0, 0, 0];
+    const params = new Float64Array([...p(0), ...p(frame.length), ...p(pcm.length), ...p(3 * frame.length, 999)]);
+    // Item 1 has its shadow where its window should be; item 2's bytes lie past the buffer; item 3's level is out of range.
+    const out = await AudioEncoderStream.encodeAndScoreBatch([e1, d1, w1, e2, w2, d2, e3, d3, w3, e4, d4, w4], pcm, params);
+    expect(out.results[19]).toBe(0);
+    expect(out.results[1]).toBeGreaterThan(0);
+    for (const i of [1, 2, 3]) {
+      expect(out.results[i * 20 + 19]).toBe(1);
+      expect((out.errors![i] as Error & { code: string }).code).toBe('INVALID_ARGUMENT');
+    }
+    expect(out.errors![0]).toBeUndefined();
+    // The good item's payload decodes.
+    const payload = out.payloads.subarray(out.results[0]!, out.results[0]! + out.results[1]!);
+    expect(native().parsePayloadHeader(payload).codec).toBe('neural-audio');
+  });
+
+  it('refuses malformed calls with INVALID_ARGUMENT', async () => {
+    const { AudioEncoderStream } = native();
+    const e = await errorOf(() => callNative(() => AudioEncoderStream.encodeAndScoreBatch([] as never, new Uint8Array(0), new Float64Array(0))));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    const f = await errorOf(() => callNative(() => AudioEncoderStream.encodeAndScoreBatch([{}, {}, {}] as never, new Uint8Array(4), new Float64Array(8))));
+    expect(f.code).toBe('INVALID_ARGUMENT');
+    const g = await errorOf(() => callNative(() => AudioEncoderStream.encodeAndScoreBatch('x' as never, 1 as never, 2 as never)));
+    expect(g.code).toBe('INVALID_ARGUMENT');
+  });
+});
