@@ -39,8 +39,25 @@ double siSnr(const float* x, const float* y, size_t n) {
   return std::clamp(10.0 * std::log10(std::max(st, 1e-30) / e), -50.0, 100.0);
 }
 
+// The twiddle factors of fft() for every stage (len = 2, 4, .. n: w_k, k < len / 2, at
+// len / 2 - 1 + k), made by the same recurrence w *= e^(-2 pi i / len) the transform used to
+// run per group: the same values, so the same spectra, without a complex multiply per butterfly.
+std::vector<std::complex<double>> twiddlesOf(size_t n) {
+  std::vector<std::complex<double>> t;
+  for (size_t len = 2; len <= n; len <<= 1) {
+    const double ang = -2 * kPi / static_cast<double>(len);
+    const std::complex<double> wl(std::cos(ang), std::sin(ang));
+    std::complex<double> w(1);
+    for (size_t k = 0; k < len / 2; ++k) {
+      t.push_back(w);
+      w *= wl;
+    }
+  }
+  return t;
+}
+
 // In-place iterative radix-2 FFT (size a power of two).
-void fft(std::vector<std::complex<double>>& a) {
+void fft(std::vector<std::complex<double>>& a, const std::vector<std::complex<double>>& twiddles) {
   const size_t n = a.size();
   for (size_t i = 1, j = 0; i < n; ++i) {
     size_t bit = n >> 1;
@@ -49,19 +66,19 @@ void fft(std::vector<std::complex<double>>& a) {
     if (i < j) std::swap(a[i], a[j]);
   }
   for (size_t len = 2; len <= n; len <<= 1) {
-    const double ang = -2 * kPi / static_cast<double>(len);
-    const std::complex<double> wl(std::cos(ang), std::sin(ang));
+    const std::complex<double>* tw = twiddles.data() + (len / 2 - 1);
     for (size_t i = 0; i < n; i += len) {
-      std::complex<double> w(1);
       for (size_t k = 0; k < len / 2; ++k) {
-        auto u = a[i + k], v = a[i + k + len / 2] * w;
+        auto u = a[i + k], v = a[i + k + len / 2] * tw[k];
         a[i + k] = u + v;
         a[i + k + len / 2] = u - v;
-        w *= wl;
       }
     }
   }
 }
+
+// The one-third-octave band of the hole measure that bin k falls in (see HoleCount).
+int holeBandOf(size_t k, double binHz) { return static_cast<int>(std::floor(3.0 * std::log2(static_cast<double>(k) * binHz / 50.0))); }
 
 double hzToMel(double f) { return 2595.0 * std::log10(1.0 + f / 700.0); }
 double melToHz(double m) { return 700.0 * (std::pow(10.0, m / 2595.0) - 1.0); }
@@ -94,12 +111,15 @@ MelAnalyser::MelAnalyser(int sampleRate) : sampleRate_(sampleRate) {
     }
   }
   buf_.resize(nfft_);
+  twiddles_ = twiddlesOf(nfft_);
+  holeBand_.assign(nfft_ / 2 + 1, 0);
+  for (size_t k = 1; k <= nfft_ / 2; ++k) holeBand_[k] = holeBandOf(k, binHz());
 }
 
 void MelAnalyser::frame(const float* x, size_t available, double* bands, double* power) {
   std::fill(buf_.begin(), buf_.end(), 0.0);
   for (size_t i = 0; i < win_ && i < available; ++i) buf_[i] = x[i] * window_[i];
-  fft(buf_);
+  fft(buf_, twiddles_);
   std::fill(bands, bands + kBands, 0.0);
   for (const auto& w : weights_) bands[w.band] += w.weight * std::norm(buf_[w.bin]);
   if (power) {
@@ -113,7 +133,7 @@ constexpr double kAudibleFloor = 1e-9;   // -90 dBFS
 constexpr double kHoleDepth = 1e-3;      // 30 dB under the reference
 }  // namespace
 
-void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count) {
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count, const int* bandOf) {
   double peak = 0;
   for (size_t k = lo; k <= hi; ++k) peak = std::max(peak, refPower[k]);
   const double audible = std::max(kAudibleFloor, peak * kAudibleRange);
@@ -127,7 +147,7 @@ void countHoles(const double* refPower, const double* decPower, size_t lo, size_
     bandRef = bandDec = 0;
   };
   for (size_t k = lo; k <= hi; ++k) {
-    const int b = static_cast<int>(std::floor(3.0 * std::log2(static_cast<double>(k) * binHz / 50.0)));
+    const int b = bandOf ? bandOf[k] : holeBandOf(k, binHz);
     if (b != band) {
       settle();
       band = b;
@@ -223,7 +243,7 @@ HoleCount holesOf(const float* reference, const float* decoded, size_t samples, 
   HoleCount count;
   for (size_t f = 0; f < ref.size(); ++f) {
     if (loudest <= 0 || energy[f] < loudest * 1e-4) continue;
-    countHoles(ref[f].data(), dec[f].data(), lo, hi, mel.binHz(), count);
+    countHoles(ref[f].data(), dec[f].data(), lo, hi, mel.binHz(), count, mel.holeBands());
   }
   return count;
 }
@@ -262,15 +282,15 @@ AudioScoreWindow::AudioScoreWindow(int sampleRate, double windowSeconds, size_t 
   windowFrames_ = std::max<size_t>(1, windowSamples_ / mel_.hop());
   levelFrames_ = static_cast<size_t>(5 * sampleRate) / mel_.hop();
   // Before the stream the codec assumes silence: the reference starts `delay` samples of zeros early.
-  ref_.assign(delay_, 0.0f);
+  ref_.items.assign(delay_, 0.0f);
 }
 
 AudioQuality AudioScoreWindow::push(const float* reference, const float* decoded, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(reference[i]) || !std::isfinite(decoded[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
   }
-  ref_.insert(ref_.end(), reference, reference + n);
-  dec_.insert(dec_.end(), decoded, decoded + n);
+  notePush();
+  append(reference, decoded, n, 0);
   return update(true);
 }
 
@@ -279,103 +299,203 @@ AudioQuality AudioScoreWindow::pushWithExactPrefix(const float* reference, const
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(reference[i]) || !std::isfinite(decoded[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
   }
-  ref_.insert(ref_.end(), reference, reference + n);
-  const size_t at = dec_.size();
-  dec_.insert(dec_.end(), decoded, decoded + n);
-  std::copy(ref_.begin() + static_cast<std::ptrdiff_t>(at), ref_.begin() + static_cast<std::ptrdiff_t>(at + exactPrefix), dec_.begin() + static_cast<std::ptrdiff_t>(at));
+  notePush();
+  append(reference, decoded, n, exactPrefix);
   return update(true);
-}
-
-void AudioScoreWindow::mark() {
-  marked_.valid = true;
-  marked_.ref = ref_;
-  marked_.dec = dec_;
-  marked_.next = next_;
-  marked_.frames = frames_;
-  marked_.levels = levels_;
-}
-
-void AudioScoreWindow::rewind() {
-  if (!marked_.valid) throw CoreError(ErrorCode::InvalidArgument, "score window: rewind() before mark()");
-  ref_ = marked_.ref;
-  dec_ = marked_.dec;
-  next_ = marked_.next;
-  frames_ = marked_.frames;
-  levels_ = marked_.levels;
 }
 
 AudioQuality AudioScoreWindow::pushExact(const float* reference, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(reference[i])) throw CoreError(ErrorCode::InvalidArgument, "samples must be finite numbers");
   }
-  ref_.insert(ref_.end(), reference, reference + n);
-  // ref_ runs `delay` samples ahead of dec_, so the samples that align are already there.
-  const size_t at = dec_.size();
-  dec_.resize(at + n);
-  std::copy(ref_.begin() + static_cast<std::ptrdiff_t>(at), ref_.begin() + static_cast<std::ptrdiff_t>(at + n), dec_.begin() + static_cast<std::ptrdiff_t>(at));
+  notePush();
+  append(reference, nullptr, n, 0);
   return update(false);
+}
+
+// A push counts against the mark (called after the arguments are checked: a push that throws
+// changes nothing).
+void AudioScoreWindow::notePush() {
+  if (marked_.valid && ++marked_.pushes > kMaxPushesAfterMark) marked_.valid = false;
+}
+
+// Appends n reference samples and n decoded ones (decoded == nullptr: all exact; else the first
+// exactPrefix are exact), and the sums of the blocks this completes.
+void AudioScoreWindow::append(const float* reference, const float* decoded, size_t n, size_t exactPrefix) {
+  const size_t at = dec_.end();
+  ref_.items.insert(ref_.items.end(), reference, reference + n);
+  dec_.items.resize(dec_.items.size() + n);
+  // ref_ runs `delay` samples ahead of dec_, so the samples that align are already there.
+  const float* r = ref_.items.data() + (at - ref_.base);
+  float* d = dec_.items.data() + (at - dec_.base);
+  const size_t exact = decoded ? exactPrefix : n;
+  std::copy(r, r + exact, d);
+  for (size_t i = exact; i < n; ++i) {
+    d[i] = decoded[i];
+    if (d[i] != r[i]) lastDiff_ = at + i + 1;
+  }
+  while ((blocks_.end() + 1) * kBlock <= dec_.end()) {
+    const size_t k = blocks_.end();
+    blocks_.items.push_back(sumsOf(k * kBlock, (k + 1) * kBlock));
+  }
+}
+
+AudioScoreWindow::Sums AudioScoreWindow::sumsOf(size_t from, size_t to) const {
+  Sums s;
+  if (from >= to) return s;
+  const float* x = &ref_[from];
+  const float* y = &dec_[from];
+  for (size_t i = 0; i < to - from; ++i) {
+    const double a = x[i], b = y[i];
+    s.x += a;
+    s.y += b;
+    s.xx += a * a;
+    s.yy += b * b;
+    s.xy += a * b;
+  }
+  return s;
+}
+
+// O(1): the window only appends at the back and retires at the front (retired items stay until
+// compact(), which keeps those of a valid mark), so the mark is where the ends and fronts were.
+void AudioScoreWindow::mark() {
+  marked_.valid = true;
+  marked_.pushes = 0;
+  marked_.refEnd = ref_.end();
+  marked_.decEnd = dec_.end();
+  marked_.sampleFront = dec_.front;
+  marked_.next = next_;
+  marked_.framesEnd = frames_.end();
+  marked_.framesFront = frames_.front;
+  marked_.levelsEnd = levels_.end();
+  marked_.levelsFront = levels_.front;
+  marked_.blocksEnd = blocks_.end();
+  marked_.lastDiff = lastDiff_;
+}
+
+void AudioScoreWindow::rewind() {
+  if (!marked_.valid) throw CoreError(ErrorCode::InvalidArgument, "score window: rewind() before mark()");
+  ref_.truncate(marked_.refEnd);
+  dec_.truncate(marked_.decEnd);
+  ref_.front = dec_.front = marked_.sampleFront;
+  next_ = marked_.next;
+  frames_.truncate(marked_.framesEnd);
+  frames_.front = marked_.framesFront;
+  levels_.truncate(marked_.levelsEnd);
+  levels_.front = marked_.levelsFront;
+  blocks_.truncate(marked_.blocksEnd);
+  lastDiff_ = marked_.lastDiff;
+  marked_.pushes = 0;
+}
+
+// SI-SNR of the aligned samples [from, to) from their sums: with mean removal,
+// xx = Sxx - Sx^2/n (and yy, xy alike), alpha = xy / xx, |s_t|^2 = alpha^2 xx and
+// |e|^2 = yy - alpha xy. The sums carry a rounding error of a few ulp of Sxx, Syy; |e|^2 is
+// stationary in alpha, so its error is about eps (|y| + |alpha| |x|)^2. Where that could matter
+// (|e|^2 within 1e-6 of that bound, i.e. over ~60 dB, where e could even come out negative; or a
+// reference that is mostly its mean) the three passes of siSnr() decide, as before. Identical
+// windows are known without them (lastDiff_) and score exactly 100.
+double AudioScoreWindow::windowSiSnr(size_t from, size_t to, const Sums& w) const {
+  const double n = static_cast<double>(to - from);
+  const double xx = w.xx - w.x * w.x / n, yy = w.yy - w.y * w.y / n, xy = w.xy - w.x * w.y / n;
+  if (xx > 1e-6 * w.xx && xx > 1e-15) {
+    if (lastDiff_ <= from) return 100.0;
+    const double alpha = xy / xx;
+    const double st = alpha * alpha * xx, e = yy - alpha * xy;
+    const double bound = std::sqrt(w.yy) + std::abs(alpha) * std::sqrt(w.xx);
+    if (e > 1e-6 * bound * bound) {
+      if (e <= 1e-20 * std::max(st, 1e-20)) return 100.0;
+      return std::clamp(10.0 * std::log10(std::max(st, 1e-30) / e), -50.0, 100.0);
+    }
+  }
+  return siSnr(&ref_[from], &dec_[from], to - from);
 }
 
 AudioQuality AudioScoreWindow::update(bool judge) {
   // Aligned pairs: ref_[i] is what dec_[i] should be. New mel frames wherever a whole window fits.
   const size_t win = mel_.window(), hop = mel_.hop();
-  const size_t firstNew = frames_.size();
-  std::vector<double> newDecRms;
-  while (next_ + win <= dec_.size()) {
-    Frame f;
-    mel_.frame(ref_.data() + next_, win, f.ref.data(), refPower_.data());
-    mel_.frame(dec_.data() + next_, win, f.dec.data(), decPower_.data());
-    countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, mel_.binHz(), f.holes);
+  const size_t firstNew = frames_.end();
+  while (next_ + win <= dec_.end()) {
+    frames_.items.emplace_back();
+    Frame& f = frames_.items.back();
+    const float* r = &ref_[next_];
+    const float* d = &dec_[next_];
+    mel_.frame(r, win, f.ref.data(), refPower_.data());
+    mel_.frame(d, win, f.dec.data(), decPower_.data());
+    countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, mel_.binHz(), f.holes, mel_.holeBands());
     double e = 0, ed = 0;
     for (size_t i = 0; i < win; ++i) {
-      e += double(ref_[next_ + i]) * ref_[next_ + i];
-      ed += double(dec_[next_ + i]) * dec_[next_ + i];
+      e += double(r[i]) * r[i];
+      ed += double(d[i]) * d[i];
     }
     f.refRms = std::sqrt(e / win);
-    newDecRms.push_back(std::sqrt(ed / win));
-    frames_.push_back(f);
-    if (f.refRms > 1e-6) levels_.push_back(f.refRms);  // digital silence says nothing of the room
-    if (levels_.size() > levelFrames_) levels_.pop_front();
+    f.decRms = std::sqrt(ed / win);
+    for (int b = 0; b < MelAnalyser::kBands; ++b) {
+      f.refEnergy += f.ref[b];
+      f.refDb[b] = 10 * std::log10(f.ref[b]);
+      f.decDb[b] = 10 * std::log10(f.dec[b]);
+    }
+    if (f.refRms > 1e-6) levels_.items.push_back(f.refRms);  // digital silence says nothing of the room
+    if (levels_.end() - levels_.front > levelFrames_) ++levels_.front;
     next_ += hop;
   }
-  const size_t added = frames_.size() - firstNew;
-  while (frames_.size() > windowFrames_) frames_.pop_front();
+  const size_t added = frames_.end() - firstNew;
+  if (frames_.end() - frames_.front > windowFrames_) frames_.front = frames_.end() - windowFrames_;
   // Keep the samples of the window (for SI-SNR) and those the next frames still need.
-  const size_t keepFrom = std::min(next_, dec_.size() > windowSamples_ ? dec_.size() - windowSamples_ : 0);
-  if (keepFrom > 0) {
-    ref_.erase(ref_.begin(), ref_.begin() + static_cast<std::ptrdiff_t>(keepFrom));
-    dec_.erase(dec_.begin(), dec_.begin() + static_cast<std::ptrdiff_t>(keepFrom));
-    next_ -= keepFrom;
+  {
+    const size_t live = dec_.end() - dec_.front;
+    const size_t keepFrom = std::min(next_ - dec_.front, live > windowSamples_ ? live - windowSamples_ : 0);
+    dec_.front += keepFrom;
+    ref_.front = dec_.front;
   }
-  const size_t m = std::min(dec_.size(), windowSamples_);
-  const float* r = ref_.data() + (dec_.size() - m);
-  const float* d = dec_.data() + (dec_.size() - m);
+  // Free retired items in bulk, but not those a valid mark can still rewind to.
+  {
+    const bool pin = marked_.valid;
+    const size_t keep = pin ? std::min(dec_.front, marked_.sampleFront) : dec_.front;
+    ref_.compact(keep);
+    dec_.compact(keep);
+    blocks_.compact(std::max(blocks_.base, keep / kBlock));
+    frames_.compact(pin ? std::min(frames_.front, marked_.framesFront) : frames_.front);
+    levels_.compact(pin ? std::min(levels_.front, marked_.levelsFront) : levels_.front);
+  }
+  const size_t m = std::min(dec_.end() - dec_.front, windowSamples_);
+  const size_t from = dec_.end() - m, to = dec_.end();
+  // The window's sums: its partial first and last blocks sample by sample, whole blocks from blocks_.
+  Sums w;
+  {
+    const size_t fullFrom = (from + kBlock - 1) / kBlock, fullTo = to / kBlock;
+    if (fullFrom >= fullTo) {
+      w = sumsOf(from, to);
+    } else {
+      w = sumsOf(from, fullFrom * kBlock);
+      for (size_t k = fullFrom; k < fullTo; ++k) w.add(blocks_[k]);
+      w.add(sumsOf(fullTo * kBlock, to));
+    }
+  }
   AudioQuality q;
-  double er = 0, ed = 0;
-  for (size_t i = 0; i < m; ++i) {
-    er += double(r[i]) * r[i];
-    ed += double(d[i]) * d[i];
-  }
+  const double er = w.xx, ed = w.yy;
   const double rmsRef = std::sqrt(er / std::max<size_t>(1, m)), rmsDec = std::sqrt(ed / std::max<size_t>(1, m));
   // Only foreground frames count: over -55 dBFS and 20 dB over the stream's noise floor, the
   // threshold capped at -35 dBFS.
   // The noise floor is the 20th percentile of the frame levels (a minimum would follow single
   // dips of a fluctuating background).
   double noiseFloor = 1.0;
-  if (!levels_.empty()) {
-    std::vector<double> l(levels_.begin(), levels_.end());
+  if (levels_.end() > levels_.front) {
+    levelScratch_.assign(levels_.items.begin() + static_cast<std::ptrdiff_t>(levels_.front - levels_.base), levels_.items.end());
+    auto& l = levelScratch_;
     std::nth_element(l.begin(), l.begin() + static_cast<std::ptrdiff_t>(l.size() / 5), l.end());
     noiseFloor = l[l.size() / 5];
   }
   const double threshold = std::max(kQuietFrameRms, std::min(noiseFloor * 10.0, 0.0178));
-  std::vector<const double*> rp, dp;
+  foreground_.clear();
   HoleCount windowHoles;
-  for (const auto& f : frames_) {
+  for (size_t i = frames_.front; i < frames_.end(); ++i) {
+    const Frame& f = frames_[i];
     if (f.refRms < threshold) continue;
-    rp.push_back(f.ref.data());
-    dp.push_back(f.dec.data());
+    foreground_.push_back(&f);
     windowHoles.add(f.holes);
   }
+  const size_t windowFrames = frames_.end() - frames_.front;
   q.windowHoleFraction = windowHoles.fraction();
   q.windowBandLoss = windowHoles.bandLoss();
   q.windowHoleMiss = judge && q.windowBandLoss > kWindowBandLossTolerance;
@@ -384,21 +504,50 @@ AudioQuality AudioScoreWindow::update(bool judge) {
   const double allowed = std::max(kQuietDecodedRms, 2 * rmsRef);
   const double pauseDistance = rmsDec <= allowed ? 0 : 10 * std::log10(rmsDec / allowed);
   // Under 200 ms of foreground the spectral distance rests on too little: blend it in by weight.
-  const double weight = std::min(1.0, static_cast<double>(rp.size()) / kMinForegroundFrames);
-  q.activeFraction = frames_.empty() ? 0 : static_cast<double>(rp.size()) / frames_.size();
-  q.siSnrDb = m == 0 || rmsRef < threshold ? 100 : siSnr(r, d, m);
-  q.logMelDistanceDb = (1 - weight) * pauseDistance + (rp.empty() ? 0 : weight * logMelDistance(rp, dp, d, m));
+  const double weight = std::min(1.0, static_cast<double>(foreground_.size()) / kMinForegroundFrames);
+  q.activeFraction = windowFrames == 0 ? 0 : static_cast<double>(foreground_.size()) / windowFrames;
+  q.siSnrDb = m == 0 || rmsRef < threshold ? 100 : windowSiSnr(from, to, w);
+  // The log-mel distance of the foreground frames (as logMelDistance(), from the frames' log bands).
+  double distance = 0;
+  if (!foreground_.empty()) {
+    const int bands = MelAnalyser::kBands;
+    double peakBand = 0, maxFrame = foreground_[0]->refEnergy;
+    for (const Frame* f : foreground_) {
+      for (int b = 0; b < bands; ++b) peakBand = std::max(peakBand, f->ref[b]);
+      maxFrame = std::max(maxFrame, f->refEnergy);
+    }
+    if (maxFrame <= 0) {
+      // A silent reference: identical silence scores 1; anything audible scores by its level.
+      const double rmsDb = 10 * std::log10(ed / std::max<size_t>(1, m) + 1e-12);
+      distance = std::max(0.0, rmsDb + 90.0) / 3.0;
+    } else {
+      const double floorDb = 10 * std::log10(peakBand * 1e-5);  // 50 dB under the loudest band
+      double sum = 0;
+      size_t counted = 0;
+      for (const Frame* f : foreground_) {
+        if (f->refEnergy < maxFrame * 1e-5) continue;  // more than 50 dB under the loudest frame
+        double se = 0;
+        for (int b = 0; b < bands; ++b) {
+          const double dd = std::max(f->refDb[b], floorDb) - std::max(f->decDb[b], floorDb);
+          se += dd * dd;
+        }
+        sum += std::sqrt(se / bands);
+        ++counted;
+      }
+      distance = counted ? sum / counted : 0;
+    }
+  }
+  q.logMelDistanceDb = (1 - weight) * pauseDistance + (foreground_.empty() ? 0 : weight * distance);
   q.score = scoreOf(q.logMelDistanceDb);
   // The per-frame check over the mel frames this push completed.
   if (judge) {
     constexpr int per = MelAnalyser::kBands / kCheckBands;
-    const size_t count = std::min(added, frames_.size());
+    const size_t count = std::min(added, windowFrames);
     HoleCount holes;
     for (size_t k = 0; k < count; ++k) {
-      const Frame& f = frames_[frames_.size() - count + k];
-      const double decRms = newDecRms[newDecRms.size() - count + k];
+      const Frame& f = frames_[frames_.end() - count + k];
       if (f.refRms >= threshold) holes.add(f.holes);
-      if (std::max(f.refRms, decRms) < threshold) continue;
+      if (std::max(f.refRms, f.decRms) < threshold) continue;
       double rb[kCheckBands] = {}, db[kCheckBands] = {}, rt = 0, dt = 0;
       for (int b = 0; b < MelAnalyser::kBands; ++b) {
         rb[b / per] += f.ref[b];

@@ -77,8 +77,9 @@ struct HoleCount {
   }
 };
 // Adds one frame's bins (power spectra of the reference and the decoded audio, bins lo..hi at
-// `binHz` Hz per bin).
-void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count);
+// `binHz` Hz per bin). bandOf: each bin's band, precomputed (MelAnalyser::holeBands()), instead
+// of a log2 per bin.
+void countHoles(const double* refPower, const double* decPower, size_t lo, size_t hi, double binHz, HoleCount& count, const int* bandOf = nullptr);
 
 AudioQuality audioQuality(const float* reference, const float* decoded, size_t samples, int sampleRate);
 
@@ -96,6 +97,8 @@ class MelAnalyser {
   // The bins of the hole measure: from 50 Hz to Nyquist.
   size_t lowBin() const { return lowBin_; }
   double binHz() const { return static_cast<double>(sampleRate_) / static_cast<double>(nfft_); }
+  // The hole measure's band of each bin, for countHoles() (powerBins() values).
+  const int* holeBands() const { return holeBand_.data(); }
 
  private:
   struct Weight {
@@ -108,6 +111,8 @@ class MelAnalyser {
   std::vector<double> window_;
   std::vector<Weight> weights_;
   std::vector<std::complex<double>> buf_;
+  std::vector<std::complex<double>> twiddles_;  // fft()'s, per stage
+  std::vector<int> holeBand_;
 };
 
 // The same measures over the last `windowSeconds` of a stream, updated as 20 ms frames arrive:
@@ -150,31 +155,87 @@ class AudioScoreWindow {
   // gap a switch between codecs of different delays leaves is counted as exact, as pushExact
   // counts lossless frames): those samples are taken from the aligned reference.
   AudioQuality pushWithExactPrefix(const float* reference, const float* decoded, size_t n, size_t exactPrefix);
-  // Saves the window's whole state / goes back to it (a session scores a trial setting).
+  // Saves the window's state / goes back to it (a session scores a trial setting: mark, push,
+  // rewind, push, rewind ...). mark() is O(1): the window only appends samples, mel frames and
+  // levels at the back and retires them from the front, so a mark records where the ends were
+  // and keeps what it would need from being freed. rewind() leaves the mark in place (it can
+  // rewind again). The mark holds for kMaxPushesAfterMark pushes since mark() or the last
+  // rewind(); one more push drops it (so that a mark never rewound cannot pin memory), and
+  // rewind() then throws as it does before any mark().
+  static constexpr int kMaxPushesAfterMark = 64;
   void mark();
   void rewind();
 
  private:
   AudioQuality update(bool judge);
+  void append(const float* reference, const float* decoded, size_t n, size_t exactPrefix);
+  void notePush();
+  struct Sums;
+  double windowSiSnr(size_t from, size_t to, const Sums& w) const;
+  // Items appended at the back and retired from the front, addressed by their index in the whole
+  // stream; retired items stay in `items` until compact() frees them in bulk (amortised O(1) per
+  // item, and no erase() of the whole window per push).
+  template <class T>
+  struct Trail {
+    std::vector<T> items;
+    size_t base = 0;   // stream index of items[0]
+    size_t front = 0;  // first live item
+    size_t end() const { return base + items.size(); }
+    T& operator[](size_t i) { return items[i - base]; }
+    const T& operator[](size_t i) const { return items[i - base]; }
+    void truncate(size_t e) { items.resize(e - base); }
+    // Frees the items before `keep` (<= front) once they are at least as many as those after.
+    void compact(size_t keep) {
+      const size_t dead = keep - base;
+      if (dead > 0 && dead >= items.size() - dead) {
+        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(dead));
+        base = keep;
+      }
+    }
+  };
   struct Frame {
     std::array<double, MelAnalyser::kBands> ref, dec;
-    double refRms = 0;
+    // 10 log10 of each band, once per frame: the window's log-mel distance floors them with
+    // max(10 log10 x, 10 log10 floor), which is 10 log10 max(x, floor) (log10 is monotone;
+    // log10(0) = -inf loses to any floor), instead of ~8000 log10 calls per push.
+    std::array<double, MelAnalyser::kBands> refDb, decDb;
+    double refRms = 0, decRms = 0;
+    double refEnergy = 0;  // sum of the reference bands, in band order
     HoleCount holes;
   };
+  // Sums over kBlock aligned samples (x: reference, y: decoded), in double: the window's SI-SNR
+  // and RMS come from whole blocks plus its partial first and last block.
+  static constexpr size_t kBlock = 256;
+  struct Sums {
+    double x = 0, y = 0, xx = 0, yy = 0, xy = 0;
+    void add(const Sums& o) {
+      x += o.x;
+      y += o.y;
+      xx += o.xx;
+      yy += o.yy;
+      xy += o.xy;
+    }
+  };
+  Sums sumsOf(size_t from, size_t to) const;
   MelAnalyser mel_;
   std::vector<double> refPower_, decPower_;
   size_t delay_, windowSamples_ = 0, windowFrames_ = 0;
-  std::vector<float> ref_, dec_;  // aligned: ref_[i] is what dec_[i] should be
-  size_t next_ = 0;               // start of the next mel frame in ref_/dec_
-  std::deque<Frame> frames_;
-  std::deque<double> levels_;  // reference RMS of the mel frames of the last 5 s
+  // Aligned: ref_[i] is what dec_[i] should be (stream indices; ref_ runs `delay` samples
+  // ahead). Both share one front.
+  Trail<float> ref_, dec_;
+  size_t next_ = 0;  // stream index of the next mel frame's start
+  Trail<Frame> frames_;
+  Trail<double> levels_;  // reference RMS of the mel frames of the last 5 s
+  Trail<Sums> blocks_;    // block k: aligned samples [k kBlock, (k + 1) kBlock)
+  size_t lastDiff_ = 0;   // 1 + the last aligned index where dec_ differs from ref_ (0: none)
   size_t levelFrames_ = 0;
+  std::vector<double> levelScratch_;
+  std::vector<const Frame*> foreground_;
   struct Marked {
     bool valid = false;
-    std::vector<float> ref, dec;
-    size_t next = 0;
-    std::deque<Frame> frames;
-    std::deque<double> levels;
+    int pushes = 0;  // since mark() or the last rewind()
+    size_t refEnd = 0, decEnd = 0, sampleFront = 0, next = 0;
+    size_t framesEnd = 0, framesFront = 0, levelsEnd = 0, levelsFront = 0, blocksEnd = 0, lastDiff = 0;
   } marked_;
 };
 
