@@ -28,36 +28,56 @@ function stream(seed: number, frames: number): Buffer[] {
 const audio = (data: Buffer) => ({ type: 'audio' as const, format: 's16le' as const, sampleRate: RATE, channels: 1, data });
 
 describe('audio frames of many sessions are batched', () => {
-  it('sends, frame for frame, the payloads each session sends alone, in fewer native jobs than frames', async () => {
+  it('sends, frame for frame, the payloads and scores each session has alone, in fewer native jobs and ONNX Runtime runs than frames', async () => {
     const streams = Array.from({ length: 12 }, (_, i) => stream(i + 1, 40));
     // Alone: one session at a time, one frame at a time.
+    // The score is of the shadow decoder's output: alone, each frame's own decoder run; together,
+    // rows of one run (the shipped graphs take rows, training/audio/batch_axis.mjs).
     const alone: Buffer[][] = [];
+    const aloneScores: number[][] = [];
     for (const frames of streams) {
       const s = engine.openSession();
       const out: Buffer[] = [];
-      for (const f of frames) out.push(Buffer.from((await s.compressFrame(audio(f))).payload));
+      const scores: number[] = [];
+      for (const f of frames) {
+        const r = await s.compressFrame(audio(f));
+        out.push(Buffer.from(r.payload));
+        scores.push(r.quality.score);
+      }
       s.close();
       alone.push(out);
+      aloneScores.push(scores);
     }
     // Together: every session hands its next frame over in the same turn of the event loop.
     const batcher = engine.audioCodec()!.batcher;
+    const model = engine.audioCodec()!.model;
     const before = batcher.stats();
+    const runsBefore = model.stats();
     const sessions = streams.map(() => engine.openSession());
     const together: Buffer[][] = streams.map(() => []);
+    const togetherScores: number[][] = streams.map(() => []);
     for (let k = 0; k < 40; k++) {
       const results = await Promise.all(sessions.map((s, i) => s.compressFrame(audio(streams[i]![k]!))));
-      results.forEach((r, i) => together[i]!.push(Buffer.from(r.payload)));
+      results.forEach((r, i) => {
+        together[i]!.push(Buffer.from(r.payload));
+        togetherScores[i]!.push(r.quality.score);
+      });
     }
     for (const s of sessions) s.close();
     const after = batcher.stats();
+    const runsAfter = model.stats();
     const frames = after.frames - before.frames;
     const batches = after.batches - before.batches;
     expect(frames).toBeGreaterThanOrEqual(12 * 40 * 0.9); // neural frames (a few may take the fallback)
     // Twelve frames handed over together go out in at most one job per lane.
     expect(batches).toBeLessThanOrEqual(Math.ceil(frames / 12) * batcher.lanes);
     expect(after.size.max).toBeGreaterThan(1);
+    // One encoder and one decoder run per batch, not per frame.
+    expect(runsAfter.encoderRuns - runsBefore.encoderRuns).toBe(batches);
+    expect(runsAfter.decoderRuns - runsBefore.decoderRuns).toBe(batches);
     for (let i = 0; i < streams.length; i++) {
       for (let k = 0; k < 40; k++) expect(together[i]![k]!.equals(alone[i]![k]!), `stream ${i} frame ${k}`).toBe(true);
+      expect(togetherScores[i]).toEqual(aloneScores[i]);
     }
   });
 });

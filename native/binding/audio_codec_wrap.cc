@@ -1,10 +1,14 @@
 #include "audio_codec_wrap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "addon_data.h"
+#include "audio/audio_batch.h"
 #include "common/errors.h"
 #include "audio_score_wrap.h"
 #include "codec_common.h"
@@ -70,51 +74,6 @@ class EncodeJob : public Job {
   std::vector<uint8_t> payload_;
 };
 
-// Mono float samples of interleaved PCM (the score window measures mono).
-std::vector<float> monoOf(const uint8_t* data, size_t length, SampleFormat format, int channels) {
-  const size_t width = format == SampleFormat::F32le ? 4 : 2;
-  const size_t n = length / width / static_cast<size_t>(channels);
-  std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    float sum = 0;
-    for (int c = 0; c < channels; ++c) {
-      const uint8_t* p = data + (i * channels + c) * width;
-      if (format == SampleFormat::F32le) {
-        float v;
-        std::memcpy(&v, p, 4);
-        sum += v;
-      } else {
-        int16_t v;
-        std::memcpy(&v, p, 2);
-        sum += v / 32768.0f;
-      }
-    }
-    out[i] = sum / channels;
-  }
-  return out;
-}
-
-// The second half of a sending session's step, after the encode: decode the payload with the
-// sender's shadow decoder exactly as the receiver will, and push input and output into the score
-// window (after a mark, so the caller can rewind a miss).
-void scoreStep(LockedDecoder& shadow, metrics::AudioScoreWindow& window, const AudioFrame& frame, bool exact, const std::vector<uint8_t>& payload,
-               Timings& decodeTimings, metrics::AudioQuality& quality) {
-  AudioDecoderStream::Result decoded;
-  {
-    std::lock_guard<std::mutex> lock(shadow.mutex);
-    decoded = shadow.stream->decode(payload.data(), payload.size(), decodeTimings);
-  }
-  const auto reference = monoOf(frame.data, frame.length, frame.format, frame.channels);
-  window.mark();
-  if (exact) {
-    quality = window.pushExact(reference.data(), reference.size());
-  } else {
-    const auto output = monoOf(decoded.pcm.data(), decoded.pcm.size(), decoded.format, decoded.channels);
-    if (output.size() != reference.size()) throw std::logic_error("shadow decoder returned a frame of another length");
-    quality = window.pushWithExactPrefix(reference.data(), output.data(), reference.size(), 0);
-  }
-}
-
 // The whole per-frame work of a sending audio session in one job off the JS thread: encode,
 // decode the payload with the sender's shadow decoder exactly as the receiver will, and push
 // input and output into the score window (after a mark, so the caller can rewind a miss).
@@ -135,8 +94,21 @@ class EncodeScoreJob : public EncodeJob {
     exact_ = exact.ToBoolean().Value();
   }
   void execute() override {
-    EncodeJob::execute();
-    scoreStep(*shadow_, *window_, frame_, exact_, payload_, decodeTimings_, quality_);
+    std::scoped_lock lock(s_->mutex, shadow_->mutex);
+    std::vector<AudioStep> steps(1);
+    AudioStep& step = steps[0];
+    step.encoder = s_->stream.get();
+    step.shadow = shadow_->stream.get();
+    step.window = window_;
+    step.frame = frame_;
+    step.options = options_;
+    step.exact = exact_;
+    runAudioSteps(step.encoder->codec(), steps);
+    if (step.error) std::rethrow_exception(step.error);
+    payload_ = std::move(step.payload);
+    timings_ = step.timings;
+    decodeTimings_ = step.decodeTimings;
+    quality_ = step.quality;
   }
   Napi::Value toJs(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -211,22 +183,73 @@ class AudioStepBatchJob : public Job {
         describeCurrentException(it.code, it.message);
       }
     }
+    // A stream twice in one batch would be coded twice at once: the later item fails.
+    std::set<const void*> seen;
+    for (Item& it : items_) {
+      if (!it.code.empty()) continue;
+      const void* keys[] = {it.encoder.get(), it.shadow.get(), it.window.get()};
+      bool twice = false;
+      for (const void* k : keys) twice = !seen.insert(k).second || twice;
+      if (twice) {
+        it.code = "INVALID_ARGUMENT";
+        it.message = "encodeAndScoreBatch(): a stream appears in two items of one batch";
+      }
+    }
   }
 
   void execute() override {
-    for (Item& it : items_) {
+    // Every stream of the batch locked at once, in address order, so that two lanes can never
+    // wait on each other (the sessions hand a stream one frame at a time anyway).
+    std::vector<std::mutex*> mutexes;
+    for (const Item& it : items_) {
       if (!it.code.empty()) continue;
-      try {
-        {
-          std::lock_guard<std::mutex> lock(it.encoder->mutex);
-          it.payload = it.encoder->stream->encode(it.frame, it.options, it.timings);
-        }
-        scoreStep(*it.shadow, *it.window, it.frame, it.exact, it.payload, it.decodeTimings, it.quality);
-      } catch (...) {
-        describeCurrentException(it.code, it.message);
-        it.payload.clear();
+      mutexes.push_back(&it.encoder->mutex);
+      mutexes.push_back(&it.shadow->mutex);
+    }
+    std::sort(mutexes.begin(), mutexes.end());
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(mutexes.size());
+    for (std::mutex* m : mutexes) locks.emplace_back(*m);
+    // The steps of each codec (one, as src/audio-batcher.ts batches per codec) in one call.
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i].code.empty()) pending.push_back(i);
+    while (!pending.empty()) {
+      const AudioCodec& codec = items_[pending[0]].encoder->stream->codec();
+      std::vector<size_t> group, rest;
+      for (size_t i : pending) (&items_[i].encoder->stream->codec() == &codec ? group : rest).push_back(i);
+      std::vector<AudioStep> steps(group.size());
+      for (size_t k = 0; k < group.size(); ++k) {
+        Item& it = items_[group[k]];
+        steps[k].encoder = it.encoder->stream.get();
+        steps[k].shadow = it.shadow->stream.get();
+        steps[k].window = it.window.get();
+        steps[k].frame = it.frame;
+        steps[k].options = it.options;
+        steps[k].exact = it.exact;
       }
-      // The streams are not needed past this point; the JS objects keep their own references.
+      runAudioSteps(codec, steps);
+      for (size_t k = 0; k < group.size(); ++k) {
+        Item& it = items_[group[k]];
+        AudioStep& st = steps[k];
+        if (st.error) {
+          try {
+            std::rethrow_exception(st.error);
+          } catch (...) {
+            describeCurrentException(it.code, it.message);
+          }
+          continue;
+        }
+        it.payload = std::move(st.payload);
+        it.timings = st.timings;
+        it.decodeTimings = st.decodeTimings;
+        it.quality = st.quality;
+      }
+      pending.swap(rest);
+    }
+    locks.clear();
+    for (Item& it : items_) {
+      // The JS objects keep their own references; the job lets go of the streams now.
       it.encoder.reset();
       it.shadow.reset();
       it.window.reset();

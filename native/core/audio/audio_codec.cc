@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "common/errors.h"
 
@@ -84,6 +85,14 @@ AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig confi
   if (!c.tables || c.tables->levels() != c.levels || c.tables->channels() != c.codedChannels())
     throw CoreError(ErrorCode::InvalidArgument, "audio codec: entropy tables do not match levels x coded channels");
   modelId_ = aic::modelId(c.name, c.version);
+  // Rows in one run when every input and output of both graphs has a symbolic first dimension.
+  auto symbolicRows = [](const Graph& g) {
+    auto symbolic = [](const std::vector<TensorInfo>& ts) {
+      return !ts.empty() && std::all_of(ts.begin(), ts.end(), [](const TensorInfo& t) { return !t.shape.empty() && t.shape[0] < 0; });
+    };
+    return symbolic(g.inputs()) && symbolic(g.outputs());
+  };
+  batched_ = symbolicRows(model_->graph(Part::Encoder)) && symbolicRows(model_->graph(Part::Decoder));
 }
 
 void AudioCodec::analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const {
@@ -95,6 +104,36 @@ void AudioCodec::analyse(const float* frame, std::vector<float>& state, int leve
   const float* latent = static_cast<const float*>(outputNamed(outs, c.encoderLatent, c.bins).data);
   const float* next = static_cast<const float*>(outputNamed(outs, c.encoderNextState, c.frameSamples).data);
   std::copy(next, next + c.frameSamples, state.begin());
+  quantise(latent, level, symbols);
+}
+
+void AudioCodec::analyseRows(const std::vector<EncodeRow>& rows) const {
+  const auto& c = config_;
+  if (rows.empty()) return;
+  if (!batched_ || rows.size() == 1) {
+    for (const auto& r : rows) analyse(r.frame, *r.state, r.level, *r.symbols);
+    return;
+  }
+  const size_t n = rows.size(), fs = static_cast<size_t>(c.frameSamples);
+  std::vector<float> in(n * fs), st(n * fs);
+  for (size_t i = 0; i < n; ++i) {
+    std::copy(rows[i].frame, rows[i].frame + fs, in.begin() + static_cast<std::ptrdiff_t>(i * fs));
+    std::copy(rows[i].state->begin(), rows[i].state->end(), st.begin() + static_cast<std::ptrdiff_t>(i * fs));
+  }
+  const int64_t rowsN = static_cast<int64_t>(n);
+  TensorView f{c.encoderFrame, ElementType::Float32, {rowsN, c.frameSamples}, in.data(), in.size() * sizeof(float)};
+  TensorView s{c.encoderState, ElementType::Float32, {rowsN, c.frameSamples}, st.data(), st.size() * sizeof(float)};
+  auto outs = model_->graph(Part::Encoder).run({f, s}, {});
+  const float* latent = static_cast<const float*>(outputNamed(outs, c.encoderLatent, n * c.bins).data);
+  const float* next = static_cast<const float*>(outputNamed(outs, c.encoderNextState, n * fs).data);
+  for (size_t i = 0; i < n; ++i) {
+    std::copy(next + i * fs, next + (i + 1) * fs, rows[i].state->begin());
+    quantise(latent + i * c.bins, rows[i].level, *rows[i].symbols);
+  }
+}
+
+void AudioCodec::quantise(const float* latent, int level, std::vector<int32_t>& symbols) const {
+  const auto& c = config_;
   symbols.resize(c.codedChannels());
   const float* g = &c.gains[static_cast<size_t>(level) * c.bins];
   float scale = 1.0f;
@@ -136,6 +175,32 @@ void AudioCodec::synthesise(const std::vector<float>& latent, std::vector<float>
   std::copy(next, next + c.frameSamples, state.begin());
 }
 
+void AudioCodec::synthesiseRows(const std::vector<DecodeRow>& rows) const {
+  const auto& c = config_;
+  if (rows.empty()) return;
+  if (!batched_ || rows.size() == 1) {
+    for (const auto& r : rows) synthesise(*r.latent, *r.state, r.frame);
+    return;
+  }
+  const size_t n = rows.size(), fs = static_cast<size_t>(c.frameSamples), bins = static_cast<size_t>(c.bins);
+  std::vector<float> l(n * bins), st(n * fs);
+  for (size_t i = 0; i < n; ++i) {
+    if (rows[i].latent->size() != bins) throw std::logic_error("audio decoder row has the wrong latent size");
+    std::copy(rows[i].latent->begin(), rows[i].latent->end(), l.begin() + static_cast<std::ptrdiff_t>(i * bins));
+    std::copy(rows[i].state->begin(), rows[i].state->end(), st.begin() + static_cast<std::ptrdiff_t>(i * fs));
+  }
+  const int64_t rowsN = static_cast<int64_t>(n);
+  TensorView lv{c.decoderLatent, ElementType::Float32, {rowsN, c.bins}, l.data(), l.size() * sizeof(float)};
+  TensorView sv{c.decoderState, ElementType::Float32, {rowsN, c.frameSamples}, st.data(), st.size() * sizeof(float)};
+  auto outs = model_->graph(Part::Decoder).run({lv, sv}, {});
+  const float* out = static_cast<const float*>(outputNamed(outs, c.decoderFrame, n * fs).data);
+  const float* next = static_cast<const float*>(outputNamed(outs, c.decoderNextState, n * fs).data);
+  for (size_t i = 0; i < n; ++i) {
+    std::copy(out + i * fs, out + (i + 1) * fs, rows[i].frame);
+    std::copy(next + i * fs, next + (i + 1) * fs, rows[i].state->begin());
+  }
+}
+
 AudioEncoderStream::AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, int sampleRate, int channels)
     : codec_(std::move(codec)), sampleRate_(sampleRate), channels_(channels) {
   if (!supportedAudioRate(sampleRate)) throw CoreError(ErrorCode::InvalidArgument, "audio sample rate " + std::to_string(sampleRate) + " Hz is not supported; use 8000, 16000, 32000 or 48000");
@@ -147,6 +212,15 @@ AudioEncoderStream::AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, 
 }
 
 std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
+  auto modelRate = prepare(frame, options, timings);
+  auto t1 = Clock::now();
+  std::vector<std::vector<int32_t>> symbols(channels_);
+  for (int ch = 0; ch < channels_; ++ch) codec_->analyse(modelRate[ch].data(), state_[ch], options.level, symbols[ch]);
+  timings.inferenceMs = msSince(t1);
+  return finish(symbols, frame, options, timings);
+}
+
+std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
   const auto& c = codec_->config();
   if (frame.sampleRate != sampleRate_ || frame.channels != channels_) {
     throw CoreError(ErrorCode::InvalidArgument, "this audio stream is " + std::to_string(sampleRate_) + " Hz x " + std::to_string(channels_) +
@@ -181,12 +255,12 @@ std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const A
     resamplers_[ch].process(x.data(), x.size(), modelRate[ch]);
   }
   timings.preprocessMs = msSince(t0);
+  return modelRate;
+}
 
-  auto t1 = Clock::now();
-  std::vector<std::vector<int32_t>> symbols(channels_);
-  for (int ch = 0; ch < channels_; ++ch) codec_->analyse(modelRate[ch].data(), state_[ch], options.level, symbols[ch]);
-  timings.inferenceMs = msSince(t1);
-
+std::vector<uint8_t> AudioEncoderStream::finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
+  const auto& c = codec_->config();
+  const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
   auto t2 = Clock::now();
   std::vector<uint8_t> body;
   std::vector<std::vector<uint8_t>> coded(channels_);
@@ -224,7 +298,7 @@ void AudioDecoderStream::configure(int sampleRate, int channels, SampleFormat fo
   for (int ch = 0; ch < channels; ++ch) resamplers_.push_back(fromModel(sampleRate, c.sampleRate));
 }
 
-AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, size_t length, Timings& timings) {
+std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* payload, size_t length, Timings& timings) {
   const auto& c = codec_->config();
   auto t0 = Clock::now();
   ParsedPayload parsed = parsePayload(payload, length);
@@ -264,6 +338,11 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
   last_ = h;
   anchored_ = anchored_ || !parsed.shortAudio;
   lastLatent_ = latents;
+  return latents;
+}
+
+AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, size_t length, Timings& timings) {
+  const auto latents = latentsOf(payload, length, timings);
   return synthesiseAll(latents, timings);
 }
 
@@ -284,6 +363,10 @@ AudioDecoderStream::Result AudioDecoderStream::synthesiseAll(const std::vector<s
   std::vector<std::vector<float>> modelRate(channels_, std::vector<float>(c.frameSamples));
   for (int ch = 0; ch < channels_; ++ch) codec_->synthesise(latents[ch], state_[ch], modelRate[ch].data());
   timings.inferenceMs = msSince(t1);
+  return output(modelRate, timings);
+}
+
+AudioDecoderStream::Result AudioDecoderStream::output(std::vector<std::vector<float>>& modelRate, Timings& timings) {
   auto t2 = Clock::now();
   Result r;
   r.header = last_;

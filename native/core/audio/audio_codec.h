@@ -65,10 +65,32 @@ class AudioCodec {
   // One channel: latents (already dequantised) -> one frame at the model's rate; updates `state`.
   void synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const;
 
+  // The same for many channels of many streams (audio_batch.h): row r is one channel's frame.
+  // With a symbolic batch dimension in both graphs (training/audio/batch_axis.mjs) all rows go
+  // through one ONNX Runtime run, which gives each row exactly what a run of its own gives
+  // (MatMul rows are independent; test/audio-batching.test.ts holds payloads to it); with a fixed
+  // 1 they run one by one.
+  struct EncodeRow {
+    const float* frame;         // frameSamples at the model's rate
+    std::vector<float>* state;  // updated
+    int level;
+    std::vector<int32_t>* symbols;  // out
+  };
+  struct DecodeRow {
+    const std::vector<float>* latent;  // dequantised
+    std::vector<float>* state;         // updated
+    float* frame;                      // out: frameSamples at the model's rate
+  };
+  void analyseRows(const std::vector<EncodeRow>& rows) const;
+  void synthesiseRows(const std::vector<DecodeRow>& rows) const;
+  bool batched() const { return batched_; }
+
  private:
+  void quantise(const float* latent, int level, std::vector<int32_t>& symbols) const;
   std::shared_ptr<CodecModel> model_;
   AudioCodecConfig config_;
   uint32_t modelId_;
+  bool batched_ = false;  // both graphs take any number of rows per run
 };
 
 struct AudioFrame {
@@ -92,6 +114,15 @@ class AudioEncoderStream {
   // A 20 ms frame (sampleRate / 50 samples per channel, interleaved) -> payload.
   std::vector<uint8_t> encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
 
+  // encode() in its three stages, for a batch of streams (audio_batch.h): check and resample the
+  // frame to the model's rate (one vector per channel), analyse every channel's row (with the
+  // stream's state, state(ch)), then code the symbols into the payload.
+  std::vector<std::vector<float>> prepare(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
+  std::vector<float>& state(int channel) { return state_[static_cast<size_t>(channel)]; }
+  int channels() const { return channels_; }
+  const AudioCodec& codec() const { return *codec_; }
+  std::vector<uint8_t> finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
+
  private:
   std::shared_ptr<const AudioCodec> codec_;
   int sampleRate_, channels_;
@@ -114,6 +145,14 @@ class AudioDecoderStream {
   Result decode(const uint8_t* payload, size_t length, Timings& timings);
   // A frame that never arrived: conceals it from the last decoded frame. Needs one decoded frame.
   Result conceal(Timings& timings);
+
+  // decode() in its three stages, for a batch of streams (audio_batch.h): parse the payload into
+  // dequantised latents (one per channel; the stream's header state advances), synthesise every
+  // channel's row (with state(ch)), then resample the rows into the stream's PCM.
+  std::vector<std::vector<float>> latentsOf(const uint8_t* payload, size_t length, Timings& timings);
+  std::vector<float>& state(int channel) { return state_[static_cast<size_t>(channel)]; }
+  int channels() const { return channels_; }
+  Result output(std::vector<std::vector<float>>& modelRate, Timings& timings);
 
  private:
   void configure(int sampleRate, int channels, SampleFormat format);

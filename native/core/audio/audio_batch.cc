@@ -1,0 +1,136 @@
+#include "audio/audio_batch.h"
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace aic {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+}  // namespace
+
+std::vector<float> monoOf(const uint8_t* data, size_t length, SampleFormat format, int channels) {
+  const size_t width = format == SampleFormat::F32le ? 4 : 2;
+  const size_t n = length / width / static_cast<size_t>(channels);
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    float sum = 0;
+    for (int c = 0; c < channels; ++c) {
+      const uint8_t* p = data + (i * channels + c) * width;
+      if (format == SampleFormat::F32le) {
+        float v;
+        std::memcpy(&v, p, 4);
+        sum += v;
+      } else {
+        int16_t v;
+        std::memcpy(&v, p, 2);
+        sum += v / 32768.0f;
+      }
+    }
+    out[i] = sum / channels;
+  }
+  return out;
+}
+
+void runAudioSteps(const AudioCodec& codec, std::vector<AudioStep>& steps) {
+  const size_t n = steps.size();
+  const size_t frameSamples = static_cast<size_t>(codec.config().frameSamples);
+  auto ok = [&](size_t i) { return !steps[i].error; };
+  auto failing = [&](size_t i, auto&& stage) {
+    try {
+      stage();
+    } catch (...) {
+      steps[i].error = std::current_exception();
+    }
+  };
+  // A shared run failed: every step with a row in it fails with the same error.
+  auto failRun = [&](const std::vector<size_t>& rowStep) {
+    const auto e = std::current_exception();
+    for (size_t i : rowStep) steps[i].error = e;
+  };
+  auto share = [](double ms, size_t rows, size_t total) { return total ? ms * static_cast<double>(rows) / static_cast<double>(total) : 0.0; };
+
+  // 1. Each frame checked and resampled to the model's rate; one encoder row per channel.
+  std::vector<std::vector<std::vector<float>>> modelRate(n);
+  std::vector<std::vector<std::vector<int32_t>>> symbols(n);
+  std::vector<AudioCodec::EncodeRow> encodeRows;
+  std::vector<size_t> encodeStep;
+  for (size_t i = 0; i < n; ++i) {
+    AudioStep& s = steps[i];
+    failing(i, [&] {
+      modelRate[i] = s.encoder->prepare(s.frame, s.options, s.timings);
+      symbols[i].resize(modelRate[i].size());
+    });
+    if (!ok(i)) continue;
+    for (size_t ch = 0; ch < modelRate[i].size(); ++ch) {
+      encodeRows.push_back({modelRate[i][ch].data(), &s.encoder->state(static_cast<int>(ch)), s.options.level, &symbols[i][ch]});
+      encodeStep.push_back(i);
+    }
+  }
+  // 2. One encoder run for all rows.
+  {
+    const auto t = Clock::now();
+    try {
+      codec.analyseRows(encodeRows);
+    } catch (...) {
+      failRun(encodeStep);
+    }
+    const double ms = msSince(t);
+    for (size_t i = 0; i < n; ++i)
+      if (ok(i)) steps[i].timings.inferenceMs = share(ms, modelRate[i].size(), encodeRows.size());
+  }
+  // 3. Symbols coded into payloads; 4. each payload parsed by its shadow decoder into latents.
+  std::vector<std::vector<std::vector<float>>> latents(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!ok(i)) continue;
+    AudioStep& s = steps[i];
+    failing(i, [&] {
+      s.payload = s.encoder->finish(symbols[i], s.frame, s.options, s.timings);
+      latents[i] = s.shadow->latentsOf(s.payload.data(), s.payload.size(), s.decodeTimings);
+    });
+  }
+  // 5. One decoder run for all rows.
+  std::vector<std::vector<std::vector<float>>> decodedRows(n);
+  std::vector<AudioCodec::DecodeRow> decodeRows;
+  std::vector<size_t> decodeStep;
+  for (size_t i = 0; i < n; ++i) {
+    if (!ok(i)) continue;
+    decodedRows[i].assign(latents[i].size(), std::vector<float>(frameSamples));
+    for (size_t ch = 0; ch < latents[i].size(); ++ch) {
+      decodeRows.push_back({&latents[i][ch], &steps[i].shadow->state(static_cast<int>(ch)), decodedRows[i][ch].data()});
+      decodeStep.push_back(i);
+    }
+  }
+  {
+    const auto t = Clock::now();
+    try {
+      codec.synthesiseRows(decodeRows);
+    } catch (...) {
+      failRun(decodeStep);
+    }
+    const double ms = msSince(t);
+    for (size_t i = 0; i < n; ++i)
+      if (ok(i)) steps[i].decodeTimings.inferenceMs = share(ms, latents[i].size(), decodeRows.size());
+  }
+  // 6. The receiver's PCM, and the score of what it will play.
+  for (size_t i = 0; i < n; ++i) {
+    if (!ok(i)) continue;
+    AudioStep& s = steps[i];
+    failing(i, [&] {
+      const auto decoded = s.shadow->output(decodedRows[i], s.decodeTimings);
+      const auto reference = monoOf(s.frame.data, s.frame.length, s.frame.format, s.frame.channels);
+      s.window->mark();
+      if (s.exact) {
+        s.quality = s.window->pushExact(reference.data(), reference.size());
+      } else {
+        const auto output = monoOf(decoded.pcm.data(), decoded.pcm.size(), decoded.format, decoded.channels);
+        if (output.size() != reference.size()) throw std::logic_error("shadow decoder returned a frame of another length");
+        s.quality = s.window->pushWithExactPrefix(reference.data(), output.data(), reference.size(), 0);
+      }
+    });
+  }
+}
+
+}  // namespace aic
