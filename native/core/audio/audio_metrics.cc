@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <complex>
 #include <vector>
 
@@ -124,6 +125,38 @@ void MelAnalyser::frame(const float* x, size_t available, double* bands, double*
   for (const auto& w : weights_) bands[w.band] += w.weight * std::norm(buf_[w.bin]);
   if (power) {
     for (size_t k = 0; k <= nfft_ / 2; ++k) power[k] = std::norm(buf_[k]) / windowPower_;
+  }
+}
+
+void MelAnalyser::framePair(const float* x, const float* y, double* bandsX, double* powerX, double* bandsY, double* powerY) {
+  if (std::memcmp(x, y, win_ * sizeof(float)) == 0) {
+    frame(x, win_, bandsX, powerX);
+    std::copy(bandsX, bandsX + kBands, bandsY);
+    std::copy(powerX, powerX + powerBins(), powerY);
+    return;
+  }
+  std::fill(buf_.begin(), buf_.end(), 0.0);
+  for (size_t i = 0; i < win_; ++i) buf_[i] = {x[i] * window_[i], y[i] * window_[i]};
+  fft(buf_, twiddles_);
+  // For real x and y with z = x + iy: X(k) = (Z(k) + conj Z(N-k)) / 2, Y(k) = (Z(k) - conj Z(N-k)) / 2i,
+  // so |X(k)|^2 = |Z(k) + conj Z(N-k)|^2 / 4 and |Y(k)|^2 = |Z(k) - conj Z(N-k)|^2 / 4.
+  const size_t half = nfft_ / 2;
+  normX_.resize(half + 1);
+  normY_.resize(half + 1);
+  for (size_t k = 0; k <= half; ++k) {
+    const std::complex<double> z = buf_[k], c = std::conj(buf_[(nfft_ - k) % nfft_]);
+    normX_[k] = std::norm(z + c) * 0.25;
+    normY_[k] = std::norm(z - c) * 0.25;
+  }
+  std::fill(bandsX, bandsX + kBands, 0.0);
+  std::fill(bandsY, bandsY + kBands, 0.0);
+  for (const auto& w : weights_) {
+    bandsX[w.band] += w.weight * normX_[w.bin];
+    bandsY[w.band] += w.weight * normY_[w.bin];
+  }
+  for (size_t k = 0; k <= half; ++k) {
+    powerX[k] = normX_[k] / windowPower_;
+    powerY[k] = normY_[k] / windowPower_;
   }
 }
 
@@ -420,8 +453,7 @@ AudioQuality AudioScoreWindow::update(bool judge) {
     Frame& f = frames_.items.back();
     const float* r = &ref_[next_];
     const float* d = &dec_[next_];
-    mel_.frame(r, win, f.ref.data(), refPower_.data());
-    mel_.frame(d, win, f.dec.data(), decPower_.data());
+    mel_.framePair(r, d, f.ref.data(), refPower_.data(), f.dec.data(), decPower_.data());
     countHoles(refPower_.data(), decPower_.data(), mel_.lowBin(), mel_.powerBins() - 1, mel_.binHz(), f.holes, mel_.holeBands());
     double e = 0, ed = 0;
     for (size_t i = 0; i < win; ++i) {

@@ -93,6 +93,10 @@ class MelAnalyser {
   // Band powers of the frame starting at x (zero-padded past `available` samples); with `power`,
   // also its bin powers |X(k)|^2 / sum(w^2) for k = 0..nfft/2 (powerBins() values).
   void frame(const float* x, size_t available, double* bands, double* power = nullptr);
+  // frame() of two whole frames (a reference and its decoded output) with one FFT: the second
+  // signal rides in the imaginary part and the two spectra are separated by symmetry. Identical
+  // frames take one ordinary frame() and a copy, so that they stay bit-identical.
+  void framePair(const float* x, const float* y, double* bandsX, double* powerX, double* bandsY, double* powerY);
   size_t powerBins() const { return nfft_ / 2 + 1; }
   // The bins of the hole measure: from 50 Hz to Nyquist.
   size_t lowBin() const { return lowBin_; }
@@ -111,6 +115,7 @@ class MelAnalyser {
   std::vector<double> window_;
   std::vector<Weight> weights_;
   std::vector<std::complex<double>> buf_;
+  std::vector<double> normX_, normY_;  // framePair()'s separated spectra
   std::vector<std::complex<double>> twiddles_;  // fft()'s, per stage
   std::vector<int> holeBand_;
 };
