@@ -482,6 +482,12 @@ export declare class OpusEncoderStream {
   constructor(sampleRate: number, channels: number, application: 'voip' | 'audio');
   encode(frame: { data: ArrayBufferView; format: 's16le' | 'f32le' }, settings: NativeOpusSettings): Promise<{ packet: Buffer; ms: number }>;
   encodeSync(frame: { data: ArrayBufferView; format: 's16le' | 'f32le' }, settings: NativeOpusSettings): { packet: Buffer; ms: number };
+  /**
+   * One try of the session's Opus ladder in one job: encode, decode with `shadow` as the receiver
+   * will (in `frame.format`), push the input and the output (mono, after `pending`, the samples the
+   * shadow decoded past the last frame) into `window`, the first `exactPrefix` output samples as exact.
+   */
+  tryScored(frame: { data: ArrayBufferView; format: 's16le' | 'f32le' }, settings: NativeOpusSettings, shadow: OpusDecoderStream, window: AudioScoreWindow, pending: Float32Array, exactPrefix: number): Promise<{ packet: Buffer; ms: number; measured: NativeAudioWindowMetrics; pending: Float32Array }>;
   mark(): void;
   rewind(): void;
   reset(): void;

@@ -3,12 +3,14 @@
 // A 20 ms audio frame's native work (encode, shadow decode, score) is a fraction of a millisecond,
 // so handing each frame to a worker thread on its own costs about as much again: a thread wake-up,
 // a completion callback and a Promise per frame. With hundreds of sessions that overhead, not the
-// codec, decides how many streams a machine carries. The batcher gathers the frames handed over
-// in one turn of the event loop (setImmediate: no timer, so a lone stream waits for nothing), and
-// sends them as one native job per lane; while every lane is busy, new frames queue and go out
-// together as soon as one finishes. A frame therefore waits at most one event-loop turn plus the
-// rest of a running batch, never for a timer, and the batch size follows the load by itself.
-// Lanes default to the machine's cores, so one process fills them all.
+// codec, decides how many streams a machine carries. The batcher gathers frames and sends them as
+// one native job per lane (native/core/audio/audio_batch.h: one ONNX Runtime run per graph for
+// all of them); while every lane is busy, new frames queue and go out together as soon as one
+// finishes. How long a frame may wait to fill a batch is bounded (maxWaitMs, 1 ms by default, a
+// twentieth of the frame's 20 ms): it waits only when the recent arrival rate says at least one
+// more frame will come within that time, so a lone stream waits for nothing but one turn of the
+// event loop (setImmediate), and a batch of targetBatch frames goes at once. Lanes default to the
+// machine's cores, so one process fills them all.
 import { availableParallelism } from 'node:os';
 import type { AudioDecoderStream, AudioEncoderStream, AudioScoreWindow, NativeAudioFrame, NativeAudioStep, NativeAudioStepBatch } from '../bindings.js';
 import { AicError } from './errors.js';
@@ -42,6 +44,8 @@ export interface AudioBatchStats {
   frames: number;
   lanes: number;
   maxBatch: number;
+  maxWaitMs: number;
+  targetBatch: number;
   /** Over the last batches (at most 4096): frames per batch. */
   size: { mean: number; p50: number; p99: number; max: number };
   /** Over the same batches: ms from the first frame's hand-over to the batch's start (the wait to fill it, queueing included). */
@@ -55,9 +59,15 @@ const RECENT = 4096;
 export class AudioBatcher {
   readonly lanes: number;
   readonly maxBatch: number;
+  readonly maxWaitMs: number;
+  readonly targetBatch: number;
   #pending: Pending[] = [];
   #inFlight = 0;
-  #scheduled = false;
+  #scheduled: 'now' | 'timer' | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  // Mean time between frames handed over (EMA, ms), for the decision to wait.
+  #interval = Infinity;
+  #lastArrival = -Infinity;
   #batches = 0;
   #frames = 0;
   // Ring buffers of the recent batches' size, wait and run time.
@@ -66,26 +76,46 @@ export class AudioBatcher {
   #runs = new Float64Array(RECENT);
   #batchEncoder: ((...args: Parameters<typeof AudioEncoderStream.encodeAndScoreBatch>) => Promise<NativeAudioStepBatch>) | null = null;
 
-  constructor(options: { lanes?: number; maxBatch?: number } = {}) {
+  constructor(options: { lanes?: number; maxBatch?: number; maxWaitMs?: number; targetBatch?: number } = {}) {
     this.lanes = Math.max(1, Math.floor(options.lanes ?? availableParallelism()));
     this.maxBatch = Math.max(1, Math.min(4096, Math.floor(options.maxBatch ?? 64)));
+    this.maxWaitMs = Math.max(0, Math.min(10, options.maxWaitMs ?? 1));
+    this.targetBatch = Math.max(1, Math.min(this.maxBatch, Math.floor(options.targetBatch ?? 16)));
   }
 
   /** Runs one stream's step in the next batch. */
   run(item: AudioStepRequest): Promise<NativeAudioStep> {
     return new Promise<NativeAudioStep>((resolve, reject) => {
-      this.#pending.push({ item, queuedAt: performance.now(), resolve, reject });
+      const t = performance.now();
+      const gap = t - this.#lastArrival;
+      this.#lastArrival = t;
+      this.#interval = Number.isFinite(this.#interval) ? this.#interval + 0.05 * (Math.min(gap, 1000) - this.#interval) : Math.min(gap, 1000);
+      this.#pending.push({ item, queuedAt: t, resolve, reject });
       this.#schedule();
     });
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.lanes || this.#pending.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#flush();
-    });
+    if (this.#inFlight >= this.lanes || this.#pending.length === 0 || this.#scheduled === 'now') return;
+    // Wait (at most maxWaitMs) only while frames come fast enough for another to join, and the
+    // batch is not yet the size that pays.
+    const wait = this.#pending.length < this.targetBatch && this.maxWaitMs > 0 && this.#interval * 2 <= this.maxWaitMs;
+    if (wait) {
+      if (this.#scheduled === 'timer') return;
+      this.#scheduled = 'timer';
+      this.#timer = setTimeout(() => this.#fire(), this.maxWaitMs);
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#scheduled = 'now';
+    setImmediate(() => this.#fire());
+  }
+
+  #fire(): void {
+    this.#scheduled = null;
+    this.#timer = null;
+    this.#flush();
   }
 
   #flush(): void {
@@ -135,6 +165,8 @@ export class AudioBatcher {
       frames: this.#frames,
       lanes: this.lanes,
       maxBatch: this.maxBatch,
+      maxWaitMs: this.maxWaitMs,
+      targetBatch: this.targetBatch,
       size: { mean: n ? sizes.reduce((a, b) => a + b, 0) / n : 0, p50: at(sizes, 0.5), p99: at(sizes, 0.99), max: sizes[n - 1] ?? 0 },
       waitMs: { p50: at(waits, 0.5), p99: at(waits, 0.99), max: waits[n - 1] ?? 0 },
       runMs: { p50: at(runs, 0.5), p99: at(runs, 0.99), max: runs[n - 1] ?? 0 },

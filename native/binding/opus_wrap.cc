@@ -1,10 +1,15 @@
 #include "opus_wrap.h"
 
 #include <chrono>
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <stdexcept>
 
+#include "audio_score_wrap.h"
 #include "codec_common.h"
 #include "job.h"
+#include "common/errors.h"
 
 namespace aic::js {
 
@@ -67,6 +72,12 @@ class OpusEncodeJob : public Job {
     return o;
   }
 
+ protected:
+  const std::vector<uint8_t>& packet() const { return packet_; }
+  const std::vector<float>& input() const { return pcm_; }
+  int encoderChannels() const { return s_->stream->channels(); }
+  void addMs(double ms) { ms_ += ms; }
+
  private:
   std::shared_ptr<LockedOpusEncoder> s_;
   std::vector<float> pcm_;
@@ -117,13 +128,87 @@ class OpusDecodeJob : public Job {
   double ms_ = 0;
 };
 
+// tryScored(frame, options, shadowDecoder, scoreWindow, pending, exactPrefix)
+//   -> { packet, ms, measured, pending }
+// One try of the Opus fallback ladder (src/session/audio-fallback.ts) as one job off the JS
+// thread: encode at the given rate, decode with the sender's shadow decoder in the frame's format
+// (the receiver plays s16le as s16), and push input and output (mono, the output after the
+// samples still pending from the last frame) into the score window. `pending` is what the shadow
+// decoded past this frame's end (Opus trails the input by less than the window does); the result's
+// `pending` is the same after this try. Two hops and two window updates on the JS thread before.
+class OpusScoredTryJob : public OpusEncodeJob {
+ public:
+  OpusScoredTryJob(Napi::Env env, std::shared_ptr<LockedOpusEncoder> s, const Napi::CallbackInfo& info) : OpusEncodeJob(env, std::move(s), info) {
+    if (!info[2].IsObject() || !info[2].As<Napi::Object>().CheckTypeTag(&OpusDecoderWrap::kTypeTag) || !info[3].IsObject() ||
+        !info[3].As<Napi::Object>().CheckTypeTag(&AudioScoreWindowWrap::kTypeTag)) {
+      throwInvalid(env, "tryScored() needs the shadow Opus decoder stream and the score window");
+    }
+    shadow_ = OpusDecoderWrap::Unwrap(info[2].As<Napi::Object>())->stream();
+    window_ = AudioScoreWindowWrap::Unwrap(info[3].As<Napi::Object>())->shared();
+    auto pending = monoSamples(info, 4, "pending");
+    pending_.assign(pending.Data(), pending.Data() + pending.ElementLength());
+    exactPrefix_ = static_cast<size_t>(intArg(info, 5, "exactPrefix", 0, 1 << 20));
+    s16_ = info[0].As<Napi::Object>().Get("format").As<Napi::String>().Utf8Value() == "s16le";
+  }
+  void execute() override {
+    OpusEncodeJob::execute();
+    const int channels = encoderChannels();
+    std::vector<float> pcm;
+    {
+      std::lock_guard<std::mutex> lock(shadow_->mutex);
+      const auto t = std::chrono::steady_clock::now();
+      pcm = shadow_->stream->decode(packet().data(), packet().size());
+      addMs(msSince(t));
+    }
+    const size_t n = input().size() / static_cast<size_t>(channels);
+    std::vector<float> reference(n), joined(pending_);
+    joined.reserve(pending_.size() + pcm.size() / static_cast<size_t>(channels));
+    for (size_t i = 0; i < n; ++i) {
+      float sum = 0;
+      for (int c = 0; c < channels; ++c) sum += input()[i * channels + c];
+      reference[i] = sum / channels;
+    }
+    for (size_t i = 0; i + channels <= pcm.size(); i += static_cast<size_t>(channels)) {
+      float sum = 0;
+      for (int c = 0; c < channels; ++c) {
+        float v = pcm[i + c];
+        // What the receiver plays: s16le output is rounded to 16 bits (as OpusDecodeJob writes it).
+        if (s16_) v = std::round(std::max(-1.0f, std::min(1.0f, v)) * 32767.0f) / 32768.0f;
+        sum += v;
+      }
+      joined.push_back(sum / channels);
+    }
+    if (joined.size() < n) throw std::logic_error("Opus shadow decoder returned fewer samples than the frame holds");
+    if (exactPrefix_ > n) throw CoreError(ErrorCode::InvalidArgument, "exactPrefix must be at most the frame's samples");
+    quality_ = window_->pushWithExactPrefix(reference.data(), joined.data(), n, exactPrefix_);
+    rest_.assign(joined.begin() + static_cast<std::ptrdiff_t>(n), joined.end());
+  }
+  Napi::Value toJs(Napi::Env env) override {
+    Napi::Object o = OpusEncodeJob::toJs(env).As<Napi::Object>();
+    o.Set("measured", AudioScoreWindowWrap::toJs(env, quality_));
+    auto rest = Napi::Float32Array::New(env, rest_.size());
+    std::copy(rest_.begin(), rest_.end(), rest.Data());
+    o.Set("pending", rest);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<LockedOpusDecoder> shadow_;
+  std::shared_ptr<metrics::AudioScoreWindow> window_;
+  std::vector<float> pending_, rest_;
+  size_t exactPrefix_ = 0;
+  bool s16_ = true;
+  metrics::AudioQuality quality_;
+};
+
 }  // namespace
 
 Napi::Function OpusEncoderWrap::Init(Napi::Env env) {
   return DefineClass(env, "OpusEncoderStream",
                      {InstanceMethod<&OpusEncoderWrap::Encode>("encode"), InstanceMethod<&OpusEncoderWrap::EncodeSync>("encodeSync"),
                       InstanceMethod<&OpusEncoderWrap::Mark>("mark"), InstanceMethod<&OpusEncoderWrap::Rewind>("rewind"),
-                      InstanceMethod<&OpusEncoderWrap::Reset>("reset"), InstanceAccessor<&OpusEncoderWrap::DelaySamples>("delaySamples")});
+                      InstanceMethod<&OpusEncoderWrap::Reset>("reset"), InstanceAccessor<&OpusEncoderWrap::DelaySamples>("delaySamples"),
+                      InstanceMethod<&OpusEncoderWrap::TryScored>("tryScored")});
 }
 
 // new OpusEncoderStream(sampleRate, channels, application: 'voip' | 'audio')
@@ -139,6 +224,10 @@ OpusEncoderWrap::OpusEncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectW
 Napi::Value OpusEncoderWrap::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runAsync(env, "aic:opusEncode", guard(env, [&] { return std::make_unique<OpusEncodeJob>(env, s_, info); }));
+}
+Napi::Value OpusEncoderWrap::TryScored(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:opusTryScored", guard(env, [&] { return std::make_unique<OpusScoredTryJob>(env, s_, info); }));
 }
 Napi::Value OpusEncoderWrap::EncodeSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -177,7 +266,10 @@ OpusDecoderWrap::OpusDecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectW
   const int rate = intArg(info, 0, "sampleRate", 1, 384000), channels = intArg(info, 1, "channels", 1, 64);
   s_ = std::make_shared<LockedOpusDecoder>();
   s_->stream = guard(env, [&] { return std::make_unique<opus::Decoder>(rate, channels); });
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
 }
+
+const napi_type_tag OpusDecoderWrap::kTypeTag = {0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL};
 
 Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

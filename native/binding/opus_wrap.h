@@ -32,6 +32,7 @@ class OpusEncoderWrap : public Napi::ObjectWrap<OpusEncoderWrap> {
   Napi::Value Rewind(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
   Napi::Value DelaySamples(const Napi::CallbackInfo& info);
+  Napi::Value TryScored(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedOpusEncoder> s_;
 };
 
@@ -39,6 +40,8 @@ class OpusDecoderWrap : public Napi::ObjectWrap<OpusDecoderWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit OpusDecoderWrap(const Napi::CallbackInfo& info);
+  static const napi_type_tag kTypeTag;
+  const std::shared_ptr<LockedOpusDecoder>& stream() const { return s_; }
 
  private:
   Napi::Value Decode(const Napi::CallbackInfo& info);

@@ -5,7 +5,7 @@
 // channel, format the sample format) and one Opus packet as its body; its qualityLevel is the
 // bitrate in kbit/s the packet was coded at.
 import { SerialQueue } from '../serial-queue.js';
-import type { OpusDecoderStream, OpusEncoderStream } from '../../bindings.js';
+import type { AudioScoreWindow, OpusDecoderStream, OpusEncoderStream } from '../../bindings.js';
 import { AicError, awaitNative, callNative } from '../errors.js';
 import { AUDIO_RATES, audioBytes, type AudioSampleFormat } from '../frames.js';
 import { native } from '../native/load.js';
@@ -40,6 +40,11 @@ export class OpusEncoder {
     return this.#queue.run(() => awaitNative(callNative(() => this.#native.encode({ data, format }, { bitrate: kbps * 1000, vbr }))));
   }
 
+  /** @internal One scored try of the session's Opus ladder (OpusEncoderStream.tryScored), in one native job. */
+  tryScored(data: ArrayBufferView, format: AudioSampleFormat, kbps: number, shadow: OpusDecoder, window: AudioScoreWindow, pending: Float32Array, exactPrefix: number) {
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.tryScored({ data, format }, { bitrate: kbps * 1000, vbr: true }, shadow.nativeStream(), window, pending, exactPrefix))));
+  }
+
   mark(): void {
     callNative(() => this.#native.mark());
   }
@@ -58,6 +63,11 @@ export class OpusDecoder {
   readonly channels: number;
   readonly #native: OpusDecoderStream;
   readonly #queue = new SerialQueue();
+
+  /** @internal The native stream (OpusEncoder.tryScored decodes with it in the same job). */
+  nativeStream(): OpusDecoderStream {
+    return this.#native;
+  }
 
   constructor(sampleRate: number, channels: number) {
     if (!AUDIO_RATES.includes(sampleRate) || (channels !== 1 && channels !== 2)) throw new AicError('CORRUPT_PAYLOAD', 'payload header describes impossible audio; the payload is corrupt');

@@ -115,7 +115,6 @@ export class OpusFallback {
     }
     const exactPrefix = restart ? this.#pending.length : 0;
     const reference = monoOf(f.bytes, f.format, f.channels);
-    const n = reference.length;
     this.#encoder.mark();
     this.#shadow.mark();
     const pendingBefore = this.#pending;
@@ -137,19 +136,20 @@ export class OpusFallback {
     for (;;) {
       tries++;
       const kbps = rate(step);
-      const { packet, ms } = await this.#encoder.encode(f.bytes, f.format, kbps);
-      inferenceMs += ms;
+      let packet: Buffer;
       let m: NativeAudioWindowMetrics | null = null;
       let pending = pendingBefore;
       if (verify) {
-        const decoded = await this.#shadow.decode(packet, f.format);
-        inferenceMs += decoded.ms;
-        const mono = monoOf(decoded.data, f.format, f.channels);
-        const joined = new Float32Array(pendingBefore.length + mono.length);
-        joined.set(pendingBefore);
-        joined.set(mono, pendingBefore.length);
-        m = callNative(() => window.push(reference, joined.subarray(0, n), exactPrefix));
-        pending = joined.slice(n);
+        // Encode, shadow decode and score in one native job.
+        const t = await this.#encoder.tryScored(f.bytes, f.format, kbps, this.#shadow, window, pendingBefore, exactPrefix);
+        packet = t.packet;
+        inferenceMs += t.ms;
+        m = t.measured;
+        pending = t.pending;
+      } else {
+        const e = await this.#encoder.encode(f.bytes, f.format, kbps);
+        packet = e.packet;
+        inferenceMs += e.ms;
       }
       const ok = good(m);
       if (!best || !m || !best.m || m.score - (m.frameMiss ? 1 : 0) > best.m.score - (best.m.frameMiss ? 1 : 0)) best = { packet, step, m, pending };
@@ -181,13 +181,8 @@ export class OpusFallback {
       this.#encoder.rewind();
       this.#shadow.rewind();
       window.rewind();
-      const { packet } = await this.#encoder.encode(f.bytes, f.format, rate(best.step));
-      const decoded = await this.#shadow.decode(packet, f.format);
-      const mono = monoOf(decoded.data, f.format, f.channels);
-      const joined = new Float32Array(pendingBefore.length + mono.length);
-      joined.set(pendingBefore);
-      joined.set(mono, pendingBefore.length);
-      best = { packet, step: best.step, m: callNative(() => window.push(reference, joined.subarray(0, n), exactPrefix)), pending: joined.slice(n) };
+      const t = await this.#encoder.tryScored(f.bytes, f.format, rate(best.step), this.#shadow, window, pendingBefore, exactPrefix);
+      best = { packet: t.packet, step: best.step, m: t.measured, pending: t.pending };
     }
     if (best.packet.length > f.bytes.length) {
       // A packet over the stored frame (VBR overshoot on a tiny frame): undo it, send it exactly.
