@@ -533,6 +533,8 @@ export interface NativeFaultCounts {
   vanishedModels: number;
   providerLostLoads: number;
   providerLostRuns: number;
+  /** The rows (frames) of the runs an injected fault failed: an audio batch's run codes many frames. */
+  failedRows: number;
   active: boolean;
 }
 

@@ -125,7 +125,9 @@ export async function runFaults(opts = {}) {
   await engine.close();
   faults.clear();
 
-  const injectedFailures = injected.inferenceFailures + injected.allocFailures + injected.providerLostRuns;
+  // The frames the injected faults took down: a failed run fails every row of it (an audio batch
+  // runs many sessions' frames as the rows of one run).
+  const injectedFailures = injected.failedRows;
   const sessionsFaulted = during.error - before.error + (during.model_unavailable - before.model_unavailable);
   const resultsFaulted = injecting.error + injecting.modelUnavailable;
   if (warm.error + warm.modelUnavailable > 0) violate(`warm-up: ${warm.error + warm.modelUnavailable} frames fell back for 'error' with no fault injected`);
@@ -161,7 +163,7 @@ export async function runFaults(opts = {}) {
     ok: violations.length === 0,
   };
   o.log(
-    `faults phase: ${injecting.frames} frames over ${o.sessions} sessions in ${injecting.seconds.toFixed(1)} s; ${injected.eligibleRuns} encoder runs, injected ${injected.inferenceFailures} inference failures + ${injected.allocFailures} allocation failures = ${injectedFailures}, ${injected.slowRuns} slow runs (${o.slowMs} ms)`,
+    `faults phase: ${injecting.frames} frames over ${o.sessions} sessions in ${injecting.seconds.toFixed(1)} s; ${injected.eligibleRuns} encoder runs, injected ${injected.inferenceFailures} inference failures + ${injected.allocFailures} allocation failures, failing ${injectedFailures} frames (a batch's run fails all its rows), ${injected.slowRuns} slow runs (${o.slowMs} ms)`,
   );
   o.log(`  frames fallen back for error/model_unavailable: ${resultsFaulted} by the results, ${sessionsFaulted} by the sessions' stats (${injecting.faultedNotMet} of them under the floor, status quality_threshold_not_met; other fallbacks ${injecting.otherFallback}); ${injecting.decoded}/${injecting.frames} payloads decoded; network ran on ${injecting.neuralRan}, neural payloads ${injecting.neural}`);
   o.log(`recovery phase: ${recovery.frames} frames in ${recovery.seconds.toFixed(1)} s; 'error' fallbacks ${recovery.error}; network ran on ${recovery.neuralRan}, neural payloads ${recovery.neural} (video ${recovery.neuralVideo}, audio ${recovery.neuralAudio}), network share ${recoveredShare.toFixed(3)} vs ${spared.toFixed(3)} of the spared frames; ${recovery.decoded}/${recovery.frames} decoded`);

@@ -46,7 +46,7 @@ export interface AudioBatchStats {
   maxBatch: number;
   maxWaitMs: number;
   targetBatch: number;
-  /** Over the last batches (at most 4096): frames per batch. */
+  /** Over the batches since resetStats() (at most the last 4096): frames per batch. */
   size: { mean: number; p50: number; p99: number; max: number };
   /** Over the same batches: ms from the first frame's hand-over to the batch's start (the wait to fill it, queueing included). */
   waitMs: { p50: number; p99: number; max: number };
@@ -70,6 +70,7 @@ export class AudioBatcher {
   #lastArrival = -Infinity;
   #batches = 0;
   #frames = 0;
+  #recentFrom = 0;
   // Ring buffers of the recent batches' size, wait and run time.
   #sizes = new Float64Array(RECENT);
   #waits = new Float64Array(RECENT);
@@ -155,9 +156,19 @@ export class AudioBatcher {
     });
   }
 
+  /** Forgets the recent batches (the counters since the start stay): for a benchmark's next run. */
+  resetStats(): void {
+    this.#recentFrom = this.#batches;
+  }
+
   stats(): AudioBatchStats {
-    const n = Math.min(this.#batches, RECENT);
-    const pick = (a: Float64Array) => Array.from(a.subarray(0, n)).sort((x, y) => x - y);
+    // The batches since resetStats(), at most the last RECENT (the ring's order does not matter here).
+    const n = Math.min(this.#batches - this.#recentFrom, RECENT);
+    const pick = (a: Float64Array) => {
+      const out: number[] = [];
+      for (let k = this.#batches - n; k < this.#batches; k++) out.push(a[k % RECENT]!);
+      return out.sort((x, y) => x - y);
+    };
     const at = (s: number[], q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : 0);
     const sizes = pick(this.#sizes), waits = pick(this.#waits), runs = pick(this.#runs);
     return {

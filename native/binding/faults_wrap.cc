@@ -52,6 +52,7 @@ Napi::Value Counts(const Napi::CallbackInfo& info) {
   o.Set("vanishedModels", static_cast<double>(c.vanishedModels));
   o.Set("providerLostLoads", static_cast<double>(c.providerLostLoads));
   o.Set("providerLostRuns", static_cast<double>(c.providerLostRuns));
+  o.Set("failedRows", static_cast<double>(c.failedRows));
   o.Set("active", faults::active());
   return o;
 }

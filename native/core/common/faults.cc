@@ -26,6 +26,7 @@ std::atomic<bool> allGraphs{false};
 
 std::atomic<uint64_t> eligibleRuns{0};
 std::atomic<uint64_t> inferenceFailures{0};
+std::atomic<uint64_t> failedRows{0};
 std::atomic<uint64_t> slowRuns{0};
 std::atomic<uint64_t> allocFailures{0};
 std::atomic<uint64_t> vanishedModels{0};
@@ -64,6 +65,7 @@ Counts counts() {
   Counts c;
   c.eligibleRuns = eligibleRuns.load(R);
   c.inferenceFailures = inferenceFailures.load(R);
+  c.failedRows = failedRows.load(R);
   c.slowRuns = slowRuns.load(R);
   c.allocFailures = allocFailures.load(R);
   c.vanishedModels = vanishedModels.load(R);
@@ -74,14 +76,14 @@ Counts counts() {
 
 void clear() {
   set(Settings{});
-  for (auto* c : {&eligibleRuns, &inferenceFailures, &slowRuns, &allocFailures, &vanishedModels, &providerLostLoads, &providerLostRuns}) {
+  for (auto* c : {&eligibleRuns, &failedRows, &inferenceFailures, &slowRuns, &allocFailures, &vanishedModels, &providerLostLoads, &providerLostRuns}) {
     c->store(0, R);
   }
 }
 
 namespace detail {
 
-void beforeRun(const std::string& label, bool cudaWanted) {
+void beforeRun(const std::string& label, bool cudaWanted, uint64_t rows) {
   if (!allGraphs.load(R) && label != "encoder") return;
   uint64_t n = eligibleRuns.fetch_add(1, R) + 1;
   uint32_t ms = slowMs.load(R);
@@ -91,14 +93,17 @@ void beforeRun(const std::string& label, bool cudaWanted) {
   }
   if (hits(n, inferenceFailureEvery.load(R))) {
     inferenceFailures.fetch_add(1, R);
+    failedRows.fetch_add(rows, R);
     throw CoreError(ErrorCode::InferenceFailed, label + " inference failed: injected fault (run " + std::to_string(n) + ")");
   }
   if (hits(n, allocFailureEvery.load(R))) {
     allocFailures.fetch_add(1, R);
+    failedRows.fetch_add(rows, R);
     throw std::bad_alloc();
   }
   if (cudaWanted && providerLost.load(R)) {
     providerLostRuns.fetch_add(1, R);
+    failedRows.fetch_add(rows, R);
     throw CoreError(ErrorCode::InferenceFailed,
                     label + " inference failed: the CUDA execution provider was lost (injected fault: device lost)");
   }

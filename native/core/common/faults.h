@@ -6,7 +6,9 @@
 //
 // Which runs are eligible: by default only graphs labelled "encoder" (a sending session's neural
 // path runs its encoder exactly once per frame, and an injected throw ends that frame's neural
-// attempt, so one injected failure is one frame that falls back). With `allGraphs`, decoders
+// attempt). A run codes `rows` frames (an audio batch runs the frames of many sessions as the rows
+// of one run, native/core/audio/audio_batch.h), so one injected failure is `rows` frames that fall
+// back: failedRows counts them. With `allGraphs`, decoders
 // (receivers' decodes, the closed loop's decodes) are eligible as well.
 //
 // Eligible runs are numbered 1, 2, 3, ... by one process-wide counter; run n
@@ -45,6 +47,7 @@ struct Counts {
   uint64_t vanishedModels = 0;
   uint64_t providerLostLoads = 0;
   uint64_t providerLostRuns = 0;
+  uint64_t failedRows = 0;  // the rows (frames) of the runs that an injected fault failed
 };
 
 // Replaces the settings (a field left at its default turns that fault off) and enables injection
@@ -57,7 +60,7 @@ void clear();
 
 namespace detail {
 extern std::atomic<bool> enabled;
-void beforeRun(const std::string& label, bool cudaWanted);
+void beforeRun(const std::string& label, bool cudaWanted, uint64_t rows);
 bool vanishPath();
 bool loseProviderAtLoad();
 }  // namespace detail
@@ -65,7 +68,7 @@ bool loseProviderAtLoad();
 // Hooks: inline so that "off" is one relaxed load and a branch.
 inline bool active() { return detail::enabled.load(std::memory_order_relaxed); }
 // Call only when active(): may sleep, throw CoreError(INFERENCE_FAILED) or std::bad_alloc.
-inline void beforeRun(const std::string& label, bool cudaWanted) { detail::beforeRun(label, cudaWanted); }
+inline void beforeRun(const std::string& label, bool cudaWanted, uint64_t rows = 1) { detail::beforeRun(label, cudaWanted, rows); }
 inline bool vanishPath() { return detail::enabled.load(std::memory_order_relaxed) && detail::vanishPath(); }
 inline bool loseProviderAtLoad() { return detail::enabled.load(std::memory_order_relaxed) && detail::loseProviderAtLoad(); }
 

@@ -262,7 +262,9 @@ void Graph::checkDeclared(const GraphSignature& declared) const {
 
 std::vector<OutputTensor> Graph::run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) const {
   if (faults::active()) {
-    faults::beforeRun(label_, provider_.provider == "CUDAExecutionProvider" || engine_->options().provider == ProviderPreference::Cuda);
+    // The rows of this run: the first dimension of its first input (1 for image graphs).
+    const uint64_t rows = !inputs.empty() && !inputs[0].shape.empty() && inputs[0].shape[0] > 0 ? static_cast<uint64_t>(inputs[0].shape[0]) : 1;
+    faults::beforeRun(label_, provider_.provider == "CUDAExecutionProvider" || engine_->options().provider == ProviderPreference::Cuda, rows);
   }
   Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeCPU);
 
