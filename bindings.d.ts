@@ -53,6 +53,8 @@ export interface NativeModelRequest {
   encoder: string | ArrayBufferView;
   decoder: string | ArrayBufferView;
   signature?: { encoder?: NativeGraphSignature; decoder?: NativeGraphSignature };
+  /** Both graphs run on their callers' threads only, without the engine's intra-op pool. */
+  callingThreadOnly?: boolean;
 }
 
 export interface NativeTensor {

@@ -97,6 +97,12 @@ export interface ModelDefinition {
   decoder: string | Uint8Array;
   /** What the caller expects the graphs to look like; a mismatch throws MODEL_SIGNATURE_MISMATCH. */
   signature?: { encoder?: NativeGraphSignature; decoder?: NativeGraphSignature };
+  /**
+   * Run the graphs on the calling worker thread alone, without the engine's intra-op thread pool
+   * (default false). For small graphs that many calls run in parallel already: the default audio
+   * codec's graphs are loaded so, since its batches run one per core (docs/native-core.md).
+   */
+  callingThreadOnly?: boolean;
 }
 
 export interface EngineInfo extends NativeEngineInfo {
@@ -520,7 +526,8 @@ export class Engine {
       ],
     });
     const { AudioCodec: NativeAudioCodec } = native();
-    const { modelLoad, graphs } = this.#codecModel(loaded, { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) }, () => loadAudioManifest(manifestPath, options));
+    // Its batches run one per core (audio-batcher.ts): its graphs use no intra-op pool of their own.
+    const { modelLoad, graphs } = this.#codecModel(loaded, { encoder: sig(manifest.encoder), decoder: sig(manifest.decoder) }, () => loadAudioManifest(manifestPath, options), true);
     const config = await this.#storingGraphs(graphs, modelLoad, () => withTables(modelLoad, () => nativeAudioConfig(manifest), (c) => NativeAudioCodec.prepareTables(c)));
     const model = await modelLoad;
     const codec = callNative(() => new NativeAudioCodec(model.native(), config));
@@ -534,6 +541,7 @@ export class Engine {
     loaded: LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>,
     signature: ModelDefinition['signature'],
     reload: () => Promise<LoadedManifest<{ name: string; version: string; encoder: GraphEntry; decoder: GraphEntry }>>,
+    callingThreadOnly = false,
   ): { modelLoad: Promise<Model>; graphs: () => GraphTargets | undefined } {
     const digests = { encoder: loaded.manifest.encoder.sha256, decoder: loaded.manifest.decoder.sha256 };
     const attempt = (l: typeof loaded) => {
@@ -543,6 +551,7 @@ export class Engine {
         encoder: l.graphs?.encoder ?? l.encoderBytes,
         decoder: l.graphs?.decoder ?? l.decoderBytes,
         signature,
+        ...(callingThreadOnly ? { callingThreadOnly } : {}),
       };
       return { targets, load: this.#loadModel(definition, targets?.request, digests) };
     };

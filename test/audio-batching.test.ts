@@ -82,6 +82,31 @@ describe('audio frames of many sessions are batched', () => {
   });
 });
 
+describe('the score is of what the receiver plays', () => {
+  it("each frame's score equals the score of a receiving session's output, pushed into a window of its own", async () => {
+    const codec = engine.audioCodec()!;
+    const { AudioScoreWindow } = native();
+    const frames = stream(5, 60);
+    const tx = engine.openSession();
+    const rx = engine.openSession();
+    const mine = new AudioScoreWindow(RATE, 1, codec.delaySamples(RATE));
+    const mono = (b: Buffer) => Float32Array.from({ length: b.length / 2 }, (_, i) => b.readInt16LE(2 * i) / 32768);
+    let compared = 0;
+    for (const f of frames) {
+      const r = await tx.compressFrame(audio(f));
+      const d = await rx.decompressFrame(r.payload);
+      if (r.codec !== 'neural-audio') break; // a restart of the codec streams: the comparison ends here
+      const m = mine.push(mono(f), mono(Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength)));
+      expect(r.quality.score, `frame ${compared}`).toBe(m.score);
+      expect(r.quality.siSnrDb).toBe(m.siSnrDb);
+      compared++;
+    }
+    tx.close();
+    rx.close();
+    expect(compared).toBeGreaterThan(40);
+  });
+});
+
 describe('the native batch call', () => {
   it('fails an item on its own: wrong streams, bytes outside the buffer, params out of range', async () => {
     const codec = engine.audioCodec()!;

@@ -17,6 +17,17 @@ describe('inference', () => {
   });
   afterAll(async () => engine.close());
 
+  it('a model loaded to run on the calling thread only gives the same outputs; a non-boolean is refused', async () => {
+    const own = await engine.loadModel({ ...tinyModel, name: 'tiny-calling-thread', callingThreadOnly: true });
+    const a = await model.encode({ image: tensor(image, [1, 3, H, W]) });
+    const b = await own.encode({ image: tensor(image, [1, 3, H, W]) });
+    expect(Buffer.from(b.latent!.data.buffer, b.latent!.data.byteOffset, b.latent!.data.byteLength).equals(Buffer.from(a.latent!.data.buffer, a.latent!.data.byteOffset, a.latent!.data.byteLength))).toBe(true);
+    own.close();
+    const err = await engine.loadModel({ ...tinyModel, name: 'tiny-bad', callingThreadOnly: 'yes' as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AicError);
+    expect((err as AicError).code).toBe('INVALID_ARGUMENT');
+  });
+
   it('encoder and decoder match a plain-JS reference', async () => {
     const enc = await model.encode({ image: tensor(image, [1, 3, H, W]) });
     expect(enc.latent!.shape).toEqual([1, 4, H / 2, W / 2]);

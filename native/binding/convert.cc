@@ -199,6 +199,7 @@ ModelLoadRequest parseLoadRequest(Napi::Env env, Napi::Value value, Job& job) {
     req.encoderSignature = parseGraphSignature(env, s.Get("encoder"), "model.signature.encoder");
     req.decoderSignature = parseGraphSignature(env, s.Get("decoder"), "model.signature.decoder");
   }
+  if (auto v = optionalBool(env, o, "callingThreadOnly", what)) req.callingThreadOnly = *v;
   return req;
 }
 

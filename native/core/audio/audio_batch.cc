@@ -81,14 +81,16 @@ void runAudioSteps(const AudioCodec& codec, std::vector<AudioStep>& steps) {
     for (size_t i = 0; i < n; ++i)
       if (ok(i)) steps[i].timings.inferenceMs = share(ms, modelRate[i].size(), encodeRows.size());
   }
-  // 3. Symbols coded into payloads; 4. each payload parsed by its shadow decoder into latents.
+  // 3. Symbols coded into payloads; 4. the shadow decoders take the same symbols to latents.
   std::vector<std::vector<std::vector<float>>> latents(n);
   for (size_t i = 0; i < n; ++i) {
     if (!ok(i)) continue;
     AudioStep& s = steps[i];
     failing(i, [&] {
-      s.payload = s.encoder->finish(symbols[i], s.frame, s.options, s.timings);
-      latents[i] = s.shadow->latentsOf(s.payload.data(), s.payload.size(), s.decodeTimings);
+      PayloadHeader header;
+      s.payload = s.encoder->finish(symbols[i], s.frame, s.options, s.timings, &header);
+      // From the symbols coded, not by parsing the payload (see latentsOfCoded()).
+      latents[i] = s.shadow->latentsOfCoded(header, symbols[i], s.decodeTimings);
     });
   }
   // 5. One decoder run for all rows.

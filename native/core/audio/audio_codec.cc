@@ -258,7 +258,8 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
   return modelRate;
 }
 
-std::vector<uint8_t> AudioEncoderStream::finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
+std::vector<uint8_t> AudioEncoderStream::finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
+                                                PayloadHeader* header) {
   const auto& c = codec_->config();
   const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
   auto t2 = Clock::now();
@@ -280,6 +281,7 @@ std::vector<uint8_t> AudioEncoderStream::finish(const std::vector<std::vector<in
   // Counted per stream, not by sequence number: a session numbers all its frames, audio or not.
   const bool full = framesEncoded_++ % kFullHeaderInterval == 0;
   auto payload = full ? writePayload(h, body.data(), body.size()) : writeShortAudioPayload(h, body.data(), body.size());
+  if (header) *header = h;
   timings.postprocessMs = msSince(t2);
   return payload;
 }
@@ -337,6 +339,28 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
   timings.preprocessMs = msSince(t0);
   last_ = h;
   anchored_ = anchored_ || !parsed.shortAudio;
+  lastLatent_ = latents;
+  return latents;
+}
+
+std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const PayloadHeader& h, const std::vector<std::vector<int32_t>>& symbols, Timings& timings) {
+  const auto& c = codec_->config();
+  auto t0 = Clock::now();
+  const int rate = static_cast<int>(h.dim0), channels = static_cast<int>(h.dim1 >> 16);
+  if (h.codec != CodecKind::NeuralAudio || h.modelId != codec_->modelId() || !supportedAudioRate(rate) || channels < 1 || channels > 2 ||
+      symbols.size() != static_cast<size_t>(channels) || h.qualityLevel >= c.levels || h.format > 1) {
+    throw std::logic_error("latentsOfCoded(): the header and symbols are not those of this model's payload");
+  }
+  configure(rate, channels, static_cast<SampleFormat>(h.format));
+  std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
+  for (int ch = 0; ch < channels; ++ch) {
+    if (symbols[ch].size() != static_cast<size_t>(c.codedChannels()) || !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch])) {
+      throw std::logic_error("latentsOfCoded(): symbols out of the model's range");
+    }
+  }
+  timings.preprocessMs = msSince(t0);
+  last_ = h;
+  anchored_ = true;
   lastLatent_ = latents;
   return latents;
 }

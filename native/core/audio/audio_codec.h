@@ -121,7 +121,9 @@ class AudioEncoderStream {
   std::vector<float>& state(int channel) { return state_[static_cast<size_t>(channel)]; }
   int channels() const { return channels_; }
   const AudioCodec& codec() const { return *codec_; }
-  std::vector<uint8_t> finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings);
+  // `header`, when given, receives the payload's header (full, whatever the payload carries).
+  std::vector<uint8_t> finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
+                              PayloadHeader* header = nullptr);
 
  private:
   std::shared_ptr<const AudioCodec> codec_;
@@ -150,6 +152,11 @@ class AudioDecoderStream {
   // dequantised latents (one per channel; the stream's header state advances), synthesise every
   // channel's row (with state(ch)), then resample the rows into the stream's PCM.
   std::vector<std::vector<float>> latentsOf(const uint8_t* payload, size_t length, Timings& timings);
+  // latentsOf() for the sender's shadow decoder, from what the encoder just coded (the header and
+  // each channel's symbols) instead of parsing the payload: rANS is lossless, so the payload's
+  // symbols are these, and the receiver's decode reaches the same latents and the same state
+  // (test/audio-batching.test.ts scores what a receiving session plays against the sender's score).
+  std::vector<std::vector<float>> latentsOfCoded(const PayloadHeader& header, const std::vector<std::vector<int32_t>>& symbols, Timings& timings);
   std::vector<float>& state(int channel) { return state_[static_cast<size_t>(channel)]; }
   int channels() const { return channels_; }
   Result output(std::vector<std::vector<float>>& modelRate, Timings& timings);

@@ -28,11 +28,11 @@ CodecModel::CodecModel(const std::shared_ptr<Engine>& engine, const ModelLoadReq
   constexpr std::launch policy = std::launch::async;
 #endif
   auto decoder = std::async(policy, [&] {
-    return std::make_unique<Graph>(engine, "decoder", request.decoder, request.decoderSignature, request.decoderCache ? &*request.decoderCache : nullptr);
+    return std::make_unique<Graph>(engine, "decoder", request.decoder, request.decoderSignature, request.decoderCache ? &*request.decoderCache : nullptr, request.callingThreadOnly);
   });
   std::exception_ptr encoderError;
   try {
-    encoder_ = std::make_unique<Graph>(engine, "encoder", request.encoder, request.encoderSignature, request.encoderCache ? &*request.encoderCache : nullptr);
+    encoder_ = std::make_unique<Graph>(engine, "encoder", request.encoder, request.encoderSignature, request.encoderCache ? &*request.encoderCache : nullptr, request.callingThreadOnly);
   } catch (...) {
     encoderError = std::current_exception();
   }

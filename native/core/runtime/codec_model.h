@@ -22,6 +22,8 @@ struct ModelLoadRequest {
   // The optimised-graph cache of each graph (graph.h), when the caller keeps one.
   std::optional<OptimizedGraphCache> encoderCache;
   std::optional<OptimizedGraphCache> decoderCache;
+  // Both graphs run on their callers' threads only (Graph's callingThreadOnly).
+  bool callingThreadOnly = false;
 };
 
 class CodecModel {

@@ -178,9 +178,16 @@ bool Engine::hasProvider(const std::string& name) const {
   return std::find(availableProviders_.begin(), availableProviders_.end(), name) != availableProviders_.end();
 }
 
-Ort::SessionOptions Engine::sessionOptions(bool wantCuda, ProviderChoice& choice) const {
+Ort::SessionOptions Engine::sessionOptions(bool wantCuda, ProviderChoice& choice, bool callingThreadOnly) const {
   Ort::SessionOptions so;
-  so.DisablePerSessionThreads();
+  if (callingThreadOnly) {
+    // A pool of one thread is the calling thread itself: no pool threads to wake or spin.
+    so.SetIntraOpNumThreads(1);
+    so.SetInterOpNumThreads(1);
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+  } else {
+    so.DisablePerSessionThreads();
+  }
   so.SetGraphOptimizationLevel(toOrt(options_.graphOptimization));
   so.SetExecutionMode(ORT_SEQUENTIAL);
   choice.provider = "CPUExecutionProvider";

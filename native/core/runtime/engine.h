@@ -82,7 +82,9 @@ class Engine {
 
   // Session options for a new graph. `wantCuda` asks for the CUDA provider; when it cannot be
   // appended, the options stay CPU-only and the reason is returned in the choice.
-  Ort::SessionOptions sessionOptions(bool wantCuda, ProviderChoice& choice) const;
+  // `callingThreadOnly`: the session's runs use the thread that calls Run and no pool (see
+  // GraphThreads in graph.h); otherwise the engine's shared intra-op pool.
+  Ort::SessionOptions sessionOptions(bool wantCuda, ProviderChoice& choice, bool callingThreadOnly = false) const;
 
   void close() { closed_.store(true); }
   bool closed() const { return closed_.load(); }

@@ -100,7 +100,7 @@ void checkView(const TensorView& view, const TensorInfo& info, const std::string
 }  // namespace
 
 Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, const ModelSource& source,
-             const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache)
+             const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache, bool callingThreadOnly)
     : engine_(engine), label_(label) {
   if (engine->closed()) throw CoreError(ErrorCode::Closed, "the engine is closed; create a new engine to load models");
   if (source.isPath()) {
@@ -123,7 +123,7 @@ Graph::Graph(const std::shared_ptr<Engine>& engine, const std::string& label, co
   // `optimized`: the bytes are a graph ONNX Runtime optimised before, loaded with optimisation
   // off. `saveTo`: ONNX Runtime writes the graph it optimises there.
   auto create = [&](bool cuda, const ModelSource& from, bool optimized = false, const std::string& saveTo = std::string()) {
-    Ort::SessionOptions so = engine->sessionOptions(cuda, provider_);
+    Ort::SessionOptions so = engine->sessionOptions(cuda, provider_, callingThreadOnly);
     if (optimized) so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);
     if (!saveTo.empty()) {
 #ifdef _WIN32

@@ -69,8 +69,11 @@ struct CopyCounters {
 class Graph {
  public:
   // `label` ("encoder"/"decoder") prefixes every message about this graph.
+  // `callingThreadOnly`: runs on the caller's thread alone, without the engine's intra-op pool —
+  // for small graphs that many callers run in parallel already (the audio batches' lanes, one per
+  // core, src/audio-batcher.ts), where the pool's threads only contend with the lanes.
   Graph(const std::shared_ptr<Engine>& engine, const std::string& label, const ModelSource& source,
-        const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache = nullptr);
+        const std::optional<GraphSignature>& declared, const OptimizedGraphCache* cache = nullptr, bool callingThreadOnly = false);
 
   const std::string& label() const { return label_; }
   const std::vector<TensorInfo>& inputs() const { return inputs_; }
