@@ -361,7 +361,7 @@ export interface NativeAudioDecodeResult {
   timings: NativeTimings;
 }
 
-/** One sending audio frame's encode, shadow decode and score-window push (AudioEncoderStream.encodeAndScore). */
+/** One sending audio frame's encode, shadow decode and score-window push (one item of AudioEncoderStream.encodeAndScoreBatch). */
 export interface NativeAudioStep {
   payload: Buffer;
   timings: NativeTimings;
@@ -369,7 +369,7 @@ export interface NativeAudioStep {
   measured: NativeAudioWindowMetrics;
 }
 
-/** What AudioEncoderStream.encodeAndScoreBatch() returns: flat arrays, AUDIO_STEP_RESULTS numbers per item (native/binding/audio_codec_wrap.cc). */
+/** What AudioEncoderStream.encodeAndScoreBatch() returns: flat arrays, 20 numbers per item in results (native/binding/audio_codec_wrap.cc, AudioStepBatchJob::toJs). */
 export interface NativeAudioStepBatch {
   payloads: Buffer;
   results: Float64Array;
@@ -379,12 +379,11 @@ export interface NativeAudioStepBatch {
 export declare class AudioEncoderStream {
   private constructor();
   /**
-   * Many streams' steps (encodeAndScore) in one job on one worker thread. streams: [encoder, shadow,
+   * Many streams' steps (encode, shadow decode, score) in one job on one worker thread. streams: [encoder, shadow,
    * window] per item, flat; pcm: the frames' bytes; params: nine per item (byte offset, byte length,
    * sampleRate, channels, format 0 s16le / 1 f32le, level, sequence, timestamp, exact 0/1). 1 to 4096 items.
    */
   static encodeAndScoreBatch(streams: Array<AudioEncoderStream | AudioDecoderStream | AudioScoreWindow>, pcm: Uint8Array, params: Float64Array): Promise<NativeAudioStepBatch>;
-  encodeAndScore(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }, shadow: AudioDecoderStream, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep>;
   encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
   encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): { payload: Buffer; timings: NativeTimings };
 }

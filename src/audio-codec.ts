@@ -80,7 +80,8 @@ export class AudioEncoder {
    * encode, decode with the session's shadow decoder exactly as the receiver will, and push input
    * and output (mono) into the score window after marking it (`exact`: the frame's audio reaches
    * the receiver exactly, as right after a codec restart). The shadow's queue is bypassed: the
-   * session serialises its frames, and this call holds both streams' locks in native code.
+   * session serialises its frames, and the batch holds both streams' locks in native code. The
+   * step runs in a batch with the other streams' steps of this codec (audio-batcher.ts).
    */
   encodeAndScore(frame: AudioFrameInput, options: AudioEncodeOptions | undefined, shadow: AudioDecoder, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep> {
     const opts = this.#options(options);
@@ -99,7 +100,7 @@ export class AudioDecoder {
     this.#native = native;
   }
 
-  /** @internal The native stream, for AudioEncoder.encodeAndScore(). */
+  /** @internal The native stream, for AudioEncoder.encodeAndScore() (the shadow of a batch item). */
   nativeStream(): NativeDecoder {
     return this.#native;
   }

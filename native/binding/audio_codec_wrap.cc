@@ -74,59 +74,6 @@ class EncodeJob : public Job {
   std::vector<uint8_t> payload_;
 };
 
-// The whole per-frame work of a sending audio session in one job off the JS thread: encode,
-// decode the payload with the sender's shadow decoder exactly as the receiver will, and push
-// input and output into the score window (after a mark, so the caller can rewind a miss).
-class EncodeScoreJob : public EncodeJob {
- public:
-  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info)
-      : EncodeScoreJob(env, std::move(s), info[0], info[1], info[2], info[3], info[4]) {}
-  EncodeScoreJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, Napi::Value frame, Napi::Value options, Napi::Value shadow, Napi::Value window, Napi::Value exact)
-      : EncodeJob(env, std::move(s), frame, options) {
-    auto tagged = [](Napi::Value v, const napi_type_tag& tag) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&tag); };
-    if (!tagged(shadow, AudioDecoderWrap::kTypeTag) || !tagged(window, AudioScoreWindowWrap::kTypeTag)) {
-      throwInvalid(env, "encodeAndScore() needs the shadow decoder stream and the score window");
-    }
-    shadow_ = AudioDecoderWrap::Unwrap(shadow.As<Napi::Object>())->stream;
-    window_ = AudioScoreWindowWrap::Unwrap(window.As<Napi::Object>())->window();
-    pin(shadow);
-    pin(window);
-    exact_ = exact.ToBoolean().Value();
-  }
-  void execute() override {
-    std::scoped_lock lock(s_->mutex, shadow_->mutex);
-    std::vector<AudioStep> steps(1);
-    AudioStep& step = steps[0];
-    step.encoder = s_->stream.get();
-    step.shadow = shadow_->stream.get();
-    step.window = window_;
-    step.frame = frame_;
-    step.options = options_;
-    step.exact = exact_;
-    runAudioSteps(step.encoder->codec(), steps);
-    if (step.error) std::rethrow_exception(step.error);
-    payload_ = std::move(step.payload);
-    timings_ = step.timings;
-    decodeTimings_ = step.decodeTimings;
-    quality_ = step.quality;
-  }
-  Napi::Value toJs(Napi::Env env) override {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("payload", lendVector(env, std::move(payload_)));
-    o.Set("timings", timingsToJs(env, timings_));
-    o.Set("decodeTimings", timingsToJs(env, decodeTimings_));
-    o.Set("measured", AudioScoreWindowWrap::toJs(env, quality_));
-    return o;
-  }
-
- private:
-  std::shared_ptr<LockedDecoder> shadow_;
-  metrics::AudioScoreWindow* window_ = nullptr;
-  bool exact_ = false;
-  Timings decodeTimings_;
-  metrics::AudioQuality quality_;
-};
-
 // The steps of many sending sessions as one job (AudioEncoderStream.encodeAndScoreBatch, used by
 // src/audio-batcher.ts). Inputs and results cross N-API as flat typed arrays instead of one object
 // per frame: at hundreds of streams, property reads and object creation on the JS thread cost more
@@ -432,7 +379,6 @@ Napi::Value AudioCodecWrap::ModelId(const Napi::CallbackInfo& info) { return Nap
 Napi::Function AudioEncoderWrap::Init(Napi::Env env) {
   return DefineClass(env, "AudioEncoderStream",
                      {InstanceMethod<&AudioEncoderWrap::Encode>("encode"), InstanceMethod<&AudioEncoderWrap::EncodeSync>("encodeSync"),
-                      InstanceMethod<&AudioEncoderWrap::EncodeAndScore>("encodeAndScore"),
                       StaticMethod<&AudioEncoderWrap::EncodeAndScoreBatch>("encodeAndScoreBatch")});
 }
 
@@ -448,12 +394,6 @@ AudioEncoderWrap::AudioEncoderWrap(const Napi::CallbackInfo& info) : Napi::Objec
 Napi::Value AudioEncoderWrap::Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runAsync(env, "aic:audioEncode", guard(env, [&] { return std::make_unique<EncodeJob>(env, stream, info); }));
-}
-
-// encodeAndScore(frame, options, shadowDecoder, scoreWindow, exact) -> Promise<{ payload, timings, decodeTimings, measured }>
-Napi::Value AudioEncoderWrap::EncodeAndScore(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return runAsync(env, "aic:audioEncodeScore", guard(env, [&] { return std::make_unique<EncodeScoreJob>(env, stream, info); }));
 }
 
 // encodeAndScoreBatch(streams, pcm, params) -> Promise<{ payloads, results, errors }>

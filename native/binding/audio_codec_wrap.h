@@ -46,7 +46,6 @@ class AudioEncoderWrap : public Napi::ObjectWrap<AudioEncoderWrap> {
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);
   Napi::Value EncodeSync(const Napi::CallbackInfo& info);
-  Napi::Value EncodeAndScore(const Napi::CallbackInfo& info);
 };
 
 class AudioDecoderWrap : public Napi::ObjectWrap<AudioDecoderWrap> {
