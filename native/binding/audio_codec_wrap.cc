@@ -1,6 +1,13 @@
 #include "audio_codec_wrap.h"
 
 #include <algorithm>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#endif
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -74,6 +81,45 @@ class EncodeJob : public Job {
   std::vector<uint8_t> payload_;
 };
 
+// Lowers the calling thread's scheduling priority (nice +4) for its lifetime, then restores it.
+// Linux only (a thread's nice value is its own there); elsewhere it does nothing. Going back up
+// needs CAP_SYS_NICE or an RLIMIT_NICE that allows it: without either, the thread (a libuv pool
+// thread) stays 4 lower from its first batch on, and is not lowered again. Either way the event
+// loop's thread keeps its priority over the pool's.
+class BackgroundPriority {
+ public:
+  BackgroundPriority() {
+#if defined(__linux__)
+    if (stuck()) return;
+    tid_ = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int before = getpriority(PRIO_PROCESS, tid_);
+    if (errno == 0 && setpriority(PRIO_PROCESS, tid_, std::min(19, before + 4)) == 0) {
+      before_ = before;
+      changed_ = true;
+    }
+#endif
+  }
+  ~BackgroundPriority() {
+#if defined(__linux__)
+    if (changed_ && setpriority(PRIO_PROCESS, tid_, before_) != 0) stuck() = true;
+#endif
+  }
+  BackgroundPriority(const BackgroundPriority&) = delete;
+  BackgroundPriority& operator=(const BackgroundPriority&) = delete;
+
+ private:
+#if defined(__linux__)
+  static bool& stuck() {
+    thread_local bool lowered = false;  // lowered before and could not be raised back
+    return lowered;
+  }
+  id_t tid_ = 0;
+  int before_ = 0;
+  bool changed_ = false;
+#endif
+};
+
 // The steps of many sending sessions as one job (AudioEncoderStream.encodeAndScoreBatch, used by
 // src/audio-batcher.ts). Inputs and results cross N-API as flat typed arrays instead of one object
 // per frame: at hundreds of streams, property reads and object creation on the JS thread cost more
@@ -145,6 +191,10 @@ class AudioStepBatchJob : public Job {
   }
 
   void execute() override {
+    // Under the event loop: a batch runs at a lower priority than the JS thread while it runs, so
+    // that on a machine whose cores the lanes fill, the event loop is not the one waiting for a
+    // core (its delay is what every other socket and timer of the server sees).
+    const BackgroundPriority background;
     // Every stream of the batch locked at once, in address order, so that two lanes can never
     // wait on each other (the sessions hand a stream one frame at a time anyway).
     std::vector<std::mutex*> mutexes;
