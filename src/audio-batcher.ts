@@ -10,7 +10,7 @@
 // twentieth of the frame's 20 ms): it waits only when the recent arrival rate says at least one
 // more frame will come within that time, so a lone stream waits for nothing but one turn of the
 // event loop (setImmediate), and a batch of targetBatch frames goes at once. Lanes default to the
-// machine's cores, so one process fills them all.
+// machine's cores, within libuv's thread pool (defaultLanes()).
 import { availableParallelism } from 'node:os';
 import type { AudioDecoderStream, AudioEncoderStream, AudioScoreWindow, NativeAudioFrame, NativeAudioStep, NativeAudioStepBatch } from '../bindings.js';
 import { AicError } from './errors.js';
@@ -56,6 +56,18 @@ export interface AudioBatchStats {
 
 const RECENT = 4096;
 
+/**
+ * One lane per core, within libuv's thread pool (UV_THREADPOOL_SIZE, 4 by default), leaving one of
+ * its threads to the rest of the process's work (file reads, sharp, the Opus fallback's tries): a
+ * lane holds a pool thread while its batch runs. On a machine with more cores than that, raise
+ * UV_THREADPOOL_SIZE (before the process starts) to let the batches use them.
+ */
+function defaultLanes(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE);
+  const threads = Number.isInteger(pool) && pool > 0 ? Math.min(pool, 1024) : 4;
+  return Math.max(1, Math.min(availableParallelism(), threads - 1));
+}
+
 export class AudioBatcher {
   readonly lanes: number;
   readonly maxBatch: number;
@@ -78,7 +90,7 @@ export class AudioBatcher {
   #batchEncoder: ((...args: Parameters<typeof AudioEncoderStream.encodeAndScoreBatch>) => Promise<NativeAudioStepBatch>) | null = null;
 
   constructor(options: { lanes?: number; maxBatch?: number; maxWaitMs?: number; targetBatch?: number } = {}) {
-    this.lanes = Math.max(1, Math.floor(options.lanes ?? availableParallelism()));
+    this.lanes = Math.max(1, Math.floor(options.lanes ?? defaultLanes()));
     this.maxBatch = Math.max(1, Math.min(4096, Math.floor(options.maxBatch ?? 64)));
     this.maxWaitMs = Math.max(0, Math.min(10, options.maxWaitMs ?? 1));
     this.targetBatch = Math.max(1, Math.min(this.maxBatch, Math.floor(options.targetBatch ?? 16)));
