@@ -119,14 +119,19 @@ describe('the native batch call', () => {
     const [e2, d2, w2] = streams();
     const [e3, d3, w3] = streams();
     const [e4, d4, w4] = streams();
-    const pcm = Buffer.concat([frame, frame, frame, frame]);
+    // A shadow decoder of another codec object (the same model loaded again).
+    const other = await engine.loadAudioCodec();
+    const [e5, , w5] = streams();
+    const d5 = other.createDecoder().nativeStream();
+    const pcm = Buffer.concat([frame, frame, frame, frame, frame]);
     const p = (offset: number, level = 4) => [offset, frame.length, RATE, 1, 0, level, 0, 0, 0];
-    const params = new Float64Array([...p(0), ...p(frame.length), ...p(pcm.length), ...p(3 * frame.length, 999)]);
-    // Item 1 has its shadow where its window should be; item 2's bytes lie past the buffer; item 3's level is out of range.
-    const out = await AudioEncoderStream.encodeAndScoreBatch([e1, d1, w1, e2, w2, d2, e3, d3, w3, e4, d4, w4], pcm, params);
+    const params = new Float64Array([...p(0), ...p(frame.length), ...p(pcm.length), ...p(3 * frame.length, 999), ...p(4 * frame.length)]);
+    // Item 1 has its shadow where its window should be; item 2's bytes lie past the buffer; item 3's
+    // level is out of range; item 4's shadow belongs to another codec.
+    const out = await AudioEncoderStream.encodeAndScoreBatch([e1, d1, w1, e2, w2, d2, e3, d3, w3, e4, d4, w4, e5, d5, w5], pcm, params);
     expect(out.results[19]).toBe(0);
     expect(out.results[1]).toBeGreaterThan(0);
-    for (const i of [1, 2, 3]) {
+    for (const i of [1, 2, 3, 4]) {
       expect(out.results[i * 20 + 19]).toBe(1);
       expect((out.errors![i] as Error & { code: string }).code).toBe('INVALID_ARGUMENT');
     }

@@ -127,7 +127,7 @@ class BackgroundPriority {
 class AudioStepBatchJob : public Job {
  public:
   static constexpr int kParams = 9;    // offset, length, sampleRate, channels, format, level, sequence, timestamp, exact
-  static constexpr int kResults = 20;  // see results()
+  static constexpr int kResults = 20;  // see toJs()
 
   AudioStepBatchJob(Napi::Env env, const Napi::CallbackInfo& info) {
     if (!info[0].IsArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
@@ -161,6 +161,10 @@ class AudioStepBatchJob : public Job {
         it.encoder = AudioEncoderWrap::Unwrap(e.As<Napi::Object>())->stream;
         it.shadow = AudioDecoderWrap::Unwrap(d.As<Napi::Object>())->stream;
         it.window = AudioScoreWindowWrap::Unwrap(w.As<Napi::Object>())->shared();
+        // The shadow runs the encoder's model (its rows go through the encoder codec's decoder graph).
+        if (&it.shadow->stream->codec() != &it.encoder->stream->codec()) {
+          throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's shadow decoder belongs to another audio codec than its encoder");
+        }
         const double offset = integral(q[0], 0, static_cast<double>(pcmLength)), length = integral(q[1], 0, static_cast<double>(pcmLength));
         if (offset + length > static_cast<double>(pcmLength)) throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's bytes lie outside pcm");
         it.frame.data = pcm + static_cast<size_t>(offset);

@@ -159,6 +159,7 @@ class AudioDecoderStream {
   std::vector<std::vector<float>> latentsOfCoded(const PayloadHeader& header, const std::vector<std::vector<int32_t>>& symbols, Timings& timings);
   std::vector<float>& state(int channel) { return state_[static_cast<size_t>(channel)]; }
   int channels() const { return channels_; }
+  const AudioCodec& codec() const { return *codec_; }
   Result output(std::vector<std::vector<float>>& modelRate, Timings& timings);
 
  private:
