@@ -85,7 +85,7 @@ export class AudioEncoder {
    */
   encodeAndScore(frame: AudioFrameInput, options: AudioEncodeOptions | undefined, shadow: AudioDecoder, window: AudioScoreWindow, exact: boolean): Promise<NativeAudioStep> {
     const opts = this.#options(options);
-    const input = { ...frame, sampleRate: this.sampleRate, channels: this.channels };
+    const input = { data: frame.data, format: frame.format, sampleRate: this.sampleRate, channels: this.channels };
     // Batched with the other streams' frames of this codec (audio-batcher.ts).
     return this.#queue.run(() => this.#codec.batcher.run({ encoder: this.#native, frame: input, options: opts, shadow: shadow.nativeStream(), window, exact }));
   }

@@ -181,9 +181,8 @@ export class AudioPath {
         payload = step.payload;
         measured = step.measured;
         state.restarted = false;
-        timings = { ...step.timings, totalMs: 0 };
-        timings.inferenceMs += step.decodeTimings.inferenceMs;
-        timings.postprocessMs += step.decodeTimings.preprocessMs + step.decodeTimings.postprocessMs;
+        const e = step.timings, d = step.decodeTimings;
+        timings = { preprocessMs: e.preprocessMs, inferenceMs: e.inferenceMs + d.inferenceMs, postprocessMs: e.postprocessMs + d.preprocessMs + d.postprocessMs, totalMs: 0 };
       } else {
         const encoded = await state.encoder.encode({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 });
         payload = encoded.payload;
