@@ -227,16 +227,10 @@ function packBatch(batch: Pending[]): [Array<AudioEncoderStream | AudioDecoderSt
   return [streams, pcm, params];
 }
 
-// Frames settled per turn of the event loop: each settled frame runs the rest of its session's
-// compressFrame() (and often the caller's next hand-over) in the microtask queue right after.
-const SETTLE_CHUNK = 16;
-
-/** Settles each frame's promise from the batch's flat results, SETTLE_CHUNK per turn of the event loop. */
-function unpackBatch(batch: Pending[], out: NativeAudioStepBatch, from = 0): void {
+/** Settles each frame's promise from the batch's flat results. */
+function unpackBatch(batch: Pending[], out: NativeAudioStepBatch): void {
   const r = out.results;
-  const to = Math.min(batch.length, from + SETTLE_CHUNK);
-  if (to < batch.length) setImmediate(() => unpackBatch(batch, out, to));
-  for (let i = from; i < to; i++) {
+  for (let i = 0; i < batch.length; i++) {
     const p = batch[i]!;
     const q = i * RESULTS;
     if (r[q + 19] !== 0) {
