@@ -47,17 +47,16 @@ Napi::Object decodedToJs(Napi::Env env, AudioDecoderStream::Result& r, const Tim
 
 class EncodeJob : public Job {
  public:
-  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : EncodeJob(env, std::move(s), info[0], info[1]) {}
-  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, Napi::Value frame, Napi::Value options) : s_(std::move(s)) {
-    if (!frame.IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
-    Napi::Object f = frame.As<Napi::Object>();
+  EncodeJob(Napi::Env env, std::shared_ptr<LockedEncoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
+    if (!info[0].IsObject()) throwInvalid(env, "audio frame must be an object { data, sampleRate, channels, format }");
+    Napi::Object f = info[0].As<Napi::Object>();
     auto bytes = copyOf(env, f.Get("data"), "frame.data");  // the worker reads a copy taken now
     frame_.length = bytes.size();
     frame_.data = own(std::move(bytes));
     frame_.sampleRate = intField(env, f, "sampleRate", "frame", 1, 384000);
     frame_.channels = intField(env, f, "channels", "frame", 1, 64);
     frame_.format = parseSampleFormat(env, f.Get("format"));
-    Napi::Object o = options.IsObject() ? options.As<Napi::Object>() : Napi::Object::New(env);
+    Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     options_.level = intField(env, o, "level", "options", 0, 254);
     if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
     options_.timestamp = timestampField(env, o, "options", options_.timestamp);
@@ -73,7 +72,7 @@ class EncodeJob : public Job {
     return o;
   }
 
- protected:
+ private:
   std::shared_ptr<LockedEncoder> s_;
   AudioFrame frame_;
   AudioEncodeOptions options_;
@@ -155,7 +154,7 @@ class AudioStepBatchJob : public Job {
       const double* q = p + i * kParams;
       try {
         Napi::Value e = streams.Get(static_cast<uint32_t>(i * 3)), d = streams.Get(static_cast<uint32_t>(i * 3 + 1)), w = streams.Get(static_cast<uint32_t>(i * 3 + 2));
-        if (!tagged(e, AudioEncoderWrap::kTypeTag) || !tagged(d, AudioDecoderWrap::kTypeTag) || !tagged(w, AudioScoreWindowWrap::kTypeTag)) {
+        if (!hasTypeTag(e, AudioEncoderWrap::kTypeTag) || !hasTypeTag(d, AudioDecoderWrap::kTypeTag) || !hasTypeTag(w, AudioScoreWindowWrap::kTypeTag)) {
           throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's streams must be an audio encoder stream, its shadow decoder and its score window");
         }
         it.encoder = AudioEncoderWrap::Unwrap(e.As<Napi::Object>())->stream;
@@ -306,7 +305,6 @@ class AudioStepBatchJob : public Job {
     metrics::AudioQuality quality;
     std::string code, message;
   };
-  static bool tagged(Napi::Value v, const napi_type_tag& tag) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&tag); }
   // An integer in [lo, hi], else INVALID_ARGUMENT (the item fails, the others go on).
   static double integral(double v, double lo, double hi) {
     if (!std::isfinite(v) || std::floor(v) != v || v < lo || v > hi) throw aic::CoreError(aic::ErrorCode::InvalidArgument, "encodeAndScoreBatch(): an item's params are out of range");

@@ -14,10 +14,9 @@ class AudioScoreWindowWrap : public Napi::ObjectWrap<AudioScoreWindowWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit AudioScoreWindowWrap(const Napi::CallbackInfo& info);
-  // For the encoder's combined encode-decode-score step (audio_codec_wrap.cc), which runs off the
-  // JS thread; a session serialises its frames, so the window is never used by two at once.
-  // The batch (AudioEncoderStream.encodeAndScoreBatch) shares ownership instead of pinning.
-  metrics::AudioScoreWindow* window() { return window_.get(); }
+  // For the jobs that push into the window off the JS thread (the audio batch, the Opus fallback's
+  // tries): they share its ownership; a session serialises its frames, so it is never used by two
+  // at once.
   const std::shared_ptr<metrics::AudioScoreWindow>& shared() const { return window_; }
   // Tagged at construction, so a batch checks its items' kind without a prototype walk.
   static const napi_type_tag kTypeTag;

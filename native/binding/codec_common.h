@@ -36,6 +36,9 @@ Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes);
 Napi::Object timingsToJs(Napi::Env env, const Timings& t);
 Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h);
 // info[i] as a Float32Array of mono samples, else INVALID_ARGUMENT naming `what`.
+// Whether `v` is an object tagged with `tag` at construction (napi_type_tag_object): checked
+// before Unwrap(), which would read any other object's internal field as if it were the class's.
+inline bool hasTypeTag(Napi::Value v, const napi_type_tag& tag) { return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&tag); }
 Napi::Float32Array monoSamples(const Napi::CallbackInfo& info, int i, const char* what);
 // The measures of an audio comparison as { siSnrDb, logMelDistanceDb, score }.
 Napi::Object audioQualityToJs(Napi::Env env, double siSnrDb, double logMelDistanceDb, double score);

@@ -24,6 +24,9 @@ Pcm parsePcm(Napi::Env env, Napi::Value v) {
   throwInvalid(env, "audio format must be 's16le' or 'f32le'");
 }
 
+// A decoded sample as the s16le PCM a receiver gets (OpusDecodeJob), and as the try scores it.
+int16_t toS16(float v) { return static_cast<int16_t>(std::round(std::max(-1.0f, std::min(1.0f, v)) * 32767.0f)); }
+
 double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
@@ -106,8 +109,7 @@ class OpusDecodeJob : public Job {
     } else {
       out_.resize(pcm.size() * 2);
       for (size_t i = 0; i < pcm.size(); ++i) {
-        const float v = std::round(std::max(-1.0f, std::min(1.0f, pcm[i])) * 32767.0f);
-        const int16_t s = static_cast<int16_t>(v);
+        const int16_t s = toS16(pcm[i]);
         std::memcpy(out_.data() + 2 * i, &s, 2);
       }
     }
@@ -139,8 +141,7 @@ class OpusDecodeJob : public Job {
 class OpusScoredTryJob : public OpusEncodeJob {
  public:
   OpusScoredTryJob(Napi::Env env, std::shared_ptr<LockedOpusEncoder> s, const Napi::CallbackInfo& info) : OpusEncodeJob(env, std::move(s), info) {
-    if (!info[2].IsObject() || !info[2].As<Napi::Object>().CheckTypeTag(&OpusDecoderWrap::kTypeTag) || !info[3].IsObject() ||
-        !info[3].As<Napi::Object>().CheckTypeTag(&AudioScoreWindowWrap::kTypeTag)) {
+    if (!hasTypeTag(info[2], OpusDecoderWrap::kTypeTag) || !hasTypeTag(info[3], AudioScoreWindowWrap::kTypeTag)) {
       throwInvalid(env, "tryScored() needs the shadow Opus decoder stream and the score window");
     }
     shadow_ = OpusDecoderWrap::Unwrap(info[2].As<Napi::Object>())->stream();
@@ -172,8 +173,8 @@ class OpusScoredTryJob : public OpusEncodeJob {
       float sum = 0;
       for (int c = 0; c < channels; ++c) {
         float v = pcm[i + c];
-        // What the receiver plays: s16le output is rounded to 16 bits (as OpusDecodeJob writes it).
-        if (s16_) v = std::round(std::max(-1.0f, std::min(1.0f, v)) * 32767.0f) / 32768.0f;
+        // What the receiver plays: s16le output as OpusDecodeJob writes it.
+        if (s16_) v = toS16(v) / 32768.0f;
         sum += v;
       }
       joined.push_back(sum / channels);

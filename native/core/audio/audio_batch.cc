@@ -45,12 +45,21 @@ void runAudioSteps(const AudioCodec& codec, std::vector<AudioStep>& steps) {
       steps[i].error = std::current_exception();
     }
   };
-  // A shared run failed: every step with a row in it fails with the same error.
-  auto failRun = [&](const std::vector<size_t>& rowStep) {
-    const auto e = std::current_exception();
-    for (size_t i : rowStep) steps[i].error = e;
+  // One run shared by the rows of many steps (rowStep[r]: the step of row r). When it fails, every
+  // step with a row in it fails with the same error; its time is split over the rows, into each
+  // step's `which` timings.
+  auto sharedRun = [&](const std::vector<size_t>& rowStep, Timings AudioStep::*which, auto&& run) {
+    const auto t = Clock::now();
+    try {
+      run();
+    } catch (...) {
+      const auto e = std::current_exception();
+      for (size_t i : rowStep) steps[i].error = e;
+    }
+    const double perRow = rowStep.empty() ? 0.0 : msSince(t) / static_cast<double>(rowStep.size());
+    for (size_t i : rowStep)
+      if (ok(i)) (steps[i].*which).inferenceMs += perRow;
   };
-  auto share = [](double ms, size_t rows, size_t total) { return total ? ms * static_cast<double>(rows) / static_cast<double>(total) : 0.0; };
 
   // 1. Each frame checked and resampled to the model's rate; one encoder row per channel.
   std::vector<std::vector<std::vector<float>>> modelRate(n);
@@ -70,17 +79,7 @@ void runAudioSteps(const AudioCodec& codec, std::vector<AudioStep>& steps) {
     }
   }
   // 2. One encoder run for all rows.
-  {
-    const auto t = Clock::now();
-    try {
-      codec.analyseRows(encodeRows);
-    } catch (...) {
-      failRun(encodeStep);
-    }
-    const double ms = msSince(t);
-    for (size_t i = 0; i < n; ++i)
-      if (ok(i)) steps[i].timings.inferenceMs = share(ms, modelRate[i].size(), encodeRows.size());
-  }
+  sharedRun(encodeStep, &AudioStep::timings, [&] { codec.analyseRows(encodeRows); });
   // 3. Symbols coded into payloads; 4. the shadow decoders take the same symbols to latents.
   std::vector<std::vector<std::vector<float>>> latents(n);
   for (size_t i = 0; i < n; ++i) {
@@ -105,17 +104,7 @@ void runAudioSteps(const AudioCodec& codec, std::vector<AudioStep>& steps) {
       decodeStep.push_back(i);
     }
   }
-  {
-    const auto t = Clock::now();
-    try {
-      codec.synthesiseRows(decodeRows);
-    } catch (...) {
-      failRun(decodeStep);
-    }
-    const double ms = msSince(t);
-    for (size_t i = 0; i < n; ++i)
-      if (ok(i)) steps[i].decodeTimings.inferenceMs = share(ms, latents[i].size(), decodeRows.size());
-  }
+  sharedRun(decodeStep, &AudioStep::decodeTimings, [&] { codec.synthesiseRows(decodeRows); });
   // 6. The receiver's PCM, and the score of what it will play.
   for (size_t i = 0; i < n; ++i) {
     if (!ok(i)) continue;
