@@ -138,6 +138,7 @@ std::vector<uint8_t> payloadWith(CodecKind codec, const std::function<void(std::
     case CodecKind::Opus: h.frameType = FrameType::Audio; h.qualityLevel = 16; h.dim0 = 48000; h.dim1 = (2u << 16) | 960; break;
     case CodecKind::Deflate: h.frameType = FrameType::Data; h.dim0 = 100; break;
     case CodecKind::Stored: h.frameType = FrameType::Data; h.dim0 = 20; break;
+    case CodecKind::Predicted: h.flags = 0; h.modelId = 77; h.qualityLevel = 28; h.dim0 = 64; h.dim1 = 48; break;
   }
   std::vector<uint8_t> body(bodyLength, 3);
   auto bytes = writePayload(h, body.data(), body.size());

@@ -17,6 +17,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::ModelMismatch: return "MODEL_MISMATCH";
     case ErrorCode::LimitExceeded: return "LIMIT_EXCEEDED";
     case ErrorCode::RuntimeUnavailable: return "NATIVE_UNAVAILABLE";
+    case ErrorCode::ReferenceMissing: return "REFERENCE_MISSING";
   }
   return "INTERNAL";
 }

@@ -22,6 +22,7 @@ enum class ErrorCode {
   ModelMismatch,           // a payload coded by another model than the one decoding it
   LimitExceeded,           // a payload describes more than the decoder's limits allow (docs/api.md, "Decoder limits")
   RuntimeUnavailable,      // the ONNX Runtime library could not be loaded (missing, unreadable, too old)
+  ReferenceMissing,        // a predicted frame names a reference frame the decoder does not hold (lost, or never received)
 };
 
 // Stable string for an error code; part of the public API (AicError.code).

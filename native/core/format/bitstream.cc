@@ -75,6 +75,7 @@ const char* codecName(CodecKind c) {
     case CodecKind::WebP: return "WebP";
     case CodecKind::Jpeg: return "JPEG";
     case CodecKind::Opus: return "Opus";
+    case CodecKind::Predicted: return "predicted";
   }
   return "?";
 }
@@ -89,7 +90,7 @@ uint64_t imageBytes(uint8_t format, uint64_t w, uint64_t h) {
 // (its id, its number of quality levels) are the codec's to check.
 void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
   if (h.timestamp > kMaxTimestamp) throw corruptField("timestamp", h.timestamp, "0..2^53-1");
-  const bool image = h.codec == CodecKind::NeuralImage || h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg;
+  const bool image = h.codec == CodecKind::NeuralImage || h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg || h.codec == CodecKind::Predicted;
   const bool audio = h.codec == CodecKind::NeuralAudio || h.codec == CodecKind::Opus;
   const bool lossless = h.codec == CodecKind::Deflate || h.codec == CodecKind::Stored;
   const bool imageFrame = h.frameType == FrameType::Video || h.frameType == FrameType::Screen;
@@ -97,7 +98,18 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
     throw CoreError(ErrorCode::CorruptPayload, std::string("payload header field frame type is ") + frameTypeName(h.frameType) + ", which a " + codecName(h.codec) +
                                                    " payload cannot carry; the payload is corrupt");
   }
-  if (h.codec != CodecKind::NeuralImage && h.codec != CodecKind::NeuralAudio && h.modelId != 0) throw corruptField("model id", h.modelId, "0 for a codec without a model");
+  const bool predicted = h.codec == CodecKind::Predicted;
+  if ((h.version == kPredictedVersion) != predicted) {
+    throw CoreError(ErrorCode::CorruptPayload, "payload header field codec is " + std::to_string(static_cast<int>(h.codec)) + " in bitstream version " + std::to_string(h.version) +
+                                                   " (version 2 carries predicted frames, codec 7, only); the payload is corrupt");
+  }
+  if (h.codec != CodecKind::NeuralImage && h.codec != CodecKind::NeuralAudio && !predicted && h.modelId != 0) throw corruptField("model id", h.modelId, "0 for a codec without a model");
+  if (predicted) {
+    if (h.flags != 0) throw corruptField("flags", h.flags, "0 for a predicted frame (never a keyframe, never a fallback)");
+    if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
+    if (h.format > 1) throw corruptField("format", h.format, "0 (rgb24) or 1 (rgba) for a predicted frame");
+    if (bodyLength < kPredictedPrefix + 5) throw corruptField("body length", bodyLength, "at least 13 for a predicted frame");
+  }
   if (lossless && h.qualityLevel != 0) throw corruptField("quality level", h.qualityLevel, "0 for a lossless payload");
   if ((h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg) && (h.qualityLevel < 1 || h.qualityLevel > 100)) throw corruptField("quality level", h.qualityLevel, "1..100");
   if (h.codec == CodecKind::Opus && h.qualityLevel < 1) throw corruptField("quality level", h.qualityLevel, "1..255 kbit/s");
@@ -166,7 +178,7 @@ std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, s
   std::vector<uint8_t> out(kHeaderSize + bodyLength + kTrailerSize);
   uint8_t* p = out.data();
   std::memcpy(p, kMagic, 4);
-  p[4] = kBitstreamVersion;
+  p[4] = h.codec == CodecKind::Predicted ? kPredictedVersion : kBitstreamVersion;
   p[5] = static_cast<uint8_t>(kHeaderSize);
   p[6] = static_cast<uint8_t>(h.frameType);
   p[7] = static_cast<uint8_t>(h.codec);
@@ -189,12 +201,11 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
   if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
-  if (data[4] != kBitstreamVersion) {
-    throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads version " +
-                                                       std::to_string(kBitstreamVersion) + "); upgrade @auralink/aic on the receiver");
+  if (data[4] != kBitstreamVersion && data[4] != kPredictedVersion) {
+    throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads versions 1 and 2); upgrade @auralink/aic on the receiver");
   }
   const size_t headerLength = data[5];
-  if (headerLength != kHeaderSize) throw corruptField("header length", headerLength, "40 in version 1");
+  if (headerLength != kHeaderSize) throw corruptField("header length", headerLength, "40 in versions 1 and 2");
   if (length < headerLength + kTrailerSize) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated inside its header");
   const uint32_t bodyLength = get32(data + 28);
   if (static_cast<uint64_t>(headerLength) + bodyLength + kTrailerSize != length) {
@@ -208,7 +219,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   PayloadHeader& h = out.header;
   h.version = data[4];
   if (data[6] > 3) throw corruptField("frame type", data[6], "0..3");
-  if (data[7] > kLastCodec) throw corruptField("codec", data[7], "0..6");
+  if (data[7] > kLastCodec) throw corruptField("codec", data[7], "0..7");
   if (data[8] & ~(kFlagKeyframe | kFlagFallback)) throw corruptField("flags", data[8], "bits 0 and 1 only");
   if (data[11] != 0) throw corruptField("reserved byte 11", data[11], "0");
   h.frameType = static_cast<FrameType>(data[6]);

@@ -1,4 +1,4 @@
-// The aic payload format, version 1 (specified in docs/bitstream.md):
+// The aic payload format, versions 1 and 2 (specified in docs/bitstream.md):
 //
 //   offset size field
 //   0      4    magic "AICF"
@@ -52,12 +52,21 @@ namespace aic {
 enum class FrameType : uint8_t { Video = 0, Audio = 1, Screen = 2, Data = 3 };
 // 4-6: the conventional codecs of the fallback ladder (the media as it would go without AI); their
 // bodies are the codec's own bitstream (docs/bitstream.md).
-enum class CodecKind : uint8_t { NeuralImage = 0, NeuralAudio = 1, Deflate = 2, Stored = 3, WebP = 4, Jpeg = 5, Opus = 6 };
-constexpr uint8_t kLastCodec = 6;
+// 7: a predicted (inter) frame, coded against the receiver's reference (docs/bitstream.md,
+// "Predicted frames"); it is the one codec of bitstream version 2.
+enum class CodecKind : uint8_t { NeuralImage = 0, NeuralAudio = 1, Deflate = 2, Stored = 3, WebP = 4, Jpeg = 5, Opus = 6, Predicted = 7 };
+constexpr uint8_t kLastCodec = 7;
 
 constexpr uint8_t kFlagKeyframe = 1;
 constexpr uint8_t kFlagFallback = 2;
 constexpr uint8_t kBitstreamVersion = 1;
+// Version 2 adds predicted frames (codec 7) and nothing else: every other payload is still written
+// as version 1, so a receiver of an older build keeps decoding all but predicted frames, which it
+// refuses as UNSUPPORTED_VERSION rather than misreading them.
+constexpr uint8_t kPredictedVersion = 2;
+constexpr uint8_t kMaxPredictedQp = 51;
+// A predicted frame's body starts with the reference's sequence number and check (u32 each).
+constexpr size_t kPredictedPrefix = 8;
 constexpr size_t kHeaderSize = 40;
 constexpr size_t kTrailerSize = 4;
 constexpr uint8_t kShortAudioMarker = 0xA5;

@@ -265,10 +265,8 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
   return result;
 }
 
-ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const {
+DecodedSymbols ImageCodec::decodeSymbols(const uint8_t* payload, size_t length) const {
   const auto& c = config_;
-  ImageDecodeResult result;
-  auto t0 = Clock::now();
   ParsedPayload parsed = parsePayload(payload, length);
   const PayloadHeader& h = parsed.header;
   if (h.codec != CodecKind::NeuralImage) throw CoreError(ErrorCode::InvalidArgument, "payload is not a neural image payload");
@@ -281,12 +279,6 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   if (h.qualityLevel >= c.levels) {
     throw CoreError(ErrorCode::CorruptPayload, "payload header field quality level is " + std::to_string(h.qualityLevel) + " (allowed: 0.." + std::to_string(c.levels - 1) +
                                                    ", the model's levels); the payload is corrupt");
-  }
-  const PixelFormat format = static_cast<PixelFormat>(h.format);
-  const size_t outBytes = frameBytes(format, width, height);
-  if (out && outLength != outBytes) {
-    throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(width) + "x" +
-                                                   std::to_string(height) + " frame needs " + std::to_string(outBytes));
   }
   const int pw = roundUp(width, c.paddingMultiple), ph = roundUp(height, c.paddingMultiple);
   const int lh = ph / c.downsample, lw = pw / c.downsample;
@@ -314,6 +306,37 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
     throw CoreError(ErrorCode::CorruptPayload, "payload's coded latents do not decode; the payload is corrupt");
   }
+  DecodedSymbols d;
+  d.header = h;
+  d.width = width;
+  d.height = height;
+  d.latentHeight = lh;
+  d.latentWidth = lw;
+  d.symbols = std::move(symbols);
+  return d;
+}
+
+ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const {
+  ImageDecodeResult result;
+  auto t0 = Clock::now();
+  // The output is checked before the latents are decoded, as it always was.
+  {
+    const ParsedPayload parsed = parsePayload(payload, length);
+    const PayloadHeader& h = parsed.header;
+    if (h.codec == CodecKind::NeuralImage) {
+      const size_t outBytes = frameBytes(static_cast<PixelFormat>(h.format), static_cast<int>(h.dim0), static_cast<int>(h.dim1));
+      if (out && outLength != outBytes && h.modelId == modelId_ && h.qualityLevel < config_.levels) {
+        throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(h.dim0) + "x" +
+                                                       std::to_string(h.dim1) + " frame needs " + std::to_string(outBytes));
+      }
+    }
+  }
+  DecodedSymbols d = decodeSymbols(payload, length);
+  const PayloadHeader& h = d.header;
+  const int width = d.width, height = d.height;
+  const PixelFormat format = static_cast<PixelFormat>(h.format);
+  const size_t outBytes = frameBytes(format, width, height);
+  std::vector<int32_t>& symbols = d.symbols;
   const double entropyMs = msSince(t0);  // parse and rANS decode
   if (!out) {
     result.pixels.resize(outBytes);

@@ -75,6 +75,14 @@ struct ImageLatents {
   Timings timings;            // of the pre-processing and the encoder
 };
 
+// A neural image payload up to the entropy decoder: its header and quantised latents.
+struct DecodedSymbols {
+  PayloadHeader header;
+  int width = 0, height = 0;
+  int latentHeight = 0, latentWidth = 0;
+  std::vector<int32_t> symbols;  // latentChannels x latentHeight x latentWidth
+};
+
 class ImageCodec {
  public:
   ImageCodec(std::shared_ptr<CodecModel> model, ImageCodecConfig config);
@@ -95,6 +103,9 @@ class ImageCodec {
   // so skipping the rANS round trip changes no pixel of what is measured
   // (test/image-codec.test.ts checks it against decode() byte for byte).
   Timings reconstruct(const int32_t* symbols, int level, int width, int height, PixelFormat format, uint8_t* out) const;
+  // Parses and checks a payload and entropy-decodes its latents (decode() without the network;
+  // a predicted frame's reference is computed from them: video/keyframe_reference.h).
+  DecodedSymbols decodeSymbols(const uint8_t* payload, size_t length) const;
   // Writes pixels into `out` when it is non-null (it must hold width*height*bytesPerPixel).
   ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const;
 

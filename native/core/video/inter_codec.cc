@@ -1,0 +1,689 @@
+#include "video/inter_codec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "common/errors.h"
+#include "entropy/binary_coder.h"
+#include "format/crc32c.h"
+#include "image/metrics.h"
+#include "video/inter_syntax.h"
+
+namespace aic::video {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+uint32_t get32(const uint8_t* p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24); }
+
+// Deadzone of the encoder's quantiser: q = floor(|c| / step + offset). Under 0.5 trades a little
+// distortion for many fewer small coefficients (H.264 reference encoders use 1/6 for inter
+// blocks and 1/3 for intra ones; inter residuals here are coarser, 8x8, so a little higher).
+constexpr float kInterDeadzone = 0.30f;
+constexpr float kIntraDeadzone = 0.38f;
+
+/** What the decoder knows of a macroblock once coded: for the contexts and predictors of later ones. */
+struct MacroblockInfo {
+  MacroblockMode mode = MacroblockMode::Skip;
+  MotionVector mv;
+  MotionVector mvd;
+};
+
+/** One macroblock's coded elements. */
+struct MacroblockSyntax {
+  MacroblockMode mode = MacroblockMode::Skip;
+  MotionVector mv;
+  uint16_t cbf = 0;                                  // bit channel * 4 + block
+  int16_t coefficients[kBlocksPerMacroblock][kCoefficients];  // natural order
+};
+
+/** The state shared by the encoder's and the decoder's walk over a frame. */
+class FrameWalk {
+ public:
+  FrameWalk(const InterModel& model, const ReferenceFrame& ref, int qp, uint8_t* const recon[3])
+      : model_(model), ref_(ref), qp_(qp), width_(ref.width), height_(ref.height), mbx_((ref.width + 15) / 16), mby_((ref.height + 15) / 16) {
+    for (int p = 0; p < 3; ++p) recon_[p] = recon[p];
+    info_.resize(static_cast<size_t>(mbx_) * mby_);
+    cbfGrid_.assign(3, std::vector<uint8_t>(static_cast<size_t>(2 * mbx_) * 2 * mby_, 0));
+    for (int c = 0; c < 3; ++c) step16_[c] = quantiserStep16(channelQp(qp, c));
+  }
+
+  int mbx() const { return mbx_; }
+  int mby() const { return mby_; }
+  int qp() const { return qp_; }
+  InterContexts& contexts() { return ctx_; }
+  const MacroblockInfo& info(int x, int y) const { return info_[static_cast<size_t>(y) * mbx_ + x]; }
+
+  /** The median predictor of the macroblock's vector (H.264's, with unavailable neighbours as zero). */
+  MotionVector predictor(int x, int y) const {
+    const MotionVector zero{};
+    auto vec = [&](int px, int py) { return info(px, py).mode == MacroblockMode::Intra ? zero : info(px, py).mv; };
+    const MotionVector a = x > 0 ? vec(x - 1, y) : zero;
+    if (y == 0) return a;
+    const MotionVector b = vec(x, y - 1);
+    const MotionVector c = x + 1 < mbx_ ? vec(x + 1, y - 1) : (x > 0 ? vec(x - 1, y - 1) : zero);
+    return medianVector(a, b, c);
+  }
+  int skipContext(int x, int y) const {
+    return (x > 0 && info(x - 1, y).mode == MacroblockMode::Skip) + (y > 0 && info(x, y - 1).mode == MacroblockMode::Skip);
+  }
+  int intraContext(int x, int y) const {
+    return (x > 0 && info(x - 1, y).mode == MacroblockMode::Intra) + (y > 0 && info(x, y - 1).mode == MacroblockMode::Intra);
+  }
+  int mvdContext(int x, int y, int component) const {
+    auto m = [&](const MotionVector& v) { return component == 0 ? std::abs(v.dx) : std::abs(v.dy); };
+    return (x > 0 ? m(info(x - 1, y).mvd) : 0) + (y > 0 ? m(info(x, y - 1).mvd) : 0);
+  }
+  /** Whether the 8x8 block b (0..3, raster) of macroblock (x, y) has any pixel in the frame. */
+  bool blockInFrame(int x, int y, int b) const { return x * 16 + (b & 1) * 8 < width_ && y * 16 + (b >> 1) * 8 < height_; }
+  int cbfContext(int channel, int x, int y, int b) const {
+    const int bx = 2 * x + (b & 1), by = 2 * y + (b >> 1);
+    const auto& g = cbfGrid_[channel];
+    return (bx > 0 ? g[static_cast<size_t>(by) * 2 * mbx_ + bx - 1] : 0) + (by > 0 ? g[static_cast<size_t>(by - 1) * 2 * mbx_ + bx] : 0);
+  }
+
+  /** The syntax of one macroblock, coded (encoder) or read (decoder). Returns false on a corrupt stream. */
+  template <class Side>
+  bool code(Side& s, int x, int y, MacroblockSyntax& m) {
+    bool ok = true;
+    const MotionVector pred = predictor(x, y);
+    MacroblockInfo& mi = info_[static_cast<size_t>(y) * mbx_ + x];
+    const int skip = s.bit(ctx_.skip[skipContext(x, y)], m.mode == MacroblockMode::Skip);
+    if (skip) {
+      m.mode = MacroblockMode::Skip;
+      m.mv = pred;
+      m.cbf = 0;
+      mi = {MacroblockMode::Skip, pred, {}};
+      return true;
+    }
+    const int intra = s.bit(ctx_.intra[intraContext(x, y)], m.mode == MacroblockMode::Intra);
+    MotionVector mvd{};
+    if (intra) {
+      m.mode = MacroblockMode::Intra;
+      m.mv = {};
+    } else {
+      m.mode = MacroblockMode::Inter;
+      const int dx = codeVectorComponent(s, ctx_, 0, m.mv.dx - pred.dx, mvdContext(x, y, 0), ok);
+      const int dy = codeVectorComponent(s, ctx_, 1, m.mv.dy - pred.dy, mvdContext(x, y, 1), ok);
+      const int vx = pred.dx + dx, vy = pred.dy + dy;
+      if (std::abs(vx) > kMaxVector || std::abs(vy) > kMaxVector || std::abs(dx) > 2 * kMaxVector || std::abs(dy) > 2 * kMaxVector) return false;
+      m.mv = {static_cast<int16_t>(vx), static_cast<int16_t>(vy)};
+      mvd = {static_cast<int16_t>(dx), static_cast<int16_t>(dy)};
+    }
+    mi = {m.mode, m.mv, mvd};
+    uint16_t cbf = 0;
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < 4; ++b) {
+        if (!blockInFrame(x, y, b)) continue;
+        const int coded = s.bit(ctx_.cbf[c][cbfContext(c, x, y, b)], (m.cbf >> (c * 4 + b)) & 1);
+        if (coded) cbf |= static_cast<uint16_t>(1u << (c * 4 + b));
+        cbfGrid_[c][static_cast<size_t>(2 * y + (b >> 1)) * 2 * mbx_ + 2 * x + (b & 1)] = static_cast<uint8_t>(coded);
+      }
+    m.cbf = cbf;
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < 4; ++b) {
+        if (!((cbf >> (c * 4 + b)) & 1)) continue;
+        int16_t* q = m.coefficients[c * 4 + b];
+        if constexpr (!Side::kEncoding) std::memset(q, 0, sizeof(int16_t) * kCoefficients);
+        codeBlockCoefficients(s, ctx_, c, q, model_.config().scan[c].data(), ok);
+      }
+    return ok;
+  }
+
+  /** The macroblock's prediction, 16x16 per plane (stride 16): motion-compensated, or intra DC from what is reconstructed above and to the left. */
+  void predict(int x, int y, MacroblockMode mode, MotionVector mv, uint8_t pred[3][256]) const {
+    const int x0 = x * 16, y0 = y * 16;
+    if (mode == MacroblockMode::Intra) {
+      const int w = std::min(16, width_ - x0), h = std::min(16, height_ - y0);
+      for (int p = 0; p < 3; ++p) {
+        int sum = 0, n = 0;
+        if (y0 > 0)
+          for (int i = 0; i < w; ++i, ++n) sum += recon_[p][static_cast<size_t>(y0 - 1) * width_ + x0 + i];
+        if (x0 > 0)
+          for (int i = 0; i < h; ++i, ++n) sum += recon_[p][static_cast<size_t>(y0 + i) * width_ + x0 - 1];
+        const uint8_t dc = static_cast<uint8_t>(n ? (sum + n / 2) / n : 128);
+        std::memset(pred[p], dc, 256);
+      }
+      return;
+    }
+    const int ix = x0 + (mv.dx >> 2), iy = y0 + (mv.dy >> 2);
+    const int fx = mv.dx & 3, fy = mv.dy & 3;
+    const int w00 = (4 - fx) * (4 - fy), w01 = fx * (4 - fy), w10 = (4 - fx) * fy, w11 = fx * fy;
+    for (int p = 0; p < 3; ++p) {
+      const uint8_t* src = ref_.at(p, ix, iy);
+      const int stride = ref_.stride;
+      for (int r = 0; r < 16; ++r) {
+        const uint8_t* a = src + static_cast<size_t>(r) * stride;
+        const uint8_t* b = a + stride;
+        uint8_t* o = pred[p] + r * 16;
+        if (fx == 0 && fy == 0) {
+          std::memcpy(o, a, 16);
+          continue;
+        }
+        // The same bilinear quarter-pixel interpolation as the motion search's (motion_search.cc).
+        for (int c = 0; c < 16; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
+      }
+    }
+  }
+
+  /** Reconstruction of a macroblock from its syntax: the one path of both sides. */
+  void reconstruct(int x, int y, const MacroblockSyntax& m) {
+    uint8_t pred[3][256];
+    predict(x, y, m.mode, m.mv, pred);
+    const int x0 = x * 16, y0 = y * 16;
+    int32_t res[3][kCoefficients];
+    for (int b = 0; b < 4; ++b) {
+      if (!blockInFrame(x, y, b)) continue;
+      const int bx = (b & 1) * 8, by = (b >> 1) * 8;
+      const int32_t* channels[3] = {nullptr, nullptr, nullptr};
+      for (int c = 0; c < 3; ++c)
+        if ((m.cbf >> (c * 4 + b)) & 1) {
+          inverseTransform(model_.config().transform.channels[c], m.coefficients[c * 4 + b], step16_[c], res[c]);
+          channels[c] = res[c];
+        }
+      const uint8_t* pp[3] = {pred[0] + by * 16 + bx, pred[1] + by * 16 + bx, pred[2] + by * 16 + bx};
+      uint8_t* out[3];
+      for (int p = 0; p < 3; ++p) out[p] = recon_[p] + static_cast<size_t>(y0 + by) * width_ + x0 + bx;
+      reconstructBlock(channels[0], channels[1], channels[2], pp, 16, out, width_, std::min(8, width_ - x0 - bx), std::min(8, height_ - y0 - by));
+    }
+  }
+
+ private:
+  const InterModel& model_;
+  const ReferenceFrame& ref_;
+  int qp_;
+  int width_, height_, mbx_, mby_;
+  uint8_t* recon_[3];
+  int32_t step16_[3];
+  std::vector<MacroblockInfo> info_;
+  std::vector<std::vector<uint8_t>> cbfGrid_;
+  InterContexts ctx_;
+};
+
+/** The frame to code as planes, with what the encoder's decisions need. */
+struct SourcePlanes {
+  int width = 0, height = 0;
+  std::array<std::vector<uint8_t>, 3> rgb;
+  std::vector<uint8_t> luma;
+};
+
+SourcePlanes splitFrame(const ImageFrame& f) {
+  SourcePlanes s;
+  s.width = f.width;
+  s.height = f.height;
+  const size_t n = static_cast<size_t>(f.width) * f.height;
+  const int bpp = bytesPerPixel(f.format);
+  for (auto& p : s.rgb) p.resize(n);
+  s.luma.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* px = f.data + i * bpp;
+    s.rgb[0][i] = px[0];
+    s.rgb[1][i] = px[1];
+    s.rgb[2][i] = px[2];
+    s.luma[i] = static_cast<uint8_t>((px[0] + 2 * px[1] + px[2] + 2) >> 2);
+  }
+  return s;
+}
+
+/** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
+class PassEncoder {
+ public:
+  PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3])
+      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), ref_(ref) {
+    for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
+  }
+
+  std::vector<uint8_t> run(int& skipped, int& inter, int& intra) {
+    entropy::BinaryEncoder coder;
+    EncodeSide side{coder};
+    MacroblockSyntax m;
+    for (int y = 0; y < walk_.mby(); ++y)
+      for (int x = 0; x < walk_.mbx(); ++x) {
+        decide(x, y, m);
+        walk_.code(side, x, y, m);
+        walk_.reconstruct(x, y, m);
+        if (m.mode == MacroblockMode::Skip) ++skipped;
+        else if (m.mode == MacroblockMode::Inter) ++inter;
+        else ++intra;
+      }
+    return coder.finish();
+  }
+
+ private:
+  /** Residual of the macroblock against a prediction, quantised into m; returns the sum of |q| and the luma SAD. */
+  int quantise(int x, int y, const uint8_t pred[3][256], bool intraBlock, MacroblockSyntax& m, int& sad) {
+    const int x0 = x * 16, y0 = y * 16, w = src_.width;
+    const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
+    float resid[3][256];
+    sad = 0;
+    for (int r = 0; r < 16; ++r)
+      for (int c = 0; c < 16; ++c) {
+        float d[3] = {0, 0, 0};
+        if (r < bh && c < bw) {
+          const size_t i = static_cast<size_t>(y0 + r) * w + x0 + c;
+          for (int p = 0; p < 3; ++p) d[p] = static_cast<float>(src_.rgb[p][i]) - pred[p][r * 16 + c];
+          sad += std::abs(static_cast<int>(src_.luma[i]) - ((pred[0][r * 16 + c] + 2 * pred[1][r * 16 + c] + pred[2][r * 16 + c] + 2) >> 2));
+        }
+        resid[0][r * 16 + c] = 0.25f * (d[0] + 2 * d[1] + d[2]);
+        resid[1][r * 16 + c] = 0.5f * (d[0] - d[2]);
+        resid[2][r * 16 + c] = 0.25f * (-d[0] + 2 * d[1] - d[2]);
+      }
+    const float deadzone = intraBlock ? kIntraDeadzone : kInterDeadzone;
+    int total = 0;
+    m.cbf = 0;
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < 4; ++b) {
+        if (!walk_.blockInFrame(x, y, b)) continue;
+        float block[kCoefficients], coef[kCoefficients];
+        const int bx = (b & 1) * 8, by = (b >> 1) * 8;
+        for (int r = 0; r < 8; ++r)
+          for (int cc = 0; cc < 8; ++cc) block[r * 8 + cc] = resid[c][(by + r) * 16 + bx + cc];
+        forwardTransform(model_.config().transform.channels[c], block, coef);
+        int16_t* q = m.coefficients[c * 4 + b];
+        int sum = 0, lastScan = -1;
+        const float inv = 1.0f / step_[c];
+        const uint8_t* scan = model_.config().scan[c].data();
+        for (int i = 0; i < kCoefficients; ++i) {
+          const float a = std::fabs(coef[i]) * inv + deadzone;
+          int v = a >= static_cast<float>(kMaxCoefficient) ? kMaxCoefficient : static_cast<int>(a);
+          q[i] = static_cast<int16_t>(coef[i] < 0 ? -v : v);
+          sum += v;
+        }
+        // A lone +-1 far down the scan costs more bits than the error it removes.
+        if (sum == 1) {
+          for (int i = 0; i < kCoefficients; ++i)
+            if (q[scan[i]] != 0) lastScan = i;
+          if (lastScan >= 3) {
+            std::memset(q, 0, sizeof(int16_t) * kCoefficients);
+            sum = 0;
+          }
+        }
+        if (sum) m.cbf |= static_cast<uint16_t>(1u << (c * 4 + b));
+        total += sum;
+      }
+    return total;
+  }
+
+  int vectorCost(MotionVector mv, MotionVector pred) const {
+    // About the bits of the difference, in SAD units at this quantiser (a bit is worth more SAD as the step grows).
+    const int bits = (mv.dx != pred.dx ? 2 + 2 * static_cast<int>(std::log2(1 + std::abs(mv.dx - pred.dx))) : 1) +
+                     (mv.dy != pred.dy ? 2 + 2 * static_cast<int>(std::log2(1 + std::abs(mv.dy - pred.dy))) : 1);
+    return static_cast<int>(bits * step_[0] * 0.6f);
+  }
+
+  void decide(int x, int y, MacroblockSyntax& m) {
+    const MotionVector pred = walk_.predictor(x, y);
+    uint8_t p[3][256];
+    // 1. Skip: the predicted vector and nothing coded, where the quantiser leaves nothing anyway.
+    walk_.predict(x, y, MacroblockMode::Skip, pred, p);
+    int sadSkip = 0;
+    MacroblockSyntax trial;
+    const int qSkip = quantise(x, y, p, false, trial, sadSkip);
+    if (qSkip == 0) {
+      m.mode = MacroblockMode::Skip;
+      m.mv = pred;
+      m.cbf = 0;
+      return;
+    }
+    // 2. Inter with the searched vector (or the predicted one, where it is as good once its bits count).
+    MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
+    mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
+    mv.dy = static_cast<int16_t>(std::clamp<int>(mv.dy, -kMaxVector, kMaxVector));
+    int sadInter = sadSkip, costInter = sadSkip + vectorCost(pred, pred);
+    bool usePred = true;
+    if (!(mv == pred)) {
+      walk_.predict(x, y, MacroblockMode::Inter, mv, p);
+      int s = 0;
+      MacroblockSyntax t2;
+      quantise(x, y, p, false, t2, s);
+      const int cost = s + vectorCost(mv, pred);
+      if (cost < costInter) {
+        costInter = cost;
+        sadInter = s;
+        usePred = false;
+        trial = t2;
+      }
+    }
+    // 3. Intra (DC), for what the reference does not have (uncovered background, a new object).
+    uint8_t pi[3][256];
+    walk_.predict(x, y, MacroblockMode::Intra, {}, pi);
+    int sadIntra = 0;
+    {
+      const int x0 = x * 16, y0 = y * 16;
+      const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
+      for (int r = 0; r < bh; ++r)
+        for (int c = 0; c < bw; ++c) {
+          const size_t i = static_cast<size_t>(y0 + r) * src_.width + x0 + c;
+          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - ((pi[0][r * 16 + c] + 2 * pi[1][r * 16 + c] + pi[2][r * 16 + c] + 2) >> 2));
+        }
+    }
+    // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
+    if (sadIntra * 5 < sadInter * 3) {
+      int s = 0;
+      quantise(x, y, pi, true, m, s);
+      m.mode = MacroblockMode::Intra;
+      m.mv = {};
+      return;
+    }
+    (void)costInter;
+    m = trial;
+    m.mode = MacroblockMode::Inter;
+    m.mv = usePred ? pred : mv;
+  }
+
+  const InterModel& model_;
+  const SourcePlanes& src_;
+  const MotionField& field_;
+  FrameWalk walk_;
+  const ReferenceFrame& ref_;
+  float step_[3];
+};
+
+uint32_t planesCheck(const uint8_t* const planes[3], int width, int height, int stride, int border) {
+  uint32_t crc = 0;
+  for (int p = 0; p < 3; ++p)
+    for (int y = 0; y < height; ++y) crc = crc32c(planes[p] + static_cast<size_t>(y + border) * stride + border, static_cast<size_t>(width), crc);
+  return crc;
+}
+
+void writeInterleaved(const uint8_t* const planes[3], int width, int height, PixelFormat format, uint8_t* out) {
+  const int bpp = bytesPerPixel(format);
+  const size_t n = static_cast<size_t>(width) * height;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t* px = out + i * bpp;
+    px[0] = planes[0][i];
+    px[1] = planes[1][i];
+    px[2] = planes[2][i];
+    if (bpp == 4) px[3] = 255;
+  }
+}
+
+}  // namespace
+
+InterModel::InterModel(InterModelConfig config) : config_(std::move(config)), modelId_(aic::modelId(config_.name, config_.version)) {
+  for (const auto& scan : config_.scan) {
+    bool seen[kCoefficients] = {};
+    for (uint8_t i : scan) {
+      if (i >= kCoefficients || seen[i]) throw CoreError(ErrorCode::ModelInvalid, "inter model: a scan order must hold each of the 64 coefficients once");
+      seen[i] = true;
+    }
+  }
+}
+
+void ReferenceFrame::assign(int w, int h, uint32_t seq, const uint8_t* const src[3], bool withLuma) {
+  width = w;
+  height = h;
+  stride = w + 2 * kBorder;
+  sequence = seq;
+  const int rows = h + 2 * kBorder;
+  for (int p = 0; p < 3; ++p) {
+    planes[p].resize(static_cast<size_t>(stride) * rows);
+    for (int y = 0; y < rows; ++y) {
+      const int sy = std::clamp(y - kBorder, 0, h - 1);
+      const uint8_t* s = src[p] + static_cast<size_t>(sy) * w;
+      uint8_t* d = planes[p].data() + static_cast<size_t>(y) * stride;
+      std::memset(d, s[0], kBorder);
+      std::memcpy(d + kBorder, s, static_cast<size_t>(w));
+      std::memset(d + kBorder + w, s[w - 1], kBorder);
+    }
+  }
+  const uint8_t* padded[3] = {planes[0].data(), planes[1].data(), planes[2].data()};
+  check = planesCheck(padded, w, h, stride, kBorder);
+  if (withLuma) {
+    luma.resize(static_cast<size_t>(w) * h);
+    for (size_t i = 0; i < luma.size(); ++i) luma[i] = static_cast<uint8_t>((src[0][i] + 2 * src[1][i] + src[2][i] + 2) >> 2);
+  } else {
+    luma.clear();
+  }
+}
+
+InterStream::InterStream(std::shared_ptr<const InterModel> model, std::shared_ptr<const ImageCodec> image) : model_(std::move(model)), image_(std::move(image)) {
+  if (!model_) throw CoreError(ErrorCode::InvalidArgument, "an inter stream needs an inter model");
+  const auto& k = model_->config().keyframe;
+  if (image_ && (k.coefficients != image_->config().latentChannels || k.block != image_->config().downsample || k.levels != image_->config().levels)) {
+    throw CoreError(ErrorCode::ModelInvalid, "inter model '" + model_->config().name + "' was made for another image model than '" + image_->config().name + "'");
+  }
+}
+
+void InterStream::adoptKeyframe(const uint8_t* payload, size_t length) {
+  if (!image_) throw CoreError(ErrorCode::InvalidArgument, "this inter stream has no image codec to take keyframes from");
+  const ParsedPayload parsed = parsePayload(payload, length);
+  if (parsed.header.codec != CodecKind::NeuralImage || parsed.header.modelId != image_->modelId()) {
+    throw CoreError(ErrorCode::InvalidArgument, "only a neural image payload of the stream's image model can become its reference");
+  }
+  keyframePayload_.assign(payload, payload + length);
+  keyframeWidth_ = static_cast<int>(parsed.header.dim0);
+  keyframeHeight_ = static_cast<int>(parsed.header.dim1);
+  keyframeSequence_ = parsed.header.sequence;
+  hasPending_ = false;
+  previousField_ = {};
+}
+
+void InterStream::adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]) {
+  if (width < 1 || height < 1 || width > kMaxImageDimension || height > static_cast<int>(kMaxImagePixels / width)) throw CoreError(ErrorCode::InvalidArgument, "reference size out of range");
+  keyframePayload_.clear();
+  reference_.assign(width, height, sequence, planes, true);
+  hasPending_ = false;
+  previousField_ = {};
+}
+
+void InterStream::reset() {
+  reference_ = {};
+  keyframePayload_.clear();
+  keyframeWidth_ = keyframeHeight_ = 0;
+  hasPending_ = false;
+  previousField_ = {};
+  for (auto& p : pending_) p.clear();
+}
+
+bool InterStream::hasReference(int width, int height) const {
+  if (!keyframePayload_.empty()) return keyframeWidth_ == width && keyframeHeight_ == height;
+  return reference_.valid() && reference_.width == width && reference_.height == height;
+}
+
+uint32_t InterStream::referenceSequence() const { return keyframePayload_.empty() ? reference_.sequence : keyframeSequence_; }
+
+size_t InterStream::memoryBytes() const {
+  size_t n = keyframePayload_.capacity() + reference_.luma.capacity();
+  for (const auto& p : reference_.planes) n += p.capacity();
+  for (const auto& p : pending_) n += p.capacity();
+  return n;
+}
+
+void InterStream::materialise() {
+  if (keyframePayload_.empty()) return;
+  DecodedSymbols d = image_->decodeSymbols(keyframePayload_.data(), keyframePayload_.size());
+  const size_t n = static_cast<size_t>(d.width) * d.height;
+  std::array<std::vector<uint8_t>, 3> planes;
+  for (auto& p : planes) p.resize(n);
+  uint8_t* out[3] = {planes[0].data(), planes[1].data(), planes[2].data()};
+  keyframeReference(model_->config().keyframe, d.symbols.data(), d.header.qualityLevel, d.latentHeight, d.latentWidth, d.width, d.height, out);
+  const uint8_t* src[3] = {planes[0].data(), planes[1].data(), planes[2].data()};
+  reference_.assign(d.width, d.height, d.header.sequence, src, true);
+  keyframePayload_.clear();
+  keyframePayload_.shrink_to_fit();
+}
+
+PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const PredictedEncodeOptions& o) {
+  if (frame.format != PixelFormat::Rgb24 && frame.format != PixelFormat::Rgba) throw CoreError(ErrorCode::InvalidArgument, "predicted frames code rgb24 and rgba frames");
+  if (!frame.data || frame.length != frameBytes(frame.format, frame.width, frame.height)) throw CoreError(ErrorCode::InvalidArgument, "frame size does not match its width, height and format");
+  if (!hasReference(frame.width, frame.height)) throw CoreError(ErrorCode::ReferenceMissing, "no reference of this frame's size to predict from: code a keyframe first");
+  if (o.frameType != FrameType::Video && o.frameType != FrameType::Screen) throw CoreError(ErrorCode::InvalidArgument, "predicted frames are video or screen frames");
+  PredictedEncodeResult result;
+  auto t0 = Clock::now();
+  materialise();
+  if (reference_.luma.empty()) {
+    // A receiver-side stream turned sender: rebuild the search plane once.
+    reference_.luma.resize(static_cast<size_t>(reference_.width) * reference_.height);
+    for (int y = 0; y < reference_.height; ++y)
+      for (int x = 0; x < reference_.width; ++x)
+        reference_.luma[static_cast<size_t>(y) * reference_.width + x] =
+            static_cast<uint8_t>((*reference_.at(0, x, y) + 2 * *reference_.at(1, x, y) + *reference_.at(2, x, y) + 2) >> 2);
+  }
+  const SourcePlanes src = splitFrame(frame);
+  MotionSearchOptions mso;
+  mso.blockSize = 16;
+  mso.range = 32;
+  const Plane refLuma{reference_.luma.data(), reference_.width, reference_.height, reference_.width};
+  const Plane curLuma{src.luma.data(), src.width, src.height, src.width};
+  MotionField field = searchMotion(refLuma, curLuma, mso, previousField_.vectors.empty() ? nullptr : &previousField_);
+  result.timings.preprocessMs = msSince(t0);
+
+  auto t1 = Clock::now();
+  const size_t n = static_cast<size_t>(frame.width) * frame.height;
+  std::array<std::vector<uint8_t>, 3> recon, best;
+  for (auto& p : recon) p.resize(n);
+  std::vector<uint8_t> interleaved(o.score ? frameBytes(frame.format, frame.width, frame.height) : 0);
+  int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
+  const int passes = std::max(1, o.maxPasses);
+  bool haveBest = false, bestFits = false;
+  for (int pass = 0; pass < passes; ++pass) {
+    auto tp = Clock::now();
+    uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
+    int skipped = 0, inter = 0, intra = 0;
+    PassEncoder enc(*model_, reference_, src, field, qp, out);
+    std::vector<uint8_t> coded = enc.run(skipped, inter, intra);
+    PredictedPass p;
+    p.qp = qp;
+    p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
+    if (o.score) {
+      const uint8_t* planes[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
+      writeInterleaved(planes, frame.width, frame.height, frame.format, interleaved.data());
+      const metrics::ImageScores s = metrics::rgbScores(frame.data, interleaved.data(), frame.width, frame.height, bytesPerPixel(frame.format));
+      p.ssim = s.ssim;
+      p.psnr = s.psnr;
+      p.worstTileSsim = s.worstTileSsim;
+    }
+    p.ms = msSince(tp);
+    result.passes.push_back(p);
+    const bool fits = o.maxBytes == 0 || p.bytes <= o.maxBytes;
+    const bool meets = !o.score || (p.ssim >= o.aim && p.worstTileSsim >= o.tileAim);
+    const bool serves = fits && meets;
+    // Keep the pass that serves; else the best-scoring one that fits; else the smallest.
+    const bool better = !haveBest || serves || (fits != bestFits ? fits : (fits ? p.ssim > result.ssim : p.bytes < result.payload.size()));
+    if (better) {
+      PayloadHeader h;
+      h.frameType = o.frameType;
+      h.codec = CodecKind::Predicted;
+      h.flags = 0;
+      h.qualityLevel = static_cast<uint8_t>(qp);
+      h.format = static_cast<uint8_t>(frame.format);
+      h.modelId = model_->modelId();
+      h.sequence = o.sequence;
+      h.dim0 = static_cast<uint32_t>(frame.width);
+      h.dim1 = static_cast<uint32_t>(frame.height);
+      h.timestamp = o.timestamp;
+      std::vector<uint8_t> body;
+      body.reserve(kPredictedPrefix + coded.size());
+      put32(body, reference_.sequence);
+      put32(body, reference_.check);
+      body.insert(body.end(), coded.begin(), coded.end());
+      result.payload = writePayload(h, body.data(), body.size());
+      result.qp = qp;
+      result.ssim = p.ssim;
+      result.psnr = p.psnr;
+      result.worstTileSsim = p.worstTileSsim;
+      result.skipped = skipped;
+      result.inter = inter;
+      result.intra = intra;
+      std::swap(best, recon);
+      for (auto& r : recon) r.resize(n);
+      haveBest = true;
+      bestFits = fits;
+    }
+    if (serves) break;
+    // Next qp: finer where the score missed (by how much it missed), coarser where it did not fit.
+    int next = qp;
+    if (!fits) next = qp + 4;
+    else if (!meets) {
+      const double miss = std::max(o.aim - p.ssim, (o.tileAim - p.worstTileSsim) * 0.5);
+      next = qp - std::clamp(static_cast<int>(std::ceil(miss * 150.0)), 2, 10);
+    }
+    next = std::clamp(next, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
+    if (next == qp) break;
+    qp = next;
+  }
+  result.scored = o.score;
+  pending_ = std::move(best);
+  pendingSequence_ = o.sequence;
+  pendingField_ = std::move(field);
+  hasPending_ = true;
+  result.timings.postprocessMs = msSince(t1);
+  return result;
+}
+
+void InterStream::commit() {
+  if (!hasPending_) throw CoreError(ErrorCode::InvalidArgument, "no predicted frame is waiting to become the reference");
+  const uint8_t* src[3] = {pending_[0].data(), pending_[1].data(), pending_[2].data()};
+  reference_.assign(reference_.width, reference_.height, pendingSequence_, src, true);
+  previousField_ = std::move(pendingField_);
+  hasPending_ = false;
+}
+
+ImageDecodeResult InterStream::decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) {
+  auto t0 = Clock::now();
+  const ParsedPayload parsed = parsePayload(payload, length);
+  const PayloadHeader& h = parsed.header;
+  if (h.codec != CodecKind::Predicted) throw CoreError(ErrorCode::InvalidArgument, "payload is not a predicted frame");
+  if (h.modelId != model_->modelId()) {
+    throw CoreError(ErrorCode::ModelMismatch, "predicted frame was coded with another inter model (id " + std::to_string(h.modelId) + ") than '" + model_->config().name + "@" +
+                                                  model_->config().version + "'");
+  }
+  const int width = static_cast<int>(h.dim0), height = static_cast<int>(h.dim1);
+  const PixelFormat format = static_cast<PixelFormat>(h.format);
+  const size_t outBytes = frameBytes(format, width, height);
+  if (out && outLength != outBytes) {
+    throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(width) + "x" + std::to_string(height) +
+                                                   " frame needs " + std::to_string(outBytes));
+  }
+  const uint32_t refSequence = get32(parsed.body), refCheck = get32(parsed.body + 4);
+  if (!hasReference(width, height) || referenceSequence() != refSequence) {
+    throw CoreError(ErrorCode::ReferenceMissing, "predicted frame " + std::to_string(h.sequence) + " is coded against frame " + std::to_string(refSequence) +
+                                                     ", which this receiver does not hold" +
+                                                     (hasReference(width, height) ? " (it holds frame " + std::to_string(referenceSequence()) + ")" : std::string(" (it holds no reference of this size)")) +
+                                                     "; ask the sender for a keyframe (session.requestKeyframe())");
+  }
+  materialise();
+  if (reference_.check != refCheck) {
+    throw CoreError(ErrorCode::ReferenceMissing, "predicted frame " + std::to_string(h.sequence) + " is coded against a frame " + std::to_string(refSequence) +
+                                                     " whose pixels differ from this receiver's (check mismatch); ask the sender for a keyframe (session.requestKeyframe())");
+  }
+  const size_t n = static_cast<size_t>(width) * height;
+  std::array<std::vector<uint8_t>, 3> recon;
+  for (auto& p : recon) p.resize(n);
+  uint8_t* planes[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
+  FrameWalk walk(*model_, reference_, h.qualityLevel, planes);
+  entropy::BinaryDecoder coder(parsed.body + kPredictedPrefix, parsed.bodyLength - kPredictedPrefix);
+  DecodeSide side{coder};
+  MacroblockSyntax m;
+  for (int y = 0; y < walk.mby(); ++y)
+    for (int x = 0; x < walk.mbx(); ++x) {
+      if (!walk.code(side, x, y, m) || !coder.ok()) throw CoreError(ErrorCode::CorruptPayload, "predicted frame's coded data does not decode; the payload is corrupt");
+      walk.reconstruct(x, y, m);
+    }
+  if (!coder.finishedCleanly()) throw CoreError(ErrorCode::CorruptPayload, "predicted frame's coded data does not end where its body does; the payload is corrupt");
+  ImageDecodeResult result;
+  result.header = h;
+  result.width = width;
+  result.height = height;
+  result.format = format;
+  if (!out) {
+    result.pixels.resize(outBytes);
+    out = result.pixels.data();
+  }
+  const uint8_t* src[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
+  writeInterleaved(src, width, height, format, out);
+  reference_.assign(width, height, h.sequence, src, false);
+  previousField_ = {};
+  result.timings.postprocessMs = msSince(t0);
+  return result;
+}
+
+}  // namespace aic::video

@@ -1,0 +1,149 @@
+// Predicted (inter) video frames, issue 16: a frame coded against the reference the receiver
+// holds - the last keyframe's (keyframe_reference.h) or predicted frame's reconstruction - with
+// 16x16 motion-compensated macroblocks, a learnt residual transform (residual_transform.h) and
+// adaptive binary coding (inter_syntax.h). docs/video-codec.md gives the design, docs/bitstream.md
+// the format.
+//
+// An InterStream is one side of a session: a sender keeps the reconstruction its receiver will
+// have (computed from its own coded symbols by the decoder's integer path, never from a float
+// network), a receiver keeps what it decoded. Each predicted frame names its reference by
+// sequence number and carries a check of its pixels (CRC-32C), so a receiver that lost the
+// reference, or holds a different one, refuses the frame (ReferenceMissing) instead of showing
+// garbage.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/bitstream.h"
+#include "image/image_codec.h"
+#include "video/keyframe_reference.h"
+#include "video/motion_search.h"
+#include "video/residual_transform.h"
+
+namespace aic::video {
+
+struct InterModelConfig {
+  std::string name;
+  std::string version;
+  ResidualTransform transform;
+  /** Per channel: scan index -> natural index of the 8x8 block (most energetic coefficients first). */
+  std::array<std::array<uint8_t, kCoefficients>, 3> scan{};
+  KeyframeInverse keyframe;
+};
+
+class InterModel {
+ public:
+  explicit InterModel(InterModelConfig config);
+  const InterModelConfig& config() const { return config_; }
+  uint32_t modelId() const { return modelId_; }
+
+ private:
+  InterModelConfig config_;
+  uint32_t modelId_;
+};
+
+/** The reference of one side: planar R, G, B with an edge-replicated border for motion compensation. */
+struct ReferenceFrame {
+  static constexpr int kBorder = 96;  // >= kMaxVector / 4 + a macroblock + interpolation taps
+  int width = 0, height = 0, stride = 0;
+  uint32_t sequence = 0;
+  uint32_t check = 0;  // CRC-32C of the R, G and B planes in turn
+  std::array<std::vector<uint8_t>, 3> planes;
+  std::vector<uint8_t> luma;  // (R + 2G + B + 2) >> 2, unpadded (the sender's motion search)
+  bool valid() const { return width > 0; }
+  const uint8_t* at(int p, int x, int y) const { return planes[p].data() + static_cast<size_t>(y + kBorder) * stride + (x + kBorder); }
+  /** Takes unpadded planes (width x height each) as the new content. */
+  void assign(int w, int h, uint32_t seq, const uint8_t* const src[3], bool withLuma);
+};
+
+struct PredictedEncodeOptions {
+  int qp = 28;
+  uint32_t sequence = 0;
+  uint64_t timestamp = 0;
+  FrameType frameType = FrameType::Video;
+  /** Closed loop: passes over qp until the reconstruction's SSIM reaches `aim` and its worst tile `tileAim`. */
+  bool score = true;
+  double aim = 0;
+  double tileAim = 0;
+  int maxPasses = 1;
+  size_t maxBytes = 0;  // 0: no limit
+  int minQp = 0, maxQp = kMaxQp;
+};
+
+struct PredictedPass {
+  int qp = 0;
+  size_t bytes = 0;
+  double ssim = 0, psnr = 0, worstTileSsim = 0;
+  double ms = 0;
+};
+
+struct PredictedEncodeResult {
+  std::vector<uint8_t> payload;
+  int qp = 0;
+  bool scored = false;
+  double ssim = 0, psnr = 0, worstTileSsim = 0;
+  std::vector<PredictedPass> passes;
+  int skipped = 0, inter = 0, intra = 0;  // macroblocks of the chosen pass
+  Timings timings;                        // preprocess: planes and motion search; postprocess: coding, reconstruction, scores
+};
+
+class InterStream {
+ public:
+  // `image` may be null for a stream whose references come from adoptFrame() only (the core's tests).
+  InterStream(std::shared_ptr<const InterModel> model, std::shared_ptr<const ImageCodec> image);
+
+  /**
+   * A neural keyframe (sent or received) becomes the reference. Only its bytes are kept here; the
+   * reference itself is computed when a predicted frame first needs it, so a side that never
+   * predicts pays nothing. Throws what decoding the payload would (corrupt, other model).
+   */
+  void adoptKeyframe(const uint8_t* payload, size_t length);
+  /** Exact pixels both sides hold (planar R, G, B, width x height each) become the reference of `sequence`. */
+  void adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]);
+  /** Forget the reference (the session's reset, a size change). */
+  void reset();
+  /** True when a reference (or a keyframe waiting to become one) of this size is held. */
+  bool hasReference(int width, int height) const;
+  /** The sequence number of the reference held; meaningful when one is. */
+  uint32_t referenceSequence() const;
+
+  /**
+   * Codes `frame` (rgb24 or rgba) against the reference: one pass per qp tried. The chosen
+   * reconstruction waits as pending until commit() makes it the reference (the session may
+   * still send something else instead).
+   */
+  PredictedEncodeResult encode(const ImageFrame& frame, const PredictedEncodeOptions& options);
+  void commit();
+
+  /** A receiver's predicted frame: checks the reference it names, decodes, and makes the result the reference. */
+  ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength);
+
+  /** The reference's planes and check (tests; a keyframe waiting to become one is computed first). */
+  const ReferenceFrame& reference() {
+    materialise();
+    return reference_;
+  }
+  /** Bytes held for references (the engine's memory accounting). */
+  size_t memoryBytes() const;
+
+ private:
+  void materialise();
+
+  std::shared_ptr<const InterModel> model_;
+  std::shared_ptr<const ImageCodec> image_;
+  ReferenceFrame reference_;
+  std::vector<uint8_t> keyframePayload_;  // adopted, not yet materialised
+  int keyframeWidth_ = 0, keyframeHeight_ = 0;
+  uint32_t keyframeSequence_ = 0;
+  MotionField previousField_;
+  // The encoder's chosen pass, until commit().
+  std::array<std::vector<uint8_t>, 3> pending_;
+  uint32_t pendingSequence_ = 0;
+  bool hasPending_ = false;
+  MotionField pendingField_;
+};
+
+}  // namespace aic::video

@@ -1,0 +1,336 @@
+// Predicted frames (issue 16): the adaptive binary coder, the integer residual transform, the
+// keyframe reference, and a sender and a receiver InterStream holding the same reference over a
+// chain of frames; references missing or different, and corrupt payloads, refused with their codes.
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "common/errors.h"
+#include "entropy/binary_coder.h"
+#include "format/bitstream.h"
+#include "format/crc32c.h"
+#include "test_harness.h"
+#include "video/inter_codec.h"
+#include "video/inter_syntax.h"
+#include "video/keyframe_reference.h"
+#include "video/residual_transform.h"
+
+using namespace aic;
+using namespace aic::video;
+
+namespace {
+
+std::shared_ptr<const InterModel> dctModel() {
+  InterModelConfig c;
+  c.name = "test-inter";
+  c.version = "1";
+  c.transform = ResidualTransform::dct();
+  // Zig-zag scan.
+  for (int ch = 0; ch < 3; ++ch) {
+    int i = 0;
+    for (int s = 0; s < 15; ++s)
+      for (int k = 0; k <= s; ++k) {
+        const int r = (s % 2 == 0) ? s - k : k, col = s - r;
+        if (r < 8 && col < 8) c.scan[ch][i++] = static_cast<uint8_t>(r * 8 + col);
+      }
+  }
+  c.keyframe.levels = 1;
+  return std::make_shared<InterModel>(c);
+}
+
+// A smooth, textured RGB scene, moved by (dx, dy) pixels (sub-pixel allowed).
+std::array<std::vector<uint8_t>, 3> scene(int w, int h, double dx, double dy, unsigned seed) {
+  std::array<std::vector<uint8_t>, 3> p;
+  for (int c = 0; c < 3; ++c) {
+    p[c].resize(static_cast<size_t>(w) * h);
+    std::mt19937 rng(seed + c);
+    double a[6];
+    for (double& v : a) v = static_cast<double>(rng() % 1000) / 1000.0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double u = x - dx, v = y - dy;
+        const double val = 128 + 50 * std::sin(u * (0.05 + 0.05 * a[0]) + a[1] * 6) * std::cos(v * (0.04 + 0.05 * a[2]) + a[3] * 6) + 30 * std::sin((u + v) * (0.11 + 0.1 * a[4]) + a[5]);
+        p[c][static_cast<size_t>(y) * w + x] = static_cast<uint8_t>(std::clamp(val, 0.0, 255.0));
+      }
+  }
+  return p;
+}
+
+std::vector<uint8_t> interleave(const std::array<std::vector<uint8_t>, 3>& p) {
+  std::vector<uint8_t> out(p[0].size() * 3);
+  for (size_t i = 0; i < p[0].size(); ++i)
+    for (int c = 0; c < 3; ++c) out[i * 3 + c] = p[c][i];
+  return out;
+}
+
+double psnrPlanes(const std::vector<uint8_t>& interleavedRgb, const ReferenceFrame& ref) {
+  double se = 0;
+  const size_t n = static_cast<size_t>(ref.width) * ref.height;
+  for (int y = 0; y < ref.height; ++y)
+    for (int x = 0; x < ref.width; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const double d = static_cast<double>(interleavedRgb[(static_cast<size_t>(y) * ref.width + x) * 3 + c]) - *ref.at(c, x, y);
+        se += d * d;
+      }
+  const double mse = se / (3.0 * n);
+  return mse == 0 ? 100 : 10 * std::log10(255.0 * 255.0 / mse);
+}
+
+bool samePlanes(const ReferenceFrame& a, const ReferenceFrame& b) {
+  if (a.width != b.width || a.height != b.height) return false;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < a.height; ++y)
+      if (std::memcmp(a.at(c, 0, y), b.at(c, 0, y), static_cast<size_t>(a.width)) != 0) return false;
+  return true;
+}
+
+uint32_t crc32cOf(const std::vector<uint8_t>& payload) { return crc32c(payload.data(), payload.size() - kTrailerSize); }
+void fixCrc(std::vector<uint8_t>& b) {
+  const uint32_t crc = crc32cOf(b);
+  for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+}
+
+ErrorCode codeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const CoreError& e) {
+    return e.code();
+  }
+  return static_cast<ErrorCode>(-1);
+}
+
+}  // namespace
+
+TEST(binary_coder_round_trips_adaptive_and_bypass_bits) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int n = 1 + static_cast<int>(rng() % 5000);
+    std::vector<int> bits(n), ctxs(n), raws(n), rawLen(n);
+    entropy::BinaryEncoder e;
+    entropy::BitContext enc[8];
+    const int skew = static_cast<int>(rng() % 100);
+    for (int i = 0; i < n; ++i) {
+      ctxs[i] = static_cast<int>(rng() % 8);
+      bits[i] = static_cast<int>(rng() % 100) < (ctxs[i] < 4 ? skew : 100 - skew) ? 1 : 0;
+      rawLen[i] = static_cast<int>(rng() % 4);
+      raws[i] = static_cast<int>(rng() & ((1u << rawLen[i]) - 1));
+      e.bit(enc[ctxs[i]], bits[i]);
+      e.bypass(static_cast<uint32_t>(raws[i]), rawLen[i]);
+    }
+    const std::vector<uint8_t> out = e.finish();
+    entropy::BinaryDecoder d(out.data(), out.size());
+    entropy::BitContext dec[8];
+    bool same = true;
+    for (int i = 0; i < n; ++i) {
+      same &= d.bit(dec[ctxs[i]]) == bits[i];
+      same &= static_cast<int>(d.bypass(rawLen[i])) == raws[i];
+    }
+    CHECK(same);
+    CHECK(d.finishedCleanly());
+  }
+}
+
+TEST(binary_coder_compresses_skewed_bits_and_reports_overruns) {
+  entropy::BinaryEncoder e;
+  entropy::BitContext c;
+  for (int i = 0; i < 10000; ++i) e.bit(c, i % 50 == 0);
+  const auto out = e.finish();
+  // About 10000 * H(0.02) = 1414 bits; adaptive coding pays a little for learning.
+  CHECK(out.size() < 260);
+  // Truncated: the decoder reads zeros past the end and says so.
+  entropy::BinaryDecoder d(out.data(), out.size() / 2);
+  entropy::BitContext dc;
+  for (int i = 0; i < 10000; ++i) d.bit(dc);
+  CHECK(!d.ok());
+  // Padded: all symbols read, bytes left over.
+  std::vector<uint8_t> padded = out;
+  padded.push_back(0);
+  entropy::BinaryDecoder p(padded.data(), padded.size());
+  entropy::BitContext pc;
+  for (int i = 0; i < 10000; ++i) p.bit(pc);
+  CHECK(!p.finishedCleanly());
+  // A stream must start with the encoder's zero byte.
+  const uint8_t bad[6] = {1, 2, 3, 4, 5, 6};
+  CHECK(!entropy::BinaryDecoder(bad, 6).ok());
+}
+
+TEST(exp_golomb_and_vector_syntax_round_trip) {
+  entropy::BinaryEncoder e;
+  EncodeSide es{e};
+  InterContexts ce;
+  bool ok = true;
+  std::vector<int> values;
+  for (int v = -600; v <= 600; v += 7) values.push_back(v);
+  for (int v : values) codeVectorComponent(es, ce, v & 1, v, std::abs(v) % 20, ok);
+  for (uint32_t v : {0u, 1u, 2u, 3u, 100u, 4095u, 65535u}) codeExpGolomb(es, v, 0, ok);
+  const auto out = e.finish();
+  entropy::BinaryDecoder d(out.data(), out.size());
+  DecodeSide ds{d};
+  InterContexts cd;
+  bool same = true;
+  for (int v : values) same &= codeVectorComponent(ds, cd, v & 1, 0, std::abs(v) % 20, ok) == v;
+  for (uint32_t v : {0u, 1u, 2u, 3u, 100u, 4095u, 65535u}) same &= codeExpGolomb(ds, 0u, 0, ok) == v;
+  CHECK(same);
+  CHECK(ok);
+  CHECK(d.finishedCleanly());
+}
+
+TEST(residual_transform_inverts_the_forward_transform_in_integers) {
+  const ResidualTransform t = ResidualTransform::dct();
+  std::mt19937 rng(11);
+  double worst = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    float block[64], coef[64];
+    for (float& v : block) v = static_cast<float>(static_cast<int>(rng() % 121) - 60);
+    forwardTransform(t.channels[0], block, coef);
+    // At qp 4 (step 1) the reconstruction is within the rounding of the coefficients.
+    int16_t q[64];
+    for (int i = 0; i < 64; ++i) q[i] = static_cast<int16_t>(std::lround(coef[i]));
+    int32_t r4[64];
+    inverseTransform(t.channels[0], q, quantiserStep16(4), r4);
+    for (int i = 0; i < 64; ++i) worst = std::max(worst, std::fabs(r4[i] / 4.0 - block[i]));
+  }
+  CHECK(worst < 2.5);
+  // Every machine computes the same integers: a fixed input has a fixed output (recorded here).
+  int16_t q[64] = {};
+  q[0] = 37;
+  q[1] = -5;
+  q[9] = 3;
+  q[63] = -1;
+  int32_t r4[64];
+  inverseTransform(t.channels[1], q, quantiserStep16(30), r4);
+  int64_t sum = 0, weighted = 0;
+  for (int i = 0; i < 64; ++i) {
+    sum += r4[i];
+    weighted += static_cast<int64_t>(r4[i]) * (i + 1);
+  }
+  CHECK(quantiserStep16(30) == 10 << 5);
+  // Recorded on x86-64; integer arithmetic gives the same on any machine.
+  CHECK(sum == 23675);
+  CHECK(weighted == 776774);
+  // Extremes cannot overflow: the largest coefficients at the coarsest quantiser.
+  int16_t big[64];
+  for (int i = 0; i < 64; ++i) big[i] = static_cast<int16_t>(i % 2 ? kMaxCoefficient : -kMaxCoefficient);
+  inverseTransform(t.channels[0], big, quantiserStep16(kMaxQp + kChromaQpOffset), r4);
+}
+
+TEST(keyframe_reference_is_the_linear_block_inverse) {
+  KeyframeInverse k;
+  k.coefficients = 192;
+  k.block = 8;
+  k.levels = 1;
+  k.weights.assign(192 * 192, 0);
+  k.bias.assign(192, static_cast<int32_t>(std::lround(0.5 * 255 * 32768)));
+  k.gains16.assign(192, 65536 / 4);  // inverse gain 0.25
+  // Latent channel i drives output i with weight 0.5: pixel = 255 * (0.5 * 0.25 * s + 0.5).
+  for (int i = 0; i < 192; ++i) k.weights[static_cast<size_t>(i) * 192 + i] = 16384;
+  const int lh = 2, lw = 2, w = 12, h = 10;
+  std::vector<int32_t> symbols(192 * lh * lw, 0);
+  symbols[5 * 4 + 0] = 2;    // channel 5 = R, dy 0, dx 5 of block (0, 0): 255 * 0.75 = 191.25
+  symbols[66 * 4 + 3] = -3;  // channel 66 = G, dy 0, dx 2 of block (1, 1): 255 * (0.5 - 0.375) = 31.875
+  std::vector<uint8_t> planes(3 * w * h);
+  uint8_t* out[3] = {planes.data(), planes.data() + w * h, planes.data() + 2 * w * h};
+  keyframeReference(k, symbols.data(), 0, lh, lw, w, h, out);
+  CHECK(out[0][5] == 191);
+  CHECK(out[1][8 * w + 8 + 2] == 32);
+  CHECK(out[2][0] == 128);  // 127.5 rounds up
+  CHECK(codeOf([&] { keyframeReference(k, symbols.data(), 1, lh, lw, w, h, out); }) == ErrorCode::InvalidArgument);
+}
+
+TEST(inter_streams_hold_the_same_reference_over_a_chain) {
+  const auto model = dctModel();
+  const int w = 200, h = 120;  // partial macroblocks on both edges
+  InterStream sender(model, nullptr), receiver(model, nullptr);
+  auto first = scene(w, h, 0, 0, 5);
+  const uint8_t* fp[3] = {first[0].data(), first[1].data(), first[2].data()};
+  sender.adoptFrame(w, h, 7, fp);
+  receiver.adoptFrame(w, h, 7, fp);
+  size_t totalBytes = 0;
+  for (int k = 1; k <= 8; ++k) {
+    auto frame = scene(w, h, 0.75 * k, -0.5 * k, 5);
+    const auto rgb = interleave(frame);
+    ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+    PredictedEncodeOptions o;
+    o.qp = 26;
+    o.sequence = 7 + k;
+    o.score = true;
+    const PredictedEncodeResult r = sender.encode(f, o);
+    sender.commit();
+    totalBytes += r.payload.size();
+    CHECK(r.ssim > 0.9);
+    const ImageDecodeResult d = receiver.decode(r.payload.data(), r.payload.size(), nullptr, 0);
+    CHECK(d.width == w && d.height == h);
+    CHECK(samePlanes(sender.reference(), receiver.reference()));
+    CHECK(sender.reference().check == receiver.reference().check);
+    CHECK(receiver.referenceSequence() == static_cast<uint32_t>(7 + k));
+    CHECK(psnrPlanes(rgb, receiver.reference()) > 30);
+  }
+  // Motion costs far less than the raw frames (8 x 72,000 bytes).
+  CHECK(totalBytes < 8 * 72000 / 10);
+  // A still frame is nearly all skipped.
+  auto still = scene(w, h, 6, -4, 5);
+  const auto rgb = interleave(still);
+  ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+  PredictedEncodeOptions o;
+  o.sequence = 16;
+  PredictedEncodeResult r1 = sender.encode(f, o);
+  sender.commit();
+  receiver.decode(r1.payload.data(), r1.payload.size(), nullptr, 0);
+  o.sequence = 17;
+  PredictedEncodeResult r2 = sender.encode(f, o);
+  CHECK(r2.skipped * 10 >= (r2.skipped + r2.inter + r2.intra) * 9);
+  CHECK(r2.payload.size() < 200);
+}
+
+TEST(inter_decode_refuses_missing_references_and_corrupt_payloads) {
+  const auto model = dctModel();
+  const int w = 64, h = 48;
+  InterStream sender(model, nullptr), receiver(model, nullptr);
+  auto first = scene(w, h, 0, 0, 9);
+  const uint8_t* fp[3] = {first[0].data(), first[1].data(), first[2].data()};
+  sender.adoptFrame(w, h, 1, fp);
+  auto next = scene(w, h, 1.25, 0.5, 9);
+  const auto rgb = interleave(next);
+  ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+  PredictedEncodeOptions o;
+  o.sequence = 2;
+  const auto r = sender.encode(f, o);
+  // No reference at all, then the wrong one.
+  CHECK(codeOf([&] { receiver.decode(r.payload.data(), r.payload.size(), nullptr, 0); }) == ErrorCode::ReferenceMissing);
+  receiver.adoptFrame(w, h, 0, fp);
+  CHECK(codeOf([&] { receiver.decode(r.payload.data(), r.payload.size(), nullptr, 0); }) == ErrorCode::ReferenceMissing);
+  // The right sequence number but other pixels: the check catches it.
+  auto other = scene(w, h, 0, 0, 10);
+  const uint8_t* op[3] = {other[0].data(), other[1].data(), other[2].data()};
+  receiver.adoptFrame(w, h, 1, op);
+  CHECK(codeOf([&] { receiver.decode(r.payload.data(), r.payload.size(), nullptr, 0); }) == ErrorCode::ReferenceMissing);
+  receiver.adoptFrame(w, h, 1, fp);
+  // Every single-byte change of the coded data (with the CRC fixed up) is refused or decodes: never a crash.
+  std::mt19937 rng(1);
+  int refused = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<uint8_t> bad = r.payload;
+    const size_t at = kHeaderSize + kPredictedPrefix + rng() % (bad.size() - kHeaderSize - kPredictedPrefix - kTrailerSize);
+    bad[at] ^= static_cast<uint8_t>(1 + rng() % 255);
+    fixCrc(bad);
+    InterStream rx(model, nullptr);
+    rx.adoptFrame(w, h, 1, fp);
+    const ErrorCode c = codeOf([&] { rx.decode(bad.data(), bad.size(), nullptr, 0); });
+    if (c == ErrorCode::CorruptPayload) ++refused;
+    else CHECK(c == static_cast<ErrorCode>(-1));
+  }
+  CHECK(refused > 0);
+  // The good payload still decodes, into a caller's buffer of the right size only.
+  std::vector<uint8_t> out(w * h * 3);
+  CHECK(codeOf([&] { receiver.decode(r.payload.data(), r.payload.size(), out.data(), out.size() - 1); }) == ErrorCode::OutputMismatch);
+  receiver.decode(r.payload.data(), r.payload.size(), out.data(), out.size());
+  // A version-1 header on a predicted frame is corrupt; an unknown version is unsupported.
+  std::vector<uint8_t> v1 = r.payload;
+  v1[4] = 1;
+  fixCrc(v1);
+  CHECK(codeOf([&] { parsePayload(v1.data(), v1.size()); }) == ErrorCode::CorruptPayload);
+  v1[4] = 3;
+  CHECK(codeOf([&] { parsePayload(v1.data(), v1.size()); }) == ErrorCode::UnsupportedVersion);
+}
