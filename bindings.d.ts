@@ -155,7 +155,7 @@ export interface NativeTimings {
 export interface NativePayloadHeader {
   version: number;
   frameType: 'video' | 'audio' | 'screen' | 'data';
-  codec: 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus';
+  codec: 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus' | 'predicted';
   keyframe: boolean;
   fallback: boolean;
   qualityLevel: number;
@@ -284,6 +284,85 @@ export interface NativeImageDecodeResult<D extends ArrayBufferView = ArrayBuffer
   format: NativePixelFormat;
   header: NativePayloadHeader;
   timings: NativeTimings;
+}
+
+/** The inter model's data (models/aic-inter-v1, src/inter-codec.ts packs it). */
+export interface NativeInterModelConfig {
+  name: string;
+  version: string;
+  /** Per channel Y, Co, Cg: the 8x8 vertical and horizontal transforms, round(m * 4096), row-major. */
+  vertical: Int32Array;
+  horizontal: Int32Array;
+  /** Per channel: scan index -> natural coefficient index. */
+  scan: Uint8Array;
+  keyframeWeights: Int16Array;
+  keyframeBias: Int32Array;
+  keyframeGains: Int32Array;
+  levels: number;
+  coefficients: number;
+  block: number;
+}
+
+export declare class InterModel {
+  constructor(config: NativeInterModelConfig);
+  readonly modelId: number;
+}
+
+export interface NativeInterFrame {
+  data: ArrayBufferView;
+  width: number;
+  height: number;
+  format: 'rgb24' | 'rgba';
+}
+
+export interface NativePredictedEncodeOptions {
+  qp: number;
+  sequence: number;
+  timestamp?: number;
+  frameType?: 'video' | 'screen';
+  /** Score each pass's reconstruction (default true). */
+  score?: boolean;
+  aim?: number;
+  tileAim?: number;
+  maxPasses?: number;
+  maxBytes?: number;
+  minQp?: number;
+  maxQp?: number;
+}
+
+export interface NativePredictedPass {
+  qp: number;
+  bytes: number;
+  ssim: number;
+  psnr: number;
+  worstTileSsim: number;
+  ms: number;
+}
+
+export interface NativePredictedEncodeResult {
+  payload: Buffer;
+  qp: number;
+  scored: boolean;
+  ssim: number;
+  psnr: number;
+  worstTileSsim: number;
+  skipped: number;
+  inter: number;
+  intra: number;
+  passes: NativePredictedPass[];
+  timings: NativeTimings;
+}
+
+export declare class InterStream {
+  constructor(model: InterModel, image: ImageCodec);
+  adoptKeyframe(payload: ArrayBufferView): void;
+  reset(): void;
+  hasReference(width: number, height: number): boolean;
+  readonly referenceSequence: number;
+  encode(frame: NativeInterFrame, options: NativePredictedEncodeOptions): Promise<NativePredictedEncodeResult>;
+  commit(): void;
+  decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
+  memoryBytes(): number;
 }
 
 /** A codec's entropy tables, checked and prepared for the encoder on a worker thread; opaque. */
@@ -557,6 +636,8 @@ export interface NativeBinding {
   OpusDecoderStream: typeof OpusDecoderStream;
   Model: typeof Model;
   ImageCodec: typeof ImageCodec;
+  InterModel: typeof InterModel;
+  InterStream: typeof InterStream;
   AudioCodec: typeof AudioCodec;
   /** Parses and checks a payload's header and CRC; throws CORRUPT_PAYLOAD / UNSUPPORTED_VERSION. */
   parsePayloadHeader(payload: ArrayBufferView): NativePayloadHeader & { bodyOffset: number; bodyLength: number };

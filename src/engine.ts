@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EntropyTables, Engine as NativeEngine, NativeEngineInfo, NativeEngineOptions, NativeGraphCache, NativeGraphSignature } from '../bindings.js';
 import { AudioCodec } from './audio-codec.js';
+import { loadInterCodec, type InterCodec } from './inter-codec.js';
 import { AicError, awaitNative, callNative, readFields } from './errors.js';
 import { withCallerOutput } from './frames.js';
 import { ImageCodec } from './image-codec.js';
@@ -27,6 +28,7 @@ import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OP
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
 /** The audio codec shipped with the package. */
 export const DEFAULT_AUDIO_MODEL = path.join(packageRoot, 'models', 'aic-audio-v2', 'manifest.json');
+export const DEFAULT_INTER_MODEL = path.join(packageRoot, 'models', 'aic-inter-v1', 'manifest.json');
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 
@@ -40,7 +42,7 @@ export interface EngineOptions extends NativeEngineOptions {
    * the package. A codec that fails to load leaves the engine running; its frames fall back
    * losslessly with reason 'model_unavailable' and info().unavailable says why.
    */
-  models?: { image?: string | false; audio?: string | false };
+  models?: { image?: string | false; audio?: string | false; inter?: string | false };
   /** Open sessions allowed at once (default 1024); one more throws SESSION_LIMIT. */
   maxSessions?: number;
   /** A session unused this long is closed and its state freed (default 300000 ms = 5 min; Infinity: never). A session with frames in flight is busy. */
@@ -188,7 +190,8 @@ export class Engine {
   readonly #settled = new Map<string, Model>();
   #image: ImageCodec | null = null;
   #audio: AudioCodec | null = null;
-  readonly #unavailable: { image?: string; audio?: string } = {};
+  #inter: InterCodec | null = null;
+  readonly #unavailable: { image?: string; audio?: string; inter?: string } = {};
   readonly #sessions = new Map<string, Session>();
   readonly #maxSessions: number;
   readonly #idleTimeoutMs: number;
@@ -233,6 +236,8 @@ export class Engine {
       admission: new Admission(inFlight),
       image: () => (this.#image && !this.#image.model.closed ? this.#image : null),
       audio: () => (this.#audio && !this.#audio.model.closed ? this.#audio : null),
+      // Predicted frames start from the image codec's keyframes: usable while it is.
+      inter: () => (this.#inter && this.#image && !this.#image.model.closed && this.#inter.image === this.#image ? this.#inter : null),
       imageUnavailable: () => this.#unavailable.image ?? 'the image model was closed',
       audioUnavailable: () => this.#unavailable.audio ?? 'the audio model was closed',
       released: (session) => {
@@ -305,6 +310,18 @@ export class Engine {
     const [i, a] = await Promise.all([load('image', image, (p) => this.loadImageCodec(p)), load('audio', audio, (p) => this.loadAudioCodec(p))]);
     this.#image = i;
     this.#audio = a;
+    const inter = models.inter ?? DEFAULT_INTER_MODEL;
+    if (!i) this.#unavailable.inter = 'no image model to take keyframes from';
+    else if (inter === false) this.#unavailable.inter = 'no model was configured (options.models)';
+    else {
+      try {
+        this.#inter = await loadInterCodec(inter, i);
+      } catch (error) {
+        const e = AicError.from(error);
+        if (e.code === 'INVALID_ARGUMENT') throw e;
+        this.#unavailable.inter = `${e.code}: ${e.message}`;
+      }
+    }
   }
 
   /**
@@ -349,7 +366,12 @@ export class Engine {
     const image = this.#host.image();
     const audio = this.#host.audio();
     const codecs = PAYLOAD_CODECS.filter((c) => (c === 'neural-image' ? !!image : c === 'neural-audio' ? !!audio : true));
-    return { bitstreamVersions: [1], codecs, models: { image: image ? [image.modelId] : [], audio: audio ? [audio.modelId] : [] } };
+    const inter = this.#host.inter();
+    return {
+      bitstreamVersions: [1, 2],
+      codecs: codecs.filter((c) => c !== 'predicted' || !!inter),
+      models: { image: image ? [image.modelId] : [], audio: audio ? [audio.modelId] : [], inter: inter ? [inter.modelId] : [] },
+    };
   }
 
   /** The image codec sessions use (null when none is loaded). */

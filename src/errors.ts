@@ -35,6 +35,13 @@ export type AicErrorCode =
    * SessionOptions.limits; docs/api.md, "Decoder limits"). The message names the limit.
    */
   | 'LIMIT_EXCEEDED'
+  /**
+   * A predicted (inter) video frame names a reference frame this receiver does not hold: the
+   * keyframe or frame it was coded against was lost, never arrived, or decoded differently. Nothing
+   * is shown; ask the sender for a keyframe (`session.requestKeyframe()` on the sending session, what
+   * a picture-loss indication maps to) and decode the frames that follow it.
+   */
+  | 'REFERENCE_MISSING'
   /** A model manifest breaks the model contract (docs/model-contract.md). */
   | 'MANIFEST_INVALID'
   /** Native memory could not be allocated. */
@@ -64,6 +71,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<AicErrorCode>([
   'UNSUPPORTED_VERSION',
   'MODEL_MISMATCH',
   'LIMIT_EXCEEDED',
+  'REFERENCE_MISSING',
   'MANIFEST_INVALID',
   'OUT_OF_MEMORY',
   'NATIVE_UNAVAILABLE',

@@ -39,6 +39,12 @@ export class ImageCodec extends CodecBase<ImageManifest> {
     this.#native = native;
   }
 
+  /** @internal The native codec, for the inter streams that take their keyframes from it. */
+  nativeCodec(): NativeImageCodec {
+    this.checkOpen();
+    return this.#native;
+  }
+
   #options(options: ImageEncodeOptions | undefined): NativeImageEncodeOptions {
     let copy: ImageEncodeOptions;
     try {

@@ -13,6 +13,7 @@
 #include "faults_wrap.h"
 #include "files.h"
 #include "image_codec_wrap.h"
+#include "inter_codec_wrap.h"
 #include "metrics_wrap.h"
 #include "model_wrap.h"
 #include "motion_wrap.h"
@@ -67,6 +68,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", aic::js::EngineWrap::Init(env));
   exports.Set("Model", data->modelConstructor.Value());
   exports.Set("ImageCodec", aic::js::ImageCodecWrap::Init(env));
+  exports.Set("InterModel", aic::js::InterModelWrap::Init(env));
+  exports.Set("InterStream", aic::js::InterStreamWrap::Init(env));
   exports.Set("AudioCodec", aic::js::AudioCodecWrap::Init(env));
   data->audioEncoderConstructor = Napi::Persistent(aic::js::AudioEncoderWrap::Init(env));
   // For its static encodeAndScoreBatch() (src/audio-batcher.ts); instances come from createEncoder().

@@ -118,6 +118,7 @@ const char* codecName(CodecKind c) {
     case CodecKind::WebP: return "webp";
     case CodecKind::Jpeg: return "jpeg";
     case CodecKind::Opus: return "opus";
+    case CodecKind::Predicted: return "predicted";
   }
   return "stored";
 }

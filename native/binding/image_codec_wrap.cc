@@ -192,8 +192,16 @@ Napi::Function ImageCodecWrap::Init(Napi::Env env) {
                       InstanceAccessor<&ImageCodecWrap::ModelId>("modelId"), StaticMethod<&ImageCodecWrap::PrepareTables>("prepareTables")});
 }
 
+const napi_type_tag ImageCodecWrap::kTypeTag = {0x7c159e3a4b2f8d61ULL, 0x0de4a9f3c8b71e25ULL};
+
+std::shared_ptr<const ImageCodec> ImageCodecWrap::from(Napi::Env env, Napi::Value value) {
+  if (!hasTypeTag(value, kTypeTag)) throwInvalid(env, "expected an ImageCodec");
+  return Napi::ObjectWrap<ImageCodecWrap>::Unwrap(value.As<Napi::Object>())->codec_;
+}
+
 ImageCodecWrap::ImageCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ImageCodecWrap>(info) {
   Napi::Env env = info.Env();
+  info.This().As<Napi::Object>().TypeTag(&kTypeTag);
   auto model = ModelWrap::from(env, info[0]);
   if (!info[1].IsObject()) throwInvalid(env, "image codec config must be an object");
   Napi::Object o = info[1].As<Napi::Object>();

@@ -15,6 +15,9 @@ class ImageCodecWrap : public Napi::ObjectWrap<ImageCodecWrap> {
   static Napi::Function Init(Napi::Env env);
   explicit ImageCodecWrap(const Napi::CallbackInfo& info);
   static Napi::Value PrepareTables(const Napi::CallbackInfo& info);
+  static const napi_type_tag kTypeTag;
+  // The core codec behind a JS ImageCodec object (checked by its type tag); INVALID_ARGUMENT otherwise.
+  static std::shared_ptr<const ImageCodec> from(Napi::Env env, Napi::Value value);
 
  private:
   Napi::Value Encode(const Napi::CallbackInfo& info);

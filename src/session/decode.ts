@@ -8,6 +8,7 @@ import { decodeConventional } from '../conventional/image.js';
 import { AUDIO_RATES, audioBytes, imageBytes, MAX_DATA_BYTES, MAX_DIMENSION, MAX_PIXELS, ownBytes, type FrameType } from '../frames.js';
 import { unpackLossless } from '../lossless.js';
 import { native } from '../native/load.js';
+import type { InterStream } from '../inter-codec.js';
 import type { LargeDecodeLane } from './large-decodes.js';
 import type { DecompressedFrame, DecompressOptions, PayloadCodec, SessionHost } from './types.js';
 
@@ -89,6 +90,11 @@ export function checkDecompressArgs(payload: unknown, given: unknown): { bytes: 
 /** What a decode needs of its session or engine. */
 type DecodeHost = Pick<SessionHost, 'image' | 'audio' | 'imageUnavailable' | 'audioUnavailable'>;
 
+/** A session's receiving side of predicted frames (its reference); absent for a sessionless decode. */
+export interface InterReceiver {
+  receiver(): InterStream | null;
+}
+
 function corrupt(what: string): AicError {
   return new AicError('CORRUPT_PAYLOAD', `payload header ${what}; the payload is corrupt`);
 }
@@ -102,6 +108,7 @@ export async function decodePayload(
   host: DecodeHost & { limits?: ResolvedDecodeLimits; largeDecodes?: LargeDecodeLane },
   output: Buffer | undefined,
   receiver: (header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) => AudioDecoder | OpusDecoder | null,
+  inter?: InterReceiver,
 ): Promise<DecompressedFrame> {
   const t = now();
   let h;
@@ -115,7 +122,7 @@ export async function decodePayload(
   // The header must describe something its codec can carry before any stream state is touched:
   // a payload that will be refused must not reset the receiver's decoders on its way out.
   const audioCodec = h.codec === 'neural-audio' || h.codec === 'opus';
-  const imageCodec = h.codec === 'neural-image' || h.codec === 'webp' || h.codec === 'jpeg';
+  const imageCodec = h.codec === 'neural-image' || h.codec === 'webp' || h.codec === 'jpeg' || h.codec === 'predicted';
   if ((audioCodec && h.frameType !== 'audio') || (imageCodec && h.frameType !== 'video' && h.frameType !== 'screen')) throw corrupt(`says a ${h.codec} payload carries a ${h.frameType} frame`);
   if (h.frameType === 'audio' && h.codec !== 'neural-audio') {
     const channels = h.dim1 >>> 16;
@@ -123,7 +130,7 @@ export async function decodePayload(
   }
   const decoder = receiver(h);
   // Large frames take turns in a lane of their own (large-decodes.ts); the rest never wait for them.
-  const body = () => decodeBody(bytes, h, host, output, decoder, t);
+  const body = () => decodeBody(bytes, h, host, output, decoder, t, inter);
   return host.largeDecodes ? host.largeDecodes.run(declaredBytes(h), body) : body();
 }
 
@@ -144,6 +151,7 @@ async function decodeBody(
   output: Buffer | undefined,
   decoder: AudioDecoder | OpusDecoder | null,
   t: number,
+  inter: InterReceiver | undefined,
 ): Promise<DecompressedFrame> {
   const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
   if (h.codec === 'deflate' || h.codec === 'stored') {
@@ -199,7 +207,17 @@ async function decodeBody(
     const codec = host.image();
     if (!codec) throw new AicError('MODEL_MISMATCH', `this payload needs an image model and the engine has none (${host.imageUnavailable()}); load the model that coded it`);
     const d = await codec.decode(bytes, output ? { output } : undefined);
+    // Every neural image frame a session receives is the reference of the predicted frames that
+    // may follow it, as it is on the sending side (kept as bytes until one needs it).
+    inter?.receiver()?.adoptKeyframe(bytes);
     return { type: h.frameType, format: d.format, data: d.data as Buffer, width: d.width, height: d.height, ...base, codec: 'neural-image', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
+  }
+  if (h.codec === 'predicted') {
+    const stream = inter?.receiver();
+    if (!inter) throw new AicError('REFERENCE_MISSING', 'a predicted frame decodes only in the session that received its keyframe: use session.decompressFrame(), not engine.decompressFrame()');
+    if (!stream) throw new AicError('MODEL_MISMATCH', 'this predicted frame needs an inter model and the engine has none; load the models that coded it');
+    const d = await stream.decode(bytes, output);
+    return { type: h.frameType, format: d.format as 'rgb24' | 'rgba', data: d.data as Buffer, width: d.width, height: d.height, ...base, codec: 'predicted', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
   }
   const codec = host.audio();
   if (!codec || !decoder || decoder instanceof OpusDecoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);

@@ -13,13 +13,14 @@ import type { PathContext } from './context.js';
 import { codedBy } from './coded-by.js';
 import { checkDecompressArgs, decodePayload } from './decode.js';
 import { losslessResult, now } from './fallback.js';
-import { ImagePath } from './image-path.js';
+import { ImagePath, TILE_FLOOR_MARGIN } from './image-path.js';
+import { InterPath } from './inter-path.js';
 import type { Capabilities, CompressionHints, CompressOptions, CompressResult, DecompressedFrame, DecompressOptions, FallbackReason, FrameMeta, FrameSettings, PayloadCodec, ResolvedSessionOptions, SessionHost, SessionOptions, SessionStats } from './types.js';
 
 const HEADER_AND_CRC = 44;
 
 /** Every payload codec this version writes and reads. */
-export const PAYLOAD_CODECS: readonly PayloadCodec[] = ['neural-image', 'neural-audio', 'deflate', 'stored', 'webp', 'jpeg', 'opus'];
+export const PAYLOAD_CODECS: readonly PayloadCodec[] = ['neural-image', 'neural-audio', 'deflate', 'stored', 'webp', 'jpeg', 'opus', 'predicted'];
 
 /** A peer's capabilities, checked (they arrive over the caller's signalling, so trust nothing). */
 export function checkCapabilities(c: unknown, what: string): Capabilities {
@@ -36,12 +37,27 @@ export function checkCapabilities(c: unknown, what: string): Capabilities {
   // A codec this version does not know is one it never sends: keep only the known ones.
   const codecs = (x.codecs as string[]).filter((k): k is PayloadCodec => (PAYLOAD_CODECS as readonly string[]).includes(k));
   // A peer that reads no version this one writes can still take nothing: everything would be refused there.
-  return { bitstreamVersions: versions, codecs: versions.includes(1) ? codecs : [], models: { image: ints(models.image, 'models.image'), audio: ints(models.audio, 'models.audio') } };
+  // Predicted frames are version 2's; a peer that reads only version 1 cannot take them.
+  const usable = versions.includes(1) ? codecs.filter((k) => k !== 'predicted' || versions.includes(2)) : [];
+  const inter = models.inter === undefined ? [] : ints(models.inter, 'models.inter');
+  return { bitstreamVersions: versions, codecs: usable, models: { image: ints(models.image, 'models.image'), audio: ints(models.audio, 'models.audio'), inter } };
 }
 
 let generatedIds = 0;
 
-export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality'] as const;
+function checkKeyframeInterval(v: unknown): number {
+  if (v === undefined) return 300;
+  if (v !== Infinity && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) throw new AicError('INVALID_ARGUMENT', `options.keyframeInterval must be a whole number of frames >= 1 (or Infinity), got ${String(v)}`);
+  return v as number;
+}
+
+function checkBitrate(v: unknown): number {
+  if (v === undefined) return Infinity;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 1_000_000) throw new AicError('INVALID_ARGUMENT', `options.targetBitrateKbps must be a number of kbit/s from 1 to 1000000, got ${String(v)}`);
+  return v;
+}
+
+export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality', 'interFrames', 'keyframeInterval', 'targetBitrateKbps'] as const;
 
 export class Session {
   readonly sessionId: string;
@@ -54,6 +70,7 @@ export class Session {
   readonly #startedAt = Date.now();
   readonly #network = new NetworkAdapter();
   readonly #image: ImagePath;
+  readonly #inter: InterPath;
   readonly #audio: AudioPath;
   readonly #queue = new SerialQueue();
   // Frames accepted or waiting for a slot, and the chain of this session's waits for a slot.
@@ -96,7 +113,7 @@ export class Session {
     if (fallbackCodec !== 'conventional' && fallbackCodec !== 'lossless') {
       throw new AicError('INVALID_ARGUMENT', `options.fallbackCodec must be 'conventional' or 'lossless', got ${JSON.stringify(options.fallbackCodec)}`);
     }
-    for (const key of ['enableFallback', 'verifyQuality'] as const) {
+    for (const key of ['enableFallback', 'verifyQuality', 'interFrames'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new AicError('INVALID_ARGUMENT', `options.${key} must be a boolean`);
     }
     this.options = Object.freeze({
@@ -109,6 +126,9 @@ export class Session {
       verifyQuality: options.verifyQuality ?? true,
       fallbackCodec,
       peerCapabilities: options.peerCapabilities === undefined ? null : checkCapabilities(options.peerCapabilities, 'options.peerCapabilities'),
+      interFrames: options.interFrames ?? true,
+      keyframeInterval: checkKeyframeInterval(options.keyframeInterval),
+      targetBitrateKbps: checkBitrate(options.targetBitrateKbps),
     });
     this.sessionId = sessionId;
     this.#host = host;
@@ -122,10 +142,11 @@ export class Session {
       accepts: (codec, modelId) => {
         if (!acceptedCodecs.has(codec)) return false;
         if (!peer || modelId === undefined) return true;
-        return (codec === 'neural-image' ? peer.models.image : codec === 'neural-audio' ? peer.models.audio : [modelId]).includes(modelId);
+        return (codec === 'neural-image' ? peer.models.image : codec === 'neural-audio' ? peer.models.audio : codec === 'predicted' ? (peer.models.inter ?? []) : [modelId]).includes(modelId);
       },
     };
     this.#image = new ImagePath(ctx);
+    this.#inter = new InterPath(ctx);
     this.#audio = new AudioPath(ctx);
   }
 
@@ -230,7 +251,8 @@ export class Session {
     } else if (f.type === 'audio') {
       result = await this.#audio.compress(f, sequence, settings, rec);
     } else {
-      result = await this.#image.compress(f, sequence, settings, rec);
+      const budget = ImagePath.budgetBytes(f, rec);
+      result = (await this.#inter.compress(f, sequence, settings, Math.max(0, settings.floor - TILE_FLOOR_MARGIN), budget)) ?? (await this.#image.compress(f, sequence, settings, rec));
     }
     // No payload is larger than the frame stored as it is (tiny frames, incompressible data).
     // Audio is left to its path, whose codec streams must know what the receiver got: it caps
@@ -238,8 +260,11 @@ export class Session {
     if (f.type !== 'audio' && result.payload.length > f.bytes.length + HEADER_AND_CRC) {
       const stored = await losslessResult(f, sequence, settings, { fallback: result.status === 'fallback', compress: false, ...(result.fallbackReason ? { reason: result.fallbackReason } : {}), timings: result.timings });
       stored.status = result.status === 'quality_threshold_not_met' ? 'success' : result.status;
+      // A predicted frame the receiver will not get leaves the sender's reference ahead of its own.
+      if (result.codec === 'predicted') this.#inter.clear();
       result = stored;
     }
+    if ((f.type === 'video' || f.type === 'screen') && result.codec !== 'predicted') this.#inter.sentByImagePath(f, result);
     result.timings.totalMs = now() - t0;
     if (output) {
       // The caller's output may have been detached or shrunk while the frame was coded.
@@ -266,7 +291,7 @@ export class Session {
       c.framesFallback++;
     } else if (r.status === 'quality_threshold_not_met') {
       c.framesQualityNotMet++;
-    } else if (r.codec === 'neural-image' || r.codec === 'neural-audio') {
+    } else if (r.codec === 'neural-image' || r.codec === 'neural-audio' || r.codec === 'predicted') {
       c.framesCompressed++;
     }
     if (r.codec === 'deflate' || r.codec === 'stored') c.framesLossless++;
@@ -282,7 +307,7 @@ export class Session {
       this.#checkOpen();
       const { bytes, options } = checkDecompressArgs(payload, given);
       const decoded = this.#serial(async () => {
-        const frame = await withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header)));
+        const frame = await withCallerOutput(options.output, () => decodePayload(bytes, this.#host, options.output, (header) => this.#receiver(header), this.#inter));
         this.#counts.framesDecompressed++;
         return frame;
       }, options.whenBusy ?? 'reject');
@@ -297,6 +322,16 @@ export class Session {
   /** Decoder state for the payload's stream (neural audio, Opus); neural restarts after other payloads. */
   #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) {
     return this.#audio.receiver(header);
+  }
+
+  /**
+   * Video senders: the next frame goes as a keyframe, which a receiver decodes without any frame
+   * before it. Call it when the receiver reports a lost picture (RTCP PLI / FIR) or a frame it
+   * refused with REFERENCE_MISSING.
+   */
+  requestKeyframe(): void {
+    this.#checkOpen();
+    this.#inter.requestKeyframe();
   }
 
   /** Audio receivers: a frame made up for a payload that never arrived (keeps the stream's timing). */
@@ -420,6 +455,7 @@ export class Session {
       qualityScore: this.#score.summary(),
       latencyMs: this.#latency.summary(),
       passesPerFrame: c.neuralImageFrames > 0 ? c.passes / c.neuralImageFrames : 0,
+      video: { ...this.#inter.counters, referenceBytes: this.#inter.memoryBytes() },
       startedAt: this.#startedAt,
       lastActivityAt: this.#lastActivity,
     };
@@ -435,6 +471,7 @@ export class Session {
     void this.#queue.run(async () => {
       this.#audio.clear();
       this.#image.clear();
+      this.#inter.clear();
     });
   }
 }

@@ -3,6 +3,7 @@
 import type { AudioCodec } from '../audio-codec.js';
 import type { AudioSampleFormat, FrameType, PixelFormat } from '../frames.js';
 import type { ImageCodec } from '../image-codec.js';
+import type { InterCodec } from '../inter-codec.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { CompressionMode } from '../modes.js';
 import type { NetworkAnalysis, NetworkConditions } from '../network.js';
@@ -13,7 +14,8 @@ import type { Session } from './session.js';
 
 export type FallbackReason = 'quality' | 'latency' | 'error' | 'model_unavailable';
 export type CompressStatus = 'success' | 'fallback' | 'quality_threshold_not_met';
-export type PayloadCodec = 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus';
+/** 'predicted': a video frame coded against the receiver's reference (the last keyframe or predicted frame), docs/video-codec.md. */
+export type PayloadCodec = 'neural-image' | 'neural-audio' | 'deflate' | 'stored' | 'webp' | 'jpeg' | 'opus' | 'predicted';
 
 export interface SessionOptions {
   /** Names the session in stats and errors; must be unique among the engine's open sessions. Default: generated. */
@@ -43,6 +45,26 @@ export interface SessionOptions {
   peerCapabilities?: Capabilities;
   /** Decode and score every neural frame before sending it (closed loop); default true. */
   verifyQuality?: boolean;
+  /**
+   * Video and screen: code frames as predicted frames against the receiver's reference (motion
+   * compensation, skipped blocks) between keyframes; default true. The peer must decode them
+   * (its capabilities list 'predicted' and the engine's inter model); off, every frame is coded on
+   * its own.
+   */
+  interFrames?: boolean;
+  /**
+   * A keyframe at least every this many video frames, so that a receiver that joined late or lost
+   * frames without telling the sender recovers by itself; default 300 (10 s at 30 fps: keyframes
+   * cost several times a predicted frame, and a call's receivers ask for one with a picture-loss
+   * indication, session.requestKeyframe(), when they need it sooner). Infinity for none.
+   */
+  keyframeInterval?: number;
+  /**
+   * Video: the bitrate the stream should hold over any second, in kbit/s (with the frames' fps);
+   * predicted frames are sized to it, as a WebRTC sender's encoder is to its target. Default: none
+   * (the quality floor and compression target decide).
+   */
+  targetBitrateKbps?: number;
 }
 
 /**
@@ -236,6 +258,12 @@ export interface SessionStats {
   qualityScore: DistributionSummary;
   latencyMs: DistributionSummary;
   passesPerFrame: number;
+  /**
+   * Video and screen as predicted frames: frames coded against the receiver's reference, keyframes
+   * that started a chain, keyframes asked for (requestKeyframe()), scene changes that forced one, and
+   * the bytes the session holds for references (both sides).
+   */
+  video: { predictedFrames: number; keyframes: number; keyframesRequested: number; sceneChanges: number; referenceBytes: number };
   startedAt: number;
   lastActivityAt: number;
 }
@@ -248,6 +276,8 @@ export interface SessionHost {
   readonly admission: Admission;
   image(): ImageCodec | null;
   imageUnavailable(): string;
+  /** The inter codec of predicted video frames (null when none is loaded). */
+  inter(): InterCodec | null;
   audio(): AudioCodec | null;
   audioUnavailable(): string;
   released(session: Session): void;
@@ -264,8 +294,8 @@ export interface Capabilities {
   bitstreamVersions: number[];
   /** Payload codecs it decodes. */
   codecs: PayloadCodec[];
-  /** Model ids (FNV-1a of name@version) whose neural payloads it decodes. */
-  models: { image: number[]; audio: number[] };
+  /** Model ids (FNV-1a of name@version) whose neural payloads it decodes; `inter`: its inter models (predicted frames). */
+  models: { image: number[]; audio: number[]; inter?: number[] };
 }
 
 /** Mode, target, floor and quality aim in force for one frame, after network adaptation. */

@@ -1,0 +1,185 @@
+// The predicted-frame step of a video or screen session (issue 16): between keyframes, a frame is
+// coded against the reference its receiver holds (native/core/video/inter_codec.h), with the
+// same closed loop as the intra path - the reconstruction the receiver will make is scored
+// (SSIM and worst tile) before the payload goes out, and the quantiser moves until it meets the
+// floor or the frame's share of the bitrate.
+//
+// A frame goes as a keyframe (the image path, whose neural payload then becomes both sides'
+// reference) on the stream's first frame, after a size change, every keyframeInterval frames,
+// after session.requestKeyframe() (a receiver's picture-loss indication), on a scene change (most
+// macroblocks found nothing to predict from), and when a predicted frame cannot reach the floor.
+import { AicError } from '../errors.js';
+import type { InterStream } from '../inter-codec.js';
+import { hasTranslucency } from '../conventional/image.js';
+import type { PathContext } from './context.js';
+import { baseResult, now } from './fallback.js';
+import type { ImageFrameIn } from './image-path.js';
+import type { CompressResult, FrameSettings } from './types.js';
+
+/** Quantiser of the first predicted frame after a keyframe; the controller moves it from there. */
+const START_QP = 30;
+const MIN_QP = 8;
+const MAX_QP = 51;
+/** Share of intra macroblocks over which a frame counts as a new scene and goes as a keyframe. */
+const SCENE_CHANGE_INTRA = 0.5;
+/** Quality over the aim worth spending fewer bits on: one qp step up per this much headroom. */
+const HEADROOM_PER_QP = 0.012;
+
+export interface InterCounters {
+  predictedFrames: number;
+  keyframes: number;
+  keyframesRequested: number;
+  sceneChanges: number;
+}
+
+export class InterPath {
+  readonly #ctx: PathContext;
+  #sender: InterStream | null = null;
+  #receiver: InterStream | null = null;
+  #sinceKeyframe = 0;
+  #keyframeRequested = false;
+  #qp = START_QP;
+  // Bytes of the last second's video frames (by frame count at the stream's fps), for targetBitrateKbps.
+  readonly #recentBytes: number[] = [];
+  readonly counters: InterCounters = { predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0 };
+
+  constructor(ctx: PathContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The next video frame goes as a keyframe (what a receiver's picture-loss indication maps to). */
+  requestKeyframe(): void {
+    this.#keyframeRequested = true;
+    this.counters.keyframesRequested++;
+  }
+
+  clear(): void {
+    this.#sender?.reset();
+    this.#receiver?.reset();
+    this.#sender = null;
+    this.#receiver = null;
+    this.#recentBytes.length = 0;
+  }
+
+  /** Bytes held for references on both sides of this session. */
+  memoryBytes(): number {
+    return (this.#sender?.memoryBytes() ?? 0) + (this.#receiver?.memoryBytes() ?? 0);
+  }
+
+  #stream(which: 'sender' | 'receiver'): InterStream | null {
+    const codec = this.#ctx.host.inter();
+    if (!codec) return null;
+    if (which === 'sender') return (this.#sender ??= codec.createStream());
+    return (this.#receiver ??= codec.createStream());
+  }
+
+  /** The receiver's stream (decode.ts): null when the engine has no inter model. */
+  receiver(): InterStream | null {
+    return this.#stream('receiver');
+  }
+
+  /** The frame's share of targetBitrateKbps over the sliding second, in bytes (Infinity without a target). */
+  #bitrateBudget(f: ImageFrameIn): number {
+    const kbps = this.#ctx.options.targetBitrateKbps;
+    if (!Number.isFinite(kbps)) return Infinity;
+    const fps = f.fps ?? 30;
+    const perSecond = (kbps * 1000) / 8;
+    const window = Math.max(1, Math.round(fps));
+    const spent = this.#recentBytes.slice(-(window - 1)).reduce((a, b) => a + b, 0);
+    // What the second has left, kept between a quarter and three times a frame's even share so
+    // that one big frame is paid back over the next ones rather than by starving one.
+    const even = perSecond / fps;
+    return Math.floor(Math.min(3 * even, Math.max(0.25 * even, perSecond - spent)));
+  }
+
+  /** Records what went out (any codec), for the bitrate window. */
+  #spent(bytes: number, f: ImageFrameIn): void {
+    this.#recentBytes.push(bytes);
+    const keep = Math.max(1, Math.round(f.fps ?? 30));
+    if (this.#recentBytes.length > keep) this.#recentBytes.splice(0, this.#recentBytes.length - keep);
+  }
+
+  /**
+   * The frame as a predicted frame, or null when it goes as a keyframe. `budgetBytes` is the
+   * link's share for the frame (network adaptation); the bitrate target's share is applied here.
+   */
+  async compress(f: ImageFrameIn, sequence: number, s: FrameSettings, tileFloor: number, budgetBytes: number): Promise<CompressResult | null> {
+    const o = this.#ctx.options;
+    const codec = this.#ctx.host.inter();
+    if (!o.interFrames || !codec || !this.#ctx.accepts('predicted', codec.modelId)) return null;
+    if (f.format === 'i420' || (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format }))) return null;
+    if (this.#keyframeRequested || this.#sinceKeyframe + 1 >= o.keyframeInterval) return null;
+    const stream = this.#stream('sender');
+    if (!stream || !stream.hasReference(f.width, f.height)) return null;
+    const maxBytes = Math.min(budgetBytes, this.#bitrateBudget(f));
+    const t = now();
+    let r;
+    try {
+      r = await stream.encode(
+        { data: f.bytes, width: f.width, height: f.height, format: f.format as 'rgb24' | 'rgba' },
+        {
+          qp: Math.round(this.#qp),
+          sequence,
+          timestamp: f.timestamp ?? 0,
+          frameType: f.type,
+          score: o.verifyQuality,
+          aim: s.aim,
+          tileAim: tileFloor,
+          maxPasses: o.verifyQuality ? 3 : 1,
+          maxBytes: Number.isFinite(maxBytes) ? Math.max(1, maxBytes) : 0,
+          minQp: MIN_QP,
+          maxQp: MAX_QP,
+        },
+      );
+    } catch (error) {
+      const e = AicError.from(error);
+      if (e.code === 'INVALID_ARGUMENT') throw e;
+      // The reference could not serve (it was lost with a failed keyframe): start a new chain.
+      stream.reset();
+      return null;
+    }
+    const blocks = r.skipped + r.inter + r.intra;
+    if (r.intra > SCENE_CHANGE_INTRA * blocks) {
+      this.counters.sceneChanges++;
+      return null;
+    }
+    const floorMet = !r.scored || (r.ssim >= s.floor && r.worstTileSsim >= tileFloor);
+    const fits = r.payload.length <= maxBytes;
+    // Under the floor at the finest quantiser the loop tried: a keyframe may do better, unless
+    // the link is what held the quantiser back (a keyframe would be larger still).
+    if (!floorMet && fits && o.enableFallback) return null;
+    stream.commit();
+    this.#sinceKeyframe++;
+    this.counters.predictedFrames++;
+    this.#spent(r.payload.length, f);
+    // Next frame's quantiser: where this one landed, one step coarser per HEADROOM_PER_QP of
+    // score above the aim (bits saved where the picture allows), finer when it was over its share.
+    let next = r.qp;
+    if (r.scored && r.ssim > s.aim) next += Math.min(3, Math.floor((r.ssim - s.aim) / HEADROOM_PER_QP));
+    if (Number.isFinite(maxBytes) && r.payload.length > 0.9 * maxBytes) next += 2;
+    this.#qp = Math.min(MAX_QP, Math.max(MIN_QP, next));
+    const ms = now() - t;
+    return {
+      ...baseResult(f, sequence, s, r.payload),
+      status: floorMet && fits ? 'success' : 'quality_threshold_not_met',
+      codec: 'predicted',
+      qualityLevel: r.qp,
+      quality: r.scored ? { score: r.ssim, ssim: r.ssim, psnrDb: r.psnr, worstTileSsim: r.worstTileSsim, verified: true } : { score: s.aim, verified: false },
+      timings: { preprocessMs: r.timings.preprocessMs, inferenceMs: 0, postprocessMs: Math.max(0, ms - r.timings.preprocessMs), totalMs: 0 },
+      passes: r.scored ? r.passes.length : 0,
+    };
+  }
+
+  /** After a frame went by the image path: a neural keyframe becomes both sides' reference. */
+  sentByImagePath(f: ImageFrameIn, result: CompressResult): void {
+    this.#spent(result.payload.length, f);
+    if (result.codec !== 'neural-image') return;
+    const stream = this.#stream('sender');
+    if (!stream) return;
+    stream.adoptKeyframe(result.payload);
+    this.#sinceKeyframe = 0;
+    this.#keyframeRequested = false;
+    this.#qp = START_QP;
+    this.counters.keyframes++;
+  }
+}
