@@ -124,7 +124,7 @@ describe('image codec (default model)', () => {
     expect((await errorOf(codec.decode(Buffer.alloc(0)))).code).toBe('CORRUPT_PAYLOAD');
     expect((await errorOf(codec.decode(Buffer.from('not a payload at all, just text')))).code).toBe('CORRUPT_PAYLOAD');
     const future = Buffer.from(payload);
-    future[4] = 2;
+    future[4] = 3; // version 2 is read (predicted frames); 3 is the future
     expect((await errorOf(codec.decode(future))).code).toBe('UNSUPPORTED_VERSION');
     let s = 99;
     for (let i = 0; i < 300; i++) {

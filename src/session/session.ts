@@ -126,7 +126,7 @@ export class Session {
       verifyQuality: options.verifyQuality ?? true,
       fallbackCodec,
       peerCapabilities: options.peerCapabilities === undefined ? null : checkCapabilities(options.peerCapabilities, 'options.peerCapabilities'),
-      interFrames: options.interFrames ?? true,
+      interFrames: options.interFrames ?? false,
       keyframeInterval: checkKeyframeInterval(options.keyframeInterval),
       targetBitrateKbps: checkBitrate(options.targetBitrateKbps),
     });

@@ -47,7 +47,8 @@ export interface SessionOptions {
   verifyQuality?: boolean;
   /**
    * Video and screen: code frames as predicted frames against the receiver's reference (motion
-   * compensation, skipped blocks) between keyframes; default true. The peer must decode them
+   * compensation, skipped blocks) between keyframes; default false for now (opt in: the
+   * evaluation against x264 and VP8 with predicted frames is not yet in docs/video-codec.md). The peer must decode them
    * (its capabilities list 'predicted' and the engine's inter model); off, every frame is coded on
    * its own.
    */
