@@ -249,4 +249,32 @@ int intArg(const Napi::CallbackInfo& info, int i, const char* what, int lo, int 
   return static_cast<int>(d);
 }
 
+// { data, width, height, format } -> frame, over a copy of data that `job` owns (taken now, so
+// that nothing the caller does to its buffer later reaches the worker).
+void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame, Job& job) {
+  if (!v.IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
+  Napi::Object f = v.As<Napi::Object>();
+  auto bytes = copyOf(env, f.Get("data"), "frame.data");
+  frame.length = bytes.size();
+  frame.data = job.own(std::move(bytes));
+  frame.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
+  frame.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
+  std::string format = stringField(env, f, "format", "frame");
+  if (format == "rgb24") frame.format = PixelFormat::Rgb24;
+  else if (format == "rgba") frame.format = PixelFormat::Rgba;
+  else if (format == "i420") frame.format = PixelFormat::I420;
+  else throwInvalid(env, "frame.format must be 'rgb24', 'rgba' or 'i420', got '" + format + "'");
+}
+
+Napi::Object decodedImageToJs(Napi::Env env, ImageDecodeResult& result, Napi::Value output) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", output.IsEmpty() ? lendVector(env, std::move(result.pixels)) : output);
+  o.Set("width", result.width);
+  o.Set("height", result.height);
+  o.Set("format", formatName(result.format));
+  o.Set("header", payloadHeaderToJs(env, result.header));
+  o.Set("timings", timingsToJs(env, result.timings));
+  return o;
+}
+
 }  // namespace aic::js

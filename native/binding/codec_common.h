@@ -35,6 +35,14 @@ void memoryOf(Napi::Env env, Napi::Value v, const std::string& what, uint8_t*& d
 Napi::Value lendVector(Napi::Env env, std::vector<uint8_t>&& bytes);
 Napi::Object timingsToJs(Napi::Env env, const Timings& t);
 Napi::Object payloadHeaderToJs(Napi::Env env, const PayloadHeader& h);
+class Job;
+// { data, width, height, format } -> frame, over a copy of data that `job` owns (taken now, so
+// that nothing the caller does to its buffer later reaches the worker). Shared by the image
+// codec's and the inter stream's jobs.
+void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame, Job& job);
+// A decoded image as JS: { data, width, height, format, header, timings }; `output` (the
+// caller's buffer, already written) is data when given, else the pixels are lent.
+Napi::Object decodedImageToJs(Napi::Env env, ImageDecodeResult& result, Napi::Value output);
 // info[i] as a Float32Array of mono samples, else INVALID_ARGUMENT naming `what`.
 // Whether `v` is an object tagged with `tag` at construction (napi_type_tag_object): checked
 // before Unwrap(), which would read any other object's internal field as if it were the class's.

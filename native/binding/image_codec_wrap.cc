@@ -20,23 +20,6 @@ FrameType parseFrameType(Napi::Env env, Napi::Value v) {
   throwInvalid(env, "image frames are of type 'video' or 'screen'");
 }
 
-// { data, width, height, format } -> frame, over a copy of data that `job` owns (taken now, so
-// that nothing the caller does to its buffer later reaches the worker).
-void parseImageFrame(Napi::Env env, Napi::Value v, ImageFrame& frame, Job& job) {
-  if (!v.IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
-  Napi::Object f = v.As<Napi::Object>();
-  auto bytes = copyOf(env, f.Get("data"), "frame.data");
-  frame.length = bytes.size();
-  frame.data = job.own(std::move(bytes));
-  frame.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
-  frame.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
-  std::string format = stringField(env, f, "format", "frame");
-  if (format == "rgb24") frame.format = PixelFormat::Rgb24;
-  else if (format == "rgba") frame.format = PixelFormat::Rgba;
-  else if (format == "i420") frame.format = PixelFormat::I420;
-  else throwInvalid(env, "frame.format must be 'rgb24', 'rgba' or 'i420', got '" + format + "'");
-}
-
 // Header options shared by encode() and compress(): sequence, keyframe, frameType, timestamp.
 void parseHeaderOptions(Napi::Env env, Napi::Object o, ImageEncodeOptions& options) {
   if (!o.Get("sequence").IsUndefined()) options.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
@@ -160,14 +143,7 @@ class DecodeJob : public Job {
   }
   Napi::Value toJs(Napi::Env env) override {
     if (hasOutput_ && async_) writeBack(env, output_.Value(), "output", staging_.data(), staging_.size());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("data", hasOutput_ ? output_.Value() : lendVector(env, std::move(result_.pixels)));
-    o.Set("width", result_.width);
-    o.Set("height", result_.height);
-    o.Set("format", formatName(result_.format));
-    o.Set("header", payloadHeaderToJs(env, result_.header));
-    o.Set("timings", timingsToJs(env, result_.timings));
-    return o;
+    return decodedImageToJs(env, result_, hasOutput_ ? output_.Value() : Napi::Value());
   }
 
  private:

@@ -29,17 +29,8 @@ std::vector<T> exactArray(Napi::Env env, Napi::Object o, const char* key, napi_t
 class EncodeJob : public Job {
  public:
   EncodeJob(Napi::Env env, std::shared_ptr<LockedInterStream> stream, const Napi::CallbackInfo& info) : stream_(std::move(stream)) {
-    if (!info[0].IsObject()) throwInvalid(env, "frame must be an object { data, width, height, format }");
-    Napi::Object f = info[0].As<Napi::Object>();
-    auto bytes = copyOf(env, f.Get("data"), "frame.data");
-    frame_.length = bytes.size();
-    frame_.data = own(std::move(bytes));
-    frame_.width = intField(env, f, "width", "frame", 1, ImageCodec::kMaxDimension);
-    frame_.height = intField(env, f, "height", "frame", 1, ImageCodec::kMaxDimension);
-    const std::string format = stringField(env, f, "format", "frame");
-    if (format == "rgb24") frame_.format = PixelFormat::Rgb24;
-    else if (format == "rgba") frame_.format = PixelFormat::Rgba;
-    else throwInvalid(env, "predicted frames code 'rgb24' and 'rgba' frames, got '" + format + "'");
+    parseImageFrame(env, info[0], frame_, *this);
+    if (frame_.format == PixelFormat::I420) throwInvalid(env, "predicted frames code 'rgb24' and 'rgba' frames, got 'i420'");
     if (!info[1].IsObject()) throwInvalid(env, "encode() options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
     const std::string what = "options";
@@ -124,14 +115,7 @@ class DecodeJob : public Job {
   }
   Napi::Value toJs(Napi::Env env) override {
     if (hasOutput_) writeBack(env, output_.Value(), "output", staging_.data(), staging_.size());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("data", hasOutput_ ? output_.Value() : lendVector(env, std::move(result_.pixels)));
-    o.Set("width", result_.width);
-    o.Set("height", result_.height);
-    o.Set("format", formatName(result_.format));
-    o.Set("header", payloadHeaderToJs(env, result_.header));
-    o.Set("timings", timingsToJs(env, result_.timings));
-    return o;
+    return decodedImageToJs(env, result_, hasOutput_ ? output_.Value() : Napi::Value());
   }
 
  private:
