@@ -265,7 +265,7 @@ ImageEncodeResult ImageCodec::encode(const ImageFrame& frame, const ImageEncodeO
   return result;
 }
 
-DecodedSymbols ImageCodec::decodeSymbols(const uint8_t* payload, size_t length) const {
+DecodedSymbols ImageCodec::decodeSymbols(const uint8_t* payload, size_t length, const std::function<void(const PayloadHeader&)>& beforeEntropy) const {
   const auto& c = config_;
   ParsedPayload parsed = parsePayload(payload, length);
   const PayloadHeader& h = parsed.header;
@@ -280,6 +280,7 @@ DecodedSymbols ImageCodec::decodeSymbols(const uint8_t* payload, size_t length) 
     throw CoreError(ErrorCode::CorruptPayload, "payload header field quality level is " + std::to_string(h.qualityLevel) + " (allowed: 0.." + std::to_string(c.levels - 1) +
                                                    ", the model's levels); the payload is corrupt");
   }
+  if (beforeEntropy) beforeEntropy(h);
   const int pw = roundUp(width, c.paddingMultiple), ph = roundUp(height, c.paddingMultiple);
   const int lh = ph / c.downsample, lw = pw / c.downsample;
   const size_t lplane = static_cast<size_t>(lh) * lw;
@@ -320,18 +321,13 @@ ImageDecodeResult ImageCodec::decode(const uint8_t* payload, size_t length, uint
   ImageDecodeResult result;
   auto t0 = Clock::now();
   // The output is checked before the latents are decoded, as it always was.
-  {
-    const ParsedPayload parsed = parsePayload(payload, length);
-    const PayloadHeader& h = parsed.header;
-    if (h.codec == CodecKind::NeuralImage) {
-      const size_t outBytes = frameBytes(static_cast<PixelFormat>(h.format), static_cast<int>(h.dim0), static_cast<int>(h.dim1));
-      if (out && outLength != outBytes && h.modelId == modelId_ && h.qualityLevel < config_.levels) {
-        throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(h.dim0) + "x" +
-                                                       std::to_string(h.dim1) + " frame needs " + std::to_string(outBytes));
-      }
+  DecodedSymbols d = decodeSymbols(payload, length, [&](const PayloadHeader& h) {
+    const size_t outBytes = frameBytes(static_cast<PixelFormat>(h.format), static_cast<int>(h.dim0), static_cast<int>(h.dim1));
+    if (out && outLength != outBytes) {
+      throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(h.dim0) + "x" +
+                                                     std::to_string(h.dim1) + " frame needs " + std::to_string(outBytes));
     }
-  }
-  DecodedSymbols d = decodeSymbols(payload, length);
+  });
   const PayloadHeader& h = d.header;
   const int width = d.width, height = d.height;
   const PixelFormat format = static_cast<PixelFormat>(h.format);

@@ -4,6 +4,7 @@
 // arrives here as an ImageCodecConfig.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,7 +106,9 @@ class ImageCodec {
   Timings reconstruct(const int32_t* symbols, int level, int width, int height, PixelFormat format, uint8_t* out) const;
   // Parses and checks a payload and entropy-decodes its latents (decode() without the network;
   // a predicted frame's reference is computed from them: video/keyframe_reference.h).
-  DecodedSymbols decodeSymbols(const uint8_t* payload, size_t length) const;
+  // `beforeEntropy`, when given, runs once the header is checked and before anything the size of
+  // the frame is allocated (decode() checks its output buffer there).
+  DecodedSymbols decodeSymbols(const uint8_t* payload, size_t length, const std::function<void(const PayloadHeader&)>& beforeEntropy = {}) const;
   // Writes pixels into `out` when it is non-null (it must hold width*height*bytesPerPixel).
   ImageDecodeResult decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) const;
 
