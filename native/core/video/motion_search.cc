@@ -44,19 +44,7 @@ class PaddedPlane {
 void interpolate(const PaddedPlane& ref, int x, int y, int w, int h, MotionVector mv, uint8_t* out, int outStride) {
   const int ix = x + (mv.dx >> 2), iy = y + (mv.dy >> 2);  // floor division for negatives
   const int fx = mv.dx & 3, fy = mv.dy & 3;
-  const int stride = ref.stride();
-  const uint8_t* src = ref.at(ix, iy);
-  if (fx == 0 && fy == 0) {
-    for (int r = 0; r < h; ++r) std::copy(src + static_cast<size_t>(r) * stride, src + static_cast<size_t>(r) * stride + w, out + static_cast<size_t>(r) * outStride);
-    return;
-  }
-  const int w00 = (4 - fx) * (4 - fy), w01 = fx * (4 - fy), w10 = (4 - fx) * fy, w11 = fx * fy;
-  for (int r = 0; r < h; ++r) {
-    const uint8_t* a = src + static_cast<size_t>(r) * stride;
-    const uint8_t* b = a + stride;
-    uint8_t* o = out + static_cast<size_t>(r) * outStride;
-    for (int c = 0; c < w; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
-  }
+  interpolateBlock(ref.at(ix, iy), ref.stride(), fx, fy, w, h, out, outStride);
 }
 
 int vectorCost(MotionVector mv, MotionVector pred, int lambda) {
@@ -230,6 +218,20 @@ uint32_t sad(const uint8_t* a, int aStride, const uint8_t* b, int bStride, int w
 MotionVector medianVector(MotionVector a, MotionVector b, MotionVector c) {
   auto med = [](int p, int q, int r) { return static_cast<int16_t>(std::max(std::min(p, q), std::min(std::max(p, q), r))); };
   return {med(a.dx, b.dx, c.dx), med(a.dy, b.dy, c.dy)};
+}
+
+void interpolateBlock(const uint8_t* src, int stride, int fx, int fy, int w, int h, uint8_t* out, int outStride) {
+  if (fx == 0 && fy == 0) {
+    for (int r = 0; r < h; ++r) std::copy(src + static_cast<size_t>(r) * stride, src + static_cast<size_t>(r) * stride + w, out + static_cast<size_t>(r) * outStride);
+    return;
+  }
+  const int w00 = (4 - fx) * (4 - fy), w01 = fx * (4 - fy), w10 = (4 - fx) * fy, w11 = fx * fy;
+  for (int r = 0; r < h; ++r) {
+    const uint8_t* a = src + static_cast<size_t>(r) * stride;
+    const uint8_t* b = a + stride;
+    uint8_t* o = out + static_cast<size_t>(r) * outStride;
+    for (int c = 0; c < w; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
+  }
 }
 
 void predictBlock(const Plane& reference, int x, int y, int w, int h, MotionVector mv, uint8_t* out, int outStride) {

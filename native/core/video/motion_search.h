@@ -75,6 +75,13 @@ uint32_t sad(const uint8_t* a, int aStride, const uint8_t* b, int bStride, int w
 /** The prediction of the w x h block at (x, y) from `reference` moved by `mv` (bilinear at quarter pixels, edge-replicated). */
 void predictBlock(const Plane& reference, int x, int y, int w, int h, MotionVector mv, uint8_t* out, int outStride);
 
+/**
+ * Bilinear interpolation at quarter pixels of the w x h block whose top-left full pixel is `src`
+ * (the taps read one pixel to the right and below), fraction (fx, fy) in quarters: the one
+ * predictor of the motion search and of predicted frames (video/inter_codec.cc), integer and exact.
+ */
+void interpolateBlock(const uint8_t* src, int stride, int fx, int fy, int w, int h, uint8_t* out, int outStride);
+
 /** The median of three vectors, component by component (the predictor of H.264 and its successors). */
 MotionVector medianVector(MotionVector a, MotionVector b, MotionVector c);
 
