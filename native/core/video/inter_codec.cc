@@ -23,6 +23,10 @@ void put32(std::vector<uint8_t>& v, uint32_t x) {
 }
 uint32_t get32(const uint8_t* p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24); }
 
+// The plane the motion search and the mode decision measure on: YCoCg's Y, rounded, so the
+// sender's search plane of a reference and of a source frame are made alike.
+inline int lumaOf(int r, int g, int b) { return (r + 2 * g + b + 2) >> 2; }
+
 // Deadzone of the encoder's quantiser: q = floor(|c| / step + offset). Under 0.5 trades a little
 // distortion for many fewer small coefficients (H.264 reference encoders use 1/6 for inter
 // blocks and 1/3 for intra ones; inter residuals here are coarser, 8x8, so a little higher).
@@ -153,24 +157,9 @@ class FrameWalk {
       }
       return;
     }
+    // The motion search's own predictor, on each plane's edge-replicated border.
     const int ix = x0 + (mv.dx >> 2), iy = y0 + (mv.dy >> 2);
-    const int fx = mv.dx & 3, fy = mv.dy & 3;
-    const int w00 = (4 - fx) * (4 - fy), w01 = fx * (4 - fy), w10 = (4 - fx) * fy, w11 = fx * fy;
-    for (int p = 0; p < 3; ++p) {
-      const uint8_t* src = ref_.at(p, ix, iy);
-      const int stride = ref_.stride;
-      for (int r = 0; r < 16; ++r) {
-        const uint8_t* a = src + static_cast<size_t>(r) * stride;
-        const uint8_t* b = a + stride;
-        uint8_t* o = pred[p] + r * 16;
-        if (fx == 0 && fy == 0) {
-          std::memcpy(o, a, 16);
-          continue;
-        }
-        // The same bilinear quarter-pixel interpolation as the motion search's (motion_search.cc).
-        for (int c = 0; c < 16; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
-      }
-    }
+    for (int p = 0; p < 3; ++p) interpolateBlock(ref_.at(p, ix, iy), ref_.stride, mv.dx & 3, mv.dy & 3, 16, 16, pred[p], 16);
   }
 
   /** Reconstruction of a macroblock from its syntax: the one path of both sides. */
@@ -227,7 +216,7 @@ SourcePlanes splitFrame(const ImageFrame& f) {
     s.rgb[0][i] = px[0];
     s.rgb[1][i] = px[1];
     s.rgb[2][i] = px[2];
-    s.luma[i] = static_cast<uint8_t>((px[0] + 2 * px[1] + px[2] + 2) >> 2);
+    s.luma[i] = static_cast<uint8_t>(lumaOf(px[0], px[1], px[2]));
   }
   return s;
 }
@@ -236,7 +225,7 @@ SourcePlanes splitFrame(const ImageFrame& f) {
 class PassEncoder {
  public:
   PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3])
-      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), ref_(ref) {
+      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon) {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
   }
 
@@ -269,7 +258,7 @@ class PassEncoder {
         if (r < bh && c < bw) {
           const size_t i = static_cast<size_t>(y0 + r) * w + x0 + c;
           for (int p = 0; p < 3; ++p) d[p] = static_cast<float>(src_.rgb[p][i]) - pred[p][r * 16 + c];
-          sad += std::abs(static_cast<int>(src_.luma[i]) - ((pred[0][r * 16 + c] + 2 * pred[1][r * 16 + c] + pred[2][r * 16 + c] + 2) >> 2));
+          sad += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(pred[0][r * 16 + c], pred[1][r * 16 + c], pred[2][r * 16 + c]));
         }
         resid[0][r * 16 + c] = 0.25f * (d[0] + 2 * d[1] + d[2]);
         resid[1][r * 16 + c] = 0.5f * (d[0] - d[2]);
@@ -361,7 +350,7 @@ class PassEncoder {
       for (int r = 0; r < bh; ++r)
         for (int c = 0; c < bw; ++c) {
           const size_t i = static_cast<size_t>(y0 + r) * src_.width + x0 + c;
-          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - ((pi[0][r * 16 + c] + 2 * pi[1][r * 16 + c] + pi[2][r * 16 + c] + 2) >> 2));
+          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(pi[0][r * 16 + c], pi[1][r * 16 + c], pi[2][r * 16 + c]));
         }
     }
     // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
@@ -372,7 +361,6 @@ class PassEncoder {
       m.mv = {};
       return;
     }
-    (void)costInter;
     m = trial;
     m.mode = MacroblockMode::Inter;
     m.mv = usePred ? pred : mv;
@@ -382,7 +370,6 @@ class PassEncoder {
   const SourcePlanes& src_;
   const MotionField& field_;
   FrameWalk walk_;
-  const ReferenceFrame& ref_;
   float step_[3];
 };
 
@@ -438,7 +425,7 @@ void ReferenceFrame::assign(int w, int h, uint32_t seq, const uint8_t* const src
   check = planesCheck(padded, w, h, stride, kBorder);
   if (withLuma) {
     luma.resize(static_cast<size_t>(w) * h);
-    for (size_t i = 0; i < luma.size(); ++i) luma[i] = static_cast<uint8_t>((src[0][i] + 2 * src[1][i] + src[2][i] + 2) >> 2);
+    for (size_t i = 0; i < luma.size(); ++i) luma[i] = static_cast<uint8_t>(lumaOf(src[0][i], src[1][i], src[2][i]));
   } else {
     luma.clear();
   }
@@ -525,7 +512,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     for (int y = 0; y < reference_.height; ++y)
       for (int x = 0; x < reference_.width; ++x)
         reference_.luma[static_cast<size_t>(y) * reference_.width + x] =
-            static_cast<uint8_t>((*reference_.at(0, x, y) + 2 * *reference_.at(1, x, y) + *reference_.at(2, x, y) + 2) >> 2);
+            static_cast<uint8_t>(lumaOf(*reference_.at(0, x, y), *reference_.at(1, x, y), *reference_.at(2, x, y)));
   }
   const SourcePlanes src = splitFrame(frame);
   MotionSearchOptions mso;
