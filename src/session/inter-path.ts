@@ -53,6 +53,16 @@ export class InterPath {
     this.counters.keyframesRequested++;
   }
 
+  /**
+   * The predicted frame just coded went as stored bytes instead (it was larger than the frame):
+   * the sender's reference is now ahead of the receiver's, so the sender starts a new chain at
+   * the next frame. The receiver's reference, which decodes the peer's frames, is untouched.
+   */
+  dropSenderReference(): void {
+    this.#sender?.reset();
+    this.counters.predictedFrames--;
+  }
+
   clear(): void {
     this.#sender?.reset();
     this.#receiver?.reset();

@@ -261,7 +261,7 @@ export class Session {
       const stored = await losslessResult(f, sequence, settings, { fallback: result.status === 'fallback', compress: false, ...(result.fallbackReason ? { reason: result.fallbackReason } : {}), timings: result.timings });
       stored.status = result.status === 'quality_threshold_not_met' ? 'success' : result.status;
       // A predicted frame the receiver will not get leaves the sender's reference ahead of its own.
-      if (result.codec === 'predicted') this.#inter.clear();
+      if (result.codec === 'predicted') this.#inter.dropSenderReference();
       result = stored;
     }
     if ((f.type === 'video' || f.type === 'screen') && result.codec !== 'predicted') this.#inter.sentByImagePath(f, result);
