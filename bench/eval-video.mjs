@@ -16,14 +16,18 @@
 // - aic-session: sessions as a server opens them, `openSession({ mode, maxLatencyMs: Infinity })`
 //   for aggressive, adaptive (the default operating point) and conservative: compressFrame() on a
 //   sending session, decompressFrame() on a receiving one (the closed loop picks the level, or JPEG);
+// - aic-inter: sessions with predicted frames, `openSession({ interFrames: true, minQualityScore })`
+//   over a sweep of floors (--inter-floors): a keyframe, then P-frames against the reference both
+//   sides hold; P-frame and keyframe times apart (median, p99), and P-frame speed against x264's;
 // - x264: -preset veryfast -tune zerolatency, a CRF sweep; x264-intra: the same with keyint=1 (the
 //   intra-only reference); x264-keyintK: an IDR every K frames (what periodic keyframes cost);
 // - vp8: libvpx -deadline realtime -cpu-used -6 -lag-in-frames 0, one thread, a bitrate sweep (-b:v);
 // - yuv420p: the rgb24 -> yuv420p -> rgb24 round trip alone, the ceiling of x264 and VP8 here.
 // Measures per frame, averaged over the frames: PSNR-Y (BT.601 luma of both RGB frames), PSNR-RGB,
 // SSIM and MS-SSIM (the library's imageQuality: native/core/image/metrics.h). Rate: bytes x fps.
-// Loss: a lost payload costs ours that frame alone (every frame is a keyframe); x264 and VP8 freeze
-// until a keyframe, with and without keyframe requests (simulated, below).
+// Loss: a lost payload costs our intra-only coding that frame alone; our predicted chain, x264 and
+// VP8 freeze until a keyframe (ours: the receiver refuses P-frames with REFERENCE_MISSING), with
+// keyframe requests (and for x264/VP8 without, and with periodic IDRs), simulated below.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -64,6 +68,9 @@ const CRFS = quick ? [22, 30, 38] : [16, 20, 24, 28, 32, 36, 40];
 const VP8_KBPS = arg('vp8-kbps') ? String(arg('vp8-kbps')).split(',').map(Number) : null;
 const KEYINTS = String(arg('keyints', '10,30')).split(',').filter(Boolean).map(Number);
 const SESSION_MODES = quick ? ['adaptive'] : ['aggressive', 'adaptive', 'conservative'];
+// The floors (minQualityScore) of the predicted-frame sessions: the rate knob of their curve.
+const INTER_FLOORS = String(arg('inter-floors', quick ? '0.85' : '0.7,0.78,0.85,0.9,0.94,0.97')).split(',').filter(Boolean).map(Number);
+const INTER_LOSS_FLOOR = Number(arg('inter-loss-floor', 0.85));
 const LOSS_PERCENT = String(arg('loss', '1,5')).split(',').filter(Boolean).map(Number);
 const LOSS_TRIALS = Number(arg('loss-trials', quick ? 1 : 4));
 // Frames between a loss and the keyframe that answers its request (about one RTT plus a frame).
@@ -135,6 +142,10 @@ const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Na
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN;
 };
 /** SSIM on a dB scale (-10 log10(1 - SSIM)), the scale BD-rate fits on. */
 const ssimDb = (s) => -10 * Math.log10(Math.max(1e-10, 1 - s));
@@ -414,6 +425,123 @@ for (const clip of clips) {
     rx.close();
     log(`  aic-session: ${SESSION_MODES.join(', ')}`);
 
+    // Predicted frames: sessions with interFrames, a sweep of the floor (minQualityScore) as the
+    // rate knob. Each setting codes the clip as one chain from its own keyframe, decoded by a
+    // receiving session of its own; P-frame times are kept apart from keyframes' (median, p99).
+    run.codecs['aic-inter'] = [];
+    const interClean = new Map();
+    const interSession = (floor, sessionTag) =>
+      engine.openSession({ sessionId: `eval-inter-${sessionTag}-${clip}-${width}x${height}-${floor}`, mode: 'adaptive', minQualityScore: floor, interFrames: true, maxLatencyMs: Infinity });
+    for (const floor of INTER_FLOORS) {
+      const tx = interSession(floor, 'tx');
+      const irx = interSession(floor, 'rx');
+      const bytes = [];
+      const metrics = [];
+      const decoded = [];
+      const carriedBy = {};
+      const pEnc = [];
+      const pDec = [];
+      const kEnc = [];
+      const kDec = [];
+      const pBytes = [];
+      const kBytes = [];
+      const qps = [];
+      for (const [i, f] of frames.entries()) {
+        let t0 = performance.now();
+        const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
+        const enc = performance.now() - t0;
+        t0 = performance.now();
+        const dec = await irx.decompressFrame(r.payload);
+        const decMs = performance.now() - t0;
+        const predicted = r.codec === 'predicted';
+        (predicted ? pEnc : kEnc).push(enc);
+        (predicted ? pDec : kDec).push(decMs);
+        (predicted ? pBytes : kBytes).push(r.payload.length);
+        if (predicted) qps.push(r.qualityLevel);
+        bytes.push(r.payload.length);
+        metrics.push(measureIndexed(frames, i, dec.data, width, height));
+        decoded.push(dec.data);
+        carriedBy[r.codec] = (carriedBy[r.codec] ?? 0) + 1;
+      }
+      const st = tx.stats();
+      tx.close();
+      irx.close();
+      const pt = point(`floor ${floor}`, bytes, metrics, width, height, {
+        minQualityScore: floor,
+        encodeMsPerFrame: mean([...pEnc, ...kEnc]),
+        decodeMsPerFrame: mean([...pDec, ...kDec]),
+        keyframes: kEnc.length,
+        carriedBy,
+        predictedFrames: pEnc.length,
+        meanQp: qps.length ? mean(qps) : null,
+        pFrame: { encodeMsMedian: median(pEnc), encodeMsP99: quantile(pEnc, 0.99), decodeMsMedian: median(pDec), decodeMsP99: quantile(pDec, 0.99), meanBytes: mean(pBytes) },
+        keyframe: { encodeMsMedian: median(kEnc), decodeMsMedian: median(kDec), meanBytes: mean(kBytes) },
+        sceneChanges: st.video.sceneChanges,
+        referenceBytes: st.video.referenceBytes,
+      });
+      run.codecs['aic-inter'].push(pt);
+      interClean.set(floor, { bytes, metrics, decoded, pt });
+    }
+    log(`  aic-inter: floors ${INTER_FLOORS.join(', ')}`);
+
+    // Loss on the predicted chain: a lost payload is not delivered; the receiver refuses the
+    // predicted frames after it (REFERENCE_MISSING) and shows its last frame until the keyframe
+    // its request brings (the sender's requestKeyframe() RTT_FRAMES frames after the loss).
+    const lossFloor = INTER_FLOORS.includes(INTER_LOSS_FLOOR) ? INTER_LOSS_FLOOR : INTER_FLOORS[Math.floor(INTER_FLOORS.length / 2)];
+    const clean = interClean.get(lossFloor);
+    const interIdr = [];
+    for (const pat of patterns) {
+      const lostSet = new Set(pat.lost);
+      const forced = new Set(requestedKeyframes(n, pat.lost));
+      const tx = interSession(lossFloor, `loss-tx-${pat.percent}-${pat.trial}`);
+      const irx = interSession(lossFloor, `loss-rx-${pat.percent}-${pat.trial}`);
+      const decoded = [];
+      const metrics = [];
+      const shown = [];
+      const payloadSizes = [];
+      let last = 0;
+      let refused = 0;
+      for (const [i, f] of frames.entries()) {
+        if (forced.has(i)) tx.requestKeyframe();
+        const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
+        payloadSizes.push(r.payload.length);
+        if (forced.has(i)) interIdr.push({ frame: i, keyframeBytes: r.payload.length, replacedBytes: clean.bytes[i], codec: r.codec });
+        let dec = null;
+        if (!lostSet.has(i)) {
+          try {
+            dec = await irx.decompressFrame(r.payload);
+          } catch (error) {
+            if (error?.code !== 'REFERENCE_MISSING') throw error;
+            refused++;
+          }
+        }
+        decoded.push(dec ? dec.data : null);
+        metrics.push(dec ? measureIndexed(frames, i, dec.data, width, height) : null);
+        if (dec) last = i;
+        shown.push(last);
+      }
+      tx.close();
+      irx.close();
+      const ms = shown.map((sIdx, f) => (sIdx === f ? metrics[f] : measureIndexed(frames, f, decoded[sIdx], width, height)));
+      const frozen = shown.filter((sIdx, f) => sIdx !== f).length;
+      lossRows.push({
+        codec: 'aic-inter',
+        setting: `floor ${lossFloor}`,
+        recovery: `keyframe request (${RTT_FRAMES} frames later)`,
+        ...pat,
+        keyframesSent: [...forced],
+        extraBytes: payloadSizes.reduce((a, b) => a + b, 0) - clean.bytes.reduce((a, b) => a + b, 0),
+        refusedReferenceMissing: refused,
+        frozenFrames: frozen,
+        frozenFraction: frozen / n,
+        psnrY: mean(ms.map((m) => m.psnrY)),
+        ssim: mean(ms.map((m) => m.ssim)),
+        cleanPsnrY: mean(clean.metrics.map((m) => m.psnrY)),
+        cleanSsim: mean(clean.metrics.map((m) => m.ssim)),
+      });
+    }
+    log(`  aic-inter: loss at floor ${lossFloor}`);
+
     // ffmpeg codecs.
     const starts = {};
     // Codes every setting; returns the coded streams of the settings `keep` names (decoded frames held).
@@ -527,6 +655,16 @@ for (const clip of clips) {
     // What one keyframe costs: the IDR's bytes against the inter frame it replaced.
     const byCodec = (c) => idrCosts.filter((x) => x.codec === c);
     run.keyframes = {
+      // Ours: a requested keyframe is a neural intra frame in place of the P-frame the clean chain sent.
+      requestedPredicted: {
+        codec: 'aic-inter',
+        setting: `floor ${lossFloor}`,
+        samples: interIdr.length,
+        keyframeBytes: mean(interIdr.map((x) => x.keyframeBytes)),
+        replacedBytes: mean(interIdr.map((x) => x.replacedBytes)),
+        meanInterBytes: clean.pt.pFrame.meanBytes,
+        keyframeOverInter: mean(interIdr.map((x) => x.keyframeBytes)) / clean.pt.pFrame.meanBytes,
+      },
       requested: ['x264', 'vp8'].map((c) => {
         const xs = byCodec(c);
         return {
@@ -555,14 +693,32 @@ for (const clip of clips) {
     // BD-rates of our curves against the references.
     for (const key of ['psnrY', 'psnrRgb', 'ssimDb']) {
       run.bdRate[key] = {};
-      for (const ours of ['aic-intra', 'aic-session']) {
+      for (const ours of ['aic-intra', 'aic-session', 'aic-inter']) {
         if (run.codecs[ours].length < 2) continue;
-        for (const ref of ['x264', 'vp8', 'x264-intra']) run.bdRate[key][`${ours} vs ${ref}`] = bdRate(rq(run.codecs[ref], key), rq(run.codecs[ours], key));
+        for (const ref of ['x264', 'vp8', 'x264-intra', ...(ours === 'aic-inter' ? ['aic-intra'] : [])]) run.bdRate[key][`${ours} vs ${ref}`] = bdRate(rq(run.codecs[ref], key), rq(run.codecs[ours], key));
       }
       run.bdRate[key]['x264-intra vs x264'] = bdRate(rq(run.codecs.x264, key), rq(run.codecs['x264-intra'], key));
       run.bdRate[key]['vp8 vs x264'] = bdRate(rq(run.codecs.x264, key), rq(run.codecs.vp8, key));
     }
+    // P-frame speed against x264 on the same frames: our median P-frame encode + decode over
+    // x264's encode + decode per frame at the CRF whose rate is nearest ours at the loss floor.
+    {
+      const ours = clean.pt;
+      const x = [...run.codecs.x264].sort((a, b) => Math.abs(a.kbps - ours.kbps) - Math.abs(b.kbps - ours.kbps))[0];
+      run.pFrameSpeed = {
+        setting: ours.setting,
+        oursEncodeMsMedian: ours.pFrame.encodeMsMedian,
+        oursDecodeMsMedian: ours.pFrame.decodeMsMedian,
+        oursEncodeMsP99: ours.pFrame.encodeMsP99,
+        oursDecodeMsP99: ours.pFrame.decodeMsP99,
+        x264Setting: x.setting,
+        x264EncodeMsPerFrame: x.encodeMsPerFrame,
+        x264DecodeMsPerFrame: x.decodeMsPerFrame,
+        ratio: (ours.pFrame.encodeMsMedian + ours.pFrame.decodeMsMedian) / (x.encodeMsPerFrame + x.decodeMsPerFrame),
+      };
+    }
     runs.push(run);
+    log(`  BD-rate PSNR-Y aic-inter vs x264 ${fmt(run.bdRate.psnrY['aic-inter vs x264'], 1)} %, vs aic-intra ${fmt(run.bdRate.psnrY['aic-inter vs aic-intra'], 1)} %`);
     log(`  BD-rate PSNR-Y aic-intra vs x264 ${fmt(run.bdRate.psnrY['aic-intra vs x264'], 1)} %, vs vp8 ${fmt(run.bdRate.psnrY['aic-intra vs vp8'], 1)} %`);
   }
 }
@@ -593,7 +749,7 @@ const result = {
     intraOpThreads: info.intraOpThreads,
   },
   model: { name: codec.name, version: codec.version, levels: codec.levels },
-  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
+  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, interFloors: INTER_FLOORS, interLossFloor: INTER_LOSS_FLOOR, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
   definitions: {
     frames: `the first N frames of each clip, decoded by ffmpeg, scaled to cover WxH (bicubic) and centre-cropped; played at ${fps} fps for every rate, whatever the clip's own rate`,
     rate: 'kbps = total bytes x 8 x fps / frames / 1000; bpp = bits per pixel per frame. aic: whole payloads (44-byte header included); x264/VP8: the bitstream packets (Annex B / VP8 frames, no container, no RTP)',
@@ -624,12 +780,14 @@ result.summary = sizeKeys.map((sz) => {
     const pts = rs.flatMap((r) => r.codecs[c]);
     times[c] = { encodeMsPerFrame: mean(pts.map((p) => p.encodeMsPerFrame)), decodeMsPerFrame: mean(pts.map((p) => p.decodeMsPerFrame)) };
   }
-  return { size: sz, clips: rs.map((r) => r.clip), bdRate: bd, msPerFrame: times };
+  const ratios = rs.map((r) => r.pFrameSpeed.ratio);
+  return { size: sz, clips: rs.map((r) => r.clip), bdRate: bd, msPerFrame: times, pFrameSpeedVsX264: { perClip: ratios, mean: mean(ratios) } };
 });
 
 for (const s of result.summary) {
   console.log(`\n${s.size} (${s.clips.join(', ')}; ${runs.find((r) => `${r.width}x${r.height}` === s.size).frames} frames at ${fps} fps), mean BD-rate over clips:`);
   for (const [key, pairs] of Object.entries(s.bdRate)) console.log(`  ${key.padEnd(8)} ${Object.entries(pairs).map(([p, v]) => `${p} ${fmt(v, 1)} %`).join(', ')}`);
+  console.log(`  P-frame encode + decode (median) over x264's per frame: ${s.pFrameSpeedVsX264.perClip.map((v) => fmt(v, 2)).join(', ')} (mean ${fmt(s.pFrameSpeedVsX264.mean, 2)}x)`);
   console.log(`  ms/frame (encode / decode): ${Object.entries(s.msPerFrame).map(([c, t]) => `${c} ${fmt(t.encodeMsPerFrame, 1)} / ${fmt(t.decodeMsPerFrame, 1)}`).join(', ')}`);
 }
 for (const run of runs) {

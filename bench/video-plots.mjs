@@ -10,6 +10,7 @@ export function writeVideoPlots(result, plotOut) {
   const series = [
     ['aic-intra', `ours: ${result.model.name} intra (levels)`, '#d62728', null],
     ['aic-session', 'ours: session (aggressive / adaptive / conservative)', '#ff7f0e', '4 3'],
+    ['aic-inter', 'ours: predicted frames (interFrames, floor sweep)', '#9467bd', null],
     ['x264', 'x264 veryfast zerolatency (CRF)', '#1f77b4', null],
     ['x264-intra', 'x264 intra only (keyint=1)', '#17becf', '6 3'],
     ['vp8', `VP8 realtime, cpu-used ${o.vp8CpuUsed} (-b:v)`, '#2ca02c', null],

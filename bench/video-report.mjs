@@ -59,8 +59,36 @@ out.push(`- **Date:** ${r.date}`);
 out.push(`- **Machine:** ${m.cpu} × ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, load average at the end ${m.loadAverageAtEnd.join(' / ')} (shared with other work: times are noisy); Node ${m.node}; ONNX Runtime ${m.onnxRuntime} (${m.executionProvider}, ${m.intraOpThreads} intra-op threads); ${m.ffmpeg}${m.debianPackages ? ` (${m.debianPackages.join(', ')})` : ''}`);
 out.push(`- **Model:** ${r.model.name}@${r.model.version}, ${r.model.levels} levels`);
 out.push(`- **Clips:** ${o.clips.map((c) => `\`${c}\``).join(', ')} from \`${o.clipsDir}\` (evaluation only, never trained on); ${frameText} per clip (the first frames), at ${o.fps} fps for every rate`);
-out.push(`- **Settings:** x264 CRF ${o.crfs.join(', ')}; VP8 \`-b:v\` targets ${Array.isArray(o.vp8Kbps) ? `${o.vp8Kbps.join(', ')} kbit/s` : o.vp8Kbps}, \`-cpu-used ${o.vp8CpuUsed}\`, ${o.vp8Threads} thread; x264 ${o.threads} threads; our levels ${o.levels.join(', ')}; sessions ${o.sessionModes.join(', ')}`);
+out.push(`- **Settings:** x264 CRF ${o.crfs.join(', ')}; VP8 \`-b:v\` targets ${Array.isArray(o.vp8Kbps) ? `${o.vp8Kbps.join(', ')} kbit/s` : o.vp8Kbps}, \`-cpu-used ${o.vp8CpuUsed}\`, ${o.vp8Threads} thread; x264 ${o.threads} threads; our levels ${o.levels.join(', ')}; sessions ${o.sessionModes.join(', ')}${o.interFloors ? `; predicted-frame sessions at floors ${o.interFloors.join(', ')} (loss at ${o.interLossFloor})` : ''}`);
 out.push('');
+
+// 0. Predicted frames
+if (r.runs.every((run) => run.codecs['aic-inter']?.length)) {
+  out.push('### Predicted frames (`interFrames: true`)');
+  out.push('');
+  out.push('BD-rate of the predicted-frame sessions (a sweep of `minQualityScore`) against x264, VP8 and our own intra-only coding. Negative: ours needs fewer bits for the same quality.');
+  out.push('');
+  const iRows = [];
+  const iRow = (name, b, bold) => [name, pct(b.psnrY['aic-inter vs aic-intra']), pct(b.ssimDb['aic-inter vs aic-intra']), pct(b.psnrY['aic-inter vs x264']), pct(b.ssimDb['aic-inter vs x264']), pct(b.psnrY['aic-inter vs vp8']), pct(b.ssimDb['aic-inter vs vp8']), pct(b.psnrRgb['aic-inter vs x264'])].map((c, i) => (bold && i > 0 ? `**${c}**` : c));
+  for (const run of r.runs) iRows.push(iRow(runName(run), run.bdRate, false));
+  for (const sm of r.summary) iRows.push(iRow(`**mean, ${sm.size}** (${sm.clips.length} clips)`, sm.bdRate, true));
+  out.push(table(['clip, size', 'PSNR-Y vs our intra', 'SSIM vs our intra', 'PSNR-Y vs x264', 'SSIM vs x264', 'PSNR-Y vs VP8', 'SSIM vs VP8', 'PSNR-RGB vs x264'], iRows));
+  out.push('');
+  out.push('Each point: `openSession({ mode: \'adaptive\', minQualityScore: floor, interFrames: true, maxLatencyMs: Infinity })`, `compressFrame()` on every frame and `decompressFrame()` on a receiving session. P-frame times are the median and p99 of the awaited calls on predicted frames alone; the rest of the frames are keyframes (the first, and scene changes or floor misses).');
+  out.push('');
+  const pRows0 = [];
+  for (const run of r.runs) {
+    for (const p of run.codecs['aic-inter']) {
+      pRows0.push([runName(run), String(p.minQualityScore), f(p.kbps, 0), f(p.psnrY, 2), f(p.ssim, 4), atRate(p.kbps, rateAt(run.codecs.x264, 'psnrY', p.psnrY)), `${p.keyframes} / ${p.predictedFrames}`, p.meanQp === null ? '–' : f(p.meanQp, 1), f(p.pFrame.meanBytes, 0), f(p.keyframe.meanBytes, 0), `${f(p.pFrame.encodeMsMedian, 1)} / ${f(p.pFrame.encodeMsP99, 1)}`, `${f(p.pFrame.decodeMsMedian, 1)} / ${f(p.pFrame.decodeMsP99, 1)}`]);
+    }
+  }
+  out.push(table(['clip, size', 'floor', 'kbit/s', 'PSNR-Y', 'SSIM', 'x264 kbit/s at that PSNR-Y (ours ÷)', 'keyframes / P-frames', 'mean qp', 'P-frame bytes', 'keyframe bytes', 'P-frame encode ms (median / p99)', 'P-frame decode ms (median / p99)'], pRows0));
+  out.push('');
+  out.push('P-frame speed against x264 in the same run: our median P-frame `compressFrame` + `decompressFrame` at the loss floor over x264’s encode + decode per frame (ffmpeg process time less its start cost, as below) at the CRF whose rate is nearest ours:');
+  out.push('');
+  out.push(table(['clip, size', 'ours: floor', 'ours encode + decode ms (median)', 'x264 setting', 'x264 encode + decode ms/frame', 'ours ÷ x264'], r.runs.map((run) => { const q = run.pFrameSpeed; return [runName(run), q.setting, `${f(q.oursEncodeMsMedian, 1)} + ${f(q.oursDecodeMsMedian, 1)}`, q.x264Setting, `${f(q.x264EncodeMsPerFrame, 1)} + ${f(q.x264DecodeMsPerFrame, 1)}`, `${f(q.ratio, 2)}×`]; })));
+  out.push('');
+}
 
 // 1. BD-rates
 out.push('### BD-rate of our intra-only coding');
@@ -124,6 +152,7 @@ const tRows = [];
 const TIME_CODECS = [
   ['aic-intra', 'ours, intra (level sweep)'],
   ['aic-session', 'ours, session closed loop'],
+  ['aic-inter', 'ours, predicted-frame session (keyframes and P-frames)'],
   ['x264', 'x264 veryfast zerolatency'],
   ['x264-intra', 'x264 intra only'],
   ['vp8', 'VP8 realtime'],
@@ -165,10 +194,12 @@ for (const run of r.runs) {
 }
 out.push(table(['clip, size', 'loss', 'codec', 'recovery', 'frames frozen %', 'Δ PSNR-Y dB', 'Δ SSIM', 'Δ kbit/s'], lRows));
 out.push('');
-out.push('One keyframe, as a request makes it (x264 with `keyint=infinite:scenecut=0` and VP8, each IDR forced by `-force_key_frames` where the model puts it):');
+out.push('One keyframe, as a request makes it (ours: `requestKeyframe()` on the predicted-frame session, the keyframe against the P-frame of the clean chain it replaced; x264 with `keyint=infinite:scenecut=0` and VP8, each IDR forced by `-force_key_frames` where the model puts it):');
 out.push('');
 const kRows = [];
 for (const run of r.runs) {
+  const q = run.keyframes.requestedPredicted;
+  if (q?.samples) kRows.push([runName(run), `${q.codec} ${q.setting}`, String(q.samples), f(q.keyframeBytes, 0), f(q.meanInterBytes, 0), `${f(q.keyframeOverInter, 1)}×`, f(((q.keyframeBytes - q.replacedBytes) * 8) / 1000, 1)]);
   for (const k of run.keyframes.requested) {
     if (!k.samples) continue;
     kRows.push([runName(run), `${k.codec} ${k.setting}`, String(k.samples), f(k.keyframeBytes, 0), f(k.meanInterBytes, 0), `${f(k.keyframeOverInter, 1)}×`, f((k.extraBytesPerKeyframe * 8) / 1000, 1)]);
@@ -194,7 +225,7 @@ out.push('');
 // 7. Every point
 out.push('### Every point');
 out.push('');
-const LABEL = { 'aic-intra': 'ours intra', 'aic-session': 'ours session', x264: 'x264', 'x264-intra': 'x264 intra', 'x264-nokey': 'x264 keyint=∞', vp8: 'VP8' };
+const LABEL = { 'aic-intra': 'ours intra', 'aic-session': 'ours session', 'aic-inter': 'ours predicted', x264: 'x264', 'x264-intra': 'x264 intra', 'x264-nokey': 'x264 keyint=∞', vp8: 'VP8' };
 for (const run of r.runs) {
   out.push(`<details><summary>${runName(run)}, ${run.frames} frames</summary>`);
   out.push('');
