@@ -102,6 +102,32 @@ describe('predicted video frames', () => {
     expect(codecs).toEqual(['neural-image', 'predicted', 'predicted', 'predicted', 'neural-image', 'predicted', 'predicted', 'predicted', 'neural-image']);
   });
 
+  it('holds a tight targetBitrateKbps with predicted frames instead of falling back to keyframes', async () => {
+    // 60 kbit/s at 30 fps is 250 bytes a frame: the quantiser is bound by the budget, so a floor
+    // miss must not send a keyframe (several kB, the whole second's budget at once).
+    // Sensor noise, as a camera has, so that the residual needs bits the budget does not have.
+    let seed = 7;
+    const noisy = frames.map((f) => {
+      const out = Buffer.from(f);
+      for (let j = 0; j < out.length; j++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        out[j] = Math.max(0, Math.min(255, out[j]! + ((seed >>> 24) % 25) - 12));
+      }
+      return out;
+    });
+    const tx = engine.openSession({ interFrames: true, targetBitrateKbps: 60, maxLatencyMs: Infinity });
+    const codecs: string[] = [];
+    const bytes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await tx.compressFrame(frame(noisy[i]!));
+      codecs.push(r.codec);
+      bytes.push(r.payload.length);
+    }
+    expect(codecs.slice(1)).toEqual(Array(11).fill('predicted'));
+    const later = bytes.slice(4);
+    expect(later.reduce((a, b) => a + b, 0) / later.length).toBeLessThan(3 * (60_000 / 8 / 30));
+  });
+
   it('never sends a predicted frame to a peer that does not decode them', async () => {
     const caps = engine.capabilities();
     const old = { ...caps, bitstreamVersions: [1], models: { image: caps.models.image, audio: caps.models.audio } };

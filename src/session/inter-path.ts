@@ -155,9 +155,11 @@ export class InterPath {
     }
     const floorMet = !r.scored || (r.ssim >= s.floor && r.worstTileSsim >= tileFloor);
     const fits = r.payload.length <= maxBytes;
-    // Under the floor at the finest quantiser the loop tried: a keyframe may do better, unless
-    // the link is what held the quantiser back (a keyframe would be larger still).
-    if (!floorMet && fits && o.enableFallback) return null;
+    // The byte budget (link or bitrate target) refused a pass: it, not the quantiser, holds the
+    // quality back, and a keyframe would be larger still (one blew a 100 kbit/s second at once).
+    const budgetBound = !fits || r.passes.some((p) => p.bytes > maxBytes);
+    // Under the floor at the finest quantiser the loop tried: a keyframe may do better.
+    if (!floorMet && !budgetBound && o.enableFallback) return null;
     stream.commit();
     this.#sinceKeyframe++;
     this.counters.predictedFrames++;
