@@ -16,6 +16,7 @@ import type {
 } from '../bindings.js';
 import { AicError, awaitNative, callNative } from './errors.js';
 import type { ImageCodec } from './image-codec.js';
+import type { ImageManifest } from './manifest.js';
 import { native } from './native/load.js';
 
 export interface InterManifest {
@@ -145,11 +146,16 @@ export class InterStream {
   }
 }
 
+/** What of the image model an inter model is checked against and built from. */
+type ImageModelFacts = Pick<ImageManifest, 'name' | 'version' | 'levels' | 'latent'>;
+
 /**
- * Loads an inter model for `image` (the image codec its keyframes come from): checks the manifest,
- * that it was made for that image model, and the SHA-256 of its keyframe inverse.
+ * Reads and checks an inter model for the image model `image` (its manifest): the manifest, that
+ * it was made for that image model, and the SHA-256 of its keyframe inverse; returns the manifest
+ * and the configuration the native InterModel takes (native/fuzz/dump-config.mjs writes the same
+ * object for the fuzz harness).
  */
-export async function loadInterCodec(manifestPath: string, image: ImageCodec): Promise<InterCodec> {
+export async function readInterModelConfig(manifestPath: string, image: ImageModelFacts): Promise<{ manifest: InterManifest; config: NativeInterModelConfig }> {
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
@@ -164,12 +170,12 @@ export async function loadInterCodec(manifestPath: string, image: ImageCodec): P
   }
   const m = validateInterManifest(raw, manifestPath);
   const k = m.keyframeReference;
-  const imageName = `${image.manifest.name}@${image.manifest.version}`;
+  const imageName = `${image.name}@${image.version}`;
   if (k.imageModel !== imageName) {
     throw new AicError('MODEL_MISMATCH', `inter model ${m.name}@${m.version} was made for the image model ${k.imageModel}, not ${imageName}; predicted frames need its own inter model`);
   }
-  const levels = image.manifest.levels;
-  if (image.manifest.latent.channels !== k.coefficients || image.manifest.latent.downsample !== k.block) {
+  const levels = image.levels;
+  if (image.latent.channels !== k.coefficients || image.latent.downsample !== k.block) {
     invalid(manifestPath, `keyframeReference does not match ${imageName}'s latent layout`);
   }
   const binPath = path.resolve(path.dirname(manifestPath), k.file);
@@ -206,6 +212,15 @@ export async function loadInterCodec(manifestPath: string, image: ImageCodec): P
     coefficients: n,
     block: k.block,
   };
+  return { manifest: m, config };
+}
+
+/**
+ * Loads an inter model for `image` (the image codec its keyframes come from): checks the manifest,
+ * that it was made for that image model, and the SHA-256 of its keyframe inverse.
+ */
+export async function loadInterCodec(manifestPath: string, image: ImageCodec): Promise<InterCodec> {
+  const { manifest, config } = await readInterModelConfig(manifestPath, image.manifest);
   const { InterModel: NativeModel } = native();
-  return new InterCodec(callNative(() => new NativeModel(config)), m, image);
+  return new InterCodec(callNative(() => new NativeModel(config)), manifest, image);
 }

@@ -3,11 +3,12 @@
 //  - AIC_FUZZ_HARNESS(name): every harness names itself once; its regression inputs
 //    (native/fuzz/regressions/<name>/*) run through it in LLVMFuzzerInitialize, before fuzzing.
 //  - Codec configurations: native/fuzz/dump-config.mjs writes the configuration the TypeScript
-//    layer builds from a manifest (nativeImageConfig / nativeAudioConfig) into a text file of
-//    "key value" and "key count values..." lines; loadImageConfig / loadAudioConfig read it back.
+//    layer builds from a manifest (nativeImageConfig / nativeAudioConfig / readInterModelConfig)
+//    into a text file of "key value" and "key count values..." lines; imageConfig / audioConfig /
+//    interConfig read it back.
 //  - A structure-aware mutator (payloadMutate): libFuzzer's mutation of the bytes, then, most of
-//    the time, a header that stays plausible (magic, version, header length, body length) and a
-//    recomputed CRC-32C (full form) or 16-bit check (short audio form), so that mutations reach the
+//    the time, a header that stays plausible (magic, version, header length, body length, and what
+//    the harness's fixup adds) and a recomputed CRC-32C (full form) or 16-bit check (short audio form), so that mutations reach the
 //    body decoders instead of dying at the CRC.
 //  - checkError(): what a decoder may throw on hostile input. A CoreError of a payload code is a
 //    rejection; anything else (InferenceFailed, std::bad_alloc, a non-CoreError exception) is a
@@ -23,6 +24,7 @@
 #include <dirent.h>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <new>
@@ -38,6 +40,7 @@
 #include "runtime/engine.h"
 #include "common/errors.h"
 #include "image/image_codec.h"
+#include "video/inter_codec.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t maxSize);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -89,10 +92,12 @@ inline void runRegressions(const char* name) {
 
 // A decoder's rejection of hostile bytes. The payload codes (and InvalidArgument, which the core
 // uses for "not this codec's payload" when the mutator changes the codec byte) are fine;
-// LIMIT_EXCEEDED is accepted by name so the harnesses keep working when the limits land.
+// LIMIT_EXCEEDED is accepted by name so the harnesses keep working when the limits land, and
+// REFERENCE_MISSING is a predicted frame's refusal of a reference it does not hold.
 inline bool acceptableRejection(const aic::CoreError& e) {
   const std::string code = aic::errorCodeName(e.code());
-  return code == "CORRUPT_PAYLOAD" || code == "UNSUPPORTED_VERSION" || code == "MODEL_MISMATCH" || code == "LIMIT_EXCEEDED" || code == "INVALID_ARGUMENT";
+  return code == "CORRUPT_PAYLOAD" || code == "UNSUPPORTED_VERSION" || code == "MODEL_MISMATCH" || code == "LIMIT_EXCEEDED" || code == "INVALID_ARGUMENT" ||
+         code == "REFERENCE_MISSING";
 }
 
 [[noreturn]] inline void finding(const std::string& what) {
@@ -147,6 +152,10 @@ struct MutatorOptions {
   uint32_t maxDim = 0;       // clamp an image's width and height into 1..maxDim (0: leave them)
   int codec = -1;            // the codec byte to keep (-1: leave it)
   bool allowShort = false;   // short audio form allowed
+  uint8_t version = aic::kBitstreamVersion;  // the version byte it mostly writes (2 for predicted frames)
+  // The harness's own fix-ups of a full payload (header fields, the start of the body), after the
+  // header's and before the CRC is recomputed: `seed` is the mutator's, for the harness's choices.
+  std::function<void(uint8_t* data, size_t size, unsigned seed)> fixup;
 };
 
 // libFuzzer mutation, then (7 times in 8) a plausible header and a valid CRC / check. The last
@@ -166,7 +175,7 @@ inline size_t payloadMutate(uint8_t* data, size_t size, size_t maxSize, unsigned
     size = 44;
   }
   std::memcpy(data, "AICF", 4);
-  if ((seed >> 3) & 15) data[4] = 1;      // version mostly 1
+  if ((seed >> 3) & 15) data[4] = o.version;  // version mostly the harness's (1, or 2 for predicted frames)
   if ((seed >> 7) & 15) data[5] = 40;     // header length mostly 40
   if ((seed >> 11) & 3) {
     if (o.codec >= 0) data[7] = static_cast<uint8_t>(o.codec);
@@ -179,6 +188,7 @@ inline size_t payloadMutate(uint8_t* data, size_t size, size_t maxSize, unsigned
   const size_t header = data[5] < 40 ? 40 : data[5];
   if (size < header + 4) return size;
   if ((seed >> 13) & 15) put32(data + 28, static_cast<uint32_t>(size - header - 4));
+  if (o.fixup) o.fixup(data, size, seed);
   fixFullCrc(data, size);
   return size;
 }
@@ -307,7 +317,33 @@ inline std::shared_ptr<aic::CodecModel> model(const std::shared_ptr<aic::Engine>
   return std::make_shared<aic::CodecModel>(e, r);
 }
 
+// The native InterModel's configuration as loadInterCodec builds it (readInterModelConfig in
+// src/inter-codec.ts: the transform, the scan orders, the keyframe inverse and gains).
+inline aic::video::InterModelConfig interConfig(const Config& c) {
+  aic::video::InterModelConfig ic;
+  ic.name = c.str("name");
+  ic.version = c.str("version");
+  const auto vertical = c.array<int32_t>("vertical"), horizontal = c.array<int32_t>("horizontal");
+  const auto scan = c.array<uint32_t>("scan");
+  if (vertical.size() != 3 * 64 || horizontal.size() != 3 * 64 || scan.size() != 3 * 64) finding("inter.cfg: vertical, horizontal and scan must hold 3 x 64 values");
+  for (int ch = 0; ch < 3; ++ch)
+    for (int i = 0; i < 64; ++i) {
+      ic.transform.channels[ch].vertical[i] = vertical[ch * 64 + i];
+      ic.transform.channels[ch].horizontal[i] = horizontal[ch * 64 + i];
+      ic.scan[ch][i] = static_cast<uint8_t>(scan[ch * 64 + i]);
+    }
+  auto& k = ic.keyframe;
+  k.levels = c.integer("levels");
+  k.coefficients = c.integer("coefficients");
+  k.block = c.integer("block");
+  k.weights = c.array<int16_t>("keyframeWeights");
+  k.bias = c.array<int32_t>("keyframeBias");
+  k.gains16 = c.array<int32_t>("keyframeGains");
+  return ic;
+}
+
 inline Config imageCfg() { return Config(dataDir() + "/image.cfg"); }
+inline Config interCfg() { return Config(dataDir() + "/inter.cfg"); }
 inline Config audioCfg() { return Config(dataDir() + "/audio.cfg"); }
 
 }  // namespace aicfuzz

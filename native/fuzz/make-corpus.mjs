@@ -3,7 +3,9 @@
 // small crops of ../shared/data (Kodak images, VCTK speech) and on synthetic frames.
 //   node native/fuzz/make-corpus.mjs [out-dir = native/fuzz/corpus]
 // Writes <out>/<harness>/<sha1> for parser (every payload; test/fuzz-api.mjs reads it too), entropy,
-// image_decode, audio_decode, lossless and opus. Deterministic for the same data and build.
+// image_decode, audio_decode, lossless, opus and inter_decode (predicted frames, the neural
+// keyframes they are coded against, and range-coder inputs cut out of their bodies).
+// Deterministic for the same data and build.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +24,7 @@ function save(harness, bytes) {
   writeFileSync(join(dir, createHash('sha1').update(bytes).digest('hex')), bytes);
   counts[harness] = (counts[harness] ?? 0) + 1;
 }
-const CODEC_HARNESS = { 0: 'image_decode', 1: 'audio_decode', 2: 'lossless', 3: 'lossless', 6: 'opus' };
+const CODEC_HARNESS = { 0: 'image_decode', 1: 'audio_decode', 2: 'lossless', 3: 'lossless', 6: 'opus', 7: 'inter_decode' };
 // Sorts a payload into the harnesses that take it; neural bodies also seed the entropy harness.
 function route(payload) {
   const p = Buffer.from(payload);
@@ -37,6 +39,14 @@ function route(payload) {
   const body = p.subarray(40, p.length - 4);
   if (p[7] === 0) entropyImage(body, p[9], p.readUInt32LE(20), p.readUInt32LE(24));
   if (p[7] === 1) entropyAudio(body, p[9], p.readUInt32LE(24) >>> 16);
+  if (p[7] === 7) rangeCoder(body.subarray(8));
+}
+// inter_decode_fuzz.cc's range-coder input: 'R', contexts - 1, schedule length - 1, schedule, stream.
+// Schedules: one context, a few contexts with bypass runs, and many contexts.
+function rangeCoder(stream) {
+  const schedules = [[0], [0, 1, 2, 0xc7, 3, 0xc0, 4], Array.from({ length: 32 }, (_, i) => (i * 37) % 0xc8)];
+  const s = schedules[counts.inter_decode % schedules.length];
+  save('inter_decode', Buffer.concat([Buffer.from([0x52, 31, s.length - 1, ...s]), stream.subarray(0, 256)]));
 }
 function parts(body, count) {
   const lengths = [];
@@ -187,9 +197,39 @@ try {
     }
   }
   for (const s of [...sessions, ...audioSessions]) await s.close?.();
+  // Predicted frames: a sender with interFrames on small crops that move a few pixels a frame. With
+  // keyframeInterval 2 every predicted frame is coded against the neural keyframe just before it,
+  // which inter_decode_fuzz.cc adopts as a reference (both go into its seeds).
+  await interSeeds(engine);
 } finally {
   await engine.close();
 }
+async function interSeeds(engine) {
+  const dir = join(shared, 'kodak');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, 3) : [];
+  const clips = [[32, 32, 2, 1], [48, 40, -3, 2], [64, 64, 1, -2], [40, 24, 4, 0]];
+  for (const [c, [w, h, dx, dy]] of clips.entries()) {
+    let big;
+    if (files.length) big = await sharp(join(dir, files[c % files.length])).extract({ left: 200 + 40 * c, top: 150, width: w + 40, height: h + 40 }).removeAlpha().raw().toBuffer();
+    else {
+      big = Buffer.alloc((w + 40) * (h + 40) * 3);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + ((i / 3 / (w + 40)) | 0) * 5) & 255;
+    }
+    const s = engine.openSession({ interFrames: true, keyframeInterval: 2, maxLatencyMs: Infinity });
+    const format = c % 2 ? 'rgba' : 'rgb24';
+    for (let k = 0; k < 4; k++) {
+      const x0 = 20 + dx * k, y0 = 20 + dy * k;
+      const rgb = Buffer.alloc(w * h * 3);
+      for (let y = 0; y < h; y++) big.copy(rgb, y * w * 3, ((y + y0) * (w + 40) + x0) * 3, ((y + y0) * (w + 40) + x0 + w) * 3);
+      const data = format === 'rgba' ? asFormat({ w, h, rgb }, 'rgba').map((v, i) => (i % 4 === 3 ? 255 : v)) : rgb;
+      const r = await s.compressFrame({ type: c === 3 ? 'screen' : 'video', format, width: w, height: h, data });
+      route(r.payload);
+      if (r.codec === 'neural-image') save('inter_decode', Buffer.from(r.payload));
+    }
+    await s.close?.();
+  }
+}
+
 // Without models every frame goes down the conventional ladder: WebP / JPEG and Opus payloads.
 const plain = await createEngine({ cacheDir: false, models: { image: false, audio: false } });
 try {
