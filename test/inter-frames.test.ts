@@ -109,6 +109,21 @@ describe('predicted video frames', () => {
     for (let i = 0; i < 3; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).not.toBe('predicted');
   });
 
+  it('honours models.inter: false: no predicted frames, and capabilities that say so', async () => {
+    const plain = await createEngine({ models: { audio: false, inter: false } });
+    try {
+      const caps = plain.capabilities();
+      expect(caps.codecs).not.toContain('predicted');
+      expect(caps.models.inter).toEqual([]);
+      expect(plain.info().unavailable.inter).toMatch(/no model was configured/);
+      const tx = plain.openSession({ interFrames: true, maxLatencyMs: Infinity });
+      for (let i = 0; i < 3; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
+      expect(tx.stats().video.predictedFrames).toBe(0);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('checks its options', () => {
     expect(() => engine.openSession({ keyframeInterval: 0 })).toThrow(/keyframeInterval/);
     expect(() => engine.openSession({ targetBitrateKbps: -5 })).toThrow(/targetBitrateKbps/);
