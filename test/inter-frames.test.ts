@@ -124,6 +124,12 @@ describe('predicted video frames', () => {
     }
   });
 
+  it('keeps no reference and counts no keyframes in a session without predicted frames', async () => {
+    const tx = engine.openSession({ maxLatencyMs: Infinity });
+    for (let i = 0; i < 2; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
+    expect(tx.stats().video).toEqual({ predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, referenceBytes: 0 });
+  });
+
   it('checks its options', () => {
     expect(() => engine.openSession({ keyframeInterval: 0 })).toThrow(/keyframeInterval/);
     expect(() => engine.openSession({ targetBitrateKbps: -5 })).toThrow(/targetBitrateKbps/);
