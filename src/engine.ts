@@ -120,8 +120,11 @@ export interface EngineInfo extends NativeEngineInfo {
   providerFallbackReason: string | null;
   /** The codecs sessions use (null when not loaded). */
   codecs: { image: CodecSummary | null; audio: CodecSummary | null };
-  /** Why a codec is not loaded, if one is not: its frames fall back with reason 'model_unavailable'. */
-  unavailable: { image?: string; audio?: string };
+  /**
+   * Why a codec is not loaded, if one is not: its frames fall back with reason 'model_unavailable'
+   * (`inter`: no predicted frames; video goes frame by frame through the image path).
+   */
+  unavailable: { image?: string; audio?: string; inter?: string };
   /** The fallback reasons sessions report, and what each means. */
   fallbackReasons: Record<'quality' | 'latency' | 'error' | 'model_unavailable', string>;
   sessions: { open: number; max: number; idleTimeoutMs: number };
@@ -732,7 +735,7 @@ function readEngineOptions(given: unknown): EngineOptions {
   if (given === null || typeof given !== 'object') throw new AicError('INVALID_ARGUMENT', 'engine options must be an object');
   const options = readFields(given, ENGINE_OPTION_KEYS, 'options') as EngineOptions;
   const models = options.models as unknown;
-  if (models !== null && typeof models === 'object') options.models = readFields(models, ['image', 'audio'], 'options.models') as EngineOptions['models'];
+  if (models !== null && typeof models === 'object') options.models = readFields(models, ['image', 'audio', 'inter'], 'options.models') as EngineOptions['models'];
   return options;
 }
 

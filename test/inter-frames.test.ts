@@ -135,6 +135,27 @@ describe('predicted video frames', () => {
     for (let i = 0; i < 3; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).not.toBe('predicted');
   });
 
+  it('honours models.inter: false: no predicted frames, and capabilities that say so', async () => {
+    const plain = await createEngine({ models: { audio: false, inter: false } });
+    try {
+      const caps = plain.capabilities();
+      expect(caps.codecs).not.toContain('predicted');
+      expect(caps.models.inter).toEqual([]);
+      expect(plain.info().unavailable.inter).toMatch(/no model was configured/);
+      const tx = plain.openSession({ interFrames: true, maxLatencyMs: Infinity });
+      for (let i = 0; i < 3; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
+      expect(tx.stats().video.predictedFrames).toBe(0);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('keeps no reference and counts no keyframes in a session without predicted frames', async () => {
+    const tx = engine.openSession({ maxLatencyMs: Infinity });
+    for (let i = 0; i < 2; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
+    expect(tx.stats().video).toEqual({ predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, referenceBytes: 0 });
+  });
+
   it('checks its options', () => {
     expect(() => engine.openSession({ keyframeInterval: 0 })).toThrow(/keyframeInterval/);
     expect(() => engine.openSession({ targetBitrateKbps: -5 })).toThrow(/targetBitrateKbps/);

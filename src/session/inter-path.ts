@@ -185,7 +185,8 @@ export class InterPath {
   /** After a frame went by the image path: a neural keyframe becomes both sides' reference. */
   sentByImagePath(f: ImageFrameIn, result: CompressResult): void {
     this.#spent(result.payload.length, f);
-    if (result.codec !== 'neural-image') return;
+    // A session without predicted frames keeps no reference and counts no keyframes.
+    if (!this.#ctx.options.interFrames || result.codec !== 'neural-image') return;
     const stream = this.#stream('sender');
     if (!stream) return;
     stream.adoptKeyframe(result.payload);
