@@ -128,6 +128,25 @@ describe('predicted video frames', () => {
     expect(later.reduce((a, b) => a + b, 0) / later.length).toBeLessThan(3 * (60_000 / 8 / 30));
   });
 
+  it('keeps no reference larger than the receiver\'s maxPixels (border included): the keyframe shows, predicted frames are REFERENCE_MISSING', async () => {
+    // 640x360 holds an 832x552 reference (459,264 pixels): under a 400,000-pixel limit the
+    // keyframe (230,400 pixels) decodes, but its reference is not kept.
+    const small = await createEngine({ limits: { maxPixels: 400_000 } });
+    try {
+      const tx = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+      const rx = small.openSession({});
+      const k = await tx.compressFrame(frame(frames[0]!));
+      expect(k.codec).toBe('neural-image');
+      expect((await rx.decompressFrame(k.payload)).width).toBe(W);
+      expect(rx.stats().video.referenceBytes).toBe(0);
+      const p = await tx.compressFrame(frame(frames[1]!));
+      expect(p.codec).toBe('predicted');
+      expect(await codeOf(rx.decompressFrame(p.payload))).toBe('REFERENCE_MISSING');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('never sends a predicted frame to a peer that does not decode them', async () => {
     const caps = engine.capabilities();
     const old = { ...caps, bitstreamVersions: [1], models: { image: caps.models.image, audio: caps.models.audio } };

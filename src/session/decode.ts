@@ -130,11 +130,16 @@ export async function decodePayload(
   }
   const decoder = receiver(h);
   // Large frames take turns in a lane of their own (large-decodes.ts); the rest never wait for them.
-  const body = () => decodeBody(bytes, h, host, output, decoder, t, inter);
+  const body = () => decodeBody(bytes, h, host, output, decoder, t, inter, host.limits ?? DEFAULT_LIMITS);
   return host.largeDecodes ? host.largeDecodes.run(declaredBytes(h), body) : body();
 }
 
 type PayloadHeader = ReturnType<ReturnType<typeof native>['parsePayloadHeader']>;
+
+/** The edge border of a predicted-frame reference on each side (native/core/video/inter_codec.h, ReferenceFrame::kBorder). */
+const REFERENCE_BORDER = 96;
+/** Whether the reference of a frame of this size (border included) is within `maxPixels`. */
+export const referenceFits = (width: number, height: number, maxPixels: number): boolean => (width + 2 * REFERENCE_BORDER) * (height + 2 * REFERENCE_BORDER) <= maxPixels;
 
 /** Bytes the header says the decode will produce (the limits have been checked). */
 function declaredBytes(h: PayloadHeader): number {
@@ -152,6 +157,7 @@ async function decodeBody(
   decoder: AudioDecoder | OpusDecoder | null,
   t: number,
   inter: InterReceiver | undefined,
+  limits: ResolvedDecodeLimits,
 ): Promise<DecompressedFrame> {
   const base = { timestamp: h.timestamp, sequence: h.sequence, keyframe: h.keyframe, fallback: h.fallback };
   if (h.codec === 'deflate' || h.codec === 'stored') {
@@ -209,7 +215,11 @@ async function decodeBody(
     const d = await codec.decode(bytes, output ? { output } : undefined);
     // Every neural image frame a session receives is the reference of the predicted frames that
     // may follow it, as it is on the sending side (kept as bytes until one needs it).
-    inter?.receiver()?.adoptKeyframe(bytes);
+    // A reference is the frame with an edge border on every side; where that is more pixels than
+    // the limits allow (a very thin frame: 16384x1 holds about 200 times its pixels), the frame
+    // is shown but not kept, and predicted frames against it are refused with REFERENCE_MISSING.
+    if (referenceFits(h.dim0, h.dim1, limits.maxPixels)) inter?.receiver()?.adoptKeyframe(bytes);
+    else inter?.receiver()?.reset();
     return { type: h.frameType, format: d.format, data: d.data as Buffer, width: d.width, height: d.height, ...base, codec: 'neural-image', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
   }
   if (h.codec === 'predicted') {

@@ -12,6 +12,7 @@ import { AicError } from '../errors.js';
 import type { InterStream } from '../inter-codec.js';
 import { hasTranslucency } from '../conventional/image.js';
 import type { PathContext } from './context.js';
+import { DEFAULT_LIMITS, referenceFits } from './decode.js';
 import { baseResult, now } from './fallback.js';
 import type { ImageFrameIn } from './image-path.js';
 import type { CompressResult, FrameSettings } from './types.js';
@@ -119,6 +120,8 @@ export class InterPath {
     if (!o.interFrames || !codec || !this.#ctx.accepts('predicted', codec.modelId)) return null;
     if (f.format === 'i420' || (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format }))) return null;
     if (this.#keyframeRequested || this.#sinceKeyframe + 1 >= o.keyframeInterval) return null;
+    // A receiver with the default limits keeps no reference of a frame this thin (decode.ts).
+    if (!referenceFits(f.width, f.height, DEFAULT_LIMITS.maxPixels)) return null;
     const stream = this.#stream('sender');
     if (!stream || !stream.hasReference(f.width, f.height)) return null;
     const maxBytes = Math.min(budgetBytes, this.#bitrateBudget(f));
