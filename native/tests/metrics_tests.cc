@@ -2,6 +2,7 @@
 #include <cmath>
 #include <random>
 
+#include "common/cpu_features.h"
 #include "image/metrics.h"
 #include "test_harness.h"
 
@@ -154,4 +155,37 @@ TEST(ssim_matches_its_definition) {
       CHECK(std::abs(rgbScores(a.data(), b.data(), w, h, 3).ssim - got) < 1e-12);
     }
   }
+}
+
+TEST(ssim_paths_agree_and_plane_scores_match_interleaved_ones) {
+  // The AVX2 path (where the CPU has it) against the portable one: the same operations (metrics.cc
+  // is built without FMA contraction), so the same scores to the bit. planeScores() on planes
+  // equals rgbScores() on the interleaved frame.
+  const int w = 203, h = 157;
+  auto a = texture(w, h, 3, 11);
+  auto b = noisy(a, 9, 12);
+  const ImageScores fast = rgbScores(a.data(), b.data(), w, h, 3);
+  aic::forceBaselinePaths(true);
+  const ImageScores portable = rgbScores(a.data(), b.data(), w, h, 3);
+  const ImageScores portableI420 = i420Scores(a.data(), b.data(), w, h);  // any bytes make a frame of planes
+  aic::forceBaselinePaths(false);
+  CHECK(fast.ssim == portable.ssim);
+  CHECK(fast.worstTileSsim == portable.worstTileSsim);
+  CHECK(fast.psnr == portable.psnr);
+  CHECK(i420Scores(a.data(), b.data(), w, h).ssim == portableI420.ssim);
+  std::vector<uint8_t> pa[3], pb[3];
+  for (int c = 0; c < 3; ++c) {
+    pa[c].resize(static_cast<size_t>(w) * h);
+    pb[c].resize(pa[c].size());
+    for (size_t i = 0; i < pa[c].size(); ++i) {
+      pa[c][i] = a[i * 3 + c];
+      pb[c][i] = b[i * 3 + c];
+    }
+  }
+  const PlaneRef ra[3] = {{pa[0].data(), static_cast<size_t>(w), 1}, {pa[1].data(), static_cast<size_t>(w), 1}, {pa[2].data(), static_cast<size_t>(w), 1}};
+  const PlaneRef rb[3] = {{pb[0].data(), static_cast<size_t>(w), 1}, {pb[1].data(), static_cast<size_t>(w), 1}, {pb[2].data(), static_cast<size_t>(w), 1}};
+  const ImageScores planes = planeScores(ra, rb, w, h);
+  CHECK(planes.ssim == fast.ssim);
+  CHECK(planes.worstTileSsim == fast.worstTileSsim);
+  CHECK(std::abs(planes.psnr - fast.psnr) < 1e-9);
 }

@@ -1,10 +1,13 @@
 #include "image/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "common/cpu_features.h"
 
 namespace aic::metrics {
 
@@ -13,11 +16,25 @@ namespace {
 constexpr double kC1 = (0.01 * 255) * (0.01 * 255);
 constexpr double kC2 = (0.03 * 255) * (0.03 * 255);
 
+// A float plane: MS-SSIM's downsampled scales.
 struct Plane {
   int w = 0, h = 0;
   std::vector<float> v;
   float at(int x, int y) const { return v[static_cast<size_t>(y) * w + x]; }
 };
+
+// What the SSIM filter reads: 8-bit samples (any pixel and row stride: a channel of an
+// interleaved frame, or a plane) or a float plane.
+struct Source {
+  int w = 0, h = 0;
+  const uint8_t* bytes = nullptr;
+  size_t rowStride = 0;
+  int pixelStride = 1;
+  const float* floats = nullptr;
+};
+
+Source sourceOf(const PlaneRef& p, int w, int h) { return Source{w, h, p.data, p.rowStride, p.pixelStride, nullptr}; }
+Source sourceOf(const Plane& p) { return Source{p.w, p.h, nullptr, 0, 1, p.v.data()}; }
 
 Plane extract(const uint8_t* p, int w, int h, int channels, int c) {
   Plane out{w, h, std::vector<float>(static_cast<size_t>(w) * h)};
@@ -44,150 +61,282 @@ std::vector<float> gaussian(int size) {
   return out;
 }
 
-// Mean SSIM and mean contrast-structure term of two planes. This runs on every frame of a
-// session (closed-loop rate control), so it is written for speed: single precision, the five
-// local statistics filtered separably with the tap loop outside the pixel loop (which the
-// compiler vectorises), valid region only. Statistics of 8-bit data stay well within float
-// precision (relative error ~1e-7 of 255^2, against the C2 = 58.5 stabiliser).
-// With `tiles`, also the mean SSIM of each tile x tile block of window positions (row-major,
-// tilesAcross x tilesDown; the last row and column of tiles take the remainder, so every tile is at
-// least `tile` positions on a side unless the plane is smaller): how a damaged region that the
-// frame's mean hides is found.
-struct TileGrid {
-  int tile = 0, across = 1, down = 1;
-  std::vector<double> sum;
-  std::vector<double> count;
+// The SSIM map of one plane, row by row: each output row's sum of SSIM and of the
+// contrast-structure term, and its sums over each tile column's run (the last tile column takes
+// the remainder). Rows are summed afterwards in row order, so a frame's score does not depend on
+// how its rows were shared between threads.
+struct MapRows {
+  int ow = 0, oh = 0, tile = 0, across = 1, down = 1;
+  bool withCs = false;                  // the contrast-structure term too (MS-SSIM's scales)
+  std::vector<double> ssim, cs, tiles;  // oh; oh; oh x across (with tiles only)
+  void shape(int w, int h, int n, int tileSize, bool contrastStructure) {
+    withCs = contrastStructure;
+    ow = w - n + 1;
+    oh = h - n + 1;
+    tile = tileSize;
+    ssim.assign(oh, 0.0);
+    cs.assign(oh, 0.0);
+    if (tile > 0) {
+      across = std::max(1, ow / tile);
+      down = std::max(1, oh / tile);
+      tiles.assign(static_cast<size_t>(oh) * across, 0.0);
+    }
+  }
 };
 
-// The filter loops are written for the compiler to vectorise; on x86-64 Linux an AVX2+FMA clone
-// is picked at load time where the CPU has it (about twice the SSE2 baseline's throughput), so the
-// portable prebuilt binary does not give that speed away. (Not under the sanitizers: their
-// runtime is not up yet when an ifunc resolver runs.)
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
-#define AIC_SIMD_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define AIC_SIMD_CLONES
-#endif
-
-// dst[x] = sum over i < taps of k[i] * src[x + i * step], for x < count, where taps is N when N > 0
-// (known at compile time: the tap loop unrolls and the position loop vectorises) and n otherwise
-// (windows under 11, for planes smaller than that). The taps are summed in order into one
-// accumulator per position, as a "dst += k[i] * row" pass per tap would sum them (so the scores do
-// not change by a bit), but each position is loaded and stored once instead of once per tap.
-// always_inline puts it inside ssimTerms() and so inside its SIMD clone.
 #if defined(_MSC_VER)
 #define AIC_ALWAYS_INLINE __forceinline
+#define AIC_NO_ALIAS_LOOP
 #else
 #define AIC_ALWAYS_INLINE inline __attribute__((always_inline))
+#if defined(__clang__)
+#define AIC_NO_ALIAS_LOOP _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define AIC_NO_ALIAS_LOOP _Pragma("GCC ivdep")
 #endif
+#endif
+
+// dst[x] = sum over i < taps of k[i] * src[i][x], for x < count, with the window's symmetry used
+// (k[i] == k[taps - 1 - i]: the Gaussian is computed from (i - c)^2), so half the multiplies. taps
+// is N when N > 0 (known at compile time: the tap loop unrolls and the position loop vectorises)
+// and n otherwise (windows under 11, for planes smaller than that). src[i] = base + i * step for
+// the horizontal pass (step 1), or the ring's row pointers for the vertical one.
 template <int N>
-AIC_ALWAYS_INLINE void filterTaps(int n, const float* k, const float* src, size_t step, float* dst, int count) {
+AIC_ALWAYS_INLINE void filterTaps(int n, const float* k, const float* const* src, float* dst, int count) {
   const int taps = N > 0 ? N : n;
+  const int half = taps / 2;
+  // dst never overlaps a source row; saying so lets the loop vectorise without run-time overlap
+  // checks (eleven rows are more than GCC will check, and it fell back to scalar code).
+  AIC_NO_ALIAS_LOOP
   for (int x = 0; x < count; ++x) {
-    float acc = 0.0f;
-    for (int i = 0; i < taps; ++i) acc += k[i] * src[x + i * step];
+    float acc = (taps & 1) ? k[half] * src[half][x] : 0.0f;
+    for (int i = 0; i < half; ++i) acc += k[i] * (src[i][x] + src[taps - 1 - i][x]);
     dst[x] = acc;
   }
 }
 
-AIC_SIMD_CLONES
-void ssimTerms(const Plane& a, const Plane& b, double& ssimMean, double& csMean, TileGrid* tiles = nullptr) {
-  const int n = std::max(1, std::min({11, a.w, a.h}));
-  const auto k = gaussian(n);
-  const int w = a.w, h = a.h, ow = w - n + 1, oh = h - n + 1;
-  const size_t hsize = static_cast<size_t>(ow) * h;
-  // Horizontally filtered x, y, x^2, y^2, xy: five planes of ow x h.
-  // Every element is written by the horizontal pass before it is read: no need to zero it.
-  std::unique_ptr<float[]> hfStore(new float[5 * hsize]);
-  float* hf = hfStore.get();
-  std::vector<float> row(5 * static_cast<size_t>(w));
-  for (int y = 0; y < h; ++y) {
-    const float* pa = &a.v[static_cast<size_t>(y) * w];
-    const float* pb = &b.v[static_cast<size_t>(y) * w];
-    float *rx = row.data(), *ry = rx + w, *rxx = ry + w, *ryy = rxx + w, *rxy = ryy + w;
-    for (int x = 0; x < w; ++x) {
-      rx[x] = pa[x];
-      ry[x] = pb[x];
-      rxx[x] = pa[x] * pa[x];
-      ryy[x] = pb[x] * pb[x];
-      rxy[x] = pa[x] * pb[x];
-    }
-    for (int s = 0; s < 5; ++s) {
-      const float* src = row.data() + static_cast<size_t>(s) * w;
-      float* dst = &hf[s * hsize + static_cast<size_t>(y) * ow];
-      if (n == 11) filterTaps<11>(n, k.data(), src, 1, dst, ow);
-      else filterTaps<0>(n, k.data(), src, 1, dst, ow);
-    }
+// The sum of v[from..to) in double: four running sums (positions mod 4), added in a fixed order.
+AIC_ALWAYS_INLINE double sumOf(const float* v, int from, int to) {
+  double s[4] = {0, 0, 0, 0};
+  int x = from;
+  for (; x + 4 <= to; x += 4)
+    for (int j = 0; j < 4; ++j) s[j] += v[x + j];
+  for (; x < to; ++x) s[0] += v[x];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+template <int N>
+AIC_ALWAYS_INLINE void filterRow(int n, const float* k, const float* row, float* dst, int count) {
+  const float* src[N > 0 ? N : 11];
+  const int taps = N > 0 ? N : n;
+  for (int i = 0; i < taps; ++i) src[i] = row + i;
+  filterTaps<N>(n, k, src, dst, count);
+}
+
+AIC_ALWAYS_INLINE void loadRow(const Source& s, int y, float* out) {
+  if (s.floats) {
+    const float* r = s.floats + static_cast<size_t>(y) * s.w;
+    for (int x = 0; x < s.w; ++x) out[x] = r[x];
+    return;
   }
-  std::vector<float> vf(5 * static_cast<size_t>(ow));
-  std::vector<float> rowValues(ow), rowCsValues(ow);
-  if (tiles) {
-    tiles->across = std::max(1, ow / tiles->tile);
-    tiles->down = std::max(1, oh / tiles->tile);
-    tiles->sum.assign(static_cast<size_t>(tiles->across) * tiles->down, 0.0);
-    tiles->count.assign(tiles->sum.size(), 0.0);
+  const uint8_t* r = s.bytes + static_cast<size_t>(y) * s.rowStride;
+  if (s.pixelStride == 1) {
+    for (int x = 0; x < s.w; ++x) out[x] = r[x];
+  } else {
+    for (int x = 0; x < s.w; ++x) out[x] = r[static_cast<size_t>(x) * s.pixelStride];
   }
-  double ssimSum = 0, csSum = 0;
+}
+
+// Output rows [y0, y1) of a plane's SSIM map. The five local statistics (x, y, x^2, y^2, xy) are
+// filtered separably: each input row horizontally once, into a ring of the last n rows (a few
+// hundred KiB at 1080p, which stays in cache where five whole planes did not), and each output row
+// vertically from the ring. Single precision: statistics of 8-bit data stay well within it
+// (relative error ~1e-7 of 255^2, against the C2 = 58.5 stabiliser); row sums in double.
+template <int N>
+AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+  const int w = a.w, ow = out.ow;
+  std::unique_ptr<float[]> store(new float[static_cast<size_t>(5) * w + static_cast<size_t>(n) * 5 * ow + 7 * static_cast<size_t>(ow)]);
+  float* rows = store.get();                              // 5 x w: x, y, x^2, y^2, xy of the input row
+  float* ring = rows + static_cast<size_t>(5) * w;         // n slots x 5 x ow
+  float* vf = ring + static_cast<size_t>(n) * 5 * ow;      // 5 x ow: the output row's statistics
+  float* values = vf + static_cast<size_t>(5) * ow;        // ow: its SSIM map
+  float* csValues = values + ow;                           // ow: its contrast-structure term
   const float c1 = static_cast<float>(kC1), c2 = static_cast<float>(kC2);
-  for (int y = 0; y < oh; ++y) {
-    for (int s = 0; s < 5; ++s) {
-      float* dst = &vf[static_cast<size_t>(s) * ow];
-      const float* src = &hf[s * hsize + static_cast<size_t>(y) * ow];
-      if (n == 11) filterTaps<11>(n, k.data(), src, ow, dst, ow);
-      else filterTaps<0>(n, k.data(), src, ow, dst, ow);
+  for (int r = y0; r < y1 + n - 1; ++r) {
+    float *rx = rows, *ry = rx + w, *rxx = ry + w, *ryy = rxx + w, *rxy = ryy + w;
+    loadRow(a, r, rx);
+    loadRow(b, r, ry);
+    for (int x = 0; x < w; ++x) {
+      rxx[x] = rx[x] * rx[x];
+      ryy[x] = ry[x] * ry[x];
+      rxy[x] = rx[x] * ry[x];
     }
-    const float *mx = vf.data(), *my = mx + ow, *sxx = my + ow, *syy = sxx + ow, *sxy = syy + ow;
-    // The row's SSIM map first, in a float loop the compiler vectorises (divisions included), then
-    // its sums in double, in the same order as ever.
-    float* values = rowValues.data();
-    float* csValues = rowCsValues.data();
+    float* slot = ring + static_cast<size_t>((r - y0) % n) * 5 * ow;
+    for (int s = 0; s < 5; ++s) filterRow<N>(n, k, rows + static_cast<size_t>(s) * w, slot + static_cast<size_t>(s) * ow, ow);
+    if (r - y0 < n - 1) continue;
+    const int y = r - n + 1;
+    for (int s = 0; s < 5; ++s) {
+      const float* src[N > 0 ? N : 11];
+      for (int i = 0; i < n; ++i) src[i] = ring + static_cast<size_t>((y - y0 + i) % n) * 5 * ow + static_cast<size_t>(s) * ow;
+      filterTaps<N>(n, k, src, vf + static_cast<size_t>(s) * ow, ow);
+    }
+    const float *mx = vf, *my = mx + ow, *sxx = my + ow, *syy = sxx + ow, *sxy = syy + ow;
+    // The row's SSIM map first, in a float loop the compiler vectorises (one division per
+    // position; the contrast-structure term, a second one, only for MS-SSIM), then its sums in
+    // double (four running sums, added in a fixed order: the loop vectorises and the result does
+    // not depend on the machine).
     for (int x = 0; x < ow; ++x) {
       const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
-      const float cs = (2 * cov + c2) / (vx + vy + c2);
-      csValues[x] = cs;
-      values[x] = cs * (2 * mx[x] * my[x] + c1) / (mx[x] * mx[x] + my[x] * my[x] + c1);
+      values[x] = ((2 * mx[x] * my[x] + c1) * (2 * cov + c2)) / ((mx[x] * mx[x] + my[x] * my[x] + c1) * (vx + vy + c2));
     }
-    double rowSsim = 0, rowCs = 0;
-    for (int x = 0; x < ow; ++x) {
-      rowSsim += values[x];
-      rowCs += csValues[x];
+    double rowCs = 0;
+    if (out.withCs) {
+      for (int x = 0; x < ow; ++x) {
+        const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
+        csValues[x] = (2 * cov + c2) / (vx + vy + c2);
+      }
+      rowCs = sumOf(csValues, 0, ow);
     }
-    if (tiles) {
-      // Each tile's run of the row (the last tile takes the remainder), without a division per position.
-      const size_t base = static_cast<size_t>(std::min(y / tiles->tile, tiles->down - 1)) * tiles->across;
-      for (int t = 0; t < tiles->across; ++t) {
-        const int x0 = t * tiles->tile, x1 = t == tiles->across - 1 ? ow : x0 + tiles->tile;
-        double& sum = tiles->sum[base + t];
-        for (int x = x0; x < x1; ++x) sum += values[x];
-        tiles->count[base + t] += x1 - x0;
+    const double rowSsim = sumOf(values, 0, ow);
+    out.ssim[y] = rowSsim;
+    out.cs[y] = rowCs;
+    if (out.tile > 0) {
+      double* t = &out.tiles[static_cast<size_t>(y) * out.across];
+      for (int c = 0; c < out.across; ++c) {
+        const int x0 = c * out.tile, x1 = c == out.across - 1 ? ow : x0 + out.tile;
+        t[c] = sumOf(values, x0, x1);
       }
     }
-    ssimSum += rowSsim;
-    csSum += rowCs;
   }
-  const double count = static_cast<double>(ow) * oh;
-  ssimMean = ssimSum / count;
-  csMean = csSum / count;
 }
 
-Plane planeOf(const uint8_t* p, int w, int h) {
-  Plane out{w, h, std::vector<float>(static_cast<size_t>(w) * h)};
-  for (size_t i = 0; i < out.v.size(); ++i) out.v[i] = p[i];
-  return out;
+AIC_ALWAYS_INLINE void mapBandDispatch(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+  if (n == 11) mapBandBody<11>(a, b, k, n, y0, y1, out);
+  else mapBandBody<0>(a, b, k, n, y0, y1, out);
 }
 
-double mse(const uint8_t* a, const uint8_t* b, size_t n) {
-  double se = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double d = double(a[i]) - double(b[i]);
-    se += d * d;
+// The filter loops are written for the compiler to vectorise. On x86-64 an AVX2+FMA build of them
+// is chosen at run time where the CPU has it (about twice the SSE2 baseline's throughput; the
+// portable prebuilt binary keeps SSE2 as its baseline). The choice is by CPU feature
+// (common/cpu_features.h): GCC's target_clones("arch=haswell") dispatches on the CPU *model*, and
+// chose the SSE2 clone on every AMD and every Intel CPU but Haswell.
+void mapBandPortable(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) { mapBandDispatch(a, b, k, n, y0, y1, out); }
+#if AIC_X86_DISPATCH
+AIC_TARGET_AVX2_FMA void mapBandAvx2(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) { mapBandDispatch(a, b, k, n, y0, y1, out); }
+#endif
+
+void mapBand(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+#if AIC_X86_DISPATCH
+  if (cpuHasAvx2Fma()) return mapBandAvx2(a, b, k, n, y0, y1, out);
+#endif
+  mapBandPortable(a, b, k, n, y0, y1, out);
+}
+
+/** One plane pair to score, with its results. */
+struct MapJob {
+  Source a, b;
+  int n = 11;
+  bool withCs = false;
+  MapRows rows;
+  double ssim = 0, cs = 0;
+  std::vector<double> tileMeans;  // across x down, row-major (with a tile size only)
+};
+
+// Scores the jobs' planes, their rows shared out over up to `threads` threads in contiguous runs
+// (a run may cross from one plane into the next; each run pays n - 1 extra rows of horizontal
+// filtering). The session's closed loop waits on this, and the thread pool that runs the network
+// is idle while it runs.
+void runJobs(std::vector<MapJob>& jobs, int tileSize, unsigned threads) {
+  std::vector<std::vector<float>> kernels(jobs.size());
+  size_t totalRows = 0, totalPixels = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    MapJob& job = jobs[j];
+    job.n = std::max(1, std::min({11, job.a.w, job.a.h}));
+    kernels[j] = gaussian(job.n);
+    job.rows.shape(job.a.w, job.a.h, job.n, tileSize, job.withCs);
+    totalRows += static_cast<size_t>(job.rows.oh);
+    totalPixels += static_cast<size_t>(job.a.w) * job.a.h;
   }
-  return se / static_cast<double>(n);
+  // Below ~64k pixels a thread costs more than it saves.
+  const size_t useful = std::max<size_t>(1, totalPixels / 65536);
+  const unsigned t = static_cast<unsigned>(std::min<size_t>({threads == 0 ? 1 : threads, useful, totalRows}));
+  auto work = [&](size_t from, size_t to) {
+    size_t base = 0;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const size_t oh = static_cast<size_t>(jobs[j].rows.oh);
+      const size_t lo = std::max(from, base), hi = std::min(to, base + oh);
+      if (lo < hi) mapBand(jobs[j].a, jobs[j].b, kernels[j].data(), jobs[j].n, static_cast<int>(lo - base), static_cast<int>(hi - base), jobs[j].rows);
+      base += oh;
+    }
+  };
+  if (t <= 1) {
+    work(0, totalRows);
+  } else {
+    std::vector<std::thread> pool;
+    const size_t per = (totalRows + t - 1) / t;
+    for (unsigned i = 1; i < t; ++i) pool.emplace_back(work, std::min(totalRows, i * per), std::min(totalRows, (i + 1) * per));
+    work(0, std::min(totalRows, per));
+    for (auto& th : pool) th.join();
+  }
+  for (MapJob& job : jobs) {
+    const MapRows& r = job.rows;
+    double s = 0, c = 0;
+    for (int y = 0; y < r.oh; ++y) {
+      s += r.ssim[y];
+      c += r.cs[y];
+    }
+    const double count = static_cast<double>(r.ow) * r.oh;
+    job.ssim = s / count;
+    job.cs = c / count;
+    if (tileSize > 0) {
+      std::vector<double> sum(static_cast<size_t>(r.across) * r.down, 0.0), n(sum.size(), 0.0);
+      for (int y = 0; y < r.oh; ++y) {
+        const size_t base = static_cast<size_t>(std::min(y / r.tile, r.down - 1)) * r.across;
+        for (int col = 0; col < r.across; ++col) {
+          const int x0 = col * r.tile, x1 = col == r.across - 1 ? r.ow : x0 + r.tile;
+          sum[base + col] += r.tiles[static_cast<size_t>(y) * r.across + col];
+          n[base + col] += x1 - x0;
+        }
+      }
+      job.tileMeans.resize(sum.size());
+      for (size_t i = 0; i < sum.size(); ++i) job.tileMeans[i] = n[i] > 0 ? sum[i] / n[i] : 1.0;
+    }
+  }
+}
+
+unsigned scoringThreads() {
+  static const unsigned n = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  return n;
+}
+
+// Sum of squared differences of two 8-bit planes: an integer, exact in 64 bits.
+uint64_t squaredError(const PlaneRef& a, const PlaneRef& b, int w, int h) {
+  uint64_t se = 0;
+  for (int y = 0; y < h; ++y) {
+    const uint8_t* ra = a.data + static_cast<size_t>(y) * a.rowStride;
+    const uint8_t* rb = b.data + static_cast<size_t>(y) * b.rowStride;
+    for (int x = 0; x < w; ++x) {
+      const int d = int(ra[static_cast<size_t>(x) * a.pixelStride]) - int(rb[static_cast<size_t>(x) * b.pixelStride]);
+      se += static_cast<uint32_t>(d * d);
+    }
+  }
+  return se;
 }
 
 double psnrOfMse(double m) {
   if (m <= 0) return 100.0;
   return std::min(100.0, 10.0 * std::log10(255.0 * 255.0 / m));
+}
+
+double worstOf(const std::vector<double>& tiles) {
+  double worst = 1;
+  for (double v : tiles) worst = std::min(worst, v);
+  return worst;
+}
+
+std::array<PlaneRef, 3> interleavedPlanes(const uint8_t* p, int width, int channels) {
+  const size_t row = static_cast<size_t>(width) * channels;
+  return {PlaneRef{p, row, channels}, PlaneRef{p + 1, row, channels}, PlaneRef{p + 2, row, channels}};
 }
 
 }  // namespace
@@ -214,30 +363,33 @@ double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int chann
 
 namespace {
 
-// SSIM of the R, G and B planes, each optionally with its tile grid. The three planes are
-// independent: G and B run on their own threads (the session's closed loop waits on this, and the
-// network's thread pool is idle while it runs).
-void planeSsims(const uint8_t* a, const uint8_t* b, int width, int height, int channels, double s[3], TileGrid* grids) {
-  auto one = [&](int c) {
-    double cs;
-    ssimTerms(extract(a, width, height, channels, c), extract(b, width, height, channels, c), s[c], cs, grids ? &grids[c] : nullptr);
-  };
-  if (static_cast<size_t>(width) * height < 64 * 64) {
-    for (int c = 0; c < 3; ++c) one(c);
-  } else {
-    std::thread g(one, 1), bl(one, 2);
-    one(0);
-    g.join();
-    bl.join();
+// SSIM of R, G and B, each with its tile grid; a tile's score is the mean of its three planes'.
+void rgbSsim(const PlaneRef a[3], const PlaneRef b[3], int width, int height, ImageScores& out) {
+  std::vector<MapJob> jobs(3);
+  for (int c = 0; c < 3; ++c) {
+    jobs[c].a = sourceOf(a[c], width, height);
+    jobs[c].b = sourceOf(b[c], width, height);
   }
+  runJobs(jobs, kWorstTileSize, scoringThreads());
+  out.ssim = (jobs[0].ssim + jobs[1].ssim + jobs[2].ssim) / 3.0;
+  std::vector<double> mean(jobs[0].tileMeans.size());
+  for (size_t i = 0; i < mean.size(); ++i) mean[i] = (jobs[0].tileMeans[i] + jobs[1].tileMeans[i] + jobs[2].tileMeans[i]) / 3;
+  out.worstTileSsim = worstOf(mean);
 }
 
 }  // namespace
 
+ImageScores planeScores(const PlaneRef a[3], const PlaneRef b[3], int width, int height) {
+  ImageScores out;
+  rgbSsim(a, b, width, height, out);
+  uint64_t se = 0;
+  for (int c = 0; c < 3; ++c) se += squaredError(a[c], b[c], width, height);
+  out.psnr = psnrOfMse(static_cast<double>(se) / (static_cast<double>(width) * height * 3.0));
+  return out;
+}
+
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
-  double s[3] = {0, 0, 0};
-  planeSsims(a, b, width, height, channels, s, nullptr);
-  return (s[0] + s[1] + s[2]) / 3.0;
+  return rgbScores(a, b, width, height, channels).ssim;
 }
 
 double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
@@ -251,11 +403,14 @@ double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int cha
     Plane pa = extract(a, width, height, channels, c), pb = extract(b, width, height, channels, c);
     double value = 1;
     for (int s = 0; s < scales; ++s) {
-      double ss, cs;
-      ssimTerms(pa, pb, ss, cs);
+      std::vector<MapJob> job(1);
+      job[0].a = sourceOf(pa);
+      job[0].b = sourceOf(pb);
+      job[0].withCs = s < scales - 1;
+      runJobs(job, 0, scoringThreads());
       const double w = kWeights[s] / weightSum;
       // Negative cs (anti-correlated structure) would make the power undefined; clamp at 0.
-      value *= std::pow(std::max(0.0, s == scales - 1 ? ss : cs), w);
+      value *= std::pow(std::max(0.0, s == scales - 1 ? job[0].ssim : job[0].cs), w);
       if (s + 1 < scales) {
         pa = downsample(pa);
         pb = downsample(pb);
@@ -266,13 +421,6 @@ double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int cha
   return total / 3.0;
 }
 
-double worstTile(const TileGrid& g) {
-  double worst = 1;
-  for (size_t i = 0; i < g.sum.size(); ++i)
-    if (g.count[i] > 0) worst = std::min(worst, g.sum[i] / g.count[i]);
-  return worst;
-}
-
 ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height) {
   const int cw = (width + 1) / 2, chh = (height + 1) / 2;
   const size_t ly = static_cast<size_t>(width) * height, lc = static_cast<size_t>(cw) * chh;
@@ -280,31 +428,32 @@ ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height
   const uint8_t* planesB[3] = {b, b + ly, b + ly + lc};
   const int ws[3] = {width, cw, cw}, hs[3] = {height, chh, chh};
   const double weights[3] = {6.0 / 8, 1.0 / 8, 1.0 / 8};
+  // The worst tile is judged on luma, which carries what the eye sees of a damaged block: the luma
+  // job alone has a tile grid (runJobs gives every job one when asked; the chroma ones are ignored).
+  std::vector<MapJob> jobs(3);
+  for (int p = 0; p < 3; ++p) {
+    jobs[p].a = sourceOf(PlaneRef{planesA[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p]);
+    jobs[p].b = sourceOf(PlaneRef{planesB[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p]);
+  }
+  runJobs(jobs, kWorstTileSize, scoringThreads());
   ImageScores out;
   double m = 0;
-  TileGrid luma;
-  luma.tile = kWorstTileSize;
   for (int p = 0; p < 3; ++p) {
-    double s, cs;
-    // The worst tile is judged on luma, which carries what the eye sees of a damaged block.
-    ssimTerms(planeOf(planesA[p], ws[p], hs[p]), planeOf(planesB[p], ws[p], hs[p]), s, cs, p == 0 ? &luma : nullptr);
-    out.ssim += weights[p] * s;
-    m += weights[p] * mse(planesA[p], planesB[p], static_cast<size_t>(ws[p]) * hs[p]);
+    out.ssim += weights[p] * jobs[p].ssim;
+    const double pixels = static_cast<double>(ws[p]) * hs[p];
+    m += weights[p] * static_cast<double>(squaredError(PlaneRef{planesA[p], static_cast<size_t>(ws[p]), 1}, PlaneRef{planesB[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p])) / pixels;
   }
   out.psnr = psnrOfMse(m);
-  out.worstTileSsim = worstTile(luma);
+  out.worstTileSsim = worstOf(jobs[0].tileMeans);
   return out;
 }
 
 ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
-  // As ssim(), with each plane's tile grid kept: a tile's score is the mean of its three planes'.
-  double s[3] = {0, 0, 0};
-  TileGrid g[3];
-  for (auto& grid : g) grid.tile = kWorstTileSize;
-  planeSsims(a, b, width, height, channels, s, g);
-  TileGrid mean = g[0];
-  for (size_t i = 0; i < mean.sum.size(); ++i) mean.sum[i] = (g[0].sum[i] + g[1].sum[i] + g[2].sum[i]) / 3;
-  return ImageScores{psnr(a, b, width, height, channels), (s[0] + s[1] + s[2]) / 3.0, worstTile(mean)};
+  const auto pa = interleavedPlanes(a, width, channels), pb = interleavedPlanes(b, width, channels);
+  ImageScores s;
+  rgbSsim(pa.data(), pb.data(), width, height, s);
+  s.psnr = psnr(a, b, width, height, channels);
+  return s;
 }
 
 }  // namespace aic::metrics

@@ -36,6 +36,16 @@ struct ImageScores {
 };
 // PSNR and SSIM of interleaved RGB (3) or RGBA (4) frames.
 ImageScores rgbScores(const uint8_t* a, const uint8_t* b, int width, int height, int channels);
+// One 8-bit plane of a frame: its first sample, the bytes from one row to the next and from one
+// sample to the next (1 for a plane, 3 or 4 for a channel of an interleaved frame).
+struct PlaneRef {
+  const uint8_t* data = nullptr;
+  size_t rowStride = 0;
+  int pixelStride = 1;
+};
+// As rgbScores(), of R, G and B given as planes: what a codec that reconstructs planes scores
+// without interleaving them first.
+ImageScores planeScores(const PlaneRef a[3], const PlaneRef b[3], int width, int height);
 // PSNR and SSIM of two I420 frames (Y plane, then U and V at half resolution, rounded up).
 ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height);
 

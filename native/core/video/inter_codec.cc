@@ -527,7 +527,6 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   const size_t n = static_cast<size_t>(frame.width) * frame.height;
   std::array<std::vector<uint8_t>, 3> recon, best;
   for (auto& p : recon) p.resize(n);
-  std::vector<uint8_t> interleaved(o.score ? frameBytes(frame.format, frame.width, frame.height) : 0);
   int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
   const int passes = std::max(1, o.maxPasses);
   bool haveBest = false, bestFits = false;
@@ -541,9 +540,12 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     p.qp = qp;
     p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
     if (o.score) {
-      const uint8_t* planes[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
-      writeInterleaved(planes, frame.width, frame.height, frame.format, interleaved.data());
-      const metrics::ImageScores s = metrics::rgbScores(frame.data, interleaved.data(), frame.width, frame.height, bytesPerPixel(frame.format));
+      // The reconstruction's planes against the frame's channels, as they are (no interleaving).
+      const size_t w = static_cast<size_t>(frame.width);
+      const int bpp = bytesPerPixel(frame.format);
+      const metrics::PlaneRef source[3] = {{frame.data, w * bpp, bpp}, {frame.data + 1, w * bpp, bpp}, {frame.data + 2, w * bpp, bpp}};
+      const metrics::PlaneRef planes[3] = {{recon[0].data(), w, 1}, {recon[1].data(), w, 1}, {recon[2].data(), w, 1}};
+      const metrics::ImageScores s = metrics::planeScores(source, planes, frame.width, frame.height);
       p.ssim = s.ssim;
       p.psnr = s.psnr;
       p.worstTileSsim = s.worstTileSsim;
