@@ -162,10 +162,15 @@ class FrameWalk {
     for (int p = 0; p < 3; ++p) interpolateBlock(ref_.at(p, ix, iy), ref_.stride, mv.dx & 3, mv.dy & 3, 16, 16, pred[p], 16);
   }
 
-  /** Reconstruction of a macroblock from its syntax: the one path of both sides. */
-  void reconstruct(int x, int y, const MacroblockSyntax& m) {
-    uint8_t pred[3][256];
-    predict(x, y, m.mode, m.mv, pred);
+  /**
+   * Reconstruction of a macroblock from its syntax: the one path of both sides. The encoder passes
+   * the prediction its decision already made (predict() of the same mode and vector, from the same
+   * reconstructed neighbours); the decoder makes it here.
+   */
+  void reconstruct(int x, int y, const MacroblockSyntax& m, const uint8_t (*made)[256] = nullptr) {
+    uint8_t own[3][256];
+    if (!made) predict(x, y, m.mode, m.mv, own);
+    const uint8_t (*pred)[256] = made ? made : own;
     const int x0 = x * 16, y0 = y * 16;
     int32_t res[3][kCoefficients];
     for (int b = 0; b < 4; ++b) {
@@ -235,9 +240,9 @@ class PassEncoder {
     MacroblockSyntax m;
     for (int y = 0; y < walk_.mby(); ++y)
       for (int x = 0; x < walk_.mbx(); ++x) {
-        decide(x, y, m);
+        const uint8_t (*pred)[256] = decide(x, y, m);
         walk_.code(side, x, y, m);
-        walk_.reconstruct(x, y, m);
+        walk_.reconstruct(x, y, m, pred);
         if (m.mode == MacroblockMode::Skip) ++skipped;
         else if (m.mode == MacroblockMode::Inter) ++inter;
         else ++intra;
@@ -272,10 +277,22 @@ class PassEncoder {
         if (!walk_.blockInFrame(x, y, b)) continue;
         float block[kCoefficients], coef[kCoefficients];
         const int bx = (b & 1) * 8, by = (b >> 1) * 8;
+        float magnitude = 0;
         for (int r = 0; r < 8; ++r)
-          for (int cc = 0; cc < 8; ++cc) block[r * 8 + cc] = resid[c][(by + r) * 16 + bx + cc];
-        forwardTransform(model_.config().transform.channels[c], block, coef);
+          for (int cc = 0; cc < 8; ++cc) {
+            block[r * 8 + cc] = resid[c][(by + r) * 16 + bx + cc];
+            magnitude += std::fabs(block[r * 8 + cc]);
+          }
         int16_t* q = m.coefficients[c * 4 + b];
+        const ForwardTransform& ft = model_.forward(c);
+        // No coefficient of this block can reach 1 - deadzone steps (each is at most bound * the
+        // block's sum of |values|; the margin covers float rounding): all zero, as the transform
+        // and quantiser would find, without running them. Most blocks of a still region end here.
+        if (ft.bound * magnitude * 1.001f < (1.0f - deadzone) * step_[c]) {
+          std::memset(q, 0, sizeof(int16_t) * kCoefficients);
+          continue;
+        }
+        forwardTransform(ft, block, coef);
         int sum = 0, lastScan = -1;
         const float inv = 1.0f / step_[c];
         const uint8_t* scan = model_.config().scan[c].data();
@@ -307,19 +324,19 @@ class PassEncoder {
     return static_cast<int>(bits * step_[0] * 0.6f);
   }
 
-  void decide(int x, int y, MacroblockSyntax& m) {
+  /** Chooses the macroblock's mode, vector and coefficients; returns the prediction they use. */
+  const uint8_t (*decide(int x, int y, MacroblockSyntax& m))[256] {
     const MotionVector pred = walk_.predictor(x, y);
-    uint8_t p[3][256];
     // 1. Skip: the predicted vector and nothing coded, where the quantiser leaves nothing anyway.
-    walk_.predict(x, y, MacroblockMode::Skip, pred, p);
+    walk_.predict(x, y, MacroblockMode::Skip, pred, skipPred_);
     int sadSkip = 0;
     MacroblockSyntax trial;
-    const int qSkip = quantise(x, y, p, false, trial, sadSkip);
+    const int qSkip = quantise(x, y, skipPred_, false, trial, sadSkip);
     if (qSkip == 0) {
       m.mode = MacroblockMode::Skip;
       m.mv = pred;
       m.cbf = 0;
-      return;
+      return skipPred_;
     }
     // 2. Inter with the searched vector (or the predicted one, where it is as good once its bits count).
     MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
@@ -328,10 +345,10 @@ class PassEncoder {
     int sadInter = sadSkip, costInter = sadSkip + vectorCost(pred, pred);
     bool usePred = true;
     if (!(mv == pred)) {
-      walk_.predict(x, y, MacroblockMode::Inter, mv, p);
+      walk_.predict(x, y, MacroblockMode::Inter, mv, interPred_);
       int s = 0;
       MacroblockSyntax t2;
-      quantise(x, y, p, false, t2, s);
+      quantise(x, y, interPred_, false, t2, s);
       const int cost = s + vectorCost(mv, pred);
       if (cost < costInter) {
         costInter = cost;
@@ -341,8 +358,7 @@ class PassEncoder {
       }
     }
     // 3. Intra (DC), for what the reference does not have (uncovered background, a new object).
-    uint8_t pi[3][256];
-    walk_.predict(x, y, MacroblockMode::Intra, {}, pi);
+    walk_.predict(x, y, MacroblockMode::Intra, {}, intraPred_);
     int sadIntra = 0;
     {
       const int x0 = x * 16, y0 = y * 16;
@@ -350,22 +366,27 @@ class PassEncoder {
       for (int r = 0; r < bh; ++r)
         for (int c = 0; c < bw; ++c) {
           const size_t i = static_cast<size_t>(y0 + r) * src_.width + x0 + c;
-          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(pi[0][r * 16 + c], pi[1][r * 16 + c], pi[2][r * 16 + c]));
+          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(intraPred_[0][r * 16 + c], intraPred_[1][r * 16 + c], intraPred_[2][r * 16 + c]));
         }
     }
     // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
     if (sadIntra * 5 < sadInter * 3) {
       int s = 0;
-      quantise(x, y, pi, true, m, s);
+      quantise(x, y, intraPred_, true, m, s);
       m.mode = MacroblockMode::Intra;
       m.mv = {};
-      return;
+      return intraPred_;
     }
     m = trial;
     m.mode = MacroblockMode::Inter;
     m.mv = usePred ? pred : mv;
+    return usePred ? skipPred_ : interPred_;
   }
 
+  // The candidates' predictions of the macroblock being decided (16x16 per plane).
+  uint8_t skipPred_[3][256];
+  uint8_t interPred_[3][256];
+  uint8_t intraPred_[3][256];
   const InterModel& model_;
   const SourcePlanes& src_;
   const MotionField& field_;
@@ -395,6 +416,7 @@ void writeInterleaved(const uint8_t* const planes[3], int width, int height, Pix
 }  // namespace
 
 InterModel::InterModel(InterModelConfig config) : config_(std::move(config)), modelId_(aic::modelId(config_.name, config_.version)) {
+  for (int c = 0; c < 3; ++c) forward_[c] = prepareForward(config_.transform.channels[c]);
   for (const auto& scan : config_.scan) {
     bool seen[kCoefficients] = {};
     for (uint8_t i : scan) {
@@ -454,7 +476,7 @@ void InterStream::adoptKeyframe(const uint8_t* payload, size_t length) {
 }
 
 void InterStream::adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]) {
-  if (width < 1 || height < 1 || width > kMaxImageDimension || height > static_cast<int>(kMaxImagePixels / width)) throw CoreError(ErrorCode::InvalidArgument, "reference size out of range");
+  if (width < 1 || height < 1 || width > static_cast<int>(kMaxImageDimension) || height > static_cast<int>(kMaxImagePixels / width)) throw CoreError(ErrorCode::InvalidArgument, "reference size out of range");
   keyframePayload_.clear();
   reference_.assign(width, height, sequence, planes, true);
   hasPending_ = false;

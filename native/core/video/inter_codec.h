@@ -39,10 +39,13 @@ class InterModel {
   explicit InterModel(InterModelConfig config);
   const InterModelConfig& config() const { return config_; }
   uint32_t modelId() const { return modelId_; }
+  /** The encoder's float copy of channel c's transform (residual_transform.h). */
+  const ForwardTransform& forward(int c) const { return forward_[c]; }
 
  private:
   InterModelConfig config_;
   uint32_t modelId_;
+  std::array<ForwardTransform, 3> forward_;
 };
 
 /** The reference of one side: planar R, G, B with an edge-replicated border for motion compensation. */

@@ -47,9 +47,22 @@ int32_t quantiserStep16(int qp);
 inline int channelQp(int qp, int channel) { return channel == 0 ? qp : (qp + kChromaQpOffset > kMaxQp ? kMaxQp : qp + kChromaQpOffset); }
 
 /**
+ * The encoder's float copy of a channel's transform, scale folded in: V, H transposed (so both
+ * stages run along rows and vectorise), and a bound on what a block can give: every coefficient's
+ * magnitude is at most `bound` times the sum of the block's |values| (max |V| * max |H|).
+ */
+struct ForwardTransform {
+  std::array<float, kCoefficients> v{};   // V[k][n] / 2^12
+  std::array<float, kCoefficients> ht{};  // H[l][m] / 2^12 at [m][l]
+  float bound = 0;
+};
+ForwardTransform prepareForward(const ChannelTransform& t);
+
+/**
  * Encoder: the coefficients of one channel's 8x8 residual block (`block`, row-major, in pixel
  * units) as floats, in the same basis the decoder inverts.
  */
+void forwardTransform(const ForwardTransform& t, const float* block, float* coefficients);
 void forwardTransform(const ChannelTransform& t, const float* block, float* coefficients);
 
 /**
