@@ -143,16 +143,30 @@ void inverseTransform(const ChannelTransform& t, const int16_t* q, int32_t step1
 
 void reconstructBlock(const int32_t* y4, const int32_t* co4, const int32_t* cg4, const uint8_t* const predicted[3], int predStride, uint8_t* const out[3],
                       int outStride, int w, int h) {
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c) {
-      const int i = r * kTransformSize + c;
-      const int32_t y = y4 ? y4[i] : 0, co = co4 ? co4[i] : 0, cg = cg4 ? cg4[i] : 0;
-      // Inverse YCoCg: R = Y + Co - Cg, G = Y + Cg, B = Y - Co - Cg (all in 1/4 pixel units).
-      const int32_t rgb[3] = {y + co - cg, y + cg, y - co - cg};
-      for (int p = 0; p < 3; ++p) {
-        // floor((v + 2) / 4): an arithmetic shift rounds negative values the same way everywhere.
-        const int32_t v = predicted[p][r * predStride + c] + ((rgb[p] + 2) >> 2);
-        out[p][r * outStride + c] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+  if (!y4 && !co4 && !cg4) {
+    // No residual (a skipped or fully predicted block): the prediction as it is.
+    for (int p = 0; p < 3; ++p)
+      for (int r = 0; r < h; ++r) std::memcpy(out[p] + r * outStride, predicted[p] + r * predStride, static_cast<size_t>(w));
+    return;
+  }
+  // The R, G, B residuals in whole pixels first (inverse YCoCg in 1/4 units: R = Y + Co - Cg,
+  // G = Y + Cg, B = Y - Co - Cg; then floor((v + 2) / 4), an arithmetic shift, which rounds
+  // negative values the same way everywhere), then added to the prediction and clamped.
+  int32_t rgb[3][kCoefficients];
+  for (int i = 0; i < kCoefficients; ++i) {
+    const int32_t y = y4 ? y4[i] : 0, co = co4 ? co4[i] : 0, cg = cg4 ? cg4[i] : 0;
+    rgb[0][i] = (y + co - cg + 2) >> 2;
+    rgb[1][i] = (y + cg + 2) >> 2;
+    rgb[2][i] = (y - co - cg + 2) >> 2;
+  }
+  for (int p = 0; p < 3; ++p)
+    for (int r = 0; r < h; ++r) {
+      const uint8_t* pr = predicted[p] + r * predStride;
+      const int32_t* d = rgb[p] + r * kTransformSize;
+      uint8_t* o = out[p] + r * outStride;
+      for (int c = 0; c < w; ++c) {
+        const int32_t v = pr[c] + d[c];
+        o[c] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
       }
     }
 }
