@@ -1,8 +1,6 @@
 #include "common/cpu_features.h"
 
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 
 namespace aic {
 
@@ -28,13 +26,8 @@ const Features& features() {
   return f;
 }
 
-bool baselineFromEnvironment() {
-  const char* v = std::getenv("AIC_CPU_BASELINE");
-  return v && std::strcmp(v, "1") == 0;
-}
-
 std::atomic<bool>& forced() {
-  static std::atomic<bool> on{baselineFromEnvironment()};
+  static std::atomic<bool> on{false};
   return on;
 }
 

@@ -23,9 +23,8 @@ bool cpuHasAvx2Fma();
 /** SSE4.2's CRC32 instruction (x86-64), unless baseline paths are forced. */
 bool cpuHasSse42();
 /**
- * Forces the portable paths (true) or lets the CPU's features choose again (false): for tests that
- * hold both paths to the same results, and for benchmarks of what the wide paths buy. The
- * environment variable AIC_CPU_BASELINE=1 sets it at start-up.
+ * Forces the portable paths (true) or lets the CPU's features choose again (false): for the C++
+ * tests that hold both paths to the same results.
  */
 void forceBaselinePaths(bool on);
 
