@@ -51,7 +51,7 @@ TEST(motion_sad_matches_the_plain_sum) {
   std::vector<uint8_t> a(64 * 40), b(64 * 40);
   for (auto& v : a) v = static_cast<uint8_t>(rng());
   for (auto& v : b) v = static_cast<uint8_t>(rng());
-  for (int w : {16, 8, 5, 13})
+  for (int w : {16, 8, 5, 13, 33, 48, 60})
     for (int h : {16, 8, 3}) {
       uint32_t plain = 0;
       for (int r = 0; r < h; ++r)
