@@ -237,11 +237,29 @@ void interpolateBlock(const uint8_t* src, int stride, int fx, int fy, int w, int
     return;
   }
   const int w00 = (4 - fx) * (4 - fy), w01 = fx * (4 - fy), w10 = (4 - fx) * fy, w11 = fx * fy;
+#ifdef AIC_SAD_SSE2
+  // Eight positions at a time in 16-bit lanes: the weights sum to 16, so a sum is at most
+  // 16 * 255 + 8 and the result is the scalar one exactly. Reads the same bytes the scalar loop
+  // does (a[c + 1] and b[c + 1] up to c = w - 1).
+  const __m128i k00 = _mm_set1_epi16(static_cast<int16_t>(w00)), k01 = _mm_set1_epi16(static_cast<int16_t>(w01));
+  const __m128i k10 = _mm_set1_epi16(static_cast<int16_t>(w10)), k11 = _mm_set1_epi16(static_cast<int16_t>(w11));
+  const __m128i round = _mm_set1_epi16(8), zero = _mm_setzero_si128();
+  auto load8 = [&](const uint8_t* p) { return _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), zero); };
+#endif
   for (int r = 0; r < h; ++r) {
     const uint8_t* a = src + static_cast<size_t>(r) * stride;
     const uint8_t* b = a + stride;
     uint8_t* o = out + static_cast<size_t>(r) * outStride;
-    for (int c = 0; c < w; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
+    int c = 0;
+#ifdef AIC_SAD_SSE2
+    for (; c + 8 <= w; c += 8) {
+      __m128i v = _mm_add_epi16(_mm_mullo_epi16(load8(a + c), k00), _mm_mullo_epi16(load8(a + c + 1), k01));
+      v = _mm_add_epi16(v, _mm_add_epi16(_mm_mullo_epi16(load8(b + c), k10), _mm_mullo_epi16(load8(b + c + 1), k11)));
+      v = _mm_srli_epi16(_mm_add_epi16(v, round), 4);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(o + c), _mm_packus_epi16(v, zero));
+    }
+#endif
+    for (; c < w; ++c) o[c] = static_cast<uint8_t>((w00 * a[c] + w01 * a[c + 1] + w10 * b[c] + w11 * b[c + 1] + 8) >> 4);
   }
 }
 
