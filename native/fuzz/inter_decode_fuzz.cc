@@ -200,7 +200,7 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
     p[7] = static_cast<uint8_t>(aic::CodecKind::Predicted);
     aicfuzz::put32(p + 12, model->modelId());
     if (p[6] != 0 && p[6] != 2) p[6] = (s >> 21) & 1 ? 2 : 0;  // video or screen
-    p[8] = 0;                                                  // flags
+    p[8] = (s * 2246822519u) >> 31 ? aic::kFlagDeblocked : 0;  // flags: with and without the in-loop filter
     p[9] %= aic::kMaxPredictedQp + 1;                          // qp
     p[10] &= 1;                                                // rgb24 or rgba
     p[11] = 0;

@@ -212,6 +212,10 @@ TEST(strict_parser_refuses_reserved_bits_junk_and_out_of_range_fields) {
   };
   CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { p[11] = 1; }), "reserved byte 11"));
   for (int bit = 2; bit < 8; ++bit) CHECK(has(payloadWith(CodecKind::NeuralImage, [bit](auto& p) { p[8] |= 1 << bit; }), "flags"));
+  // A predicted frame carries flag bit 2 (deblocked) or nothing: never keyframe, fallback or higher bits.
+  CHECK(corruptMessage(payloadWith(CodecKind::Predicted, [](auto& p) { p[8] = kFlagDeblocked; })) == "accepted");
+  for (int bit : {0, 1, 3, 7}) CHECK(has(payloadWith(CodecKind::Predicted, [bit](auto& p) { p[8] |= 1 << bit; }), "flags"));
+  CHECK(has(payloadWith(CodecKind::Opus, [](auto& p) { p[8] |= kFlagDeblocked; }), "flags"));
   // Header lengths other than 40, with the junk they would cover (the total length kept right).
   for (int len : {41, 44, 100, 255}) {
     auto p = payloadWith(CodecKind::NeuralImage);

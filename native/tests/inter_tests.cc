@@ -13,6 +13,7 @@
 #include "format/bitstream.h"
 #include "format/crc32c.h"
 #include "test_harness.h"
+#include "video/deblocking.h"
 #include "video/inter_codec.h"
 #include "video/inter_syntax.h"
 #include "video/keyframe_reference.h"
@@ -248,6 +249,48 @@ TEST(forward_transform_bound_covers_every_coefficient) {
       }
     }
   }
+}
+
+TEST(deblocking_smooths_coding_steps_and_keeps_real_edges) {
+  // A 32x16 frame: a step of 6 between the left and right 8x8 blocks of row 0 (a coding
+  // artefact), a step of 200 between the blocks of row 1 (an edge the picture has: over alpha, which
+  // at qp 44 is about 1.3 quantiser steps, 131).
+  const int w = 32, h = 16;
+  std::vector<uint8_t> plane(static_cast<size_t>(w) * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) plane[static_cast<size_t>(y) * w + x] = static_cast<uint8_t>(y < 8 ? (x < 8 ? 100 : 106) : (x < 8 ? 30 : 230));
+  std::vector<uint8_t> g = plane, b = plane;
+  uint8_t* planes[3] = {plane.data(), g.data(), b.data()};
+  EdgeStrengths s;
+  s.resize(4, 2);
+  s.left[1] = 1;           // block (1, 0): its left edge at x = 8, row 0
+  s.left[4 + 1] = 1;       // block (1, 1): the real edge
+  const auto before = plane;
+  deblockFrame(planes, w, h, 12, s);  // under qp 16 nothing is filtered
+  CHECK(plane == before);
+  const DeblockThresholds t = deblockThresholds(44);
+  CHECK(t.alpha > 6 && t.alpha < 200 && t.beta >= 2 && t.tc >= 1);
+  deblockFrame(planes, w, h, 44, s);
+  const int p0 = plane[7], q0 = plane[8];
+  CHECK(p0 > 100 && q0 < 106 && q0 - p0 < 6);          // smoothed
+  CHECK(plane[8 * w + 7] == 30 && plane[8 * w + 8] == 230);  // kept
+  CHECK(g == plane && b == plane);                       // each plane the same way
+  CHECK(plane[16] == 106 && plane[24] == 106);           // edges of strength 0 untouched
+  // Strength 2 (an intra side) may move a pixel further than strength 1.
+  std::vector<uint8_t> big(static_cast<size_t>(w) * h, 100);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 8; x < w; ++x) big[static_cast<size_t>(y) * w + x] = static_cast<uint8_t>(100 + t.alpha - 1);
+  std::vector<uint8_t> strong = big, g1 = big, b1 = big, g2 = big, b2 = big;
+  uint8_t* p1[3] = {big.data(), g1.data(), b1.data()};
+  uint8_t* p2[3] = {strong.data(), g2.data(), b2.data()};
+  EdgeStrengths one, two;
+  one.resize(4, 2);
+  two.resize(4, 2);
+  one.left[1] = 1;
+  two.left[1] = 2;
+  deblockFrame(p1, w, h, 44, one);
+  deblockFrame(p2, w, h, 44, two);
+  CHECK(strong[7] > big[7]);
 }
 
 TEST(keyframe_reference_is_the_linear_block_inverse) {

@@ -104,8 +104,9 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
                                                    " (version 2 carries predicted frames, codec 7, only); the payload is corrupt");
   }
   if (h.codec != CodecKind::NeuralImage && h.codec != CodecKind::NeuralAudio && !predicted && h.modelId != 0) throw corruptField("model id", h.modelId, "0 for a codec without a model");
+  if (!predicted && (h.flags & kFlagDeblocked)) throw corruptField("flags", h.flags, "bit 2 (deblocked) set on a predicted frame only");
   if (predicted) {
-    if (h.flags != 0) throw corruptField("flags", h.flags, "0 for a predicted frame (never a keyframe, never a fallback)");
+    if (h.flags & ~kFlagDeblocked) throw corruptField("flags", h.flags, "0 or 4 (deblocked) for a predicted frame (never a keyframe, never a fallback)");
     if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
     if (h.format > 1) throw corruptField("format", h.format, "0 (rgb24) or 1 (rgba) for a predicted frame");
     if (bodyLength < kPredictedPrefix + 5) throw corruptField("body length", bodyLength, "at least 13 for a predicted frame");
@@ -220,7 +221,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   h.version = data[4];
   if (data[6] > 3) throw corruptField("frame type", data[6], "0..3");
   if (data[7] > kLastCodec) throw corruptField("codec", data[7], "0..7");
-  if (data[8] & ~(kFlagKeyframe | kFlagFallback)) throw corruptField("flags", data[8], "bits 0 and 1 only");
+  if (data[8] & ~(kFlagKeyframe | kFlagFallback | kFlagDeblocked)) throw corruptField("flags", data[8], "bits 0 to 2 only");
   if (data[11] != 0) throw corruptField("reserved byte 11", data[11], "0");
   h.frameType = static_cast<FrameType>(data[6]);
   h.codec = static_cast<CodecKind>(data[7]);

@@ -59,6 +59,8 @@ constexpr uint8_t kLastCodec = 7;
 
 constexpr uint8_t kFlagKeyframe = 1;
 constexpr uint8_t kFlagFallback = 2;
+/** Predicted frames only: the receiver runs the in-loop deblocking filter (video/deblocking.h). */
+constexpr uint8_t kFlagDeblocked = 4;
 constexpr uint8_t kBitstreamVersion = 1;
 // Version 2 adds predicted frames (codec 7) and nothing else: every other payload is still written
 // as version 1, so a receiver of an older build keeps decoding all but predicted frames, which it

@@ -9,6 +9,7 @@
 #include "entropy/binary_coder.h"
 #include "format/crc32c.h"
 #include "image/metrics.h"
+#include "video/deblocking.h"
 #include "video/inter_syntax.h"
 
 namespace aic::video {
@@ -162,6 +163,9 @@ class FrameWalk {
     for (int p = 0; p < 3; ++p) interpolateBlock(ref_.at(p, ix, iy), ref_.stride, mv.dx & 3, mv.dy & 3, 16, 16, pred[p], 16);
   }
 
+  /** The in-loop filter over the reconstructed frame (video/deblocking.h), once every macroblock is in. */
+  void deblock() const { deblockFrame(recon_, width_, height_, qp_, strengths()); }
+
   /**
    * Reconstruction of a macroblock from its syntax: the one path of both sides. The encoder passes
    * the prediction its decision already made (predict() of the same mode and vector, from the same
@@ -190,6 +194,33 @@ class FrameWalk {
   }
 
  private:
+  /** The strength of every 8x8 block edge, from the macroblocks' modes, vectors and coded blocks. */
+  EdgeStrengths strengths() const {
+    EdgeStrengths s;
+    const int bx = 2 * mbx_, by = 2 * mby_;
+    s.resize(bx, by);
+    auto coded = [&](int x, int y) {
+      const size_t i = static_cast<size_t>(y) * bx + x;
+      return cbfGrid_[0][i] | cbfGrid_[1][i] | cbfGrid_[2][i];
+    };
+    auto strength = [&](int px, int py, int qx, int qy) -> uint8_t {
+      const MacroblockInfo& p = info(px / 2, py / 2);
+      const MacroblockInfo& q = info(qx / 2, qy / 2);
+      if (p.mode == MacroblockMode::Intra || q.mode == MacroblockMode::Intra) return 2;
+      if (coded(px, py) || coded(qx, qy)) return 1;
+      // Motion that differs by a pixel or more (vectors in quarter pixels) leaves a step too.
+      if (&p != &q && (std::abs(p.mv.dx - q.mv.dx) >= 4 || std::abs(p.mv.dy - q.mv.dy) >= 4)) return 1;
+      return 0;
+    };
+    for (int y = 0; y < by; ++y)
+      for (int x = 0; x < bx; ++x) {
+        const size_t i = static_cast<size_t>(y) * bx + x;
+        if (x > 0) s.left[i] = strength(x - 1, y, x, y);
+        if (y > 0) s.top[i] = strength(x, y - 1, x, y);
+      }
+    return s;
+  }
+
   const InterModel& model_;
   const ReferenceFrame& ref_;
   int qp_;
@@ -234,7 +265,7 @@ class PassEncoder {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
   }
 
-  std::vector<uint8_t> run(int& skipped, int& inter, int& intra) {
+  std::vector<uint8_t> run(int& skipped, int& inter, int& intra, bool deblock) {
     entropy::BinaryEncoder coder;
     EncodeSide side{coder};
     MacroblockSyntax m;
@@ -247,6 +278,7 @@ class PassEncoder {
         else if (m.mode == MacroblockMode::Inter) ++inter;
         else ++intra;
       }
+    if (deblock) walk_.deblock();
     return coder.finish();
   }
 
@@ -557,7 +589,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
     PassEncoder enc(*model_, reference_, src, field, qp, out);
-    std::vector<uint8_t> coded = enc.run(skipped, inter, intra);
+    std::vector<uint8_t> coded = enc.run(skipped, inter, intra, o.deblock);
     PredictedPass p;
     p.qp = qp;
     p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
@@ -583,7 +615,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
       PayloadHeader h;
       h.frameType = o.frameType;
       h.codec = CodecKind::Predicted;
-      h.flags = 0;
+      h.flags = o.deblock ? kFlagDeblocked : 0;
       h.qualityLevel = static_cast<uint8_t>(qp);
       h.format = static_cast<uint8_t>(frame.format);
       h.modelId = model_->modelId();
@@ -680,6 +712,7 @@ ImageDecodeResult InterStream::decode(const uint8_t* payload, size_t length, uin
       walk.reconstruct(x, y, m);
     }
   if (!coder.finishedCleanly()) throw CoreError(ErrorCode::CorruptPayload, "predicted frame's coded data does not end where its body does; the payload is corrupt");
+  if (h.flags & kFlagDeblocked) walk.deblock();
   ImageDecodeResult result;
   result.header = h;
   result.width = width;

@@ -74,6 +74,8 @@ struct PredictedEncodeOptions {
   int maxPasses = 1;
   size_t maxBytes = 0;  // 0: no limit
   int minQp = 0, maxQp = kMaxQp;
+  /** The in-loop deblocking filter (video/deblocking.h), signalled by the payload's flag bit 2. */
+  bool deblock = true;
 };
 
 struct PredictedPass {
