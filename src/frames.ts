@@ -164,12 +164,14 @@ export function checkFrame(frame: unknown): CheckedFrame {
       invalid(`a 20 ms ${a.format} frame of ${a.channels} channel(s) at ${a.sampleRate} Hz is ${need} bytes (${samplesPerChannel} samples per channel), got ${bytes.length}; cut audio into 20 ms frames`);
     }
     if (a.format === 'f32le') {
-      const samples = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      // A view where the copy is 4-byte aligned (as a rule), else a copy of its own to read.
+      const samples = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       for (let i = 0; i < samples.length; i++) {
         if (!Number.isFinite(samples[i]!)) invalid(`audio sample ${i} is ${String(samples[i])}; f32le samples must be finite (nominally -1..1)`);
       }
     }
-    return { ...(a as AudioFrame), bytes, samplesPerChannel };
+    // A literal rather than a spread of what was read: this runs for every 20 ms of every stream.
+    return { type: 'audio', format: a.format, sampleRate: a.sampleRate, channels: a.channels, data: a.data!, timestamp: a.timestamp, keyframe: a.keyframe, bytes, samplesPerChannel };
   }
   const v = f as Partial<VideoFrame>;
   if (v.format !== 'rgb24' && v.format !== 'rgba' && v.format !== 'i420') {
