@@ -12,7 +12,7 @@ import { callNative } from '../errors.js';
 import { SAMPLE_FORMAT_CODE, type CheckedFrame } from '../frames.js';
 import { native } from '../native/load.js';
 import type { NetworkRecommendation } from '../network.js';
-import { baseResult, now } from './fallback.js';
+import { resultOf, now } from './fallback.js';
 import type { CompressResult, FallbackReason, FrameReduction, FrameSettings } from './types.js';
 
 type AudioFrameIn = Extract<CheckedFrame, { type: 'audio' }>;
@@ -228,8 +228,7 @@ export class OpusFallback {
     const m = best.m;
     return {
       measured: m,
-      result: {
-        ...baseResult(f, sequence, settings, payload),
+      result: resultOf(f, sequence, settings, payload, {
         // A try kept because no payload could lift a window already under the floor is the best
         // there is, but the receiver's last second is still under it: said so.
         status: met && (!m || m.score >= settings.floor) ? 'fallback' : 'quality_threshold_not_met',
@@ -240,7 +239,7 @@ export class OpusFallback {
         timings: { preprocessMs: 0, inferenceMs, postprocessMs: now() - t0 - inferenceMs, totalMs: 0 },
         passes: tries,
         reductions,
-      },
+      }),
     };
   }
 }

@@ -15,7 +15,7 @@ import type { NetworkRecommendation } from '../network.js';
 import { monoOf, OpusFallback, OpusReceiver } from './audio-fallback.js';
 import { AudioRateController } from './audio-rate-control.js';
 import type { PathContext } from './context.js';
-import { losslessResult, now } from './fallback.js';
+import { losslessResult, now, resultOf } from './fallback.js';
 import type { CompressResult, DecompressedFrame, FallbackReason, FrameQuality, FrameReduction, FrameSettings, FrameTimings, PayloadCodec } from './types.js';
 import type { OpusDecoder } from '../conventional/opus.js';
 import { opusDelaySamples } from '../conventional/opus.js';
@@ -226,27 +226,15 @@ export class AudioPath {
       }
     }
     state.opus?.leave();
-    // One literal in baseResult()'s field order, not a spread of it: at hundreds of streams the
-    // copy and the shape changes of a spread were a tenth of the JS thread's work per frame.
-    const original = f.bytes.length;
-    return {
-      payload,
-      frameType: f.type,
-      originalBytes: original,
-      compressedBytes: payload.length,
-      compressionRatio: original > 0 ? 1 - payload.length / original : 0,
-      mode: settings.mode,
-      targetCompressionRatio: settings.target,
-      minQualityScore: settings.floor,
-      sequence,
-      reductions: neuralReductions(codec, f),
+    return resultOf(f, sequence, settings, payload, {
       status: miss ? 'quality_threshold_not_met' : 'success',
       codec: 'neural-audio',
       qualityLevel: level,
       quality,
       timings,
       passes: measured ? 1 : 0,
-    };
+      reductions: neuralReductions(codec, f),
+    });
   }
 
   receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }): AudioDecoder | OpusDecoder | null {

@@ -8,7 +8,7 @@ import { conventionalCodecFor, decodeConventional, encodeConventional, MAX_DOWNS
 import { PIXEL_FORMAT_CODE } from '../frames.js';
 import { native } from '../native/load.js';
 import { Ema } from '../stats.js';
-import { baseResult, now } from './fallback.js';
+import { resultOf, now } from './fallback.js';
 import type { ImageFrameIn } from './image-path.js';
 import type { CompressResult, FallbackReason, FrameSettings } from './types.js';
 
@@ -143,10 +143,9 @@ export class ConventionalImageStep {
     const ms = now() - t0;
     this.lastScore.add(chosen.ssim);
     this.lastServed = serving[0] !== undefined;
-    return {
-      ...baseResult(f, sequence, settings, chosen.payload),
+    return resultOf(f, sequence, settings, chosen.payload, {
       status: !serving[0] ? 'quality_threshold_not_met' : reason ? 'fallback' : 'success',
-      ...(reason ? { fallbackReason: reason } : {}),
+      fallbackReason: reason ?? undefined,
       codec,
       qualityLevel: chosen.quality,
       quality: { score: chosen.ssim, ssim: chosen.ssim, psnrDb: chosen.psnr, worstTileSsim: chosen.worstTileSsim, verified: true },
@@ -156,6 +155,6 @@ export class ConventionalImageStep {
         chosen.downscale > 0
           ? [{ kind: 'resolution', detail: `sent at 1/${2 ** chosen.downscale} of its size (${scaledSize(f.width, f.height, chosen.downscale).join('x')}) to fit the link; the receiver scales it back up` }]
           : [],
-    };
+    });
   }
 }

@@ -17,7 +17,7 @@ import type { CheckedFrame } from '../frames.js';
 import type { NetworkRecommendation } from '../network.js';
 import { ImageRateController } from '../rate-control.js';
 import type { PathContext } from './context.js';
-import { baseResult, losslessResult, now } from './fallback.js';
+import { resultOf, losslessResult, now } from './fallback.js';
 import { hasTranslucency } from '../conventional/image.js';
 import { ConventionalImageStep, type ImageTargets } from './image-fallback.js';
 import type { CompressResult, FallbackReason, FrameQuality, FrameSettings, FrameTimings } from './types.js';
@@ -188,15 +188,14 @@ export class ImagePath {
         if (cheaper && cheaper.status === 'success') return cheaper;
       }
     }
-    return {
-      ...baseResult(f, sequence, s, search.payload),
+    return resultOf(f, sequence, s, search.payload, {
       status: floorMet && fits ? 'success' : 'quality_threshold_not_met',
       codec: 'neural-image',
       qualityLevel: search.level,
       quality,
       timings,
       passes: search.verified ? search.passes.length : 0,
-    };
+    });
   }
 
   /** The codec's search over `f` with the payload header fields of this frame. */
@@ -237,8 +236,7 @@ export class ImagePath {
     // The cautious prediction (less the margin) is what is reported: a frame predicted under the
     // floor (the link allows no better) says so, as a measured miss would.
     const predicted = Math.max(0, controller.predictScore(search.level) - controller.openLoopMargin);
-    return {
-      ...baseResult(f, sequence, s, search.payload),
+    return resultOf(f, sequence, s, search.payload, {
       status: predicted < s.floor ? 'quality_threshold_not_met' : 'fallback',
       fallbackReason: 'latency',
       codec: 'neural-image',
@@ -246,7 +244,7 @@ export class ImagePath {
       quality: { score: predicted, verified: false },
       timings: { ...search.timings, totalMs: 0 },
       passes: 0,
-    };
+    });
   }
 
   /** The conventional codec's result, or null where the peer takes none or the codec refuses the frame. */

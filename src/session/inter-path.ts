@@ -13,7 +13,7 @@ import type { InterStream } from '../inter-codec.js';
 import { hasTranslucency } from '../conventional/image.js';
 import type { PathContext } from './context.js';
 import { DEFAULT_LIMITS, referenceFits } from './decode.js';
-import { baseResult, now } from './fallback.js';
+import { resultOf, now } from './fallback.js';
 import type { ImageFrameIn } from './image-path.js';
 import type { CompressResult, FrameSettings } from './types.js';
 
@@ -174,15 +174,14 @@ export class InterPath {
     if (Number.isFinite(maxBytes) && r.payload.length > 0.9 * maxBytes) next += 2;
     this.#qp = Math.min(MAX_QP, Math.max(MIN_QP, next));
     const ms = now() - t;
-    return {
-      ...baseResult(f, sequence, s, r.payload),
+    return resultOf(f, sequence, s, r.payload, {
       status: floorMet && fits ? 'success' : 'quality_threshold_not_met',
       codec: 'predicted',
       qualityLevel: r.qp,
       quality: r.scored ? { score: r.ssim, ssim: r.ssim, psnrDb: r.psnr, worstTileSsim: r.worstTileSsim, verified: true } : { score: s.aim, verified: false },
       timings: { preprocessMs: r.timings.preprocessMs, inferenceMs: 0, postprocessMs: Math.max(0, ms - r.timings.preprocessMs), totalMs: 0 },
       passes: r.scored ? r.passes.length : 0,
-    };
+    });
   }
 
   /** After a frame went by the image path: a neural keyframe becomes both sides' reference. */

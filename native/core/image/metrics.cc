@@ -392,7 +392,10 @@ ImageScores planeScores(const PlaneRef a[3], const PlaneRef b[3], int width, int
 }
 
 double ssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
-  return rgbScores(a, b, width, height, channels).ssim;
+  const auto pa = interleavedPlanes(a, width, channels), pb = interleavedPlanes(b, width, channels);
+  ImageScores s;
+  rgbSsim(pa.data(), pb.data(), width, height, s);
+  return s.ssim;
 }
 
 double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int channels) {
