@@ -7,16 +7,15 @@
 # create an engine and round-trip a video and an audio frame (test/install/consumer-body.txt).
 # Then, with the platform package removed, an engine must fail with NATIVE_UNAVAILABLE naming the
 # platform package. Also checks that onnxruntime-node (a dev dependency) is not installed, and prints the sizes.
-# The runtime dependencies are first put into the npm cache (scripts/warm-npm-cache.mjs: the one
-# step that uses the network); the TypeScript consumer is compiled with this checkout's tsc and
-# @types/node.
+# What the install needs is first put into the npm cache (scripts/warm-npm-cache.mjs: both tarballs
+# installed once from the registry with --ignore-scripts, the one step that uses the network); the
+# TypeScript consumer is compiled with this checkout's tsc and @types/node.
 # Usage: npm run test:install
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/aic-install-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-node scripts/warm-npm-cache.mjs
 tarball="$(npm pack --silent --pack-destination "$work" | tail -1)"
 echo "install-test: packed $tarball ($(du -h "$work/$tarball" | cut -f1) compressed)"
 # The platform package for this machine (the addon and the libraries beside it), as the release
@@ -24,6 +23,7 @@ echo "install-test: packed $tarball ($(du -h "$work/$tarball" | cut -f1) compres
 node scripts/layout-prebuild.mjs > /dev/null
 platform_tarball="$(node scripts/platform-package.mjs --out "$work/platform" --pack | tail -1)"
 echo "install-test: packed $(basename "$platform_tarball") ($(du -h "$platform_tarball" | cut -f1) compressed)"
+node scripts/warm-npm-cache.mjs "$work/$tarball" "$platform_tarball"
 body="$(cat "$root/test/install/consumer-body.txt")"
 
 for mode in scripts-on scripts-off; do
