@@ -412,6 +412,8 @@ export interface NativeAudioCodecConfig {
   decoderNextState: string;
   /** Per-frame level coded after the bins (the tables then cover bins + 1 channels). */
   frameScale?: { alpha: number; reference: number; stepLog2: number; min: number; max: number };
+  /** Noise fill and the parametric high band (docs/bitstream.md, "Spectral fill"); needs frameScale. */
+  spectralFill?: boolean;
   /** Per coded channel, the table group it shares tables with (tables are levels x groups x contexts). */
   tableGroups?: Uint16Array;
   tableOffsets: Int32Array;

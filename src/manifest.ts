@@ -74,6 +74,11 @@ export interface AudioManifest {
    * with the gains divided by (2^(l * stepLog2) / reference)^alpha.
    */
   frameScale?: AudioFrameScale;
+  /**
+   * aic-audio-v2 2.1.0 on: noise fill of zeroed bins and, for 32 and 48 kHz streams, a parametric
+   * band above 8 kHz, coded after the bins (docs/bitstream.md, "Spectral fill"). Needs frameScale.
+   */
+  spectralFill?: boolean;
   levels: LevelEntry[];
   entropy: ImageManifest['entropy'];
   training?: Record<string, unknown>;
@@ -148,6 +153,8 @@ export function validateAudioManifest(raw: unknown, file: string): AudioManifest
       fail(file, '"frameScale" must be { alpha in (0, 1], reference > 0, stepLog2 > 0, min <= max (integers) }');
     }
   }
+  if (m.spectralFill !== undefined && typeof m.spectralFill !== 'boolean') fail(file, '"spectralFill" must be true or false');
+  if (m.spectralFill && (f === undefined || m.latent?.channels !== 320)) fail(file, '"spectralFill" needs a "frameScale" and 320 latent channels');
   return m;
 }
 
@@ -672,6 +679,7 @@ export function nativeAudioConfig(m: AudioManifest): NativeAudioCodecConfig {
   return {
     ...(m.entropy.groups ? { tableGroups: Uint16Array.from(m.entropy.groups) } : {}),
     ...(m.frameScale ? { frameScale: { ...m.frameScale } } : {}),
+    ...(m.spectralFill ? { spectralFill: true } : {}),
     name: m.name,
     version: m.version,
     sampleRate: m.audio.sampleRate,

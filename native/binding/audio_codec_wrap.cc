@@ -380,6 +380,11 @@ AudioCodecWrap::AudioCodecWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
     c.frameScale.min = intField(env, f, "min", what + ".frameScale", -1024, 1024);
     c.frameScale.max = intField(env, f, "max", what + ".frameScale", -1024, 1024);
   }
+  Napi::Value sf = o.Get("spectralFill");
+  if (!sf.IsUndefined()) {
+    if (!sf.IsBoolean()) throwInvalid(env, what + ".spectralFill must be a boolean");
+    c.spectralFill = sf.As<Napi::Boolean>().Value();
+  }
   codec_ = guard(env, [&] {
     c.tables = tablesOf(env, o, what, c.levels, c.codedChannels(), contexts);
     return std::make_shared<const AudioCodec>(model, std::move(c));

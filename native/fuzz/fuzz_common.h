@@ -298,6 +298,7 @@ inline aic::AudioCodecConfig audioConfig(const Config& c) {
     ac.frameScale.min = c.integer("frameScale.min");
     ac.frameScale.max = c.integer("frameScale.max");
   }
+  ac.spectralFill = c.has("spectralFill") && c.str("spectralFill") == "true";
   ac.tables = tablesOf(c, ac.levels, ac.codedChannels());
   return ac;
 }

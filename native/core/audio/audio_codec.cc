@@ -84,6 +84,10 @@ AudioCodec::AudioCodec(std::shared_ptr<CodecModel> model, AudioCodecConfig confi
     throw CoreError(ErrorCode::InvalidArgument, "audio codec: frameScale needs alpha in (0, 1], positive reference and stepLog2, min <= max");
   if (!c.tables || c.tables->levels() != c.levels || c.tables->channels() != c.codedChannels())
     throw CoreError(ErrorCode::InvalidArgument, "audio codec: entropy tables do not match levels x coded channels");
+  if (c.spectralFill && (!f.enabled || c.bins != audio::NoiseFill::kBins))
+    throw CoreError(ErrorCode::InvalidArgument, "audio codec: spectralFill needs a frameScale and 320 bins (20 ms at 16 kHz)");
+  stepOf_.resize(n);
+  for (size_t i = 0; i < n; ++i) stepOf_[i] = 1.0f / c.gains[i];
   modelId_ = aic::modelId(c.name, c.version);
   // Rows in one run when every input and output of both graphs has a symbolic first dimension.
   auto symbolicRows = [](const Graph& g) {
@@ -134,7 +138,7 @@ void AudioCodec::analyseRows(const std::vector<EncodeRow>& rows) const {
 
 void AudioCodec::quantise(const float* latent, int level, std::vector<int32_t>& symbols) const {
   const auto& c = config_;
-  symbols.resize(c.codedChannels());
+  symbols.assign(c.symbolCount(), 0);
   const float* g = &c.gains[static_cast<size_t>(level) * c.bins];
   float scale = 1.0f;
   if (c.frameScale.enabled) {
@@ -142,14 +146,36 @@ void AudioCodec::quantise(const float* latent, int level, std::vector<int32_t>& 
     symbols[c.bins] = index;
     scale = 1.0f / c.frameScale.divisor(index);
   }
+  float scaled[audio::NoiseFill::kBins];
   for (int k = 0; k < c.bins; ++k) {
-    float v = std::nearbyint(latent[k] * scale * g[k]);
+    const float u = latent[k] * scale * g[k];
+    if (c.spectralFill) scaled[k] = u;
+    float v = std::nearbyint(u);
     if (!std::isfinite(v)) v = 0;
     symbols[k] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
   }
+  if (c.spectralFill) audio::NoiseFill::levels(scaled, symbols.data(), symbols.data() + c.noiseFillAt());
 }
 
-bool AudioCodec::dequantise(const int32_t* symbols, int level, std::vector<float>& latent) const {
+std::vector<uint8_t> AudioCodec::encodeChannel(const int32_t* symbols, int level, int highBands) const {
+  const auto& c = config_;
+  if (!c.spectralFill) return c.tables->encode(symbols, 1, 1, level);
+  std::vector<const entropy::EncSymbol*> tail;
+  noiseFill_.appendSymbols(symbols, symbols + c.noiseFillAt(), tail);
+  highBand_.appendSymbols(symbols + c.highBandAt(), highBands, symbols[c.bins], tail);
+  return c.tables->encode(symbols, 1, 1, level, 0, &tail);
+}
+
+bool AudioCodec::decodeChannel(const uint8_t* data, size_t length, int level, int highBands, int32_t* symbols) const {
+  const auto& c = config_;
+  if (!c.spectralFill) return c.tables->decode(data, length, 1, 1, level, symbols);
+  std::fill(symbols + c.codedChannels(), symbols + c.symbolCount(), 0);
+  return c.tables->decode(data, length, 1, 1, level, symbols, 0, [&](entropy::RansDecoder& d) {
+    return noiseFill_.decodeLevels(d, symbols, symbols + c.noiseFillAt()) && highBand_.decodeLevels(d, highBands, symbols[c.bins], symbols + c.highBandAt());
+  });
+}
+
+bool AudioCodec::dequantise(const int32_t* symbols, int level, std::vector<float>& latent, uint32_t seed) const {
   const auto& c = config_;
   float scale = 1.0f;
   if (c.frameScale.enabled) {
@@ -160,6 +186,12 @@ bool AudioCodec::dequantise(const int32_t* symbols, int level, std::vector<float
   const float* ig = &c.inverseGains[static_cast<size_t>(level) * c.bins];
   latent.resize(c.bins);
   for (int k = 0; k < c.bins; ++k) latent[k] = symbols[k] * ig[k] * scale;
+  if (c.spectralFill) {
+    float step[audio::NoiseFill::kBins];
+    const float* s = &stepOf_[static_cast<size_t>(level) * c.bins];
+    for (int k = 0; k < c.bins; ++k) step[k] = s[k] * scale;
+    audio::NoiseFill::fill(symbols, symbols + c.noiseFillAt(), step, seed, latent.data());
+  }
   return true;
 }
 
@@ -208,7 +240,9 @@ AudioEncoderStream::AudioEncoderStream(std::shared_ptr<const AudioCodec> codec, 
   for (int ch = 0; ch < channels; ++ch) {
     state_.emplace_back(codec_->config().frameSamples, 0.0f);
     resamplers_.push_back(towardsModel(sampleRate, codec_->config().sampleRate));
+    if (codec_->config().spectralFill && audio::HighBand::bandsAt(sampleRate) > 0) highBands_.emplace_back(sampleRate);
   }
+  highBandLevels_.assign(channels, std::vector<int32_t>(audio::HighBand::kMaxBands, audio::HighBand::kMinLevel));
 }
 
 std::vector<uint8_t> AudioEncoderStream::encode(const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings) {
@@ -253,19 +287,25 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
       x[i] = v;
     }
     resamplers_[ch].process(x.data(), x.size(), modelRate[ch]);
+    if (!highBands_.empty()) highBands_[ch].analyse(x.data(), highBandLevels_[ch].data());
   }
   timings.preprocessMs = msSince(t0);
   return modelRate;
 }
 
-std::vector<uint8_t> AudioEncoderStream::finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
+std::vector<uint8_t> AudioEncoderStream::finish(std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
                                                 PayloadHeader* header) {
   const auto& c = codec_->config();
   const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
   auto t2 = Clock::now();
   std::vector<uint8_t> body;
   std::vector<std::vector<uint8_t>> coded(channels_);
-  for (int ch = 0; ch < channels_; ++ch) coded[ch] = c.tables->encode(symbols[ch].data(), 1, 1, options.level);
+  const int highBands = c.spectralFill ? audio::HighBand::bandsAt(sampleRate_) : 0;
+  for (int ch = 0; ch < channels_; ++ch) {
+    if (symbols[ch].size() != static_cast<size_t>(c.symbolCount())) throw std::logic_error("audio encoder: a channel's symbols have the wrong count");
+    if (highBands) std::copy(highBandLevels_[ch].begin(), highBandLevels_[ch].begin() + highBands, symbols[ch].begin() + c.highBandAt());
+    coded[ch] = codec_->encodeChannel(symbols[ch].data(), options.level, highBands);
+  }
   appendParts(body, coded);
   PayloadHeader h;
   h.frameType = FrameType::Audio;
@@ -298,6 +338,24 @@ void AudioDecoderStream::configure(int sampleRate, int channels, SampleFormat fo
   lastLatent_.assign(channels, std::vector<float>(c.bins, 0.0f));
   resamplers_.clear();
   for (int ch = 0; ch < channels; ++ch) resamplers_.push_back(fromModel(sampleRate, c.sampleRate));
+  highBands_.clear();
+  if (c.spectralFill && audio::HighBand::bandsAt(sampleRate) > 0) {
+    // The core's output trails its input by one frame (the overlap, which the high band has too)
+    // plus the resamplers' delay, which the high band makes up in a delay line.
+    const int delay = codec_->streamDelay(sampleRate) - sampleRate / 50;
+    for (int ch = 0; ch < channels; ++ch) highBands_.emplace_back(sampleRate, delay);
+  }
+  highBandLevels_.assign(channels, std::vector<int32_t>(audio::HighBand::kMaxBands, audio::HighBand::kMinLevel));
+  highBandGain_ = 1.0f;
+}
+
+void AudioDecoderStream::keepHighBand(const std::vector<std::vector<int32_t>>& symbols) {
+  const auto& c = codec_->config();
+  highBandGain_ = 1.0f;
+  if (highBands_.empty()) return;
+  const int bands = audio::HighBand::bandsAt(sampleRate_);
+  for (int ch = 0; ch < channels_; ++ch)
+    std::copy(symbols[ch].begin() + c.highBandAt(), symbols[ch].begin() + c.highBandAt() + bands, highBandLevels_[ch].begin());
 }
 
 std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* payload, size_t length, Timings& timings) {
@@ -329,13 +387,16 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
   // One coded stream per channel.
   const auto parts = splitParts(parsed.body, parsed.bodyLength, channels, "audio channel");
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
-  std::vector<int32_t> symbols(c.codedChannels());
+  std::vector<std::vector<int32_t>> symbols(channels, std::vector<int32_t>(c.symbolCount()));
+  const int highBands = c.spectralFill ? audio::HighBand::bandsAt(rate) : 0;
   for (int ch = 0; ch < channels; ++ch) {
-    if (!c.tables->decode(parts[ch].first, parts[ch].second, 1, 1, h.qualityLevel, symbols.data()) ||
-        !codec_->dequantise(symbols.data(), h.qualityLevel, latents[ch])) {
+    if (!codec_->decodeChannel(parts[ch].first, parts[ch].second, h.qualityLevel, highBands, symbols[ch].data()) ||
+        !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch], audio::NoiseFill::seedOf(h.sequence, ch))) {
       throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
     }
   }
+  keepHighBand(symbols);
+  frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
   timings.preprocessMs = msSince(t0);
   last_ = h;
   anchored_ = anchored_ || !parsed.shortAudio;
@@ -354,10 +415,13 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const Payload
   configure(rate, channels, static_cast<SampleFormat>(h.format));
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   for (int ch = 0; ch < channels; ++ch) {
-    if (symbols[ch].size() != static_cast<size_t>(c.codedChannels()) || !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch])) {
+    if (symbols[ch].size() != static_cast<size_t>(c.symbolCount()) ||
+        !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch], audio::NoiseFill::seedOf(h.sequence, ch))) {
       throw std::logic_error("latentsOfCoded(): symbols out of the model's range");
     }
   }
+  keepHighBand(symbols);
+  frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
   timings.preprocessMs = msSince(t0);
   last_ = h;
   anchored_ = true;
@@ -375,6 +439,8 @@ AudioDecoderStream::Result AudioDecoderStream::conceal(Timings& timings) {
   timings.preprocessMs = 0;
   for (auto& l : lastLatent_)
     for (auto& v : l) v *= 0.5f;  // fade the repeated spectrum
+  highBandGain_ *= 0.5f;
+  frameSeed_ = audio::NoiseFill::seedOf(last_.sequence + 1, 0);
   Result r = synthesiseAll(lastLatent_, timings);
   r.concealed = true;
   r.header.sequence = ++last_.sequence;
@@ -403,6 +469,10 @@ AudioDecoderStream::Result AudioDecoderStream::output(std::vector<std::vector<fl
   for (int ch = 0; ch < channels_; ++ch) {
     std::vector<float> out;
     resamplers_[ch].process(modelRate[ch].data(), modelRate[ch].size(), out);
+    if (!highBands_.empty()) {
+      out.resize(perChannel, 0.0f);
+      highBands_[ch].synthesise(highBandLevels_[ch].data(), highBandGain_, frameSeed_ + static_cast<uint32_t>(ch) * 0x9E3779B9u, out.data());
+    }
     for (size_t i = 0; i < perChannel; ++i) {
       float v = std::clamp(i < out.size() ? out[i] : 0.0f, -1.0f, 1.0f);
       uint8_t* p = r.pcm.data() + (i * channels_ + ch) * bps;

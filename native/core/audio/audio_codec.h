@@ -15,6 +15,8 @@
 #include "runtime/codec_model.h"
 #include "image/image_codec.h"  // Timings
 #include "audio/resampler.h"
+#include "audio/noise_fill.h"
+#include "audio/high_band.h"
 
 namespace aic {
 
@@ -44,7 +46,15 @@ struct AudioCodecConfig {
   std::string encoderFrame, encoderState, encoderLatent, encoderNextState;
   std::string decoderLatent, decoderState, decoderFrame, decoderNextState;
   std::shared_ptr<const entropy::CdfTableSet> tables;  // channels = bins (+ 1 with frameScale), one position
+  // Noise fill of zeroed bins and the parametric band above 8 kHz (audio/noise_fill.h,
+  // audio/high_band.h), coded after the bins in each channel's stream. Needs frameScale and 320 bins.
+  bool spectralFill = false;
   int codedChannels() const { return bins + (frameScale.enabled ? 1 : 0); }
+  // A channel's symbols as the encoder hands them around: the coded channels, then (with
+  // spectralFill) the noise-fill level of each band and the high band's levels.
+  int noiseFillAt() const { return codedChannels(); }
+  int highBandAt() const { return codedChannels() + audio::NoiseFill::kBands; }
+  int symbolCount() const { return codedChannels() + (spectralFill ? audio::NoiseFill::kBands + audio::HighBand::kMaxBands : 0); }
 };
 
 class AudioCodec {
@@ -60,8 +70,13 @@ class AudioCodec {
   // One channel, one frame at the model's rate: updates `state`, returns the symbols to code
   // (the quantised latents, then the frame's level index when the model has one).
   void analyse(const float* frame, std::vector<float>& state, int level, std::vector<int32_t>& symbols) const;
-  // Symbols -> dequantised latents; false when a level index is out of its range (corrupt data).
-  bool dequantise(const int32_t* symbols, int level, std::vector<float>& latent) const;
+  // Symbols -> dequantised latents (zeroed bins noise-filled with spectralFill, from `seed`:
+  // NoiseFill::seedOf()); false when a level index is out of its range (corrupt data).
+  bool dequantise(const int32_t* symbols, int level, std::vector<float>& latent, uint32_t seed = 1) const;
+  // One channel's coded stream: the coded channels, then with spectralFill the noise-fill levels
+  // and the levels of `highBands` bands above 8 kHz. decodeChannel() fills symbolCount() symbols.
+  std::vector<uint8_t> encodeChannel(const int32_t* symbols, int level, int highBands) const;
+  bool decodeChannel(const uint8_t* data, size_t length, int level, int highBands, int32_t* symbols) const;
   // One channel: latents (already dequantised) -> one frame at the model's rate; updates `state`.
   void synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const;
 
@@ -88,6 +103,9 @@ class AudioCodec {
  private:
   void quantise(const float* latent, int level, std::vector<int32_t>& symbols) const;
   std::shared_ptr<CodecModel> model_;
+  audio::NoiseFill noiseFill_;
+  audio::HighBand highBand_;
+  std::vector<float> stepOf_;  // levels x bins: 1 / gain, a quantiser step in latent units
   AudioCodecConfig config_;
   uint32_t modelId_;
   bool batched_ = false;  // both graphs take any number of rows per run
@@ -122,7 +140,9 @@ class AudioEncoderStream {
   int channels() const { return channels_; }
   const AudioCodec& codec() const { return *codec_; }
   // `header`, when given, receives the payload's header (full, whatever the payload carries).
-  std::vector<uint8_t> finish(const std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
+  // With spectralFill it first writes the high band's levels (measured by prepare()) into each
+  // channel's symbols, so that the shadow decoder's latentsOfCoded() sees all the payload carries.
+  std::vector<uint8_t> finish(std::vector<std::vector<int32_t>>& symbols, const AudioFrame& frame, const AudioEncodeOptions& options, Timings& timings,
                               PayloadHeader* header = nullptr);
 
  private:
@@ -130,6 +150,8 @@ class AudioEncoderStream {
   int sampleRate_, channels_;
   std::vector<std::vector<float>> state_;
   std::vector<Resampler> resamplers_;
+  std::vector<audio::HighBandAnalyser> highBands_;       // per channel, at 32 and 48 kHz with spectralFill
+  std::vector<std::vector<int32_t>> highBandLevels_;     // per channel: the last frame's
   uint64_t framesEncoded_ = 0;  // the first and every 50th payload carry the full header
 };
 
@@ -174,6 +196,13 @@ class AudioDecoderStream {
   std::vector<std::vector<float>> state_;
   std::vector<std::vector<float>> lastLatent_;
   std::vector<Resampler> resamplers_;
+  // The high band (spectralFill at 32 and 48 kHz): per channel, the synthesiser and the levels of
+  // the frame latentsOf() read last; its amplitude halves with every concealed frame, as the core's.
+  std::vector<audio::HighBandSynthesiser> highBands_;
+  std::vector<std::vector<int32_t>> highBandLevels_;
+  float highBandGain_ = 1.0f;
+  uint32_t frameSeed_ = 1;  // NoiseFill::seedOf(sequence, 0) of the frame last read
+  void keepHighBand(const std::vector<std::vector<int32_t>>& symbols);
 };
 
 bool supportedAudioRate(int rate);

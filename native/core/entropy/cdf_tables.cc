@@ -170,7 +170,8 @@ void CdfTableSet::prepareLevel(int level) const {
   });
 }
 
-std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level, size_t channelStride) const {
+std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int width, int level, size_t channelStride,
+                                         const std::vector<const EncSymbol*>* tail) const {
   if (level < 0 || level >= levels_) throw CoreError(ErrorCode::InvalidArgument, "quality level " + std::to_string(level) + " is out of range");
   prepareLevel(level);
   const size_t plane = static_cast<size_t>(height) * width;
@@ -185,6 +186,8 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   // the encoder already has, so walk the data backwards: channels from last to first, each in
   // reverse raster order, each item's parts in reverse (see decode() for the forward order).
   RansReverseWriter w;
+  if (tail)
+    for (auto it = tail->rbegin(); it != tail->rend(); ++it) w.symbol(**it);
   std::vector<int32_t> residual;
   for (int c = channels_ - 1; c >= 0; --c) {
     const int32_t* q = symbols + c * stride;
@@ -234,7 +237,8 @@ std::vector<uint8_t> CdfTableSet::encode(const int32_t* symbols, int height, int
   return w.finish();
 }
 
-bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride) const {
+bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int width, int level, int32_t* symbols, size_t channelStride,
+                         const std::function<bool(RansDecoder&)>& tail) const {
   if (level < 0 || level >= levels_) return false;
   RansDecoder dec(data, length);
   if (!dec.ok()) return false;
@@ -289,6 +293,7 @@ bool CdfTableSet::decode(const uint8_t* data, size_t length, int height, int wid
       }
     }
   }
+  if (tail && (!tail(dec) || !dec.ok())) return false;
   return dec.finishedCleanly();
 }
 
