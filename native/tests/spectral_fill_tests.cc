@@ -96,11 +96,11 @@ TEST(noise_fill_levels_round_trip_and_skip_bands_without_zeros) {
 }
 
 // White noise through the analyser and the synthesiser: the synthesised band has the input's
-// power in every band (within the 3 dB steps' +-1.5 dB), and nothing below 8 kHz.
+// power in every band (within the 3 dB steps' +-1.5 dB).
 TEST(high_band_synthesis_matches_the_band_powers_it_was_given) {
   for (int rate : {32000, 48000}) {
     const int n = rate / 50, bands = audio::HighBand::bandsAt(rate);
-    CHECK((bands) == (rate == 48000 ? 8 : 5));
+    CHECK((bands) == (rate == 48000 ? 9 : 6));
     audio::HighBandAnalyser analyser(rate);
     audio::HighBandSynthesiser synth(rate, 37);
     std::mt19937 rng(3);
@@ -116,11 +116,11 @@ TEST(high_band_synthesis_matches_the_band_powers_it_was_given) {
       synth.synthesise(levels, 1.0f, 1000u + static_cast<uint32_t>(f), y.data());
       out.insert(out.end(), y.begin(), y.end());
     }
-    // Variance of the output against the input's share above 8 kHz: (1 - 16000 / rate) * 0.01.
+    // Variance of the output against the input's share above 7.2 kHz: (1 - 14400 / rate) * 0.01.
     double v = 0;
     for (size_t i = static_cast<size_t>(4 * n); i < out.size(); ++i) v += static_cast<double>(out[i]) * out[i];
     v /= static_cast<double>(out.size() - static_cast<size_t>(4 * n));
-    const double expected = (1.0 - 16000.0 / rate) * 0.01;
+    const double expected = (1.0 - 14400.0 / rate) * 0.01;
     CHECK(std::fabs(10 * std::log10(v / expected)) < 1.6);
   }
   CHECK((audio::HighBand::bandsAt(16000)) == (0));
@@ -129,17 +129,17 @@ TEST(high_band_synthesis_matches_the_band_powers_it_was_given) {
 
 TEST(high_band_levels_round_trip_and_refuse_out_of_range_values) {
   audio::HighBand hb;
-  int32_t levels[audio::HighBand::kMaxBands] = {-12, -14, -15, -15, -20, -60, -60, 12};
+  int32_t levels[audio::HighBand::kMaxBands] = {-12, -14, -15, -15, -20, -60, -60, 12, 11};
   std::vector<const entropy::EncSymbol*> tail;
-  hb.appendSymbols(levels, 8, -3, tail);
+  hb.appendSymbols(levels, 9, -3, tail);
   entropy::RansEncoder e;
   for (auto* s : tail) e.put(*s);
   auto bytes = e.finish();
   entropy::RansDecoder d(bytes.data(), bytes.size());
   int32_t back[audio::HighBand::kMaxBands];
-  CHECK(hb.decodeLevels(d, 8, -3, back));
-  for (int b = 0; b < 8; ++b) CHECK((back[b]) == (levels[b]));
+  CHECK(hb.decodeLevels(d, 9, -3, back));
+  for (int b = 0; b < 9; ++b) CHECK((back[b]) == (levels[b]));
   // A reference that puts the first band under the floor: corrupt.
   entropy::RansDecoder d2(bytes.data(), bytes.size());
-  CHECK(!hb.decodeLevels(d2, 8, -60, back));
+  CHECK(!hb.decodeLevels(d2, 9, -60, back));
 }

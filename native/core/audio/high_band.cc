@@ -34,6 +34,7 @@ std::vector<float> sineWindow(int length) {
 }  // namespace
 
 int HighBand::bandsAt(int streamRate) {
+  if (streamRate <= 16000) return 0;  // the core carries the whole band
   int b = 0;
   while (b < kMaxBands && kEdgesHz[b + 1] <= streamRate / 2) ++b;
   return b;
