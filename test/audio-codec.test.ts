@@ -85,7 +85,9 @@ describe('audio codec (default model)', () => {
     console.log(`level ${level}: loud ${loud.bytes} bytes, score ${a.score.toFixed(3)}; 24 dB quieter ${quiet.bytes} bytes, score ${b.score.toFixed(3)}`);
     // Gains fitted to loud speech alone would leave the quiet copy with a fraction of the bits and a
     // far lower score; the coded frame level keeps it close, and still spends fewer bytes on it.
-    expect(b.score).toBeGreaterThan(a.score - 0.08);
+    // (0.1: the noise fill of zeroed bins, aic-audio-v2 2.1.0, costs this synthetic voice 0.02 of
+    // the score at -24 dB, 0.905 against 0.924, while it raises every measure on real speech.)
+    expect(b.score).toBeGreaterThan(a.score - 0.1);
     expect(quiet.bytes).toBeLessThan(loud.bytes);
     expect(quiet.bytes).toBeGreaterThan(loud.bytes * 0.4);
   });

@@ -1,7 +1,8 @@
 // The audio side of a session as a server calls it, on real media from ../shared/data (VCTK speech,
 // music; evaluation sets, never trained on): the Opus fallback and its payloads, the start level,
 // the per-frame check against damaged input, the bandwidth reduction and refused channel counts.
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_AUDIO_MODEL, type CompressResult, type Engine, type Session } from '../src/index.js';
@@ -55,6 +56,59 @@ async function stream(tx: Session, rx: Session, x: Float32Array, rate: number): 
     sent.push({ r, out, offset: d.offsetSamples ?? 0 });
   }
   return sent;
+}
+
+
+/** The first 4 s of a clip at `rate` (48 kHz tests). */
+function load48(rel: string, rate: number): Float32Array {
+  const w = readWav(path.join(DATA, rel));
+  return resample(w.channels[0]!, w.sampleRate, rate).subarray(0, 4 * rate);
+}
+
+/** The hole fraction of `y` against `x` (bench/audio-measures.mjs), 0.1 s trimmed at both ends. */
+function holesOf(x: Float32Array, y: Float32Array, rate: number): number {
+  const span = (v: Float32Array) => v.subarray(rate / 10, x.length - rate / 10);
+  return spectralMeasures(span(x), span(y), rate).holeFraction as number;
+}
+
+/** What the receiver played, placed on the input's timeline by each frame's offsetSamples. */
+function playedOf(sent: Sent[], length: number, rate: number): Float32Array {
+  const n = rate / 50;
+  const played = new Float32Array(length);
+  sent.forEach((s, k) => s.out.forEach((v, i) => {
+    const at = k * n + s.offset + i;
+    if (at >= 0 && at < played.length) played[at] = v;
+  }));
+  return played;
+}
+
+/** The clip coded by the model's codec alone (no session, no fallback), delay removed: its holes. */
+async function holesOfNeuralAlone(e: Engine, manifest: string, x: Float32Array, rate: number): Promise<number> {
+  const n = rate / 50;
+  const codec = await e.loadAudioCodec(manifest);
+  const enc = codec.createEncoder(rate, 1);
+  const dec = codec.createDecoder();
+  const neural = new Float32Array(x.length);
+  for (let at = 0; at + n <= x.length; at += n) {
+    const { payload } = await enc.encode({ data: x.subarray(at, at + n), format: 'f32le' });
+    const d = await dec.decode(payload);
+    if (at >= n) neural.set(new Float32Array(d.data.buffer, d.data.byteOffset, n), at - n);
+  }
+  return holesOf(x, neural, rate);
+}
+
+/**
+ * The default model as it was before its spectral fill (version 2.0.0: same graphs and tables,
+ * no noise fill, no high band), written beside copies of its graphs in a temporary folder.
+ */
+async function withoutSpectralFill(): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aic-audio-2.0.0-'));
+  const m = JSON.parse(readFileSync(DEFAULT_AUDIO_MODEL, 'utf8'));
+  delete m.spectralFill;
+  m.version = '2.0.0';
+  for (const part of [m.encoder, m.decoder]) copyFileSync(path.join(path.dirname(DEFAULT_AUDIO_MODEL), part.file), path.join(dir, part.file));
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+  return path.join(dir, 'manifest.json');
 }
 
 describe('audio sessions: Opus fallback, formats, refusals', () => {
@@ -166,7 +220,15 @@ describe.skipIf(!haveData)('audio sessions on real media (../shared/data)', () =
     const shortSent = await stream(engine.openSession(), engine.openSession(), short, rate);
     const longSent = await stream(engine.openSession(), engine.openSession(), long, rate);
     const levels = longSent.map((s) => s.r.qualityLevel).filter((l): l is number => l !== null && l < 255);
-    const neuralLevels = longSent.filter((s) => s.r.codec === 'neural-audio').map((s) => s.r.qualityLevel!);
+    // The level it settles at: neural frames but those in the 2 s after a miss, which are the
+    // controller climbing back down from its step up (aic-audio-v2 2.1.0 on p225: the onsets after
+    // the silence between its files can miss at level 3 and put the stream at the top for a
+    // while; the start level is about the speech, not about those recoveries).
+    let lastMiss = -Infinity;
+    const neuralLevels = longSent.flatMap((s, i) => {
+      if (s.r.codec !== 'neural-audio') lastMiss = i;
+      return s.r.codec === 'neural-audio' && i - lastMiss > 100 ? [s.r.qualityLevel!] : [];
+    });
     const settled = [...neuralLevels].sort((a, b) => a - b)[Math.floor(neuralLevels.length / 2)]!;
     const at25 = shortSent.slice(0, 25).filter((s) => s.r.codec === 'neural-audio').at(-1)?.r.qualityLevel ?? settled;
     console.log(`start level: after 25 frames ${at25}, settled (median of ${(long.length / rate).toFixed(1)} s) ${settled}; ratio 2 s ${ratioOf(shortSent).toFixed(3)}, long ${ratioOf(longSent).toFixed(3)}`);
@@ -175,57 +237,59 @@ describe.skipIf(!haveData)('audio sessions on real media (../shared/data)', () =
     expect(ratioOf(shortSent)).toBeGreaterThan(ratioOf(longSent) - 0.1);
   });
 
-  it('a 48 kHz music stream: frames whose band above 8 kHz the 16 kHz model leaves empty are not successes; what the receiver plays has far fewer holes', async () => {
+  it('a 48 kHz music stream: the parametric high band carries the band above 8 kHz, so the neural codec alone leaves few holes', async () => {
     const rate = 48000;
-    const n = rate / 50;
-    const w = readWav(path.join(DATA, 'music', 'music-01.wav'));
-    const x = resample(w.channels[0]!, w.sampleRate, rate).subarray(0, 4 * rate);
+    const x = load48('music/music-01.wav', rate);
     const sent = await stream(engine.openSession(), engine.openSession(), x, rate);
-    const success = sent.filter((s) => s.r.status === 'success');
-    const opus = sent.filter((s) => s.r.codec === 'opus');
-    for (const s of success) {
+    for (const s of sent.filter((f) => f.r.status === 'success')) {
       expect(s.r.quality.holeFraction!).toBeLessThanOrEqual(HOLE_TOLERANCE);
       expect(s.r.quality.windowBandLoss!).toBeLessThanOrEqual(BAND_LOSS_TOLERANCE);
     }
-    for (const s of opus) expect(s.r.quality.holeFraction!).toBeLessThan(0.2);
-    // The same clip coded by the neural codec alone, and what the session's receiver played
-    // (aligned by offsetSamples), judged by the independent measure of bench/audio-measures.mjs.
-    const codec = await engine.loadAudioCodec(DEFAULT_AUDIO_MODEL);
-    const enc = codec.createEncoder(rate, 1);
-    const dec = codec.createDecoder();
-    const neural = new Float32Array(x.length);
-    for (let at = 0; at + n <= x.length; at += n) {
-      const { payload } = await enc.encode({ data: x.subarray(at, at + n), format: 'f32le' });
-      const d = await dec.decode(payload);
-      if (at >= n) neural.set(new Float32Array(d.data.buffer, d.data.byteOffset, n), at - n);
-    }
-    const played = new Float32Array(x.length);
-    sent.forEach((s, k) => s.out.forEach((v, i) => {
-      const at = k * n + s.offset + i;
-      if (at >= 0 && at < played.length) played[at] = v;
-    }));
-    const span = (y: Float32Array) => y.subarray(rate / 10, x.length - rate / 10);
-    const alone = spectralMeasures(span(x), span(neural), rate).holeFraction as number;
-    const session = spectralMeasures(span(x), span(played), rate).holeFraction as number;
-    console.log(`48 kHz music: ${success.length}/${sent.length} success, ${opus.length} Opus; holes of the neural codec alone ${(100 * alone).toFixed(1)} %, of what the session's receiver played ${(100 * session).toFixed(1)} %`);
-    expect(alone).toBeGreaterThan(0.3);
-    expect(opus.length).toBeGreaterThan(0.2 * sent.length);
-    expect(session).toBeLessThan(0.6 * alone);
-    // Without the fallback every frame is neural and says whether it met the floors: the frames
-    // the hole check alone fails (score over the floor, no band error) are ones the mel measures,
-    // which stop at 8 kHz, passed before the check existed.
-    const flagged = await stream(engine.openSession({ enableFallback: false }), engine.openSession(), x, rate);
-    let holeOnly = 0;
-    for (const s of flagged) {
-      const q = s.r.quality;
-      expect(s.r.codec).toBe('neural-audio');
-      if (q.holeFraction! > HOLE_TOLERANCE || q.windowBandLoss! > BAND_LOSS_TOLERANCE) {
-        expect(s.r.status).toBe('quality_threshold_not_met');
-        if (q.score >= 0.85 && q.worstBandErrorDb! <= 10) holeOnly++;
+    const alone = await holesOfNeuralAlone(engine, DEFAULT_AUDIO_MODEL, x, rate);
+    const neural = sent.filter((s) => s.r.codec === 'neural-audio').length;
+    console.log(`48 kHz music, aic-audio-v2 2.1.0: holes of the neural codec alone ${(100 * alone).toFixed(1)} %; ${neural}/${sent.length} frames neural`);
+    expect(alone).toBeLessThan(0.05);
+    expect(neural).toBeGreaterThan(0.6 * sent.length);
+  });
+
+  it('without the high band (the model as it was, 2.0.0), frames that leave the band above 8 kHz empty are not successes; what the receiver plays has far fewer holes', async () => {
+    const rate = 48000;
+    const manifest = await withoutSpectralFill();
+    const old = await createEngine({ executionProvider: 'cpu', models: { image: false, inter: false, audio: manifest } });
+    try {
+      const x = load48('music/music-01.wav', rate);
+      const sent = await stream(old.openSession(), old.openSession(), x, rate);
+      const success = sent.filter((s) => s.r.status === 'success');
+      const opus = sent.filter((s) => s.r.codec === 'opus');
+      for (const s of success) {
+        expect(s.r.quality.holeFraction!).toBeLessThanOrEqual(HOLE_TOLERANCE);
+        expect(s.r.quality.windowBandLoss!).toBeLessThanOrEqual(BAND_LOSS_TOLERANCE);
       }
+      for (const s of opus) expect(s.r.quality.holeFraction!).toBeLessThan(0.2);
+      const alone = await holesOfNeuralAlone(old, manifest, x, rate);
+      const session = holesOf(x, playedOf(sent, x.length, rate), rate);
+      console.log(`48 kHz music without the high band: ${success.length}/${sent.length} success, ${opus.length} Opus; holes of the neural codec alone ${(100 * alone).toFixed(1)} %, of what the session's receiver played ${(100 * session).toFixed(1)} %`);
+      expect(alone).toBeGreaterThan(0.3);
+      expect(opus.length).toBeGreaterThan(0.2 * sent.length);
+      expect(session).toBeLessThan(0.6 * alone);
+      // Without the fallback every frame is neural and says whether it met the floors: the frames
+      // the hole check alone fails (score over the floor, no band error) are ones the mel measures,
+      // which stop at 8 kHz, passed before the check existed.
+      const flagged = await stream(old.openSession({ enableFallback: false }), old.openSession(), x, rate);
+      let holeOnly = 0;
+      for (const s of flagged) {
+        const q = s.r.quality;
+        expect(s.r.codec).toBe('neural-audio');
+        if (q.holeFraction! > HOLE_TOLERANCE || q.windowBandLoss! > BAND_LOSS_TOLERANCE) {
+          expect(s.r.status).toBe('quality_threshold_not_met');
+          if (q.score >= 0.85 && q.worstBandErrorDb! <= 10) holeOnly++;
+        }
+      }
+      console.log(`48 kHz music without the fallback: ${flagged.filter((s) => s.r.status !== 'success').length}/${flagged.length} flagged, ${holeOnly} by the hole checks alone`);
+      expect(holeOnly).toBeGreaterThan(0.1 * flagged.length);
+    } finally {
+      await old.close();
     }
-    console.log(`48 kHz music without the fallback: ${flagged.filter((s) => s.r.status !== 'success').length}/${flagged.length} flagged, ${holeOnly} by the hole checks alone`);
-    expect(holeOnly).toBeGreaterThan(0.1 * flagged.length);
   });
 
   it('does not report success for frames it damaged (beeps, dropouts, clicks, clipping); clean input keeps its fallback rate low', async () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aic from '../../dist/index.js';
 import { readWav, resample } from '../../dist/cli/wav.js';
-import { native } from '../../dist/native.js';
+import { native } from '../../dist/native/load.js';
 
 const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
 const arg = (name, dflt) => {

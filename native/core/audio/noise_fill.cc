@@ -29,19 +29,25 @@ bool NoiseFill::filled(const int32_t* symbols, int band) {
 
 void NoiseFill::levels(const float* scaled, const int32_t* symbols, int32_t* out) {
   for (int b = 0; b < kBands; ++b) {
-    double energy = 0;
-    int zeros = 0;
-    for (int k = kEdges[b]; k < kEdges[b + 1]; ++k) {
-      if (symbols[k] != 0) continue;
-      const double v = std::isfinite(scaled[k]) ? scaled[k] : 0.0;
-      energy += v * v;
-      ++zeros;
-    }
     if (!filled(symbols, b)) {
       out[b] = kOff;
       continue;
     }
-    const double rms = std::sqrt(energy / zeros);
+    // The RMS of the zeroed bins away from coded ones: a coded peak's neighbours hold its leakage
+    // (a tone spreads over a few MDCT bins), and counting them put noise between the harmonics of
+    // a quiet voice at the level of the peaks' skirts (a 24 dB quieter synthetic voice scored 0.82
+    // against 0.99 for the loud copy; test/audio-codec.test.ts). When every zeroed bin touches a
+    // coded one, all of them count.
+    double energy[2] = {0, 0};
+    int zeros[2] = {0, 0};
+    for (int k = kEdges[b]; k < kEdges[b + 1]; ++k) {
+      if (symbols[k] != 0) continue;
+      const double v = std::isfinite(scaled[k]) ? scaled[k] : 0.0;
+      const bool isolated = (k == 0 || symbols[k - 1] == 0) && (k == kBins - 1 || symbols[k + 1] == 0);
+      energy[isolated] += v * v;
+      ++zeros[isolated];
+    }
+    const double rms = zeros[1] >= 2 ? std::sqrt(energy[1] / zeros[1]) : std::sqrt((energy[0] + energy[1]) / (zeros[0] + zeros[1]));
     // Nearest 3 dB step under 0.35; below the last step's lower half-step, no fill.
     const double v = rms > 0 ? 2.0 * std::log2(0.35 / rms) : 1e9;
     out[b] = v >= kOff - 0.5 ? kOff : static_cast<int32_t>(std::clamp(std::nearbyint(v), 0.0, static_cast<double>(kOff - 1)));
