@@ -118,7 +118,7 @@ describe('aic command line', () => {
     const info = JSON.parse(i.stdout) as { ortVersion: string; codecs: { image: { name: string } } };
     expect(info.codecs.image.name).toBe('aic-image-v1');
     const m = aic('info', 'audio');
-    expect(m.stdout).toMatch(/aic-audio-v2@2\.0\.0 \(audio\)/);
+    expect(m.stdout).toMatch(/aic-audio-v2@2\.1\.0 \(audio\)/);
     expect(m.stdout).toMatch(/levels: 8/);
   });
 

@@ -218,8 +218,8 @@ describe('engine start', () => {
       const engine = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
       try {
         expect(sources(engine)).toEqual([
-          'aic-audio-v2@2.0.0 encoder cache',
-          'aic-audio-v2@2.0.0 decoder cache',
+          'aic-audio-v2@2.1.0 encoder cache',
+          'aic-audio-v2@2.1.0 decoder cache',
           'aic-image-v1@1.0.0 encoder saved',
           'aic-image-v1@1.0.0 decoder cache',
         ]);

@@ -7,7 +7,7 @@
 
 namespace {
 // The check of a short payload covers the model id: fuzz against the shipped audio model's.
-const uint32_t kAudioModel = aic::modelId("aic-audio-v2", "2.0.0");
+const uint32_t kAudioModel = aic::modelId("aic-audio-v2", "2.1.0");
 void setup() {}
 }  // namespace
 
