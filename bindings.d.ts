@@ -438,6 +438,8 @@ export interface NativeAudioDecodeResult {
   format: 's16le' | 'f32le';
   /** True for a frame made up by conceal(). */
   concealed: boolean;
+  /** True for comfort noise: a silence descriptor decoded, or a frame concealed after one. */
+  comfortNoise: boolean;
   header: NativePayloadHeader;
   timings: NativeTimings;
 }
@@ -465,8 +467,8 @@ export declare class AudioEncoderStream {
    * sampleRate, channels, format 0 s16le / 1 f32le, level, sequence, timestamp, exact 0/1). 1 to 4096 items.
    */
   static encodeAndScoreBatch(streams: Array<AudioEncoderStream | AudioDecoderStream | AudioScoreWindow>, pcm: Uint8Array, params: Float64Array): Promise<NativeAudioStepBatch>;
-  encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): Promise<{ payload: Buffer; timings: NativeTimings }>;
-  encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number }): { payload: Buffer; timings: NativeTimings };
+  encode(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number; dtx?: boolean }): Promise<{ payload: Buffer; timings: NativeTimings }>;
+  encodeSync(frame: NativeAudioFrame, options: { level: number; sequence?: number; timestamp?: number; dtx?: boolean }): { payload: Buffer; timings: NativeTimings };
 }
 
 export declare class AudioDecoderStream {

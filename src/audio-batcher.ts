@@ -20,14 +20,14 @@ import { native } from './native/load.js';
 export interface AudioStepRequest {
   encoder: AudioEncoderStream;
   frame: NativeAudioFrame;
-  options: { level: number; sequence: number; timestamp?: number };
+  options: { level: number; sequence: number; timestamp?: number; dtx?: boolean };
   shadow: AudioDecoderStream;
   window: AudioScoreWindow;
   exact: boolean;
 }
 
 // Numbers per item in the batch's results (native/binding/audio_codec_wrap.cc, AudioStepBatchJob).
-const PARAMS = 9;
+const PARAMS = 10;
 const RESULTS = 20;
 
 interface Pending {
@@ -222,6 +222,7 @@ function packBatch(batch: Pending[]): [Array<AudioEncoderStream | AudioDecoderSt
     params[q + 6] = options.sequence;
     params[q + 7] = options.timestamp ?? 0;
     params[q + 8] = exact ? 1 : 0;
+    params[q + 9] = options.dtx ? 1 : 0;
     at += d.byteLength;
   }
   return [streams, pcm, params];

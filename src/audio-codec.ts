@@ -26,6 +26,13 @@ export interface AudioEncodeOptions {
   sequence?: number;
   /** Microseconds, written into the payload. */
   timestamp?: number;
+  /**
+   * Discontinuous transmission: a frame of background (no voice: the room between words) goes
+   * out as a silence descriptor, 7 bytes per channel at 16 kHz and 13 at 48 kHz besides the
+   * header, which the decoder plays as comfort noise, as it does every frame it conceals after
+   * one (docs/audio-codec.md, "Silence"). Never a stream's first frame. Default false.
+   */
+  dtx?: boolean;
 }
 
 export const SUPPORTED_AUDIO_RATES = [8000, 16000, 32000, 48000] as const;
@@ -57,11 +64,12 @@ export class AudioEncoder {
     return this.sampleRate / 50;
   }
 
-  #options(options: AudioEncodeOptions | undefined): { level: number; sequence: number; timestamp?: number } {
+  #options(options: AudioEncodeOptions | undefined): { level: number; sequence: number; timestamp?: number; dtx?: boolean } {
     const l = this.#codec.levelOrDefault(options?.level);
     const sequence = options?.sequence ?? this.#sequence;
     this.#sequence = (sequence + 1) >>> 0;
-    return { level: l, sequence: sequence & 0x7fffffff, ...(options?.timestamp !== undefined ? { timestamp: options.timestamp } : {}) };
+    if (options?.dtx !== undefined && typeof options.dtx !== 'boolean') throw new AicError('INVALID_ARGUMENT', 'options.dtx must be true or false');
+    return { level: l, sequence: sequence & 0x7fffffff, ...(options?.timestamp !== undefined ? { timestamp: options.timestamp } : {}), ...(options?.dtx ? { dtx: true } : {}) };
   }
 
   encode(frame: AudioFrameInput, options?: AudioEncodeOptions): Promise<{ payload: Buffer; timings: NativeTimings }> {

@@ -40,6 +40,7 @@ Napi::Object decodedToJs(Napi::Env env, AudioDecoderStream::Result& r, const Tim
   o.Set("channels", r.channels);
   o.Set("format", r.format == SampleFormat::F32le ? "f32le" : "s16le");
   o.Set("concealed", r.concealed);
+  o.Set("comfortNoise", r.comfortNoise);
   o.Set("header", payloadHeaderToJs(env, r.header));
   o.Set("timings", timingsToJs(env, t));
   return o;
@@ -60,6 +61,7 @@ class EncodeJob : public Job {
     options_.level = intField(env, o, "level", "options", 0, 254);
     if (!o.Get("sequence").IsUndefined()) options_.sequence = static_cast<uint32_t>(intField(env, o, "sequence", "options", 0, 2147483647));
     options_.timestamp = timestampField(env, o, "options", options_.timestamp);
+    options_.dtx = o.Get("dtx").ToBoolean().Value();
   }
   void execute() override {
     std::lock_guard<std::mutex> lock(s_->mutex);
@@ -125,7 +127,7 @@ class BackgroundPriority {
 // than the codec. An item's failure (its input rejected here, its coding failing) is its own.
 class AudioStepBatchJob : public Job {
  public:
-  static constexpr int kParams = 9;    // offset, length, sampleRate, channels, format, level, sequence, timestamp, exact
+  static constexpr int kParams = 10;   // offset, length, sampleRate, channels, format, level, sequence, timestamp, exact, dtx
   static constexpr int kResults = 20;  // see toJs()
 
   AudioStepBatchJob(Napi::Env env, const Napi::CallbackInfo& info) {
@@ -141,7 +143,7 @@ class AudioStepBatchJob : public Job {
     const size_t n = streams.Length() / 3;
     constexpr size_t kMaxItems = 4096;
     if (n == 0 || n > kMaxItems || streams.Length() != n * 3 || paramView.ElementLength() != n * kParams) {
-      throwInvalid(env, "encodeAndScoreBatch(): 1 to 4096 items, three streams and nine params each");
+      throwInvalid(env, "encodeAndScoreBatch(): 1 to 4096 items, three streams and ten params each");
     }
     // The worker reads a copy taken now (job.h: caller memory).
     auto pcmBytes = copyOf(env, info[1], "pcm");
@@ -175,6 +177,7 @@ class AudioStepBatchJob : public Job {
         it.options.sequence = static_cast<uint32_t>(integral(q[6], 0, 2147483647));
         it.options.timestamp = static_cast<uint64_t>(integral(q[7], 0, 9007199254740991.0));
         it.exact = q[8] != 0;
+        it.options.dtx = q[9] != 0;
       } catch (...) {
         describeCurrentException(it.code, it.message);
       }

@@ -195,6 +195,24 @@ try {
       const enc = audio.createEncoder(rate, channels);
       for (let k = 0; k < 4; k++) route((await enc.encode({ data: audioFrame(pcm, 20 + k, rate, channels, 's16le'), format: 's16le' }, { level: (k * 3) % audio.levels })).payload);
     }
+    // Silence descriptors (dtx): a stream of faint noise after one frame, at a rate with and one
+    // without high bands, the first in the full form (the stream's 51st frame), the rest short.
+    for (const [rate, channels] of [[16000, 1], [48000, 2]]) {
+      const enc = audio.createEncoder(rate, channels);
+      let noise = 7;
+      const faint = () => {
+        const buf = Buffer.alloc((rate / 50) * channels * 2);
+        for (let i = 0; i < buf.length / 2; i++) {
+          noise = (noise * 1103515245 + 12345) >>> 0;
+          buf.writeInt16LE(((noise >>> 16) % 61) - 30, i * 2);
+        }
+        return buf;
+      };
+      for (let k = 0; k < 53; k++) {
+        const { payload } = await enc.encode({ data: faint(), format: 's16le' }, { level: 2, dtx: true });
+        if (k === 30 || k >= 50) route(payload);
+      }
+    }
   }
   for (const s of [...sessions, ...audioSessions]) await s.close?.();
   // Predicted frames: a sender with interFrames on small crops that move a few pixels a frame. With

@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "audio/dtx.h"
 #include "audio/high_band.h"
 #include "audio/noise_fill.h"
 #include "entropy/parametric_table.h"
@@ -142,4 +143,70 @@ TEST(high_band_levels_round_trip_and_refuse_out_of_range_values) {
   // A reference that puts the first band under the floor: corrupt.
   entropy::RansDecoder d2(bytes.data(), bytes.size());
   CHECK(!hb.decodeLevels(d2, 9, -60, back));
+}
+
+TEST(silence_detector_finds_the_room_between_words) {
+  audio::SilenceDetector d;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> room(0.0f, 0.002f);  // about -54 dBFS
+  const int n = 320;
+  int background = 0, frames = 0, speechBackground = 0;
+  for (int f = 0; f < 300; ++f) {
+    const bool talking = (f / 50) % 2 == 1;  // 1 s of room, 1 s of "speech", ...
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) x[static_cast<size_t>(i)] = room(rng) + (talking ? 0.2f * std::sin(0.05f * (f * n + i)) : 0.0f);
+    const bool b = d.background(x.data(), x.size());
+    if (talking) speechBackground += b;
+    else if (f % 50 >= 25) {  // past the 500 ms hangover
+      ++frames;
+      background += b;
+    }
+  }
+  CHECK((speechBackground) == (0));
+  CHECK(background > frames * 9 / 10);
+  // Loud stationary sound is never background, however long it lasts.
+  audio::SilenceDetector loud;
+  int loudBackground = 0;
+  for (int f = 0; f < 500; ++f) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) x[static_cast<size_t>(i)] = 0.1f * std::sin(0.03f * (f * n + i));
+    loudBackground += loud.background(x.data(), x.size());
+  }
+  CHECK((loudBackground) == (0));
+}
+
+TEST(silence_descriptor_round_trips_levels_within_its_range) {
+  int32_t core[audio::NoiseFill::kBands] = {-10, -12, -20, -25, -24, -30, -40, -52, -53, audio::SilenceDescriptor::kNone, -90};
+  int32_t high[audio::HighBand::kMaxBands] = {-20, -22, -30, -31, -33, -40, -60, -60, -60};
+  std::vector<uint8_t> bytes;
+  audio::SilenceDescriptor::write(core, high, 9, bytes);
+  CHECK((bytes.size()) == (audio::SilenceDescriptor::size(9)));
+  CHECK((bytes.size()) == (13u));
+  CHECK((audio::SilenceDescriptor::size(0)) == (7u));
+  // write() leaves what the receiver reads: levels more than 14 steps (42 dB) under the loudest
+  // are nothing.
+  CHECK((core[0]) == (-10));
+  CHECK((core[4]) == (-24));  // 14 steps under: kept
+  CHECK((core[5]) == (audio::SilenceDescriptor::kNone));
+  CHECK((core[10]) == (audio::SilenceDescriptor::kNone));
+  CHECK((high[4]) == (-33));  // 13 steps under -20: kept
+  CHECK((high[5]) == (audio::HighBand::kMinLevel));  // 20 under: nothing, played at the floor
+  int32_t c2[audio::NoiseFill::kBands], h2[audio::HighBand::kMaxBands];
+  CHECK(audio::SilenceDescriptor::read(bytes.data(), bytes.size(), 9, c2, h2));
+  for (int b = 0; b < audio::NoiseFill::kBands; ++b) CHECK((c2[b]) == (core[b]));
+  for (int b = 0; b < 9; ++b) CHECK((h2[b]) == (high[b]));
+  // The wrong size, a level out of range or padding that is not 15: corrupt.
+  CHECK(!audio::SilenceDescriptor::read(bytes.data(), bytes.size() - 1, 9, c2, h2));
+  CHECK(!audio::SilenceDescriptor::read(bytes.data(), bytes.size(), 6, c2, h2));
+  auto bad = bytes;
+  bad[0] = 200;  // the loudest level +72
+  CHECK(!audio::SilenceDescriptor::read(bad.data(), bad.size(), 9, c2, h2));
+  bad = bytes;
+  bad[6] &= 0x0F;  // the 12th nibble is padding
+  CHECK(!audio::SilenceDescriptor::read(bad.data(), bad.size(), 9, c2, h2));
+  // Comfort noise: each band at its level, random signs.
+  std::vector<float> latent(audio::NoiseFill::kBins);
+  audio::SilenceDescriptor::comfortNoise(c2, 5, latent.data());
+  CHECK(std::fabs(std::fabs(latent[3]) - std::sqrt(std::exp2(-10.0f))) < 1e-6f);
+  CHECK((latent[250]) == (0.0f));  // band 9: nothing
 }

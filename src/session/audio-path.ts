@@ -54,6 +54,17 @@ interface AudioSendState {
   // The codec streams were just (re)started after lossless frames: the first neural output
   // covers audio the receiver already has exactly.
   restarted: boolean;
+  // Silence descriptors in a row (dtx): the first and every DTX_INTERVAL-th must be sent.
+  silenceRun: number;
+}
+
+// With dtx, one silence descriptor in this many of a run is sent (400 ms, as Opus's DTX).
+const DTX_INTERVAL = 20;
+
+/** Whether a neural audio payload is a silence descriptor (docs/bitstream.md, "Silence descriptors"). */
+export function isSilenceDescriptor(p: Buffer): boolean {
+  if (p.length > 1 && p[0] === 0xa5) return (p[1]! & 0x10) !== 0;  // the short form
+  return p.length > 8 && (p[8]! & 8) !== 0;
 }
 
 interface AudioReceiveState {
@@ -111,6 +122,7 @@ export class AudioPath {
         fallbackRun: 0,
         lowAtTop: 0,
         restarted: false,
+        silenceRun: 0,
       };
     }
     return this.#send;
@@ -128,6 +140,7 @@ export class AudioPath {
 
   /** The neural streams restart (on both sides) after a frame that is not neural. */
   #leaveNeural(state: AudioSendState): void {
+    state.silenceRun = 0;
     state.restarted = state.encoder !== null || state.restarted;
     state.encoder = null;
     state.shadow = null;
@@ -188,14 +201,14 @@ export class AudioPath {
         // score the last second it has played. Right after a restart the codec's first output
         // lies under audio the receiver already played exactly (lossless frames come out one
         // codec delay earlier than neural ones): that frame enters the window as exact.
-        const step = await state.encoder.encodeAndScore({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 }, state.shadow, state.window, state.restarted);
+        const step = await state.encoder.encodeAndScore({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0, dtx: o.dtx }, state.shadow, state.window, state.restarted);
         payload = step.payload;
         measured = step.measured;
         state.restarted = false;
         const e = step.timings, d = step.decodeTimings;
         timings = { preprocessMs: e.preprocessMs, inferenceMs: e.inferenceMs + d.inferenceMs, postprocessMs: e.postprocessMs + d.preprocessMs + d.postprocessMs, totalMs: 0 };
       } else {
-        const encoded = await state.encoder.encode({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0 });
+        const encoded = await state.encoder.encode({ data: f.bytes, format: f.format }, { level, sequence, timestamp: f.timestamp ?? 0, dtx: o.dtx });
         payload = encoded.payload;
         timings = { ...encoded.timings, totalMs: 0 };
       }
@@ -226,7 +239,7 @@ export class AudioPath {
       }
     }
     state.opus?.leave();
-    return resultOf(f, sequence, settings, payload, {
+    const result = resultOf(f, sequence, settings, payload, {
       status: miss ? 'quality_threshold_not_met' : 'success',
       codec: 'neural-audio',
       qualityLevel: level,
@@ -235,6 +248,13 @@ export class AudioPath {
       passes: measured ? 1 : 0,
       reductions: neuralReductions(codec, f),
     });
+    if (o.dtx && isSilenceDescriptor(payload)) {
+      result.silence = true;
+      result.mayDrop = state.silenceRun++ % DTX_INTERVAL !== 0;
+    } else {
+      state.silenceRun = 0;
+    }
+    return result;
   }
 
   receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }): AudioDecoder | OpusDecoder | null {
@@ -275,6 +295,7 @@ export class AudioPath {
       codec: 'neural-audio',
       qualityLevel: d.header.qualityLevel,
       concealed: true,
+      ...(d.comfortNoise ? { comfortNoise: true } : {}),
       offsetSamples: -(this.#ctx.host.audio()?.delaySamples(d.sampleRate) ?? 0),
       timings: { totalMs: now() - t },
     };
@@ -297,9 +318,12 @@ export function startLevel(codec: AudioCodec, floor: number): number {
   return codec.levels - 1;
 }
 
-/** What a neural frame leaves out: the band above the model's Nyquist for input above its rate. */
+/**
+ * What a neural frame leaves out: the band above the model's Nyquist for input above its rate,
+ * unless the model codes that band parametrically (spectralFill: the high band, docs/audio-codec.md).
+ */
 function neuralReductions(codec: AudioCodec, f: AudioFrameIn): FrameReduction[] {
   const modelRate = codec.manifest.audio.sampleRate;
-  if (f.sampleRate <= modelRate) return [];
+  if (f.sampleRate <= modelRate || codec.manifest.spectralFill) return [];
   return [{ kind: 'bandwidth', detail: `audio above ${modelRate / 2000} kHz is not coded (the model runs at ${modelRate / 1000} kHz)` }];
 }

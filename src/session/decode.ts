@@ -246,6 +246,7 @@ async function decodeBody(
     codec: 'neural-audio',
     qualityLevel: h.qualityLevel,
     concealed: false,
+    ...(d.comfortNoise ? { comfortNoise: true } : {}),
     offsetSamples: -codec.delaySamples(d.sampleRate),
     timings: { totalMs: now() - t },
   };

@@ -57,7 +57,7 @@ function checkBitrate(v: unknown): number {
   return v;
 }
 
-export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality', 'interFrames', 'keyframeInterval', 'targetBitrateKbps'] as const;
+export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality', 'interFrames', 'keyframeInterval', 'targetBitrateKbps', 'dtx'] as const;
 
 export class Session {
   readonly sessionId: string;
@@ -113,7 +113,7 @@ export class Session {
     if (fallbackCodec !== 'conventional' && fallbackCodec !== 'lossless') {
       throw new AicError('INVALID_ARGUMENT', `options.fallbackCodec must be 'conventional' or 'lossless', got ${JSON.stringify(options.fallbackCodec)}`);
     }
-    for (const key of ['enableFallback', 'verifyQuality', 'interFrames'] as const) {
+    for (const key of ['enableFallback', 'verifyQuality', 'interFrames', 'dtx'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new AicError('INVALID_ARGUMENT', `options.${key} must be a boolean`);
     }
     this.options = Object.freeze({
@@ -129,6 +129,7 @@ export class Session {
       interFrames: options.interFrames ?? false,
       keyframeInterval: checkKeyframeInterval(options.keyframeInterval),
       targetBitrateKbps: checkBitrate(options.targetBitrateKbps),
+      dtx: options.dtx ?? false,
     });
     this.sessionId = sessionId;
     this.#host = host;

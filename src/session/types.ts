@@ -66,6 +66,16 @@ export interface SessionOptions {
    * (the quality floor and compression target decide).
    */
   targetBitrateKbps?: number;
+  /**
+   * Audio: discontinuous transmission. A frame of background (no voice: the room between words)
+   * goes out as a silence descriptor (`result.silence`), a payload of 19 bytes at 16 kHz mono that
+   * the receiver plays as comfort noise; of a run of them, all but the first and every 20th (one
+   * each 400 ms, as Opus's DTX) say `result.mayDrop`: the sender may leave them unsent, and the
+   * receiver calls concealFrame() for each frame it was not sent, which plays more comfort noise.
+   * Default false (WebRTC's default for Opus DTX too: a call that drops packets is harder to
+   * debug, and a receiver must conceal on time).
+   */
+  dtx?: boolean;
 }
 
 /**
@@ -166,6 +176,10 @@ export interface CompressResult {
   sequence: number;
   /** What this payload leaves out of the frame it was given; empty when it carries all of it. */
   reductions: FrameReduction[];
+  /** Audio with `dtx`: the payload is a silence descriptor (comfort noise at the receiver). */
+  silence?: boolean;
+  /** Audio with `dtx`: a silence descriptor the sender may leave unsent (the receiver conceals the frame with comfort noise). */
+  mayDrop?: boolean;
 }
 
 export interface DecompressOptions {
@@ -193,6 +207,8 @@ export interface DecompressedFrame {
   qualityLevel: number | null;
   /** Audio: the frame was made up by concealFrame(). */
   concealed?: boolean;
+  /** Audio: comfort noise (a silence descriptor, or a frame concealed after one; sessions with `dtx`). */
+  comfortNoise?: boolean;
   /**
    * Audio: where `data` starts relative to the start of the frame this payload carried, in
    * samples per channel. Lossless frames come back on time (0); neural frames trail by the

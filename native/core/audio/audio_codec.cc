@@ -154,7 +154,10 @@ void AudioCodec::quantise(const float* latent, int level, std::vector<int32_t>& 
     if (!std::isfinite(v)) v = 0;
     symbols[k] = static_cast<int32_t>(std::clamp(v, -1048576.0f, 1048576.0f));
   }
-  if (c.spectralFill) audio::NoiseFill::levels(scaled, symbols.data(), symbols.data() + c.noiseFillAt());
+  if (c.spectralFill) {
+    audio::NoiseFill::levels(scaled, symbols.data(), symbols.data() + c.noiseFillAt());
+    audio::SilenceDescriptor::coreLevels(latent, symbols.data() + c.silenceAt());
+  }
 }
 
 std::vector<uint8_t> AudioCodec::encodeChannel(const int32_t* symbols, int level, int highBands) const {
@@ -270,6 +273,7 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
   }
   auto t0 = Clock::now();
   std::vector<std::vector<float>> modelRate(channels_);
+  std::vector<float> mono(c.spectralFill ? perChannel : 0, 0.0f);
   for (int ch = 0; ch < channels_; ++ch) {
     std::vector<float> x(perChannel);
     for (size_t i = 0; i < perChannel; ++i) {
@@ -288,7 +292,12 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
     }
     resamplers_[ch].process(x.data(), x.size(), modelRate[ch]);
     if (!highBands_.empty()) highBands_[ch].analyse(x.data(), highBandLevels_[ch].data());
+    for (size_t i = 0; i < mono.size(); ++i) mono[i] += x[i] / static_cast<float>(channels_);
   }
+  // The detector follows every frame (its noise floor needs the speech too); a stream's first
+  // frame is never a descriptor (the receiver has nothing to continue from).
+  const bool background = c.spectralFill && detector_.background(mono.data(), mono.size());
+  silence_ = options.dtx && background && framesEncoded_ > 0;
   timings.preprocessMs = msSince(t0);
   return modelRate;
 }
@@ -304,13 +313,14 @@ std::vector<uint8_t> AudioEncoderStream::finish(std::vector<std::vector<int32_t>
   for (int ch = 0; ch < channels_; ++ch) {
     if (symbols[ch].size() != static_cast<size_t>(c.symbolCount())) throw std::logic_error("audio encoder: a channel's symbols have the wrong count");
     if (highBands) std::copy(highBandLevels_[ch].begin(), highBandLevels_[ch].begin() + highBands, symbols[ch].begin() + c.highBandAt());
-    coded[ch] = codec_->encodeChannel(symbols[ch].data(), options.level, highBands);
+    if (silence_) audio::SilenceDescriptor::write(symbols[ch].data() + c.silenceAt(), symbols[ch].data() + c.highBandAt(), highBands, coded[ch]);
+    else coded[ch] = codec_->encodeChannel(symbols[ch].data(), options.level, highBands);
   }
   appendParts(body, coded);
   PayloadHeader h;
   h.frameType = FrameType::Audio;
   h.codec = CodecKind::NeuralAudio;
-  h.flags = options.sequence == 0 ? kFlagKeyframe : 0;
+  h.flags = static_cast<uint8_t>((options.sequence == 0 ? kFlagKeyframe : 0) | (silence_ ? kFlagSilence : 0));
   h.qualityLevel = static_cast<uint8_t>(options.level);
   h.format = static_cast<uint8_t>(frame.format);
   h.modelId = codec_->modelId();
@@ -347,6 +357,14 @@ void AudioDecoderStream::configure(int sampleRate, int channels, SampleFormat fo
   }
   highBandLevels_.assign(channels, std::vector<int32_t>(audio::HighBand::kMaxBands, audio::HighBand::kMinLevel));
   highBandGain_ = 1.0f;
+  comfortNoise_ = false;
+  comfortLevels_.assign(channels, std::vector<int32_t>(audio::NoiseFill::kBands, audio::SilenceDescriptor::kNone));
+}
+
+std::vector<std::vector<float>> AudioDecoderStream::comfortLatents(uint32_t sequence) const {
+  std::vector<std::vector<float>> latents(channels_, std::vector<float>(codec_->config().bins, 0.0f));
+  for (int ch = 0; ch < channels_; ++ch) audio::SilenceDescriptor::comfortNoise(comfortLevels_[ch].data(), audio::NoiseFill::seedOf(sequence, ch), latents[ch].data());
+  return latents;
 }
 
 void AudioDecoderStream::keepHighBand(const std::vector<std::vector<int32_t>>& symbols) {
@@ -386,9 +404,25 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
   configure(rate, channels, static_cast<SampleFormat>(h.format));
   // One coded stream per channel.
   const auto parts = splitParts(parsed.body, parsed.bodyLength, channels, "audio channel");
+  const int highBands = c.spectralFill ? audio::HighBand::bandsAt(rate) : 0;
+  if (h.flags & kFlagSilence) {
+    if (!c.spectralFill) throw CoreError(ErrorCode::CorruptPayload, "payload is a silence descriptor, which this model does not have; the payload is corrupt");
+    for (int ch = 0; ch < channels; ++ch) {
+      if (!audio::SilenceDescriptor::read(parts[ch].first, parts[ch].second, highBands, comfortLevels_[ch].data(), highBandLevels_[ch].data()))
+        throw CoreError(ErrorCode::CorruptPayload, "audio payload's silence descriptor does not parse; the payload is corrupt");
+    }
+    comfortNoise_ = true;
+    highBandGain_ = 1.0f;
+    frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
+    timings.preprocessMs = msSince(t0);
+    last_ = h;
+    anchored_ = anchored_ || !parsed.shortAudio;
+    lastLatent_ = comfortLatents(h.sequence);
+    return lastLatent_;
+  }
+  comfortNoise_ = false;
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   std::vector<std::vector<int32_t>> symbols(channels, std::vector<int32_t>(c.symbolCount()));
-  const int highBands = c.spectralFill ? audio::HighBand::bandsAt(rate) : 0;
   for (int ch = 0; ch < channels; ++ch) {
     if (!codec_->decodeChannel(parts[ch].first, parts[ch].second, h.qualityLevel, highBands, symbols[ch].data()) ||
         !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch], audio::NoiseFill::seedOf(h.sequence, ch))) {
@@ -413,6 +447,24 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const Payload
     throw std::logic_error("latentsOfCoded(): the header and symbols are not those of this model's payload");
   }
   configure(rate, channels, static_cast<SampleFormat>(h.format));
+  if (h.flags & kFlagSilence) {
+    // What finish() wrote: the descriptor's levels as the receiver reads them back.
+    const int bands = audio::HighBand::bandsAt(rate);
+    for (int ch = 0; ch < channels; ++ch) {
+      if (symbols[ch].size() != static_cast<size_t>(c.symbolCount())) throw std::logic_error("latentsOfCoded(): symbols out of the model's range");
+      std::copy(symbols[ch].begin() + c.silenceAt(), symbols[ch].begin() + c.silenceAt() + audio::NoiseFill::kBands, comfortLevels_[ch].begin());
+      std::copy(symbols[ch].begin() + c.highBandAt(), symbols[ch].begin() + c.highBandAt() + bands, highBandLevels_[ch].begin());
+    }
+    comfortNoise_ = true;
+    highBandGain_ = 1.0f;
+    frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
+    timings.preprocessMs = msSince(t0);
+    last_ = h;
+    anchored_ = true;
+    lastLatent_ = comfortLatents(h.sequence);
+    return lastLatent_;
+  }
+  comfortNoise_ = false;
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   for (int ch = 0; ch < channels; ++ch) {
     if (symbols[ch].size() != static_cast<size_t>(c.symbolCount()) ||
@@ -437,10 +489,15 @@ AudioDecoderStream::Result AudioDecoderStream::decode(const uint8_t* payload, si
 AudioDecoderStream::Result AudioDecoderStream::conceal(Timings& timings) {
   if (channels_ == 0) throw CoreError(ErrorCode::InvalidArgument, "nothing to conceal from: no audio frame of this stream was decoded yet");
   timings.preprocessMs = 0;
-  for (auto& l : lastLatent_)
-    for (auto& v : l) v *= 0.5f;  // fade the repeated spectrum
-  highBandGain_ *= 0.5f;
   frameSeed_ = audio::NoiseFill::seedOf(last_.sequence + 1, 0);
+  if (comfortNoise_) {
+    // In a silence run the sender sends one descriptor in N: more comfort noise, not a fade.
+    lastLatent_ = comfortLatents(last_.sequence + 1);
+  } else {
+    for (auto& l : lastLatent_)
+      for (auto& v : l) v *= 0.5f;  // fade the repeated spectrum
+    highBandGain_ *= 0.5f;
+  }
   Result r = synthesiseAll(lastLatent_, timings);
   r.concealed = true;
   r.header.sequence = ++last_.sequence;
@@ -460,6 +517,7 @@ AudioDecoderStream::Result AudioDecoderStream::output(std::vector<std::vector<fl
   auto t2 = Clock::now();
   Result r;
   r.header = last_;
+  r.comfortNoise = comfortNoise_;
   r.sampleRate = sampleRate_;
   r.channels = channels_;
   r.format = format_;

@@ -17,6 +17,7 @@
 #include "audio/resampler.h"
 #include "audio/noise_fill.h"
 #include "audio/high_band.h"
+#include "audio/dtx.h"
 
 namespace aic {
 
@@ -54,7 +55,9 @@ struct AudioCodecConfig {
   // spectralFill) the noise-fill level of each band and the high band's levels.
   int noiseFillAt() const { return codedChannels(); }
   int highBandAt() const { return codedChannels() + audio::NoiseFill::kBands; }
-  int symbolCount() const { return codedChannels() + (spectralFill ? audio::NoiseFill::kBands + audio::HighBand::kMaxBands : 0); }
+  // ...then the core bands' power levels a silence descriptor would carry (audio/dtx.h).
+  int silenceAt() const { return highBandAt() + audio::HighBand::kMaxBands; }
+  int symbolCount() const { return codedChannels() + (spectralFill ? 2 * audio::NoiseFill::kBands + audio::HighBand::kMaxBands : 0); }
 };
 
 class AudioCodec {
@@ -121,6 +124,9 @@ struct AudioFrame {
 
 struct AudioEncodeOptions {
   int level = 0;
+  // Discontinuous transmission: a frame of background goes out as a silence descriptor (audio/dtx.h;
+  // models with spectralFill only, never a stream's first frame).
+  bool dtx = false;
   uint32_t sequence = 0;
   uint64_t timestamp = 0;
 };
@@ -152,6 +158,8 @@ class AudioEncoderStream {
   std::vector<Resampler> resamplers_;
   std::vector<audio::HighBandAnalyser> highBands_;       // per channel, at 32 and 48 kHz with spectralFill
   std::vector<std::vector<int32_t>> highBandLevels_;     // per channel: the last frame's
+  audio::SilenceDetector detector_;
+  bool silence_ = false;  // prepare() found the frame to be background and DTX allowed
   uint64_t framesEncoded_ = 0;  // the first and every 50th payload carry the full header
 };
 
@@ -165,6 +173,7 @@ class AudioDecoderStream {
     SampleFormat format = SampleFormat::S16le;
     std::vector<uint8_t> pcm;  // interleaved, in the stream's format
     bool concealed = false;
+    bool comfortNoise = false;  // made from a silence descriptor (decoded, or concealed after one)
   };
   Result decode(const uint8_t* payload, size_t length, Timings& timings);
   // A frame that never arrived: conceals it from the last decoded frame. Needs one decoded frame.
@@ -201,6 +210,11 @@ class AudioDecoderStream {
   std::vector<audio::HighBandSynthesiser> highBands_;
   std::vector<std::vector<int32_t>> highBandLevels_;
   float highBandGain_ = 1.0f;
+  // After a silence descriptor: comfort noise of its spectrum (per channel, the core bands'
+  // levels) for it and every frame concealed after it.
+  bool comfortNoise_ = false;
+  std::vector<std::vector<int32_t>> comfortLevels_;
+  std::vector<std::vector<float>> comfortLatents(uint32_t sequence) const;
   uint32_t frameSeed_ = 1;  // NoiseFill::seedOf(sequence, 0) of the frame last read
   void keepHighBand(const std::vector<std::vector<int32_t>>& symbols);
 };

@@ -37,14 +37,14 @@ uint16_t shortCrc(const uint8_t* data, size_t covered, uint32_t modelId) {
 ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
   if (length < kShortHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "short audio payload is truncated");
   const uint8_t f = data[1];
-  if (f & 0xF0) throw CoreError(ErrorCode::CorruptPayload, "short audio payload has reserved format bits set");
+  if (f & 0xE0) throw CoreError(ErrorCode::CorruptPayload, "short audio payload has reserved format bits set");
   ParsedPayload out;
   out.shortAudio = true;
   out.modelTag = data[3];
   PayloadHeader& h = out.header;
   h.frameType = FrameType::Audio;
   h.codec = CodecKind::NeuralAudio;
-  h.flags = 0;
+  h.flags = (f & 0x10) ? kFlagSilence : 0;
   h.qualityLevel = data[2];
   h.format = (f >> 3) & 1;
   h.dim0 = kShortRates[f & 3];
@@ -105,6 +105,8 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
   }
   if (h.codec != CodecKind::NeuralImage && h.codec != CodecKind::NeuralAudio && !predicted && h.modelId != 0) throw corruptField("model id", h.modelId, "0 for a codec without a model");
   if (!predicted && (h.flags & kFlagDeblocked)) throw corruptField("flags", h.flags, "bit 2 (deblocked) set on a predicted frame only");
+  if ((h.flags & kFlagSilence) && (h.codec != CodecKind::NeuralAudio || (h.flags & kFlagFallback)))
+    throw corruptField("flags", h.flags, "bit 3 (silence descriptor) set on a neural audio frame only, never with bit 1 (fallback)");
   if (predicted) {
     if (h.flags & ~kFlagDeblocked) throw corruptField("flags", h.flags, "0 or 4 (deblocked) for a predicted frame (never a keyframe, never a fallback)");
     if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
@@ -148,13 +150,13 @@ std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& h, const uint8_
   for (int i = 0; i < 4; ++i)
     if (h.dim0 == kShortRates[i]) rate = i;
   const uint32_t channels = h.dim1 >> 16;
-  if (h.codec != CodecKind::NeuralAudio || h.flags != 0 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 || bodyLength > (1u << 20)) {
+  if (h.codec != CodecKind::NeuralAudio || (h.flags & ~kFlagSilence) != 0 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 || bodyLength > (1u << 20)) {
     throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the short audio form");
   }
   std::vector<uint8_t> out(kShortHeaderSize + bodyLength + kShortTrailerSize);
   uint8_t* p = out.data();
   p[0] = kShortAudioMarker;
-  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3));
+  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3) | ((h.flags & kFlagSilence) ? 0x10 : 0));
   p[2] = h.qualityLevel;
   p[3] = modelTag(h.modelId);
   p[4] = static_cast<uint8_t>(h.sequence);
@@ -221,7 +223,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   h.version = data[4];
   if (data[6] > 3) throw corruptField("frame type", data[6], "0..3");
   if (data[7] > kLastCodec) throw corruptField("codec", data[7], "0..7");
-  if (data[8] & ~(kFlagKeyframe | kFlagFallback | kFlagDeblocked)) throw corruptField("flags", data[8], "bits 0 to 2 only");
+  if (data[8] & ~(kFlagKeyframe | kFlagFallback | kFlagDeblocked | kFlagSilence)) throw corruptField("flags", data[8], "bits 0 to 3 only");
   if (data[11] != 0) throw corruptField("reserved byte 11", data[11], "0");
   h.frameType = static_cast<FrameType>(data[6]);
   h.codec = static_cast<CodecKind>(data[7]);

@@ -28,7 +28,7 @@
 //   offset size field
 //   0      1    0xA5 (a full payload starts with 'A', 0x41)
 //   1      1    bits 0-1 sample rate (0 8 kHz, 1 16 kHz, 2 32 kHz, 3 48 kHz), bit 2 stereo,
-//               bit 3 f32le, bits 4-7 zero
+//               bit 3 f32le, bit 4 silence descriptor (flags bit 3 of the full form), bits 5-7 zero
 //   2      1    quality level
 //   3      1    model tag: the model id's four bytes XORed together
 //   4      2    sequence number, low 16 bits
@@ -61,6 +61,8 @@ constexpr uint8_t kFlagKeyframe = 1;
 constexpr uint8_t kFlagFallback = 2;
 /** Predicted frames only: the receiver runs the in-loop deblocking filter (video/deblocking.h). */
 constexpr uint8_t kFlagDeblocked = 4;
+// Flag bit 3, neural audio only: a silence descriptor (audio/dtx.h) instead of coded coefficients.
+constexpr uint8_t kFlagSilence = 8;
 constexpr uint8_t kBitstreamVersion = 1;
 // Version 2 adds predicted frames (codec 7) and nothing else: every other payload is still written
 // as version 1, so a receiver of an older build keeps decoding all but predicted frames, which it
