@@ -82,7 +82,8 @@ TEST(noise_fill_levels_round_trip_and_skip_bands_without_zeros) {
   audio::NoiseFill nf;
   std::vector<int32_t> symbols(audio::NoiseFill::kBins, 0);
   for (int k = 0; k < 64; ++k) symbols[k] = 3;  // bands 0-3: no zeros, nothing coded for them
-  int32_t levels[audio::NoiseFill::kBands] = {7, 7, 7, 7, 0, 2, 3, 5, 6, 7, 4};
+  const int32_t off = audio::NoiseFill::kOff;
+  int32_t levels[audio::NoiseFill::kBands] = {off, off, off, off, 0, 2, 3, 5, 14, off, 4};
   std::vector<const entropy::EncSymbol*> tail;
   nf.appendSymbols(symbols.data(), levels, tail);
   CHECK((tail.size()) == (7u));

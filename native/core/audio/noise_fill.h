@@ -28,10 +28,12 @@ class NoiseFill {
   // A band is filled (and its level coded) when it has at least this many zeroed bins.
   // (8: as good on every measure as 2 in a quick run on 4 VCTK clips, and 0.1-0.4 kbit/s cheaper.)
   static constexpr int kMinZeros = 8;
-  // Level v = 0..6: what the zeroed bins held had an RMS near 0.35 * 2^(-v/2) steps (3 dB apart);
-  // v = 7: not filled (more than 19.5 dB under a step, or the band was silent). The decoder plays
-  // rmsOf(v), 3 dB under that.
-  static constexpr int kOff = 7;
+  // Level v = 0..14: what the zeroed bins held had an RMS near 0.35 * 2^(-v/2) steps (3 dB apart);
+  // v = 15: not filled (more than 43.5 dB under a step, or the band was silent). The decoder plays
+  // rmsOf(v), 3 dB under that. (The range reached 19.5 dB at first: on the 16 VCTK clips at 16 kHz
+  // that left 24 % of audible bins as holes at level 0 and 9.8 % at level 2; to 31.5 dB, 8.7 % and
+  // 2.8 %; to 43.5 dB, 2.7 % and 0.2 %, STOI 0.850 -> 0.883 at level 0, for 1 kbit/s.)
+  static constexpr int kOff = 15;
   static float rmsOf(int level);
 
   NoiseFill();
