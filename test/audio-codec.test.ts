@@ -187,4 +187,62 @@ describe('audio codec (default model)', () => {
     flipped[45] ^= 0x10;
     await expect(dec.decode(flipped)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
   });
+
+  it('codes background as silence descriptors with dtx (never the first frame) and plays comfort noise for them and for frames concealed after them', async () => {
+    for (const [rate, channels, size] of [[16000, 1, 19], [48000, 2, 12 + 4 + 2 * 13]] as const) {
+      const enc = codec.createEncoder(rate, channels);
+      const dec = codec.createDecoder();
+      const n = rate / 50;
+      let seed = 3;
+      const faint = () => {
+        const b = Buffer.alloc(n * channels * 2);
+        for (let i = 0; i < n * channels; i++) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          b.writeInt16LE(((seed >>> 16) % 41) - 20, i * 2);  // about -66 dBFS
+        }
+        return b;
+      };
+      const sizes: number[] = [];
+      let comfort = 0;
+      let energy = 0;
+      for (let f = 0; f < 60; f++) {
+        const { payload } = await enc.encode({ data: faint(), format: 's16le' }, { level: 3, dtx: true });
+        sizes.push(payload.length);
+        const d = f % 3 === 2 ? await dec.conceal() : await dec.decode(payload);
+        if (d.comfortNoise) comfort++;
+        if (f >= 40) for (let i = 0; i < d.data.length / 2; i++) energy += (d.data.readInt16LE(i * 2) / 32768) ** 2;
+      }
+      // The first frame is coded (nothing to continue from), and so is the hangover after it; the
+      // room then goes out as descriptors (the stream's 51st frame in the full header).
+      expect(sizes[0]!).toBeGreaterThan(size);
+      expect(sizes.slice(30, 50)).toEqual(new Array(20).fill(size));
+      expect(sizes[50]).toBe(size + 32);
+      expect(comfort).toBeGreaterThan(30);
+      // Comfort noise near the room's level (-66 dBFS), not silence and not louder than it.
+      const db = 10 * Math.log10(energy / (20 * n * channels));
+      expect(db).toBeGreaterThan(-80);
+      expect(db).toBeLessThan(-55);
+      // Speech is never a descriptor, with dtx or without.
+      const tone = Buffer.alloc(n * channels * 2);
+      for (let i = 0; i < n * channels; i++) tone.writeInt16LE(Math.round(8000 * Math.sin(i / 5)), i * 2);
+      const loud = await enc.encode({ data: tone, format: 's16le' }, { level: 3, dtx: true });
+      expect(loud.payload.length).toBeGreaterThan(size + 32);
+    }
+    // A corrupt descriptor: CORRUPT_PAYLOAD, and the stream decodes on.
+    const enc = codec.createEncoder(16000, 1);
+    const dec = codec.createDecoder();
+    let sid: Buffer | null = null;
+    for (let f = 0; f < 40 && !sid; f++) {
+      const { payload } = await enc.encode({ data: Buffer.alloc(640), format: 's16le' }, { dtx: true });
+      if (payload.length === 19) sid = payload;
+      else await dec.decode(payload);
+    }
+    expect(sid).not.toBeNull();
+    const bad = Buffer.from(sid!);
+    bad[10] = 250;  // the loudest band's level out of range
+    await expect(dec.decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+    await expect(dec.decode(Buffer.concat([sid!.subarray(0, 12), sid!.subarray(13)]))).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+    expect((await dec.decode(sid!)).comfortNoise).toBe(true);
+    expect(() => enc.encode({ data: Buffer.alloc(640), format: 's16le' }, { dtx: 'yes' as never })).toThrow(/dtx must be true or false/);
+  });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_AUDIO_MODEL, type CompressResult, type Engine, type Session } from '../src/index.js';
 // @ts-expect-error: a plain .mjs module of the benchmarks (no type declarations)
-import { spectralMeasures } from '../bench/audio-measures.mjs';
+import { spectralMeasures, stoi } from '../bench/audio-measures.mjs';
 import { readWav, resample } from '../src/cli/wav.js';
 import { native } from '../src/native/load.js';
 import { errorOf, speechLike, toS16 } from './media.js';
@@ -182,22 +182,29 @@ describe('audio sessions: Opus fallback, formats, refusals', () => {
     expect((await errorOf(rx.decompressFrame(bad))).code).toBe('CORRUPT_PAYLOAD');
   });
 
-  it('refuses audio of more than 2 channels, saying what to do; says when a neural frame drops the band above 8 kHz', async () => {
+  it('refuses audio of more than 2 channels, saying what to do; says when a neural frame drops the band above 8 kHz (a model without the high band)', async () => {
     const s = engine.openSession();
     const e = await errorOf(s.compressFrame({ type: 'audio', format: 's16le', sampleRate: 48000, channels: 6, data: Buffer.alloc(960 * 12) } as never));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(/downmix/);
     const x = toS16(speechLike(48000, 0.2));
-    let neural = 0;
-    for (let at = 0; at + 1920 <= x.length; at += 1920) {
-      const r = await s.compressFrame({ type: 'audio', format: 's16le', sampleRate: 48000, channels: 1, data: x.subarray(at, at + 1920) });
-      if (r.codec === 'neural-audio') {
-        neural++;
-        expect(r.reductions).toEqual([{ kind: 'bandwidth', detail: 'audio above 8 kHz is not coded (the model runs at 16 kHz)' }]);
+    // The default model carries the band above 8 kHz (its high band): no reduction. The model as
+    // it was without it (2.0.0) says what its neural frames leave out.
+    const old = await createEngine({ executionProvider: 'cpu', models: { image: false, inter: false, audio: await withoutSpectralFill() } });
+    for (const [e, expected] of [[engine, []], [old, [{ kind: 'bandwidth', detail: 'audio above 8 kHz is not coded (the model runs at 16 kHz)' }]]] as const) {
+      const t = e.openSession();
+      let neural = 0;
+      for (let at = 0; at + 1920 <= x.length; at += 1920) {
+        const r = await t.compressFrame({ type: 'audio', format: 's16le', sampleRate: 48000, channels: 1, data: x.subarray(at, at + 1920) });
+        if (r.codec === 'neural-audio') {
+          neural++;
+          expect(r.reductions).toEqual(expected);
+        }
+        if (r.codec === 'opus') for (const red of r.reductions) expect(red.detail).toMatch(/Opus/);
       }
-      if (r.codec === 'opus') for (const red of r.reductions) expect(red.detail).toMatch(/Opus/);
+      expect(neural).toBeGreaterThan(0);
     }
-    expect(neural).toBeGreaterThan(0);
+    await old.close();
     const w = engine.openSession();
     const r16 = await w.compressFrame({ type: 'audio', format: 's16le', sampleRate: 16000, channels: 1, data: toS16(speechLike(16000, 0.02)) });
     expect(r16.reductions).toEqual([]);
@@ -290,6 +297,63 @@ describe.skipIf(!haveData)('audio sessions on real media (../shared/data)', () =
     } finally {
       await old.close();
     }
+  });
+
+  it('dtx: the pauses of a call go out as silence descriptors; with those it may drop left unsent and concealed, pauses cost under 1 kbit/s and speech keeps its STOI', async () => {
+    const rate = 16000;
+    const n = rate / 50;
+    // Three VCTK utterances with 2 s of faint room noise (about -57 dBFS) after each.
+    let seed = 11;
+    const parts: number[] = [];
+    for (const f of readdirSync(path.join(DATA, 'speech', 'vctk')).filter((f) => f.startsWith('p232')).sort().slice(0, 3)) {
+      for (const v of load(`speech/vctk/${f}`, rate)) parts.push(v);
+      for (let i = 0; i < 2 * rate; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        parts.push((seed / 4294967296 - 0.5) * 0.004);
+      }
+    }
+    const x = Float32Array.from(parts);
+    const run = async (dtx: boolean) => {
+      const tx = engine.openSession({ dtx });
+      const rx = engine.openSession();
+      const played = new Float32Array(x.length);
+      let sentBytes = 0, silence = 0, silenceBytes = 0, dropped = 0, comfort = 0;
+      for (let at = 0; at + n <= x.length; at += n) {
+        const r = await tx.compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: s16(x, at, n) });
+        if (r.silence) {
+          silence++;
+          expect(r.codec).toBe('neural-audio');
+          expect(r.payload.length).toBeLessThanOrEqual(44 + 7 + 4);
+        } else expect(r.mayDrop).toBeUndefined();
+        let d;
+        if (r.mayDrop) {
+          dropped++;
+          d = await rx.concealFrame();
+        } else {
+          sentBytes += r.payload.length;
+          if (r.silence) silenceBytes += r.payload.length;
+          d = await rx.decompressFrame(r.payload);
+        }
+        if (d.comfortNoise) comfort++;
+        for (let i = 0; i < n; i++) {
+          const k = at + (d.offsetSamples ?? 0) + i;
+          if (k >= 0 && k < x.length) played[k] = d.data.readInt16LE(i * 2) / 32768;
+        }
+      }
+      const span = (v: Float32Array) => v.subarray(rate / 10, x.length - rate / 10);
+      return { kbps: (sentBytes * 8) / (x.length / rate) / 1000, silence, silenceKbps: silence ? (silenceBytes * 8) / (silence * 0.02) / 1000 : 0, dropped, comfort, stoi: stoi(span(x), span(played), rate) as number };
+    };
+    const off = await run(false);
+    const on = await run(true);
+    console.log(`dtx on p232 with 2 s pauses: ${off.kbps.toFixed(1)} -> ${on.kbps.toFixed(1)} kbit/s; ${on.silence} descriptors (${on.dropped} left unsent), pauses ${on.silenceKbps.toFixed(2)} kbit/s; STOI ${off.stoi.toFixed(3)} -> ${on.stoi.toFixed(3)}`);
+    expect(off.silence).toBe(0);
+    const pauseFrames = 3 * 100;
+    expect(on.silence).toBeGreaterThan(0.6 * pauseFrames);
+    expect(on.dropped).toBeGreaterThan(0.8 * on.silence);
+    expect(on.comfort).toBeGreaterThanOrEqual(on.silence);
+    expect(on.silenceKbps).toBeLessThan(1);
+    expect(on.kbps).toBeLessThan(off.kbps * 0.9);
+    expect(on.stoi).toBeGreaterThan(off.stoi - 0.01);
   });
 
   it('does not report success for frames it damaged (beeps, dropouts, clicks, clipping); clean input keeps its fallback rate low', async () => {
