@@ -584,6 +584,8 @@ export declare class OpusDecoderStream {
   constructor(sampleRate: number, channels: number);
   decode(packet: ArrayBufferView, format: 's16le' | 'f32le'): Promise<{ data: Buffer; ms: number }>;
   decodeSync(packet: ArrayBufferView, format: 's16le' | 'f32le'): { data: Buffer; ms: number };
+  /** A frame for a packet that never arrived (libopus's concealment). */
+  conceal(format: 's16le' | 'f32le'): Promise<{ data: Buffer; ms: number }>;
   mark(): void;
   rewind(): void;
   reset(): void;

@@ -151,6 +151,16 @@ describe('audio sessions: Opus fallback, formats, refusals', () => {
     expect(10 * Math.log10(den / num)).toBeGreaterThan(3);
     const bytes = opus.reduce((a, s) => a + s.r.compressedBytes, 0);
     console.log(`Opus without a model, 48 kHz speech-like: ${((bytes * 8) / (opus.length * 20)).toFixed(1)} kbit/s with headers, ${opus.length}/${sent.length} frames`);
+    // A frame lost after an Opus payload: libopus's concealment, on the stream's timeline, about
+    // as loud as the frame before it (not silence).
+    const last = await rx.decompressFrame((await tx.compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: s16(x, 0, 960) })).payload);
+    const hidden = await rx.concealFrame();
+    expect([hidden.codec, hidden.concealed, hidden.data.length, hidden.sequence]).toEqual(['opus', true, 1920, last.sequence + 1]);
+    const level = (b: Buffer) => rms(Array.from({ length: b.length / 2 }, (_, i) => b.readInt16LE(i * 2) / 32768), 0, b.length / 2);
+    expect(level(hidden.data)).toBeGreaterThan(0.1 * level(last.data));
+    // After a lossless frame there is nothing to conceal from.
+    await rx.decompressFrame((await bare.openSession({ fallbackCodec: 'lossless' }).compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: s16(x, 0, 960) })).payload);
+    await expect(rx.concealFrame()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // A sessionless decode uses a fresh decoder.
     const fresh = await bare.decompressFrame(opus[0]!.r.payload);
     expect([fresh.codec, fresh.data.length]).toEqual(['opus', 1920]);

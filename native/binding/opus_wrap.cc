@@ -92,7 +92,12 @@ class OpusEncodeJob : public Job {
 // decode(packet, format) -> { data, ms }
 class OpusDecodeJob : public Job {
  public:
-  OpusDecodeJob(Napi::Env env, std::shared_ptr<LockedOpusDecoder> s, const Napi::CallbackInfo& info) : s_(std::move(s)) {
+  // conceal: a frame for a packet that never arrived (info[0] is then the format).
+  OpusDecodeJob(Napi::Env env, std::shared_ptr<LockedOpusDecoder> s, const Napi::CallbackInfo& info, bool conceal = false) : s_(std::move(s)), conceal_(conceal) {
+    if (conceal) {
+      format_ = parsePcm(env, info[0]);
+      return;
+    }
     uint8_t* data;
     size_t length;
     memoryOf(env, info[0], "packet", data, length);
@@ -102,7 +107,7 @@ class OpusDecodeJob : public Job {
   void execute() override {
     std::lock_guard<std::mutex> lock(s_->mutex);
     const auto t = std::chrono::steady_clock::now();
-    std::vector<float> pcm = s_->stream->decode(packet_.data(), packet_.size());
+    std::vector<float> pcm = conceal_ ? s_->stream->conceal() : s_->stream->decode(packet_.data(), packet_.size());
     if (format_ == Pcm::F32le) {
       out_.resize(pcm.size() * 4);
       std::memcpy(out_.data(), pcm.data(), out_.size());
@@ -124,6 +129,7 @@ class OpusDecodeJob : public Job {
 
  private:
   std::shared_ptr<LockedOpusDecoder> s_;
+  bool conceal_ = false;
   std::vector<uint8_t> packet_;
   Pcm format_ = Pcm::S16le;
   std::vector<uint8_t> out_;
@@ -258,7 +264,7 @@ Napi::Function OpusDecoderWrap::Init(Napi::Env env) {
   return DefineClass(env, "OpusDecoderStream",
                      {InstanceMethod<&OpusDecoderWrap::Decode>("decode"), InstanceMethod<&OpusDecoderWrap::DecodeSync>("decodeSync"),
                       InstanceMethod<&OpusDecoderWrap::Mark>("mark"), InstanceMethod<&OpusDecoderWrap::Rewind>("rewind"),
-                      InstanceMethod<&OpusDecoderWrap::Reset>("reset")});
+                      InstanceMethod<&OpusDecoderWrap::Reset>("reset"), InstanceMethod<&OpusDecoderWrap::Conceal>("conceal")});
 }
 
 // new OpusDecoderStream(sampleRate, channels)
@@ -275,6 +281,11 @@ const napi_type_tag OpusDecoderWrap::kTypeTag = {0x452821e638d01377ULL, 0xbe5466
 Napi::Value OpusDecoderWrap::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return runAsync(env, "aic:opusDecode", guard(env, [&] { return std::make_unique<OpusDecodeJob>(env, s_, info); }));
+}
+// conceal(format): libopus's concealment of a frame that never arrived.
+Napi::Value OpusDecoderWrap::Conceal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return runAsync(env, "aic:opusConceal", guard(env, [&] { return std::make_unique<OpusDecodeJob>(env, s_, info, true); }));
 }
 Napi::Value OpusDecoderWrap::DecodeSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -48,6 +48,7 @@ class OpusDecoderWrap : public Napi::ObjectWrap<OpusDecoderWrap> {
   Napi::Value DecodeSync(const Napi::CallbackInfo& info);
   Napi::Value Mark(const Napi::CallbackInfo& info);
   Napi::Value Rewind(const Napi::CallbackInfo& info);
+  Napi::Value Conceal(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedOpusDecoder> s_;
 };

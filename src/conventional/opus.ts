@@ -88,6 +88,11 @@ export class OpusDecoder {
     callNative(() => this.#native.rewind());
   }
 
+  /** A frame for a packet that never arrived: libopus's concealment. */
+  conceal(format: AudioSampleFormat): Promise<{ data: Buffer; ms: number }> {
+    return this.#queue.run(() => awaitNative(callNative(() => this.#native.conceal(format))));
+  }
+
   reset(): void {
     callNative(() => this.#native.reset());
   }

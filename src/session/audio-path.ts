@@ -78,6 +78,8 @@ export class AudioPath {
   #send: AudioSendState | null = null;
   #receive: AudioReceiveState | null = null;
   #opusReceive = new OpusReceiver();
+  // The last audio payload received was Opus: its stream, for concealFrame() (libopus's concealment).
+  #lastOpus: { decoder: OpusDecoder; format: 's16le' | 'f32le'; sequence: number; timestamp: number; qualityLevel: number } | null = null;
 
   constructor(ctx: PathContext) {
     this.#ctx = ctx;
@@ -88,15 +90,16 @@ export class AudioPath {
     return this.#send?.controller ?? null;
   }
 
-  /** A receiver can conceal only after a neural payload. */
+  /** A receiver can conceal after a neural or an Opus payload (not after a lossless one). */
   get canConceal(): boolean {
-    return !!this.#receive?.lastNeural;
+    return !!this.#receive?.lastNeural || this.#lastOpus !== null;
   }
 
   clear(): void {
     this.#send = null;
     this.#receive = null;
     this.#opusReceive = new OpusReceiver();
+    this.#lastOpus = null;
   }
 
   #state(codec: AudioCodec | null, f: AudioFrameIn, floor: number): AudioSendState {
@@ -257,16 +260,21 @@ export class AudioPath {
     return result;
   }
 
-  receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }): AudioDecoder | OpusDecoder | null {
+  receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean; sequence?: number; timestamp?: number; qualityLevel?: number }): AudioDecoder | OpusDecoder | null {
     const codec = this.#ctx.host.audio();
     if (header.frameType !== 'audio') return null;
     const key = `${header.dim0}/${header.dim1 >>> 16}/${header.format}`;
     const neural = header.codec === 'neural-audio';
     const r = this.#receive;
+    this.#lastOpus = null;
     if (!neural) {
       if (r) r.lastNeural = false;
       // Opus payloads: one decoder stream per stream format; a keyframe (a switch into Opus) restarts it.
-      if (header.codec === 'opus') return this.#opusReceive.decoder(header.dim0, header.dim1 >>> 16, header.keyframe);
+      if (header.codec === 'opus') {
+        const decoder = this.#opusReceive.decoder(header.dim0, header.dim1 >>> 16, header.keyframe);
+        this.#lastOpus = { decoder, format: header.format === 1 ? 'f32le' : 's16le', sequence: header.sequence ?? 0, timestamp: header.timestamp ?? 0, qualityLevel: header.qualityLevel ?? 0 };
+        return decoder;
+      }
       return null;
     }
     if (!codec) return null;
@@ -279,7 +287,31 @@ export class AudioPath {
   /** Audio receivers: a frame made up for a payload that never arrived (keeps the stream's timing). */
   async conceal(): Promise<DecompressedFrame> {
     const r = this.#receive;
-    if (!r || !r.lastNeural) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio payload decoded before it');
+    const opus = this.#lastOpus;
+    if (opus && !r?.lastNeural) {
+      // After an Opus payload: libopus's own concealment, on the Opus stream's timeline.
+      const t = now();
+      const d = await opus.decoder.conceal(opus.format);
+      opus.sequence = (opus.sequence + 1) >>> 0;
+      opus.timestamp += 20000;
+      return {
+        type: 'audio',
+        format: opus.format,
+        data: d.data,
+        sampleRate: opus.decoder.sampleRate,
+        channels: opus.decoder.channels,
+        timestamp: opus.timestamp,
+        sequence: opus.sequence,
+        keyframe: false,
+        fallback: false,
+        codec: 'opus',
+        qualityLevel: opus.qualityLevel,
+        concealed: true,
+        offsetSamples: -opusDelaySamples(opus.decoder.sampleRate),
+        timings: { totalMs: now() - t },
+      };
+    }
+    if (!r || !r.lastNeural) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio or Opus payload decoded before it');
     const t = now();
     const d = await r.decoder!.conceal();
     return {

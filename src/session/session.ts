@@ -321,7 +321,7 @@ export class Session {
   }
 
   /** Decoder state for the payload's stream (neural audio, Opus); neural restarts after other payloads. */
-  #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean }) {
+  #receiver(header: { codec: PayloadCodec; dim0: number; dim1: number; format: number; frameType: FrameType; keyframe: boolean; sequence?: number; timestamp?: number; qualityLevel?: number }) {
     return this.#audio.receiver(header);
   }
 
@@ -339,7 +339,7 @@ export class Session {
   concealFrame(): Promise<DecompressedFrame> {
     try {
       this.#checkOpen();
-      if (!this.#audio.canConceal) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio payload decoded before it');
+      if (!this.#audio.canConceal) throw new AicError('INVALID_ARGUMENT', 'concealFrame() needs a neural audio or Opus payload decoded before it');
       return this.#serial(() => this.#audio.conceal());
     } catch (error) {
       return Promise.reject(AicError.from(error));

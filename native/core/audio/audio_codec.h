@@ -2,7 +2,7 @@
 // whose state (the previous frame, the overlap buffer) is an explicit input and output of the
 // ONNX graphs, kept here per stream and per channel. Streams at 8, 16, 32 or 48 kHz are
 // resampled to 16 kHz and back; stereo is coded as two independent channels in one payload.
-// A lost frame is concealed by decoding the last frame's latents at half amplitude, so that the
+// A lost frame is concealed by decoding the last frame's latents 3 dB down (again for every frame lost in a row), so that the
 // decoder's state stays continuous and only the frame after the loss is disturbed.
 #pragma once
 

@@ -169,6 +169,19 @@ std::vector<float> Decoder::decode(const uint8_t* packet, size_t length) {
   return resampled;
 }
 
+std::vector<float> Decoder::conceal() {
+  const int frame = coderRate_ / 50;
+  std::vector<float> out(static_cast<size_t>(frame) * channels_);
+  const int got = opus_decode_float(dec(state_), nullptr, 0, out.data(), frame, 0);
+  if (got != frame) throw CoreError(ErrorCode::InferenceFailed, std::string("Opus concealment failed (") + opus_strerror(got) + ")");
+  for (float& v : out) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  if (rate_ != 32000) return out;
+  std::vector<float> resampled;
+  from48(down_, out.data(), static_cast<size_t>(frame), channels_, resampled);
+  for (float& v : resampled) v = std::clamp(v, -1.0f, 1.0f);
+  return resampled;
+}
+
 void Decoder::mark() {
   markedState_ = state_;
   markedDown_ = down_;

@@ -70,6 +70,8 @@ class Decoder {
   // One packet -> exactly one 20 ms frame (rate / 50 samples per channel, interleaved); a packet
   // that is not a valid 20 ms Opus packet throws CoreError(CorruptPayload) and leaves the state.
   std::vector<float> decode(const uint8_t* packet, size_t length);
+  // A frame for a packet that never arrived: libopus's own concealment (pitch-based for speech).
+  std::vector<float> conceal();
   void reset();
   void mark();
   void rewind();
