@@ -124,7 +124,7 @@ describe('the native batch call', () => {
     const [e5, , w5] = streams();
     const d5 = other.createDecoder().nativeStream();
     const pcm = Buffer.concat([frame, frame, frame, frame, frame]);
-    const p = (offset: number, level = 4) => [offset, frame.length, RATE, 1, 0, level, 0, 0, 0];
+    const p = (offset: number, level = 4) => [offset, frame.length, RATE, 1, 0, level, 0, 0, 0, 0];
     const params = new Float64Array([...p(0), ...p(frame.length), ...p(pcm.length), ...p(3 * frame.length, 999), ...p(4 * frame.length)]);
     // Item 1 has its shadow where its window should be; item 2's bytes lie past the buffer; item 3's
     // level is out of range; item 4's shadow belongs to another codec.

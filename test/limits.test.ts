@@ -67,7 +67,8 @@ function payload(f: Fields, body: Uint8Array): Buffer {
 type Verdict = 'ok' | 'corrupt' | 'unsupported';
 function docVerdict(b: Buffer): Verdict {
   if (b.length < 6) return 'corrupt';
-  if (b[0] === 0xa5) return b.length >= 13 && (b[1]! & 0xf0) === 0 ? 'ok' : 'corrupt';
+  // Byte 1's bit 4: a silence descriptor; bits 5-7 zero.
+  if (b[0] === 0xa5) return b.length >= 13 && (b[1]! & 0xe0) === 0 ? 'ok' : 'corrupt';
   if (b.toString('latin1', 0, 4) !== 'AICF') return 'corrupt';
   if (b[4] !== 1) return 'unsupported';
   if (b[5] !== 40 || b.length < 44) return 'corrupt';
@@ -78,7 +79,9 @@ function docVerdict(b: Buffer): Verdict {
   const modelId = b.readUInt32LE(12);
   const dim0 = b.readUInt32LE(20);
   const dim1 = b.readUInt32LE(24);
-  if (type > 3 || codec > 6 || (flags & 0xfc) !== 0 || reserved !== 0) return 'corrupt';
+  // Flags: bit 0 keyframe, bit 1 fallback, bit 3 silence descriptor (neural audio, never with bit 1).
+  if (type > 3 || codec > 6 || (flags & 0xf4) !== 0 || reserved !== 0) return 'corrupt';
+  if ((flags & 8) !== 0 && (codec !== 1 || (flags & 2) !== 0)) return 'corrupt';
   if (b.readBigUInt64LE(32) > 2n ** 53n - 1n) return 'corrupt';
   const imageCodec = codec === 0 || codec === 4 || codec === 5;
   const audioCodec = codec === 1 || codec === 6;
