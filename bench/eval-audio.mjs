@@ -72,7 +72,8 @@ async function ours(x, RATE, level, lost = () => false) {
   let bodyBytes = 0;
   for (let f = 0; f < frames; f++) {
     const t0 = process.hrtime.bigint();
-    const { payload } = await enc.encode({ data: x.subarray(f * N, (f + 1) * N), format: 'f32le' }, { level });
+    // A live stream's clock: 20 ms a frame (the payloads take the compact form between full headers).
+    const { payload } = await enc.encode({ data: x.subarray(f * N, (f + 1) * N), format: 'f32le' }, { level, timestamp: f * 20000 });
     // A lost packet never reaches the decoder, which conceals it instead.
     const d = f > 0 && lost() ? await dec.conceal() : await dec.decode(payload);
     frameTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -142,34 +142,57 @@ describe('audio codec (default model)', () => {
     }
   });
 
-  it('sends frames between keyframes with a 12-byte header, restoring sequence and timestamp across wraps', async () => {
+  it('sends frames between keyframes with a 7-byte header when the timestamp follows (12 when it does not), restoring sequence and timestamp across wraps and a lost frame', async () => {
     const enc = codec.createEncoder(rate, 1);
     const dec = codec.createDecoder();
     // Start just below the 16-bit sequence wrap, at a timestamp past 2^32 microseconds (the
-    // timestamp's low 32 bits wrap too, at i = 67).
+    // timestamp's low 32 bits wrap too, at i = 67). At i = 60 the clock jumps by 0.5 s.
     const first = 65500;
     const t0 = 2 ** 32 * 1164 - 1_335_000;
+    const timestampOf = (i: number) => t0 + i * 20_000 + (i >= 60 ? 500_000 : 0);
+    const framing: number[] = [];
     for (let i = 0; i < 80; i++) {
       const sequence = first + i;
-      const timestamp = t0 + i * 20_000;
+      const timestamp = timestampOf(i);
       const { payload } = await enc.encode({ data: toS16(x.subarray(i * 320, (i + 1) * 320)), format: 's16le' }, { level: 3, sequence, timestamp });
       const h = parsePayloadHeader(payload) as ReturnType<typeof parsePayloadHeader> & { bodyLength: number };
       const full = i % 50 === 0; // the stream's first frame and every 50th after it
       expect(h.shortForm ?? false).toBe(!full);
-      expect(payload.length - h.bodyLength).toBe(full ? 44 : 12);
-      if (!full) expect(h).toMatchObject({ sequence: sequence & 0xffff, timestamp: timestamp % 2 ** 32, codec: 'neural-audio', dim0: rate });
+      framing.push(payload.length - h.bodyLength);
+      if (framing.at(-1) === 12) expect(h).toMatchObject({ sequence: sequence & 0xffff, timestamp: timestamp % 2 ** 32, codec: 'neural-audio', dim0: rate });
+      if (framing.at(-1) === 7) expect(h).toMatchObject({ sequence: sequence & 0xffff, qualityLevel: 3, codec: 'neural-audio', dim0: rate });
+      // The frame at the jump never arrives: the two after it carry their timestamps.
+      if (i === 60) {
+        await dec.conceal();
+        continue;
+      }
       const d = await dec.decode(payload);
       expect(d.header.sequence).toBe(sequence);
       expect(d.header.timestamp).toBe(timestamp);
     }
-    // A short payload altered in transit, or tagged by another model, is refused.
-    const { payload } = await enc.encode({ data: toS16(x.subarray(0, 320)), format: 's16le' }, { sequence: 7 });
-    const bad = Buffer.from(payload);
-    bad[12] ^= 0x01;
-    await expect(dec.decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
-    const other = Buffer.from(payload);
-    other[3] ^= 0xff;
-    await expect(dec.decode(other)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+    // Full headers at 0 and 50, the 12-byte form at the jump (60) and the two frames after it,
+    // the 7-byte compact form everywhere else.
+    expect(framing.map((f, i) => (i % 50 === 0 ? 44 : i >= 60 && i <= 62 ? 12 : 7))).toEqual(framing);
+    // A stream without timestamps (all 0) is compact too.
+    const plain = codec.createEncoder(rate, 1);
+    const sizes = [];
+    for (let i = 0; i < 3; i++) sizes.push((await plain.encode({ data: toS16(x.subarray(i * 320, (i + 1) * 320)), format: 's16le' }, { level: 2 })).payload);
+    expect(sizes.map((p) => p[0])).toEqual([0x41, 0xa7, 0xa7]);
+    // The model's 8 levels all fit the compact form's 3 bits.
+    const high = (await plain.encode({ data: toS16(x.subarray(0, 320)), format: 's16le' }, { level: 7 })).payload;
+    expect(high[0]).toBe(0xa7);
+    // Short and compact payloads altered in transit, or tagged by another model, are refused.
+    for (const payload of [sizes[1]!, (await enc.encode({ data: toS16(x.subarray(0, 320)), format: 's16le' }, { sequence: first + 80, timestamp: timestampOf(80) + 777 })).payload]) {
+      const compact = payload[0] !== 0xa5;
+      const bad = Buffer.from(payload);
+      bad[compact ? 7 : 12] ^= 0x01;
+      const receiver = codec.createDecoder();
+      await receiver.decode(sizes[0]!);
+      await expect(compact ? receiver.decode(bad) : dec.decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+      const other = Buffer.from(payload);
+      other[compact ? 2 : 3] ^= 0xff;
+      await expect(compact ? receiver.decode(other) : dec.decode(other)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+    }
   });
 
   it('refuses bad frames and corrupt payloads with typed errors', async () => {
@@ -189,7 +212,7 @@ describe('audio codec (default model)', () => {
   });
 
   it('codes background as silence descriptors with dtx (never the first frame) and plays comfort noise for them and for frames concealed after them', async () => {
-    for (const [rate, channels, size] of [[16000, 1, 19], [48000, 2, 12 + 4 + 2 * 13]] as const) {
+    for (const [rate, channels, size] of [[16000, 1, 7 + 7], [48000, 2, 7 + 4 + 2 * 13]] as const) {
       const enc = codec.createEncoder(rate, channels);
       const dec = codec.createDecoder();
       const n = rate / 50;
@@ -216,7 +239,7 @@ describe('audio codec (default model)', () => {
       // room then goes out as descriptors (the stream's 51st frame in the full header).
       expect(sizes[0]!).toBeGreaterThan(size);
       expect(sizes.slice(30, 50)).toEqual(new Array(20).fill(size));
-      expect(sizes[50]).toBe(size + 32);
+      expect(sizes[50]).toBe(size + 37);
       expect(comfort).toBeGreaterThan(30);
       // Comfort noise near the room's level (-66 dBFS), not silence and not louder than it.
       const db = 10 * Math.log10(energy / (20 * n * channels));
@@ -234,14 +257,14 @@ describe('audio codec (default model)', () => {
     let sid: Buffer | null = null;
     for (let f = 0; f < 40 && !sid; f++) {
       const { payload } = await enc.encode({ data: Buffer.alloc(640), format: 's16le' }, { dtx: true });
-      if (payload.length === 19) sid = payload;
+      if (payload.length === 14) sid = payload;
       else await dec.decode(payload);
     }
     expect(sid).not.toBeNull();
     const bad = Buffer.from(sid!);
-    bad[10] = 250;  // the loudest band's level out of range
+    bad[5] = 250;  // a level out of range (the check sees the change first)
     await expect(dec.decode(bad)).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
-    await expect(dec.decode(Buffer.concat([sid!.subarray(0, 12), sid!.subarray(13)]))).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
+    await expect(dec.decode(Buffer.concat([sid!.subarray(0, 7), sid!.subarray(8)]))).rejects.toMatchObject({ code: 'CORRUPT_PAYLOAD' });
     expect((await dec.decode(sid!)).comfortNoise).toBe(true);
     expect(() => enc.encode({ data: Buffer.alloc(640), format: 's16le' }, { dtx: 'yes' as never })).toThrow(/dtx must be true or false/);
   });

@@ -69,6 +69,8 @@ function docVerdict(b: Buffer): Verdict {
   if (b.length < 6) return 'corrupt';
   // Byte 1's bit 4: a silence descriptor; bits 5-7 zero.
   if (b[0] === 0xa5) return b.length >= 13 && (b[1]! & 0xe0) === 0 ? 'ok' : 'corrupt';
+  // The compact form: every value of byte 1 is legal (its bits 5-7 are the quality level).
+  if (b[0] === 0xa6 || b[0] === 0xa7) return b.length >= 8 ? 'ok' : 'corrupt';
   if (b.toString('latin1', 0, 4) !== 'AICF') return 'corrupt';
   if (b[4] !== 1) return 'unsupported';
   if (b[5] !== 40 || b.length < 44) return 'corrupt';
@@ -154,6 +156,8 @@ async function validPayloads(): Promise<Buffer[]> {
     for (let at = 0; at + n <= x.length && at < 3 * n; at += n) {
       out.push((await s.compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: x.subarray(at, at + n) })).payload);
     }
+    // A timestamp that does not follow (0 so far): the short form, with its timestamp.
+    out.push((await s.compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: x.subarray(0, n), timestamp: 123_457 })).payload);
   }
   out.push((await s.compressFrame({ type: 'data', data: Buffer.alloc(3000, 1) })).payload); // deflate
   out.push((await s.compressFrame({ type: 'data', data: Buffer.from([1, 200, 3]) })).payload); // stored
@@ -173,8 +177,8 @@ async function validPayloads(): Promise<Buffer[]> {
 describe('the strict parser agrees with docs/bitstream.md', () => {
   it('on valid payloads of every codec and on mutations of every byte', async () => {
     const valid = await validPayloads();
-    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[7])));
-    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 'short']));
+    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[0] === 0xa6 || p[0] === 0xa7 ? 'compact' : p[7])));
+    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 'short', 'compact']));
     for (const p of valid) expect([docVerdict(p), nativeVerdict(p)]).toEqual(['ok', 'ok']);
     let cases = 0;
     let rejected = 0;
@@ -190,7 +194,7 @@ describe('the strict parser agrees with docs/bitstream.md', () => {
     let seed = 11;
     const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
     for (const [k, p] of valid.entries()) {
-      const short = p[0] === 0xa5;
+      const short = p[0] >= 0xa5 && p[0] <= 0xa7;
       const positions = [...Array(Math.min(p.length, 48)).keys(), p.length - 4, p.length - 3, p.length - 2, p.length - 1];
       for (const i of positions) {
         for (const x of [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff, (rand() % 255) + 1]) {

@@ -137,7 +137,7 @@ inline void fixFullCrc(uint8_t* data, size_t size) {
 
 // Rewrites the 16-bit check of a short audio payload for `modelId`.
 inline void fixShortCrc(uint8_t* data, size_t size, uint32_t modelId) {
-  if (size < aic::kShortHeaderSize + aic::kShortTrailerSize) return;
+  if (size < aic::kCompactHeaderSize + aic::kShortTrailerSize) return;
   const size_t covered = size - aic::kShortTrailerSize;
   std::vector<uint8_t> buf(4 + covered);
   put32(buf.data(), modelId);
@@ -165,7 +165,12 @@ inline size_t payloadMutate(uint8_t* data, size_t size, size_t maxSize, unsigned
   if ((seed & 7) == 0) return size;
   if (o.allowShort && size >= 1 && data[0] == aic::kShortAudioMarker) {
     if (size < aic::kShortHeaderSize + aic::kShortTrailerSize + 1) return size;
-    if ((seed >> 3) & 3) data[1] &= 0x0F;  // reserved bits mostly clear
+    if ((seed >> 3) & 3) data[1] &= 0x1F;  // reserved bits mostly clear
+    fixShortCrc(data, size, o.modelId);
+    return size;
+  }
+  if (o.allowShort && size >= 1 && (data[0] == aic::kCompactAudioStepMarker || data[0] == aic::kCompactAudioSameMarker)) {
+    if (size < aic::kCompactHeaderSize + aic::kShortTrailerSize + 1) return size;
     fixShortCrc(data, size, o.modelId);
     return size;
   }

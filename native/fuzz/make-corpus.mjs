@@ -31,7 +31,13 @@ function route(payload) {
   save('parser', p);
   if (p[0] === 0xa5) {
     save('audio_decode', p);
-    entropyAudio(p.subarray(10, p.length - 2), p[2], 1 + ((p[1] >> 2) & 1));
+    if (!(p[1] & 0x10)) entropyAudio(p.subarray(10, p.length - 2), p[2], 1 + ((p[1] >> 2) & 1));
+    return;
+  }
+  if (p[0] === 0xa6 || p[0] === 0xa7) {
+    // The compact form: level in byte 1's top bits; silence descriptors carry no coded bins.
+    save('audio_decode', p);
+    if (!(p[1] & 0x10)) entropyAudio(p.subarray(5, p.length - 2), p[1] >> 5, 1 + ((p[1] >> 2) & 1));
     return;
   }
   const h = CODEC_HARNESS[p[7]];

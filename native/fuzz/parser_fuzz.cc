@@ -24,9 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       aic::PayloadHeader h = p.header;
       h.modelId = kAudioModel;
       std::vector<uint8_t> again;
-      if (aicfuzz::guarded([&] { again = aic::writeShortAudioPayload(h, p.body, p.bodyLength); })) {
-        if (again.size() != size || std::memcmp(again.data(), data, size) != 0) aicfuzz::finding("short payload does not write back identically");
-      }
+      const bool written = aicfuzz::guarded([&] {
+        again = p.compactAudio ? aic::writeCompactAudioPayload(h, p.body, p.bodyLength, p.compactStep) : aic::writeShortAudioPayload(h, p.body, p.bodyLength);
+      });
+      if (written && (again.size() != size || std::memcmp(again.data(), data, size) != 0)) aicfuzz::finding("short or compact payload does not write back identically");
     }
   } else if (data[5] == aic::kHeaderSize && data[11] == 0) {
     auto again = aic::writePayload(p.header, p.body, p.bodyLength);

@@ -63,7 +63,7 @@ const DTX_INTERVAL = 20;
 
 /** Whether a neural audio payload is a silence descriptor (docs/bitstream.md, "Silence descriptors"). */
 export function isSilenceDescriptor(p: Buffer): boolean {
-  if (p.length > 1 && p[0] === 0xa5) return (p[1]! & 0x10) !== 0;  // the short form
+  if (p.length > 1 && p[0]! >= 0xa5 && p[0]! <= 0xa7) return (p[1]! & 0x10) !== 0;  // the short and compact forms
   return p.length > 8 && (p[8]! & 8) !== 0;
 }
 

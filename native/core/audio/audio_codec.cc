@@ -333,7 +333,28 @@ std::vector<uint8_t> AudioEncoderStream::finish(std::vector<std::vector<int32_t>
   h.timestamp = options.timestamp;
   // Counted per stream, not by sequence number: a session numbers all its frames, audio or not.
   const bool full = framesEncoded_++ % kFullHeaderInterval == 0;
-  auto payload = full ? writePayload(h, body.data(), body.size()) : writeShortAudioPayload(h, body.data(), body.size());
+  // The compact form when the receiver can derive the timestamp: it advanced 20 ms per sequence
+  // number since the last frame sent with one (a live stream's clock), or stayed put (none given).
+  uint64_t step = 1;  // 1: follows neither rule
+  if (timed_) {
+    const int64_t frames = static_cast<int32_t>(options.sequence - timedSequence_);
+    if (frames > 0 && options.timestamp == timedTimestamp_ + kCompactAudioStepUs * static_cast<uint64_t>(frames)) step = kCompactAudioStepUs;
+    else if (options.timestamp == timedTimestamp_) step = 0;
+  }
+  const bool compact = !full && step != 1 && explicitRun_ == 0 && options.level <= 7;
+  std::vector<uint8_t> payload;
+  if (full) payload = writePayload(h, body.data(), body.size());
+  else if (compact) payload = writeCompactAudioPayload(h, body.data(), body.size(), step);
+  else payload = writeShortAudioPayload(h, body.data(), body.size());
+  if (!compact) {
+    // A frame with its timestamp: the next compact frames count from it. When it broke the rules,
+    // the next two carry theirs as well (one of them may be lost).
+    if (timed_ && step == 1) explicitRun_ = 2;
+    else if (explicitRun_ > 0) --explicitRun_;
+    timed_ = true;
+    timedSequence_ = options.sequence;
+    timedTimestamp_ = options.timestamp;
+  }
   if (header) *header = h;
   timings.postprocessMs = msSince(t2);
   return payload;
@@ -392,8 +413,19 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
     h.modelId = codec_->modelId();
     if (anchored_) {
       h.sequence = static_cast<uint32_t>(extendFrom(last_.sequence, h.sequence, 16));
-      h.timestamp = extendFrom(last_.timestamp, h.timestamp, 32);
+      if (!parsed.compactAudio) h.timestamp = extendFrom(last_.timestamp, h.timestamp, 32);
     }
+    if (parsed.compactAudio) {
+      // From the last frame that carried its timestamp (0 before there was one).
+      const int64_t frames = static_cast<int32_t>(h.sequence - timedSequence_);
+      const int64_t t = static_cast<int64_t>(timedTimestamp_) + static_cast<int64_t>(parsed.compactStep) * frames;
+      h.timestamp = timed_ && t > 0 ? static_cast<uint64_t>(t) : 0;
+    }
+  }
+  if (!parsed.compactAudio) {
+    timed_ = true;
+    timedSequence_ = h.sequence;
+    timedTimestamp_ = h.timestamp;
   }
   const int rate = static_cast<int>(h.dim0), channels = static_cast<int>(h.dim1 >> 16);
   const size_t perChannel = h.dim1 & 0xFFFF;

@@ -160,7 +160,13 @@ class AudioEncoderStream {
   std::vector<std::vector<int32_t>> highBandLevels_;     // per channel: the last frame's
   audio::SilenceDetector detector_;
   bool silence_ = false;  // prepare() found the frame to be background and DTX allowed
-  uint64_t framesEncoded_ = 0;  // the first and every 50th payload carry the full header
+  uint64_t framesEncoded_ = 0;
+  // The compact form's reference: the last frame sent with its timestamp, and how many more are to
+  // carry one (the two after a frame whose timestamp broke the compact form's rule).
+  bool timed_ = false;
+  uint32_t timedSequence_ = 0;
+  uint64_t timedTimestamp_ = 0, timedStep_ = 0;
+  int explicitRun_ = 0;  // the first and every 50th payload carry the full header
 };
 
 // The receiving side of one stream.
@@ -202,6 +208,10 @@ class AudioDecoderStream {
   SampleFormat format_ = SampleFormat::S16le;
   PayloadHeader last_;
   bool anchored_ = false;  // a full header was seen: short headers' high bits come from last_
+  // The last frame that carried its timestamp (full or short form): compact frames' come from it.
+  bool timed_ = false;
+  uint32_t timedSequence_ = 0;
+  uint64_t timedTimestamp_ = 0;
   std::vector<std::vector<float>> state_;
   std::vector<std::vector<float>> lastLatent_;
   std::vector<Resampler> resamplers_;

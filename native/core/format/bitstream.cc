@@ -56,6 +56,29 @@ ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
   return out;
 }
 
+ParsedPayload parseCompactAudio(const uint8_t* data, size_t length) {
+  if (length < kCompactHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "compact audio payload is truncated");
+  const uint8_t f = data[1];
+  ParsedPayload out;
+  out.shortAudio = true;
+  out.compactAudio = true;
+  out.compactStep = data[0] == kCompactAudioStepMarker ? kCompactAudioStepUs : 0;
+  out.modelTag = data[2];
+  PayloadHeader& h = out.header;
+  h.frameType = FrameType::Audio;
+  h.codec = CodecKind::NeuralAudio;
+  h.flags = (f & 0x10) ? kFlagSilence : 0;
+  h.qualityLevel = static_cast<uint8_t>(f >> 5);
+  h.format = (f >> 3) & 1;
+  h.dim0 = kShortRates[f & 3];
+  h.dim1 = (static_cast<uint32_t>((f >> 2 & 1) + 1) << 16) | (h.dim0 / 50);
+  h.sequence = uint32_t(data[3]) | (uint32_t(data[4]) << 8);
+  h.timestamp = 0;  // the decoder stream derives it (docs/bitstream.md)
+  out.body = data + kCompactHeaderSize;
+  out.bodyLength = length - kCompactHeaderSize - kShortTrailerSize;
+  return out;
+}
+
 std::string frameTypeName(FrameType t) {
   switch (t) {
     case FrameType::Video: return "video";
@@ -169,8 +192,31 @@ std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& h, const uint8_
   return out;
 }
 
+std::vector<uint8_t> writeCompactAudioPayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength, uint64_t stepUs) {
+  int rate = -1;
+  for (int i = 0; i < 4; ++i)
+    if (h.dim0 == kShortRates[i]) rate = i;
+  const uint32_t channels = h.dim1 >> 16;
+  if (h.codec != CodecKind::NeuralAudio || (h.flags & ~kFlagSilence) != 0 || h.qualityLevel > 7 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 ||
+      bodyLength > (1u << 20) || (stepUs != 0 && stepUs != kCompactAudioStepUs)) {
+    throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the compact audio form");
+  }
+  std::vector<uint8_t> out(kCompactHeaderSize + bodyLength + kShortTrailerSize);
+  uint8_t* p = out.data();
+  p[0] = stepUs ? kCompactAudioStepMarker : kCompactAudioSameMarker;
+  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3) | ((h.flags & kFlagSilence) ? 0x10 : 0) | (h.qualityLevel << 5));
+  p[2] = modelTag(h.modelId);
+  p[3] = static_cast<uint8_t>(h.sequence);
+  p[4] = static_cast<uint8_t>(h.sequence >> 8);
+  if (bodyLength) std::memcpy(p + kCompactHeaderSize, body, bodyLength);
+  const uint16_t crc = shortCrc(p, kCompactHeaderSize + bodyLength, h.modelId);
+  p[kCompactHeaderSize + bodyLength] = static_cast<uint8_t>(crc);
+  p[kCompactHeaderSize + bodyLength + 1] = static_cast<uint8_t>(crc >> 8);
+  return out;
+}
+
 bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId) {
-  if (length < kShortHeaderSize + kShortTrailerSize) return false;
+  if (length < kCompactHeaderSize + kShortTrailerSize) return false;
   const size_t covered = length - kShortTrailerSize;
   const uint16_t stored = static_cast<uint16_t>(data[covered] | (data[covered + 1] << 8));
   return shortCrc(data, covered, modelId) == stored;
@@ -203,6 +249,7 @@ std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, s
 ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
   if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
+  if (data[0] == kCompactAudioStepMarker || data[0] == kCompactAudioSameMarker) return parseCompactAudio(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
   if (data[4] != kBitstreamVersion && data[4] != kPredictedVersion) {
     throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads versions 1 and 2); upgrade @auralink/aic on the receiver");

@@ -39,6 +39,20 @@
 // The receiver's decoder stream restores the high bits of the sequence number and timestamp
 // from the last frame it decoded (the closest values to it); a stream's first frame and every
 // 50th carry a full header, so a receiver that missed the first is resynchronised within a second.
+//
+// The compact audio form (7 bytes of framing, 2.8 kbit/s): the short form without its timestamp,
+// for frames whose timestamp follows from the last frame that carried one, T (at sequence S):
+//   offset size field
+//   0      1    0xA6: timestamp T + 20000 * (sequence - S) (one 20 ms frame per sequence number);
+//               0xA7: timestamp T (a stream whose timestamps stay put, e.g. all 0)
+//   1      1    bits 0-1 sample rate, bit 2 stereo, bit 3 f32le, bit 4 silence descriptor,
+//               bits 5-7 quality level (0-7; a higher level takes the short form)
+//   2      1    model tag
+//   3      2    sequence number, low 16 bits
+//   5      N    body
+//   5+N    2    as the short form's check
+// The sender sends the frame after one whose timestamp broke the rule, and the one after that, in
+// a form with a timestamp too, so that one lost frame does not leave the receiver without it.
 #pragma once
 
 #include <cstddef>
@@ -74,6 +88,9 @@ constexpr size_t kPredictedPrefix = 8;
 constexpr size_t kHeaderSize = 40;
 constexpr size_t kTrailerSize = 4;
 constexpr uint8_t kShortAudioMarker = 0xA5;
+constexpr uint8_t kCompactAudioStepMarker = 0xA6, kCompactAudioSameMarker = 0xA7;
+constexpr size_t kCompactHeaderSize = 5;
+constexpr uint64_t kCompactAudioStepUs = 20000;
 constexpr size_t kShortHeaderSize = 10;
 constexpr size_t kShortTrailerSize = 2;
 // The ceilings of what a payload may describe (the encoder's own: src/frames.ts). parsePayload()
@@ -108,6 +125,10 @@ struct ParsedPayload {
   // and modelId 0; the CRC is not checked yet (it covers the model id: shortAudioCrcMatches()).
   bool shortAudio = false;
   uint8_t modelTag = 0;
+  // The compact form (shortAudio is true too): no timestamp in the bytes; `compactStep` is what it
+  // advances by per sequence number since the last frame that carried one (20000 or 0 µs).
+  bool compactAudio = false;
+  uint64_t compactStep = 0;
 };
 
 // Checks magic, version, lengths, CRC and every header field the bytes alone decide (reserved bits
@@ -120,6 +141,9 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length);
 // The short audio form of a neural audio frame (flags must be 0: keyframes and fallbacks take the
 // full form). Throws CoreError(InvalidArgument) when the header cannot be written short.
 std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& header, const uint8_t* body, size_t bodyLength);
+// The compact form: `stepUs` is 20000 (0xA6) or 0 (0xA7); quality level <= 7, flags 0 or silence.
+std::vector<uint8_t> writeCompactAudioPayload(const PayloadHeader& header, const uint8_t* body, size_t bodyLength, uint64_t stepUs);
+// The short or compact form's check (it covers the model id).
 bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId);
 uint8_t modelTag(uint32_t modelId);
 
