@@ -68,7 +68,7 @@ export interface SessionOptions {
   targetBitrateKbps?: number;
   /**
    * Audio: discontinuous transmission. A frame of background (no voice: the room between words)
-   * goes out as a silence descriptor (`result.silence`), a payload of 19 bytes at 16 kHz mono that
+   * goes out as a silence descriptor (`result.silence`), a payload of 14 bytes at 16 kHz mono that
    * the receiver plays as comfort noise; of a run of them, all but the first and every 20th (one
    * each 400 ms, as Opus's DTX) say `result.mayDrop`: the sender may leave them unsent, and the
    * receiver calls concealFrame() for each frame it was not sent, which plays more comfort noise.
