@@ -142,6 +142,54 @@ describe('audio codec (default model)', () => {
     }
   });
 
+  it('codes stereo as mid and side: identical channels cost little more than one, and channels that differ come back apart', async () => {
+    const r = 48000;
+    const n = r / 50;
+    const frames = 30;
+    const x48 = speechLike(r, frames * 0.02);
+    const interleave = (l: (i: number) => number, rr: (i: number) => number, at: number) => {
+      const b = Buffer.alloc(n * 4);
+      for (let i = 0; i < n; i++) {
+        b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, l(at + i))) * 32767), i * 4);
+        b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, rr(at + i))) * 32767), i * 4 + 2);
+      }
+      return b;
+    };
+    const code = async (channels: 1 | 2, frame: (at: number) => Buffer) => {
+      const enc = codec.createEncoder(r, channels);
+      const dec = codec.createDecoder();
+      let bytes = 0;
+      const out: Buffer[] = [];
+      for (let f = 0; f < frames; f++) {
+        const { payload } = await enc.encode({ data: frame(f * n), format: 's16le' }, { level: 3 });
+        bytes += payload.length;
+        out.push((await dec.decode(payload)).data);
+      }
+      return { bytes, pcm: Buffer.concat(out) };
+    };
+    const mono = await code(1, (at) => toS16(x48.subarray(at, at + n)));
+    const same = await code(2, (at) => interleave((i) => x48[i]!, (i) => x48[i]!, at));
+    console.log(`stereo as mid/side, 48 kHz, level 3: mono ${mono.bytes} bytes, identical channels ${same.bytes}`);
+    expect(same.bytes).toBeLessThan(1.1 * mono.bytes);  // the side is an empty part: 4 bytes of part length a frame
+    // L = x, R = -x / 2: the decoded channels keep their own signs and levels.
+    const apart = await code(2, (at) => interleave((i) => x48[i]!, (i) => -0.5 * x48[i]!, at));
+    const delay = codec.delaySamples(r);
+    let lx = 0, rx = 0, xx = 0, ll = 0, rr = 0;
+    for (let i = 4 * n; i < (frames - 1) * n; i++) {
+      const x = x48[i - delay]!;
+      const l = apart.pcm.readInt16LE(i * 4) / 32768, rv = apart.pcm.readInt16LE(i * 4 + 2) / 32768;
+      lx += l * x;
+      rx += rv * x;
+      xx += x * x;
+      ll += l * l;
+      rr += rv * rv;
+    }
+    expect(lx / Math.sqrt(ll * xx)).toBeGreaterThan(0.9);
+    expect(rx / Math.sqrt(rr * xx)).toBeLessThan(-0.9);
+    expect(Math.sqrt(rr / ll)).toBeGreaterThan(0.4);
+    expect(Math.sqrt(rr / ll)).toBeLessThan(0.6);
+  });
+
   it('sends frames between keyframes with a 7-byte header when the timestamp follows (12 when it does not), restoring sequence and timestamp across wraps and a lost frame', async () => {
     const enc = codec.createEncoder(rate, 1);
     const dec = codec.createDecoder();

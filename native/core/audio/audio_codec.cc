@@ -49,6 +49,22 @@ Resampler fromModel(int streamRate, int modelRate) {
   return streamRate >= modelRate ? Resampler(streamRate / modelRate, false) : Resampler(modelRate / streamRate, true);
 }
 
+// Left and right -> mid (L + R) / 2 and side (L - R) / 2, in place; fromMidSide() inverts it.
+void midSide(std::vector<float>& a, std::vector<float>& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    const float l = a[i], r = b[i];
+    a[i] = 0.5f * (l + r);
+    b[i] = 0.5f * (l - r);
+  }
+}
+void fromMidSide(std::vector<float>& a, std::vector<float>& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    const float m = a[i], s = b[i];
+    a[i] = m + s;
+    b[i] = m - s;
+  }
+}
+
 }  // namespace
 
 int AudioCodec::streamDelay(int streamRate) const {
@@ -277,8 +293,9 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
   auto t0 = Clock::now();
   std::vector<std::vector<float>> modelRate(channels_);
   std::vector<float> mono(c.spectralFill ? perChannel : 0, 0.0f);
+  std::vector<std::vector<float>> input(channels_, std::vector<float>(perChannel));
   for (int ch = 0; ch < channels_; ++ch) {
-    std::vector<float> x(perChannel);
+    std::vector<float>& x = input[ch];
     for (size_t i = 0; i < perChannel; ++i) {
       const uint8_t* p = frame.data + (i * channels_ + ch) * bytesPerSample;
       float v;
@@ -293,6 +310,16 @@ std::vector<std::vector<float>> AudioEncoderStream::prepare(const AudioFrame& fr
       }
       x[i] = v;
     }
+  }
+  // Stereo of a spectral-fill model is coded as mid and side (docs/bitstream.md): the channels of
+  // most stereo are close, and their difference quantises mostly to zero.
+  sideSilent_ = false;
+  if (channels_ == 2 && c.spectralFill) {
+    midSide(input[0], input[1]);
+    sideSilent_ = std::all_of(input[1].begin(), input[1].end(), [](float v) { return v == 0.0f; });
+  }
+  for (int ch = 0; ch < channels_; ++ch) {
+    std::vector<float>& x = input[ch];
     resamplers_[ch].process(x.data(), x.size(), modelRate[ch]);
     if (!highBands_.empty()) highBands_[ch].analyse(x.data(), highBandLevels_[ch].data());
     for (size_t i = 0; i < mono.size(); ++i) mono[i] += x[i] / static_cast<float>(channels_);
@@ -317,6 +344,7 @@ std::vector<uint8_t> AudioEncoderStream::finish(std::vector<std::vector<int32_t>
     if (symbols[ch].size() != static_cast<size_t>(c.symbolCount())) throw std::logic_error("audio encoder: a channel's symbols have the wrong count");
     if (highBands) std::copy(highBandLevels_[ch].begin(), highBandLevels_[ch].begin() + highBands, symbols[ch].begin() + c.highBandAt());
     if (silence_) audio::SilenceDescriptor::write(symbols[ch].data() + c.silenceAt(), symbols[ch].data() + c.highBandAt(), highBands, coded[ch]);
+    else if (ch == 1 && sideSilent_) coded[ch].clear();  // a silent side: an empty part (its symbols are all zero, its levels off)
     else coded[ch] = codec_->encodeChannel(symbols[ch].data(), options.level, highBands);
   }
   appendParts(body, coded);
@@ -459,10 +487,17 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   std::vector<std::vector<int32_t>> symbols(channels, std::vector<int32_t>(c.symbolCount()));
   for (int ch = 0; ch < channels; ++ch) {
-    if (!codec_->decodeChannel(parts[ch].first, parts[ch].second, h.qualityLevel, highBands, symbols[ch].data()) ||
-        !codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch], audio::NoiseFill::seedOf(h.sequence, ch))) {
+    if (ch == 1 && channels == 2 && c.spectralFill && parts[ch].second == 0) {
+      // A silent side (stereo as mid/side, L = R): what its all-zero input codes to.
+      std::fill(symbols[ch].begin(), symbols[ch].end(), 0);
+      if (c.frameScale.enabled) symbols[ch][c.bins] = c.frameScale.min;
+      std::fill(symbols[ch].begin() + c.noiseFillAt(), symbols[ch].begin() + c.noiseFillAt() + audio::NoiseFill::kBands, audio::NoiseFill::kOff);
+      std::fill(symbols[ch].begin() + c.highBandAt(), symbols[ch].begin() + c.highBandAt() + audio::HighBand::kMaxBands, audio::HighBand::kMinLevel);
+    } else if (!codec_->decodeChannel(parts[ch].first, parts[ch].second, h.qualityLevel, highBands, symbols[ch].data())) {
       throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
     }
+    if (!codec_->dequantise(symbols[ch].data(), h.qualityLevel, latents[ch], audio::NoiseFill::seedOf(h.sequence, ch)))
+      throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
   }
   keepHighBand(symbols);
   frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
@@ -563,15 +598,18 @@ AudioDecoderStream::Result AudioDecoderStream::output(std::vector<std::vector<fl
   const size_t perChannel = static_cast<size_t>(sampleRate_ / 50);
   const size_t bps = format_ == SampleFormat::F32le ? 4 : 2;
   r.pcm.resize(perChannel * channels_ * bps);
+  std::vector<std::vector<float>> outs(channels_);
   for (int ch = 0; ch < channels_; ++ch) {
-    std::vector<float> out;
+    std::vector<float>& out = outs[ch];
     resamplers_[ch].process(modelRate[ch].data(), modelRate[ch].size(), out);
-    if (!highBands_.empty()) {
-      out.resize(perChannel, 0.0f);
-      highBands_[ch].synthesise(highBandLevels_[ch].data(), highBandGain_, frameSeed_ + static_cast<uint32_t>(ch) * 0x9E3779B9u, out.data());
-    }
+    out.resize(perChannel, 0.0f);
+    if (!highBands_.empty()) highBands_[ch].synthesise(highBandLevels_[ch].data(), highBandGain_, frameSeed_ + static_cast<uint32_t>(ch) * 0x9E3779B9u, out.data());
+  }
+  if (channels_ == 2 && codec_->config().spectralFill) fromMidSide(outs[0], outs[1]);
+  for (int ch = 0; ch < channels_; ++ch) {
+    const std::vector<float>& out = outs[ch];
     for (size_t i = 0; i < perChannel; ++i) {
-      float v = std::clamp(i < out.size() ? out[i] : 0.0f, -1.0f, 1.0f);
+      float v = std::clamp(out[i], -1.0f, 1.0f);
       uint8_t* p = r.pcm.data() + (i * channels_ + ch) * bps;
       if (bps == 4) {
         std::memcpy(p, &v, 4);

@@ -160,6 +160,7 @@ class AudioEncoderStream {
   std::vector<std::vector<int32_t>> highBandLevels_;     // per channel: the last frame's
   audio::SilenceDetector detector_;
   bool silence_ = false;  // prepare() found the frame to be background and DTX allowed
+  bool sideSilent_ = false;  // stereo as mid/side: this frame's side is exactly zero (L = R)
   uint64_t framesEncoded_ = 0;
   // The compact form's reference: the last frame sent with its timestamp, and how many more are to
   // carry one (the two after a frame whose timestamp broke the compact form's rule).
