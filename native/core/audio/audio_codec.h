@@ -166,7 +166,7 @@ class AudioEncoderStream {
   // carry one (the two after a frame whose timestamp broke the compact form's rule).
   bool timed_ = false;
   uint32_t timedSequence_ = 0;
-  uint64_t timedTimestamp_ = 0, timedStep_ = 0;
+  uint64_t timedTimestamp_ = 0;
   int explicitRun_ = 0;  // the first and every 50th payload carry the full header
 };
 
