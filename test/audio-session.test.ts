@@ -170,6 +170,25 @@ describe('audio sessions: Opus fallback, formats, refusals', () => {
     expect(l.fallbackReason).toBe('model_unavailable');
   });
 
+  it('a live stream (20 ms clock) goes out in the 7-byte compact form and the receiver gets every timestamp back', async () => {
+    const rate = 16000;
+    const x = toS16(speechLike(rate, 1.2));
+    const tx = engine.openSession();
+    const rx = engine.openSession();
+    const t0 = 1_700_000_000_000_000;
+    const forms: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const timestamp = t0 + k * 20_000 + (k >= 40 ? 3_000_000 : 0);  // the clock jumps 3 s at frame 40
+      const r = await tx.compressFrame({ type: 'audio', format: 's16le', sampleRate: rate, channels: 1, data: x.subarray(k * 640, (k + 1) * 640), timestamp });
+      const d = await rx.decompressFrame(r.payload);
+      expect(d.timestamp).toBe(timestamp);
+      if (r.codec === 'neural-audio') forms.push(r.payload[0]!);
+    }
+    const compact = forms.filter((b) => b === 0xa6).length;
+    expect(compact).toBeGreaterThan(forms.length * 0.8);
+    expect(forms.filter((b) => b === 0xa5).length).toBeGreaterThanOrEqual(3);  // the jump and the two after it
+  });
+
   it('a corrupt Opus body is CORRUPT_PAYLOAD, never a crash', async () => {
     const rx = bare.openSession();
     let seed = 3;
