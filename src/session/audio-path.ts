@@ -343,7 +343,7 @@ export function startLevel(codec: AudioCodec, floor: number): number {
   const levels = codec.manifest.levels as Array<{ predictedScore?: number }>;
   // 0.05: the predictions come from one reader (LJ Speech); other voices score lower at the same
   // level. With aic-audio-v2 2.1.0, 0.03 started VCTK p225 at level 3 (predicted 0.881), which
-  // missed at its first onset after a pause.
+  // missed at its first onset after a pause (evaluation speech: a margin set with it in view).
   const margin = 0.05;
   if (!levels.every((l) => typeof l.predictedScore === 'number')) return codec.levels - 1;
   for (let l = 0; l < levels.length; l++) if (levels[l]!.predictedScore! >= floor + margin) return l;

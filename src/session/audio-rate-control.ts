@@ -66,10 +66,8 @@ export class AudioRateController {
       // Near or under the aim: one level up at once. The score describes the last half second,
       // so acting at the aim itself would be late; the margin absorbs that lag.
       // Under the aim itself (a miss: that frame went to the fallback, and the neural streams
-      // restart after it): two levels, since a second miss costs more than the bits - unless
-      // less than half the window is foreground: an onset after a pause, judged on a few frames,
-      // takes one (VCTK p225 at 16 kHz: 52.9 -> 45.0 kbit/s; p232: 42.3 -> 39.2, misses 9 -> 1).
-      this.level = Math.min(this.levels - 1, this.level + (score < aim && active >= 0.5 ? 2 : 1));
+      // restart after it): two levels, since a second miss costs more than the bits.
+      this.level = Math.min(this.levels - 1, this.level + (score < aim ? 2 : 1));
       this.#above = 0;
       if (this.#sinceDown <= OVERSHOOT_WINDOW) this.#downHold = OVERSHOOT_HOLD;
       this.#sinceDown = Infinity;

@@ -565,9 +565,11 @@ AudioDecoderStream::Result AudioDecoderStream::conceal(Timings& timings) {
     lastLatent_ = comfortLatents(last_.sequence + 1);
   } else {
     // The last frame's coefficients again, 3 dB down for every frame lost in a row. Halving them
-    // (v1 and 2.0.0) emptied the spectrum too soon: on 4 VCTK clips at level 4 (bench/audio-loss.mjs
-    // --limit 4) STOI 0.922 -> 0.932 at 20 % random loss and 0.921 -> 0.935 with 20 % in bursts;
-    // random signs above 1 or 2 kHz (a noise substitution) were no better.
+    // (v1 and 2.0.0) emptied the spectrum too soon: on 4 LJ Speech clips at level 4
+    // (bench/audio-loss.mjs --audio ../shared/data/speech/ljspeech --limit 4) STOI 0.931 -> 0.933
+    // at 20 % random loss and 0.822 -> 0.843 with 20 % in bursts (LSD 6.23 -> 6.06 dB there, 5.54
+    // -> 5.58 at 20 % random). Random signs above 1 or 2 kHz (a noise substitution) were no better
+    // on VCTK, where this was first tried.
     for (auto& l : lastLatent_)
       for (auto& v : l) v *= kConcealGain;
     highBandGain_ *= kConcealGain;

@@ -11,7 +11,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 // The first band's level less the frame's core level index, and each next band's less the one
-// below it, centre of the tables (measured on LJ Speech at 48 kHz: docs/bitstream.md).
+// below it: the tables' centres, set by hand (spectra fall with frequency), not fitted.
 constexpr int kFirstCentre = -9, kNextCentre = -1;
 constexpr uint32_t kFirstRatioQ16 = 52429, kNextRatioQ16 = 39322;  // 0.8, 0.6
 
