@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <cstring>
 #include <string>
 
@@ -160,13 +161,7 @@ std::vector<float> Decoder::decode(const uint8_t* packet, size_t length) {
     state_ = before;
     throw CoreError(ErrorCode::CorruptPayload, got < 0 ? std::string("Opus packet does not decode (") + opus_strerror(got) + "); the payload is corrupt" : "Opus packet decoded to the wrong length; the payload is corrupt");
   }
-  for (float& v : out) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
-  if (rate_ != 32000) return out;
-  std::vector<float> resampled;
-  from48(down_, out.data(), static_cast<size_t>(frame), channels_, resampled);
-  // The 48 -> 32 kHz filter rings past full scale on a clipped frame: clamp again after it.
-  for (float& v : resampled) v = std::clamp(v, -1.0f, 1.0f);
-  return resampled;
+  return toStreamRate(out);
 }
 
 std::vector<float> Decoder::conceal() {
@@ -174,10 +169,15 @@ std::vector<float> Decoder::conceal() {
   std::vector<float> out(static_cast<size_t>(frame) * channels_);
   const int got = opus_decode_float(dec(state_), nullptr, 0, out.data(), frame, 0);
   if (got != frame) throw CoreError(ErrorCode::InferenceFailed, std::string("Opus concealment failed (") + opus_strerror(got) + ")");
+  return toStreamRate(out);
+}
+
+std::vector<float> Decoder::toStreamRate(std::vector<float>& out) {
   for (float& v : out) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
-  if (rate_ != 32000) return out;
+  if (rate_ != 32000) return std::move(out);
   std::vector<float> resampled;
-  from48(down_, out.data(), static_cast<size_t>(frame), channels_, resampled);
+  from48(down_, out.data(), out.size() / static_cast<size_t>(channels_), channels_, resampled);
+  // The 48 -> 32 kHz filter rings past full scale on a clipped frame: clamp again after it.
   for (float& v : resampled) v = std::clamp(v, -1.0f, 1.0f);
   return resampled;
 }

@@ -77,6 +77,8 @@ class Decoder {
   void rewind();
 
  private:
+  // A decoded frame at the coder's rate -> the stream's: finite, clamped, resampled for 32 kHz.
+  std::vector<float> toStreamRate(std::vector<float>& out);
   int rate_, channels_, coderRate_;
   std::vector<uint8_t> state_;
   std::vector<Resampler> down_;  // 48 -> 32 kHz per channel (32 kHz streams only)
