@@ -3,6 +3,7 @@
 // the edges, and the options' checks.
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "common/errors.h"
@@ -188,4 +189,27 @@ TEST(motion_interpolation_matches_the_bilinear_definition) {
             }
         }
   CHECK(same);
+}
+
+TEST(motion_field_does_not_depend_on_who_searched_the_slices) {
+  // A frame of 16x16 blocks big enough to be split into two slices (>= 256 blocks): searched
+  // alone (the bottom slice on a helper) and by four callers at once (the helper busy, slices run
+  // by their callers), the field is the same.
+  const int w = 320, h = 224;
+  const auto ref = texture(w, h, 7);
+  std::vector<uint8_t> cur(ref.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) cur[static_cast<size_t>(y) * w + x] = ref[static_cast<size_t>(std::min(h - 1, y + 3)) * w + std::min(w - 1, x + 5)];
+  MotionSearchOptions o;
+  const MotionField alone = searchMotion(plane(ref, w, h), plane(cur, w, h), o);
+  CHECK(alone.vectors.size() >= 256);
+  std::vector<MotionField> fields(4);
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c) callers.emplace_back([&, c] { fields[c] = searchMotion(plane(ref, w, h), plane(cur, w, h), o); });
+  for (auto& t : callers) t.join();
+  for (const auto& f : fields) {
+    CHECK(f.vectors == alone.vectors);
+    CHECK(f.sad == alone.sad);
+    CHECK(f.evaluated == alone.evaluated);
+  }
 }

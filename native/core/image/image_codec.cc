@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/errors.h"
+#include "common/helper_threads.h"
 #include "image/yuv.h"
 
 namespace aic {
@@ -25,28 +26,10 @@ int roundUp(int v, int m) { return (v + m - 1) / m * m; }
 int bandCount(int latentHeight) { return latentHeight >= 16 ? 2 : 1; }
 int bandStart(int band, int bands, int latentHeight) { return band * latentHeight / bands; }
 
-// Runs fn(band) for every band, band 0 on the calling thread and the others on their own.
+// Runs fn(band) for every band, band 0 on the calling thread and the others on helper threads.
 template <typename Fn>
 void forEachBand(int bands, Fn fn) {
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(bands);
-  for (int b = 1; b < bands; ++b) {
-    threads.emplace_back([&, b] {
-      try {
-        fn(b);
-      } catch (...) {
-        errors[b] = std::current_exception();
-      }
-    });
-  }
-  try {
-    fn(0);
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  forEachShare(bands, fn);
 }
 
 const TensorInfo& findTensor(const std::vector<TensorInfo>& list, const std::string& name, const std::string& what) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/cpu_features.h"
+#include "common/helper_threads.h"
 
 namespace aic::metrics {
 
@@ -150,64 +151,96 @@ AIC_ALWAYS_INLINE void loadRow(const Source& s, int y, float* out) {
   }
 }
 
+// Columns [x0, x0 + count) of row y of a source, as floats.
+AIC_ALWAYS_INLINE void loadRowRange(const Source& s, int y, int x0, int count, float* out) {
+  if (s.floats) {
+    const float* r = s.floats + static_cast<size_t>(y) * s.w + x0;
+    for (int x = 0; x < count; ++x) out[x] = r[x];
+    return;
+  }
+  const uint8_t* r = s.bytes + static_cast<size_t>(y) * s.rowStride;
+  if (s.pixelStride == 1) {
+    r += x0;
+    for (int x = 0; x < count; ++x) out[x] = r[x];
+  } else {
+    r += static_cast<size_t>(x0) * s.pixelStride;
+    for (int x = 0; x < count; ++x) out[x] = r[static_cast<size_t>(x) * s.pixelStride];
+  }
+}
+
+// Output columns per strip: the ring of one strip (n x 5 x 128 floats, 28 KiB) stays in L1,
+// where a ring the frame's width (138 KiB at 640) ran from L2 and the vertical pass waited on it.
+constexpr int kStripColumns = 128;
+
 // Output rows [y0, y1) of a plane's SSIM map. The five local statistics (x, y, x^2, y^2, xy) are
-// filtered separably: each input row horizontally once, into a ring of the last n rows (a few
-// hundred KiB at 1080p, which stays in cache where five whole planes did not), and each output row
-// vertically from the ring. Single precision: statistics of 8-bit data stay well within it
-// (relative error ~1e-7 of 255^2, against the C2 = 58.5 stabiliser); row sums in double.
+// filtered separably, one vertical strip of kStripColumns output columns at a time: each input
+// row horizontally once into a ring of the last n rows, each output row vertically from the
+// ring, and its SSIM map into the band's map. Then each row's sums, in the order of a whole row.
+// Every output goes through the same operations in the same order whatever the strip, band or
+// thread, so the score does not depend on how the work was split. Single precision: statistics
+// of 8-bit data stay well within it (relative error ~1e-7 of 255^2, against the C2 = 58.5
+// stabiliser); row sums in double.
 template <int N>
 AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
-  const int w = a.w, ow = out.ow;
-  std::unique_ptr<float[]> store(new float[static_cast<size_t>(5) * w + static_cast<size_t>(n) * 5 * ow + 7 * static_cast<size_t>(ow)]);
-  float* rows = store.get();                              // 5 x w: x, y, x^2, y^2, xy of the input row
-  float* ring = rows + static_cast<size_t>(5) * w;         // n slots x 5 x ow
-  float* vf = ring + static_cast<size_t>(n) * 5 * ow;      // 5 x ow: the output row's statistics
-  float* values = vf + static_cast<size_t>(5) * ow;        // ow: its SSIM map
-  float* csValues = values + ow;                           // ow: its contrast-structure term
+  const int ow = out.ow;
+  const int sw = std::min(kStripColumns, ow);  // strip width (output columns)
+  const int iw = sw + n - 1;                    // its input columns
+  const size_t bandRows = static_cast<size_t>(y1 - y0);
+  std::unique_ptr<float[]> store(new float[static_cast<size_t>(5) * iw + static_cast<size_t>(n) * 5 * sw + 5 * static_cast<size_t>(sw) + 2 * bandRows * ow]);
+  float* rows = store.get();                                // 5 x iw: x, y, x^2, y^2, xy of the input row
+  float* ring = rows + static_cast<size_t>(5) * iw;          // n slots x 5 x sw
+  float* vf = ring + static_cast<size_t>(n) * 5 * sw;        // 5 x sw: the output row's statistics
+  float* values = vf + static_cast<size_t>(5) * sw;          // bandRows x ow: the band's SSIM map
+  float* csValues = values + bandRows * ow;                  // bandRows x ow: its contrast-structure term
   const float c1 = static_cast<float>(kC1), c2 = static_cast<float>(kC2);
-  for (int r = y0; r < y1 + n - 1; ++r) {
-    float *rx = rows, *ry = rx + w, *rxx = ry + w, *ryy = rxx + w, *rxy = ryy + w;
-    loadRow(a, r, rx);
-    loadRow(b, r, ry);
-    for (int x = 0; x < w; ++x) {
-      rxx[x] = rx[x] * rx[x];
-      ryy[x] = ry[x] * ry[x];
-      rxy[x] = rx[x] * ry[x];
-    }
-    float* slot = ring + static_cast<size_t>((r - y0) % n) * 5 * ow;
-    for (int s = 0; s < 5; ++s) filterRow<N>(n, k, rows + static_cast<size_t>(s) * w, slot + static_cast<size_t>(s) * ow, ow);
-    if (r - y0 < n - 1) continue;
-    const int y = r - n + 1;
-    for (int s = 0; s < 5; ++s) {
-      const float* src[N > 0 ? N : 11];
-      for (int i = 0; i < n; ++i) src[i] = ring + static_cast<size_t>((y - y0 + i) % n) * 5 * ow + static_cast<size_t>(s) * ow;
-      filterTaps<N>(n, k, src, vf + static_cast<size_t>(s) * ow, ow);
-    }
-    const float *mx = vf, *my = mx + ow, *sxx = my + ow, *syy = sxx + ow, *sxy = syy + ow;
-    // The row's SSIM map first, in a float loop the compiler vectorises (one division per
-    // position; the contrast-structure term, a second one, only for MS-SSIM), then its sums in
-    // double (four running sums, added in a fixed order: the loop vectorises and the result does
-    // not depend on the machine).
-    for (int x = 0; x < ow; ++x) {
-      const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
-      values[x] = ((2 * mx[x] * my[x] + c1) * (2 * cov + c2)) / ((mx[x] * mx[x] + my[x] * my[x] + c1) * (vx + vy + c2));
-    }
-    double rowCs = 0;
-    if (out.withCs) {
-      for (int x = 0; x < ow; ++x) {
-        const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
-        csValues[x] = (2 * cov + c2) / (vx + vy + c2);
+  for (int x0 = 0; x0 < ow; x0 += sw) {
+    const int cols = std::min(sw, ow - x0), inCols = cols + n - 1;
+    for (int r = y0; r < y1 + n - 1; ++r) {
+      float *rx = rows, *ry = rx + iw, *rxx = ry + iw, *ryy = rxx + iw, *rxy = ryy + iw;
+      loadRowRange(a, r, x0, inCols, rx);
+      loadRowRange(b, r, x0, inCols, ry);
+      for (int x = 0; x < inCols; ++x) {
+        rxx[x] = rx[x] * rx[x];
+        ryy[x] = ry[x] * ry[x];
+        rxy[x] = rx[x] * ry[x];
       }
-      rowCs = sumOf(csValues, 0, ow);
+      float* slot = ring + static_cast<size_t>((r - y0) % n) * 5 * sw;
+      for (int st = 0; st < 5; ++st) filterRow<N>(n, k, rows + static_cast<size_t>(st) * iw, slot + static_cast<size_t>(st) * sw, cols);
+      if (r - y0 < n - 1) continue;
+      const int y = r - n + 1;
+      for (int st = 0; st < 5; ++st) {
+        const float* src[N > 0 ? N : 11];
+        for (int i = 0; i < n; ++i) src[i] = ring + static_cast<size_t>((y - y0 + i) % n) * 5 * sw + static_cast<size_t>(st) * sw;
+        filterTaps<N>(n, k, src, vf + static_cast<size_t>(st) * sw, cols);
+      }
+      const float *mx = vf, *my = mx + sw, *sxx = my + sw, *syy = sxx + sw, *sxy = syy + sw;
+      // The SSIM map in a float loop the compiler vectorises (one division per position; the
+      // contrast-structure term, a second one, only for MS-SSIM).
+      float* v = values + static_cast<size_t>(y - y0) * ow + x0;
+      for (int x = 0; x < cols; ++x) {
+        const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
+        v[x] = ((2 * mx[x] * my[x] + c1) * (2 * cov + c2)) / ((mx[x] * mx[x] + my[x] * my[x] + c1) * (vx + vy + c2));
+      }
+      if (out.withCs) {
+        float* cv = csValues + static_cast<size_t>(y - y0) * ow + x0;
+        for (int x = 0; x < cols; ++x) {
+          const float vx = sxx[x] - mx[x] * mx[x], vy = syy[x] - my[x] * my[x], cov = sxy[x] - mx[x] * my[x];
+          cv[x] = (2 * cov + c2) / (vx + vy + c2);
+        }
+      }
     }
-    const double rowSsim = sumOf(values, 0, ow);
-    out.ssim[y] = rowSsim;
-    out.cs[y] = rowCs;
+  }
+  // Each row's sums in double (four running sums, added in a fixed order: the loop vectorises and
+  // the result does not depend on the machine), over the whole row and over each tile's run.
+  for (int y = y0; y < y1; ++y) {
+    const float* v = values + static_cast<size_t>(y - y0) * ow;
+    out.ssim[y] = sumOf(v, 0, ow);
+    out.cs[y] = out.withCs ? sumOf(csValues + static_cast<size_t>(y - y0) * ow, 0, ow) : 0.0;
     if (out.tile > 0) {
       double* t = &out.tiles[static_cast<size_t>(y) * out.across];
       for (int c = 0; c < out.across; ++c) {
         const int x0 = c * out.tile, x1 = c == out.across - 1 ? ow : x0 + out.tile;
-        t[c] = sumOf(values, x0, x1);
+        t[c] = sumOf(v, x0, x1);
       }
     }
   }
@@ -249,6 +282,8 @@ struct MapJob {
 // (a run may cross from one plane into the next; each run pays n - 1 extra rows of horizontal
 // filtering). The session's closed loop waits on this, and the thread pool that runs the network
 // is idle while it runs.
+void summarise(std::vector<MapJob>& jobs, int tileSize);
+
 void runJobs(std::vector<MapJob>& jobs, int tileSize, unsigned threads) {
   std::vector<std::vector<float>> kernels(jobs.size());
   size_t totalRows = 0, totalPixels = 0;
@@ -272,15 +307,15 @@ void runJobs(std::vector<MapJob>& jobs, int tileSize, unsigned threads) {
       base += oh;
     }
   };
-  if (t <= 1) {
-    work(0, totalRows);
-  } else {
-    std::vector<std::thread> pool;
-    const size_t per = (totalRows + t - 1) / t;
-    for (unsigned i = 1; i < t; ++i) pool.emplace_back(work, std::min(totalRows, i * per), std::min(totalRows, (i + 1) * per));
-    work(0, std::min(totalRows, per));
-    for (auto& th : pool) th.join();
-  }
+  // Runs of rows on the calling thread and helper threads (common/helper_threads.h).
+  const size_t per = (totalRows + t - 1) / t;
+  forEachShare(static_cast<int>(t), [&](int i) { work(std::min(totalRows, i * per), std::min(totalRows, (i + 1) * per)); });
+  summarise(jobs, tileSize);
+}
+
+// Each job's SSIM (and contrast-structure term) from its rows' sums, added in row order, and its
+// tiles' means.
+void summarise(std::vector<MapJob>& jobs, int tileSize) {
   for (MapJob& job : jobs) {
     const MapRows& r = job.rows;
     double s = 0, c = 0;
@@ -451,6 +486,57 @@ ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height
   }
   out.psnr = psnrOfMse(m);
   out.worstTileSsim = worstOf(jobs[0].tileMeans);
+  return out;
+}
+
+struct RowScorer::State {
+  PlaneRef a[3], b[3];
+  int width = 0, height = 0;
+  std::vector<MapJob> jobs = std::vector<MapJob>(3);
+  std::vector<float> kernel;
+};
+
+RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height) : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.width = width;
+  s.height = height;
+  const int n = std::max(1, std::min({11, width, height}));
+  s.kernel = gaussian(n);
+  for (int c = 0; c < 3; ++c) {
+    s.a[c] = a[c];
+    s.b[c] = b[c];
+    s.jobs[c].a = sourceOf(a[c], width, height);
+    s.jobs[c].b = sourceOf(b[c], width, height);
+    s.jobs[c].n = n;
+    s.jobs[c].rows.shape(width, height, n, kWorstTileSize, false);
+  }
+}
+
+RowScorer::~RowScorer() = default;
+
+int RowScorer::outputRows() const { return state_->jobs[0].rows.oh; }
+int RowScorer::window() const { return state_->jobs[0].n; }
+
+void RowScorer::scoreRows(int y0, int y1) {
+  State& s = *state_;
+  y0 = std::max(0, y0);
+  y1 = std::min(y1, outputRows());
+  if (y0 >= y1) return;
+  for (MapJob& job : s.jobs) mapBand(job.a, job.b, s.kernel.data(), job.n, y0, y1, job.rows);
+}
+
+ImageScores RowScorer::finish() {
+  State& s = *state_;
+  // The caller's bands cover every output row by now.
+  summarise(s.jobs, kWorstTileSize);
+  ImageScores out;
+  out.ssim = (s.jobs[0].ssim + s.jobs[1].ssim + s.jobs[2].ssim) / 3.0;
+  std::vector<double> mean(s.jobs[0].tileMeans.size());
+  for (size_t i = 0; i < mean.size(); ++i) mean[i] = (s.jobs[0].tileMeans[i] + s.jobs[1].tileMeans[i] + s.jobs[2].tileMeans[i]) / 3;
+  out.worstTileSsim = worstOf(mean);
+  uint64_t se = 0;
+  for (int c = 0; c < 3; ++c) se += squaredError(s.a[c], s.b[c], s.width, s.height);
+  out.psnr = psnrOfMse(static_cast<double>(se) / (static_cast<double>(s.width) * s.height * 3.0));
   return out;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace aic::metrics {
 
@@ -48,5 +49,28 @@ struct PlaneRef {
 ImageScores planeScores(const PlaneRef a[3], const PlaneRef b[3], int width, int height);
 // PSNR and SSIM of two I420 frames (Y plane, then U and V at half resolution, rounded up).
 ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height);
+
+// planeScores() of a reconstruction that is made top to bottom (a predicted frame, macroblock row
+// by macroblock row), scored in bands of output rows as its rows become final, so that scoring
+// runs on a second core while the encoder still reconstructs the rows below. Output row y of the
+// SSIM map reads input rows y .. y + window() - 1. Bands may be scored in any order and on any
+// threads (disjoint bands at the same time); finish() adds the rows up in row order, so the scores
+// are bit-identical to planeScores() of the finished planes however the bands were shared.
+class RowScorer {
+ public:
+  RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height);
+  ~RowScorer();
+  RowScorer(const RowScorer&) = delete;
+  RowScorer& operator=(const RowScorer&) = delete;
+  int outputRows() const;
+  int window() const;
+  // Output rows [y0, y1) of all three planes.
+  void scoreRows(int y0, int y1);
+  ImageScores finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace aic::metrics

@@ -35,14 +35,16 @@ inline void filterLine(uint8_t* q0p, int step, const DeblockThresholds& t, int t
 
 }  // namespace
 
-void deblockFrame(uint8_t* const planes[3], int width, int height, int qp, const EdgeStrengths& s) {
+void deblockBand(uint8_t* const planes[3], int width, int height, int qp, const EdgeStrengths& s, int by0, int by1) {
   const DeblockThresholds t = deblockThresholds(qp);
   if (t.alpha == 0) return;
+  by0 = std::max(0, by0);
+  by1 = std::min(by1, s.blocksY);
   const int tcOf[3] = {0, t.tc, t.tc + t.tc / 2 + 1};
   for (int p = 0; p < 3; ++p) {
     uint8_t* plane = planes[p];
     // Vertical edges (x = 8, 16, ...), left to right within each block row, rows top to bottom.
-    for (int by = 0; by < s.blocksY; ++by)
+    for (int by = by0; by < by1; ++by)
       for (int bx = 1; bx < s.blocksX; ++bx) {
         const int strength = s.left[static_cast<size_t>(by) * s.blocksX + bx];
         const int x = bx * 8;
@@ -51,7 +53,7 @@ void deblockFrame(uint8_t* const planes[3], int width, int height, int qp, const
         for (int y = by * 8; y < y1; ++y) filterLine(plane + static_cast<size_t>(y) * width + x, 1, t, tcOf[strength]);
       }
     // Then horizontal edges (y = 8, 16, ...), top to bottom.
-    for (int by = 1; by < s.blocksY; ++by) {
+    for (int by = std::max(1, by0); by < by1; ++by) {
       const int y = by * 8;
       if (y + 1 >= height) continue;
       for (int bx = 0; bx < s.blocksX; ++bx) {
@@ -64,5 +66,7 @@ void deblockFrame(uint8_t* const planes[3], int width, int height, int qp, const
     }
   }
 }
+
+void deblockFrame(uint8_t* const planes[3], int width, int height, int qp, const EdgeStrengths& s) { deblockBand(planes, width, height, qp, s, 0, s.blocksY); }
 
 }  // namespace aic::video

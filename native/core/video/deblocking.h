@@ -41,4 +41,14 @@ DeblockThresholds deblockThresholds(int qp);
 /** Filters planes (width x height each, stride width) in place. */
 void deblockFrame(uint8_t* const planes[3], int width, int height, int qp, const EdgeStrengths& strengths);
 
+/**
+ * deblockFrame() one band at a time: block rows [by0, by1) (their vertical edges, then the
+ * horizontal edges above and between them). Bands taken top to bottom filter to the same bytes as
+ * the whole frame at once: a vertical edge reads and writes its own row only, and a horizontal
+ * edge at y reads rows y - 2 .. y + 1, which no other horizontal edge writes and whose vertical
+ * edges the bands above and this one have filtered. The encoder filters each macroblock row as
+ * soon as it is reconstructed, so the rows above can be scored while it codes the rest.
+ */
+void deblockBand(uint8_t* const planes[3], int width, int height, int qp, const EdgeStrengths& strengths, int by0, int by1);
+
 }  // namespace aic::video

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
 
 #include "common/errors.h"
+#include "common/helper_threads.h"
 #include "entropy/binary_coder.h"
 #include "format/crc32c.h"
 #include "image/metrics.h"
@@ -57,6 +61,7 @@ class FrameWalk {
     for (int p = 0; p < 3; ++p) recon_[p] = recon[p];
     info_.resize(static_cast<size_t>(mbx_) * mby_);
     cbfGrid_.assign(3, std::vector<uint8_t>(static_cast<size_t>(2 * mbx_) * 2 * mby_, 0));
+    strengths_.resize(2 * mbx_, 2 * mby_);
     for (int c = 0; c < 3; ++c) step16_[c] = quantiserStep16(channelQp(qp, c));
   }
 
@@ -164,7 +169,23 @@ class FrameWalk {
   }
 
   /** The in-loop filter over the reconstructed frame (video/deblocking.h), once every macroblock is in. */
-  void deblock() const { deblockFrame(recon_, width_, height_, qp_, strengths()); }
+  void deblock() {
+    fillStrengths(0, 2 * mby_);
+    deblockFrame(recon_, width_, height_, qp_, strengths_);
+  }
+
+  /**
+   * The in-loop filter of macroblock row y, once it and the row below are reconstructed (the
+   * rows above filtered already; the row below's intra prediction read this row unfiltered, as
+   * the decoder's does): the same bytes as deblock() over the whole frame (deblockBand). Returns
+   * how many of the frame's rows are final: all but the last of the row, which the next row's
+   * top edge filter may still change.
+   */
+  int deblockRow(int y) {
+    fillStrengths(2 * y, 2 * y + 2);
+    deblockBand(recon_, width_, height_, qp_, strengths_, 2 * y, 2 * y + 2);
+    return y + 1 == mby_ ? height_ : std::min(height_, 16 * y + 15);
+  }
 
   /**
    * Reconstruction of a macroblock from its syntax: the one path of both sides. The encoder passes
@@ -194,11 +215,10 @@ class FrameWalk {
   }
 
  private:
-  /** The strength of every 8x8 block edge, from the macroblocks' modes, vectors and coded blocks. */
-  EdgeStrengths strengths() const {
-    EdgeStrengths s;
-    const int bx = 2 * mbx_, by = 2 * mby_;
-    s.resize(bx, by);
+  /** The strength of the 8x8 block edges of block rows [by0, by1), from the macroblocks' modes, vectors and coded blocks. */
+  void fillStrengths(int by0, int by1) {
+    const int bx = 2 * mbx_;
+    EdgeStrengths& s = strengths_;
     auto coded = [&](int x, int y) {
       const size_t i = static_cast<size_t>(y) * bx + x;
       return cbfGrid_[0][i] | cbfGrid_[1][i] | cbfGrid_[2][i];
@@ -212,13 +232,12 @@ class FrameWalk {
       if (&p != &q && (std::abs(p.mv.dx - q.mv.dx) >= 4 || std::abs(p.mv.dy - q.mv.dy) >= 4)) return 1;
       return 0;
     };
-    for (int y = 0; y < by; ++y)
+    for (int y = std::max(0, by0); y < std::min(by1, s.blocksY); ++y)
       for (int x = 0; x < bx; ++x) {
         const size_t i = static_cast<size_t>(y) * bx + x;
         if (x > 0) s.left[i] = strength(x - 1, y, x, y);
         if (y > 0) s.top[i] = strength(x, y - 1, x, y);
       }
-    return s;
   }
 
   const InterModel& model_;
@@ -229,6 +248,7 @@ class FrameWalk {
   int32_t step16_[3];
   std::vector<MacroblockInfo> info_;
   std::vector<std::vector<uint8_t>> cbfGrid_;
+  EdgeStrengths strengths_;
   InterContexts ctx_;
 };
 
@@ -265,11 +285,16 @@ class PassEncoder {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
   }
 
-  std::vector<uint8_t> run(int& skipped, int& inter, int& intra, bool deblock) {
+  /**
+   * Codes the frame. After each macroblock row, rowsFinal(n) is told that the reconstruction's
+   * first n rows are final (filtered, when deblocking): what the concurrent score may read.
+   */
+  template <class RowsFinal>
+  std::vector<uint8_t> run(int& skipped, int& inter, int& intra, bool deblock, RowsFinal&& rowsFinal) {
     entropy::BinaryEncoder coder;
     EncodeSide side{coder};
     MacroblockSyntax m;
-    for (int y = 0; y < walk_.mby(); ++y)
+    for (int y = 0; y < walk_.mby(); ++y) {
       for (int x = 0; x < walk_.mbx(); ++x) {
         const uint8_t (*pred)[256] = decide(x, y, m);
         walk_.code(side, x, y, m);
@@ -278,7 +303,12 @@ class PassEncoder {
         else if (m.mode == MacroblockMode::Inter) ++inter;
         else ++intra;
       }
-    if (deblock) walk_.deblock();
+      // Filtering lags a row: the intra prediction of the row below reads this row's last pixel
+      // row as the decoder has it before its whole-frame filter.
+      if (!deblock) rowsFinal(std::min(src_.height, 16 * (y + 1)));
+      else if (y > 0) rowsFinal(walk_.deblockRow(y - 1));
+    }
+    if (deblock) rowsFinal(walk_.deblockRow(walk_.mby() - 1));
     return coder.finish();
   }
 
@@ -424,6 +454,103 @@ class PassEncoder {
   const MotionField& field_;
   FrameWalk walk_;
   float step_[3];
+};
+
+/**
+ * The score of a pass's reconstruction, made on a second thread while the encoder still codes the
+ * rows below: bands of output rows, top down, each as soon as the input rows it reads are final.
+ * When the encoder is done its thread joins in, taking bands from the bottom up. The score is
+ * bit-identical to planeScores() of the finished planes (metrics::RowScorer sums rows in order,
+ * whichever thread scored them). On a machine of one core it all runs after the encoder. The
+ * second thread is a helper (common/helper_threads.h).
+ */
+class ConcurrentScore {
+ public:
+  ConcurrentScore(const metrics::PlaneRef source[3], const metrics::PlaneRef recon[3], int width, int height)
+      : scorer_(source, recon, width, height), height_(height), hi_((scorer_.outputRows() + kBandRows - 1) / kBandRows) {
+    if (helperThreads() > 0 && hi_ > 1) helper_ = offerToHelper([this] { work(); });
+  }
+  ~ConcurrentScore() {
+    if (!helper_) return;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      lo_ = hi_;  // an encoder that threw: stop taking bands
+    }
+    cv_.notify_all();
+    try {
+      helper_->wait();
+    } catch (...) {
+    }
+  }
+  ConcurrentScore(const ConcurrentScore&) = delete;
+  ConcurrentScore& operator=(const ConcurrentScore&) = delete;
+
+  /** The encoder: the first `rows` rows of the reconstruction will not change again. */
+  void rowsFinal(int rows) {
+    if (!helper_) return;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      finalRows_ = rows;
+    }
+    cv_.notify_one();
+  }
+
+  /** Once the reconstruction is complete: the remaining bands on this thread too, then the sums. */
+  metrics::ImageScores finish() {
+    if (!helper_) {
+      scorer_.scoreRows(0, scorer_.outputRows());
+      return scorer_.finish();
+    }
+    rowsFinal(height_);
+    for (;;) {
+      int band;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        if (lo_ >= hi_) break;
+        band = --hi_;
+      }
+      scorer_.scoreRows(band * kBandRows, (band + 1) * kBandRows);
+    }
+    // A helper that had not started the work by now: it runs here and finds no band left.
+    auto helper = std::move(helper_);
+    helper->wait();
+    if (error_) std::rethrow_exception(error_);
+    return scorer_.finish();
+  }
+
+ private:
+  // 48 output rows a band: each band filters window - 1 input rows twice (about 10 % more work
+  // than one band per thread), small enough that the second thread starts 4 macroblock rows in.
+  static constexpr int kBandRows = 48;
+
+  int inputRowsFor(int band) const { return std::min(height_, std::min((band + 1) * kBandRows, scorer_.outputRows()) + scorer_.window() - 1); }
+
+  void work() {
+    for (;;) {
+      int band;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return lo_ >= hi_ || finalRows_ >= inputRowsFor(lo_); });
+        if (lo_ >= hi_) return;
+        band = lo_++;
+      }
+      try {
+        scorer_.scoreRows(band * kBandRows, (band + 1) * kBandRows);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(m_);
+        error_ = std::current_exception();
+        return;
+      }
+    }
+  }
+
+  metrics::RowScorer scorer_;
+  const int height_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  int finalRows_ = 0, lo_ = 0, hi_;
+  std::exception_ptr error_;
+  std::shared_ptr<HelperTask> helper_;
 };
 
 uint32_t planesCheck(const uint8_t* const planes[3], int width, int height, int stride, int border) {
@@ -589,21 +716,26 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
     PassEncoder enc(*model_, reference_, src, field, qp, out);
-    std::vector<uint8_t> coded = enc.run(skipped, inter, intra, o.deblock);
     PredictedPass p;
     p.qp = qp;
-    p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
+    std::vector<uint8_t> coded;
     if (o.score) {
-      // The reconstruction's planes against the frame's channels, as they are (no interleaving).
+      // The reconstruction's planes against the frame's channels, as they are (no interleaving),
+      // scored while they are made.
       const size_t w = static_cast<size_t>(frame.width);
       const int bpp = bytesPerPixel(frame.format);
       const metrics::PlaneRef source[3] = {{frame.data, w * bpp, bpp}, {frame.data + 1, w * bpp, bpp}, {frame.data + 2, w * bpp, bpp}};
       const metrics::PlaneRef planes[3] = {{recon[0].data(), w, 1}, {recon[1].data(), w, 1}, {recon[2].data(), w, 1}};
-      const metrics::ImageScores s = metrics::planeScores(source, planes, frame.width, frame.height);
+      ConcurrentScore score(source, planes, frame.width, frame.height);
+      coded = enc.run(skipped, inter, intra, o.deblock, [&](int rows) { score.rowsFinal(rows); });
+      const metrics::ImageScores s = score.finish();
       p.ssim = s.ssim;
       p.psnr = s.psnr;
       p.worstTileSsim = s.worstTileSsim;
+    } else {
+      coded = enc.run(skipped, inter, intra, o.deblock, [](int) {});
     }
+    p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
     p.ms = msSince(tp);
     result.passes.push_back(p);
     const bool fits = o.maxBytes == 0 || p.bytes <= o.maxBytes;

@@ -10,6 +10,7 @@
 #endif
 
 #include "common/errors.h"
+#include "common/helper_threads.h"
 
 namespace aic::video {
 
@@ -163,23 +164,38 @@ MotionField run(const Plane& reference, const Plane& current, const MotionSearch
   f.blocksY = (current.height + o.blockSize - 1) / o.blockSize;
   f.vectors.resize(static_cast<size_t>(f.blocksX) * f.blocksY);
   f.sad.resize(f.vectors.size());
-  for (int by = 0; by < f.blocksY; ++by) {
-    for (int bx = 0; bx < f.blocksX; ++bx) {
-      const int x = bx * o.blockSize, y = by * o.blockSize;
-      BlockSearch b{ref, current, o, x, y, std::min(o.blockSize, current.width - x), std::min(o.blockSize, current.height - y), {}, f.evaluated, {}};
-      const MotionVector left = neighbour(f, bx - 1, by), top = neighbour(f, bx, by - 1);
-      const MotionVector topRight = bx + 1 < f.blocksX ? neighbour(f, bx + 1, by - 1) : neighbour(f, bx - 1, by - 1);
-      b.pred = medianVector(left, top, topRight);
-      MotionVector best{};
-      int64_t bestCost = std::numeric_limits<int64_t>::max();
-      uint32_t bestSad = 0;
-      search(b, bx, by, left, top, topRight, best, bestCost, bestSad);
-      if (o.subpel) b.refine(best, bestCost, bestSad);
-      const size_t i = static_cast<size_t>(by) * f.blocksX + bx;
-      f.vectors[i] = best;
-      f.sad[i] = bestSad;
+  // The frame is searched as two slices, the top and bottom halves of its block rows, the bottom
+  // one on a helper thread (common/helper_threads.h) where the machine has two cores: a block of the bottom slice's first row
+  // does not see the vectors above it (it still has the global and previous-field candidates).
+  // The split is the same on one thread, so the field does not depend on the machine. (A
+  // wavefront keeping every neighbour stalled on uneven blocks and bought nothing here.)
+  const int mid = f.vectors.size() >= 256 && f.blocksY > 1 ? f.blocksY / 2 : f.blocksY;
+  auto rows = [&](int from, int to, uint64_t& evaluated) {
+    for (int by = from; by < to; ++by) {
+      for (int bx = 0; bx < f.blocksX; ++bx) {
+        const int x = bx * o.blockSize, y = by * o.blockSize;
+        BlockSearch b{ref, current, o, x, y, std::min(o.blockSize, current.width - x), std::min(o.blockSize, current.height - y), {}, evaluated, {}};
+        const bool above = by > from;
+        const MotionVector left = neighbour(f, bx - 1, by), top = above ? neighbour(f, bx, by - 1) : MotionVector{};
+        const MotionVector topRight = !above ? MotionVector{} : bx + 1 < f.blocksX ? neighbour(f, bx + 1, by - 1) : neighbour(f, bx - 1, by - 1);
+        b.pred = medianVector(left, top, topRight);
+        MotionVector best{};
+        int64_t bestCost = std::numeric_limits<int64_t>::max();
+        uint32_t bestSad = 0;
+        search(b, bx, by, left, top, topRight, best, bestCost, bestSad);
+        if (o.subpel) b.refine(best, bestCost, bestSad);
+        const size_t i = static_cast<size_t>(by) * f.blocksX + bx;
+        f.vectors[i] = best;
+        f.sad[i] = bestSad;
+      }
     }
-  }
+  };
+  uint64_t bottomEvaluated = 0;
+  forEachShare(mid < f.blocksY ? 2 : 1, [&](int share) {
+    if (share == 0) rows(0, mid, f.evaluated);
+    else rows(mid, f.blocksY, bottomEvaluated);
+  });
+  f.evaluated += bottomEvaluated;
   return f;
 }
 
