@@ -172,30 +172,66 @@ AIC_ALWAYS_INLINE void loadRowRange(const Source& s, int y, int x0, int count, f
 // where a ring the frame's width (138 KiB at 640) ran from L2 and the vertical pass waited on it.
 constexpr int kStripColumns = 128;
 
-// Output rows [y0, y1) of a plane's SSIM map. The five local statistics (x, y, x^2, y^2, xy) are
-// filtered separably, one vertical strip of kStripColumns output columns at a time: each input
-// row horizontally once into a ring of the last n rows, each output row vertically from the
-// ring, and its SSIM map into the band's map. Then each row's sums, in the order of a whole row.
-// Every output goes through the same operations in the same order whatever the strip, band or
-// thread, so the score does not depend on how the work was split. Single precision: statistics
-// of 8-bit data stay well within it (relative error ~1e-7 of 255^2, against the C2 = 58.5
-// stabiliser); row sums in double.
+// A run of output rows of one plane, top down: the filter state of every strip (its ring of
+// horizontally filtered input rows) carries from one call to the next, so a thread that follows a
+// reconstruction row by row filters each input row once however small its steps.
+struct MapCursor {
+  int origin = 0;   // first input row fed to the rings
+  int next = -1;    // next output row expected; -1: fresh
+  int sw = 0, iw = 0, strips = 0, n = 0, ow = 0;
+  std::unique_ptr<float[]> store;
+  size_t valueRows = 0;  // rows of the values buffers
+  float* rows = nullptr;   // 5 x iw: x, y, x^2, y^2, xy of the input row
+  float* rings = nullptr;  // strips x n slots x 5 x sw
+  float* vf = nullptr;     // 5 x sw: the output row's statistics
+  std::unique_ptr<float[]> values;  // valueRows x ow: SSIM map, then contrast-structure term
+  void shape(int n_, int ow_) {
+    if (store && n_ == n && ow_ == ow) return;
+    n = n_;
+    ow = ow_;
+    sw = std::min(kStripColumns, ow);
+    iw = sw + n - 1;
+    strips = (ow + sw - 1) / sw;
+    store.reset(new float[static_cast<size_t>(5) * iw + static_cast<size_t>(strips) * n * 5 * sw + 5 * static_cast<size_t>(sw)]);
+    rows = store.get();
+    rings = rows + static_cast<size_t>(5) * iw;
+    vf = rings + static_cast<size_t>(strips) * n * 5 * sw;
+    next = -1;
+  }
+};
+
+// Output rows [y0, y1) of a plane's SSIM map, continuing the cursor's run when y0 is where it
+// stopped. The five local statistics (x, y, x^2, y^2, xy) are filtered separably, one vertical
+// strip of kStripColumns output columns at a time: each input row horizontally once into the
+// strip's ring of the last n rows, each output row vertically from the ring, and its SSIM map into
+// the call's map. Then each row's sums, in the order of a whole row. Every output goes through the
+// same operations in the same order whatever the strip, call or thread, so the score does not
+// depend on how the work was split. Single precision: statistics of 8-bit data stay well within
+// it (relative error ~1e-7 of 255^2, against the C2 = 58.5 stabiliser); row sums in double.
 template <int N>
-AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out, MapCursor& c) {
   const int ow = out.ow;
-  const int sw = std::min(kStripColumns, ow);  // strip width (output columns)
-  const int iw = sw + n - 1;                    // its input columns
+  c.shape(n, ow);
+  const bool fresh = c.next != y0;
+  if (fresh) c.origin = y0;
+  c.next = y1;
   const size_t bandRows = static_cast<size_t>(y1 - y0);
-  std::unique_ptr<float[]> store(new float[static_cast<size_t>(5) * iw + static_cast<size_t>(n) * 5 * sw + 5 * static_cast<size_t>(sw) + 2 * bandRows * ow]);
-  float* rows = store.get();                                // 5 x iw: x, y, x^2, y^2, xy of the input row
-  float* ring = rows + static_cast<size_t>(5) * iw;          // n slots x 5 x sw
-  float* vf = ring + static_cast<size_t>(n) * 5 * sw;        // 5 x sw: the output row's statistics
-  float* values = vf + static_cast<size_t>(5) * sw;          // bandRows x ow: the band's SSIM map
-  float* csValues = values + bandRows * ow;                  // bandRows x ow: its contrast-structure term
+  if (c.valueRows < bandRows) {
+    c.values.reset(new float[2 * bandRows * ow]);
+    c.valueRows = bandRows;
+  }
+  float* values = c.values.get();                // bandRows x ow: the rows' SSIM map
+  float* csValues = values + c.valueRows * ow;   // bandRows x ow: their contrast-structure term
+  const int sw = c.sw, iw = c.iw;
+  float* rows = c.rows;
+  float* vf = c.vf;
   const float c1 = static_cast<float>(kC1), c2 = static_cast<float>(kC2);
-  for (int x0 = 0; x0 < ow; x0 += sw) {
+  // A fresh run fills the rings from y0; a continued one has input rows up to y0 + n - 2 in them.
+  const int firstInput = fresh ? y0 : y0 + n - 1;
+  for (int si = 0, x0 = 0; x0 < ow; ++si, x0 += sw) {
     const int cols = std::min(sw, ow - x0), inCols = cols + n - 1;
-    for (int r = y0; r < y1 + n - 1; ++r) {
+    float* ring = c.rings + static_cast<size_t>(si) * n * 5 * sw;
+    for (int r = firstInput; r < y1 + n - 1; ++r) {
       float *rx = rows, *ry = rx + iw, *rxx = ry + iw, *ryy = rxx + iw, *rxy = ryy + iw;
       loadRowRange(a, r, x0, inCols, rx);
       loadRowRange(b, r, x0, inCols, ry);
@@ -204,13 +240,13 @@ AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float
         ryy[x] = ry[x] * ry[x];
         rxy[x] = rx[x] * ry[x];
       }
-      float* slot = ring + static_cast<size_t>((r - y0) % n) * 5 * sw;
+      float* slot = ring + static_cast<size_t>((r - c.origin) % n) * 5 * sw;
       for (int st = 0; st < 5; ++st) filterRow<N>(n, k, rows + static_cast<size_t>(st) * iw, slot + static_cast<size_t>(st) * sw, cols);
-      if (r - y0 < n - 1) continue;
+      if (r - c.origin < n - 1) continue;
       const int y = r - n + 1;
       for (int st = 0; st < 5; ++st) {
         const float* src[N > 0 ? N : 11];
-        for (int i = 0; i < n; ++i) src[i] = ring + static_cast<size_t>((y - y0 + i) % n) * 5 * sw + static_cast<size_t>(st) * sw;
+        for (int i = 0; i < n; ++i) src[i] = ring + static_cast<size_t>((y - c.origin + i) % n) * 5 * sw + static_cast<size_t>(st) * sw;
         filterTaps<N>(n, k, src, vf + static_cast<size_t>(st) * sw, cols);
       }
       const float *mx = vf, *my = mx + sw, *sxx = my + sw, *syy = sxx + sw, *sxy = syy + sw;
@@ -238,17 +274,17 @@ AIC_ALWAYS_INLINE void mapBandBody(const Source& a, const Source& b, const float
     out.cs[y] = out.withCs ? sumOf(csValues + static_cast<size_t>(y - y0) * ow, 0, ow) : 0.0;
     if (out.tile > 0) {
       double* t = &out.tiles[static_cast<size_t>(y) * out.across];
-      for (int c = 0; c < out.across; ++c) {
-        const int x0 = c * out.tile, x1 = c == out.across - 1 ? ow : x0 + out.tile;
-        t[c] = sumOf(v, x0, x1);
+      for (int col = 0; col < out.across; ++col) {
+        const int x0 = col * out.tile, x1 = col == out.across - 1 ? ow : x0 + out.tile;
+        t[col] = sumOf(v, x0, x1);
       }
     }
   }
 }
 
-AIC_ALWAYS_INLINE void mapBandDispatch(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
-  if (n == 11) mapBandBody<11>(a, b, k, n, y0, y1, out);
-  else mapBandBody<0>(a, b, k, n, y0, y1, out);
+AIC_ALWAYS_INLINE void mapBandDispatch(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out, MapCursor& c) {
+  if (n == 11) mapBandBody<11>(a, b, k, n, y0, y1, out, c);
+  else mapBandBody<0>(a, b, k, n, y0, y1, out, c);
 }
 
 // The filter loops are written for the compiler to vectorise. On x86-64 an AVX2+FMA build of them
@@ -256,16 +292,21 @@ AIC_ALWAYS_INLINE void mapBandDispatch(const Source& a, const Source& b, const f
 // portable prebuilt binary keeps SSE2 as its baseline). The choice is by CPU feature
 // (common/cpu_features.h): GCC's target_clones("arch=haswell") dispatches on the CPU *model*, and
 // chose the SSE2 clone on every AMD and every Intel CPU but Haswell.
-void mapBandPortable(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) { mapBandDispatch(a, b, k, n, y0, y1, out); }
+void mapBandPortable(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out, MapCursor& c) { mapBandDispatch(a, b, k, n, y0, y1, out, c); }
 #if AIC_X86_DISPATCH
-AIC_TARGET_AVX2_FMA void mapBandAvx2(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) { mapBandDispatch(a, b, k, n, y0, y1, out); }
+AIC_TARGET_AVX2_FMA void mapBandAvx2(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out, MapCursor& c) { mapBandDispatch(a, b, k, n, y0, y1, out, c); }
 #endif
 
-void mapBand(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+void mapBand(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out, MapCursor& c) {
 #if AIC_X86_DISPATCH
-  if (cpuHasAvx2Fma()) return mapBandAvx2(a, b, k, n, y0, y1, out);
+  if (cpuHasAvx2Fma()) return mapBandAvx2(a, b, k, n, y0, y1, out, c);
 #endif
-  mapBandPortable(a, b, k, n, y0, y1, out);
+  mapBandPortable(a, b, k, n, y0, y1, out, c);
+}
+
+void mapBand(const Source& a, const Source& b, const float* k, int n, int y0, int y1, MapRows& out) {
+  MapCursor c;
+  mapBand(a, b, k, n, y0, y1, out, c);
 }
 
 /** One plane pair to score, with its results. */
@@ -489,11 +530,21 @@ ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height
   return out;
 }
 
+struct RowScorer::Cursor::State {
+  MapCursor planes[3];
+};
+
+RowScorer::Cursor::Cursor() : state_(std::make_unique<State>()) {}
+RowScorer::Cursor::~Cursor() = default;
+
 struct RowScorer::State {
   PlaneRef a[3], b[3];
   int width = 0, height = 0;
   std::vector<MapJob> jobs = std::vector<MapJob>(3);
   std::vector<float> kernel;
+  // The squared error of the input rows each output row's band accounts for (its own row; the
+  // last output row also the window - 1 rows under it), all planes: integers, summed in any order.
+  std::vector<uint64_t> squaredError;
 };
 
 RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height) : state_(std::make_unique<State>()) {
@@ -510,6 +561,7 @@ RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int he
     s.jobs[c].n = n;
     s.jobs[c].rows.shape(width, height, n, kWorstTileSize, false);
   }
+  s.squaredError.assign(static_cast<size_t>(s.jobs[0].rows.oh), 0);
 }
 
 RowScorer::~RowScorer() = default;
@@ -518,11 +570,30 @@ int RowScorer::outputRows() const { return state_->jobs[0].rows.oh; }
 int RowScorer::window() const { return state_->jobs[0].n; }
 
 void RowScorer::scoreRows(int y0, int y1) {
+  Cursor c;
+  scoreRows(c, y0, y1);
+}
+
+void RowScorer::scoreRows(Cursor& cursor, int y0, int y1) {
   State& s = *state_;
   y0 = std::max(0, y0);
   y1 = std::min(y1, outputRows());
   if (y0 >= y1) return;
-  for (MapJob& job : s.jobs) mapBand(job.a, job.b, s.kernel.data(), job.n, y0, y1, job.rows);
+  // In steps of 32 rows on the cursor (its filter state carries over): the map of a step, not
+  // of the whole run, is held (80 KiB at 640 wide, where a 190-row run needed 1 MB per call).
+  for (int from = y0; from < y1; from += 32)
+    for (int p = 0; p < 3; ++p) mapBand(s.jobs[p].a, s.jobs[p].b, s.kernel.data(), s.jobs[p].n, from, std::min(y1, from + 32), s.jobs[p].rows, cursor.state_->planes[p]);
+  // PSNR's share of these rows, while they are in cache.
+  for (int y = y0; y < y1; ++y) {
+    const int rows = y == outputRows() - 1 ? s.height - y : 1;
+    uint64_t se = 0;
+    for (int p = 0; p < 3; ++p) {
+      const PlaneRef a{s.a[p].data + static_cast<size_t>(y) * s.a[p].rowStride, s.a[p].rowStride, s.a[p].pixelStride};
+      const PlaneRef b{s.b[p].data + static_cast<size_t>(y) * s.b[p].rowStride, s.b[p].rowStride, s.b[p].pixelStride};
+      se += squaredError(a, b, s.width, rows);
+    }
+    s.squaredError[static_cast<size_t>(y)] = se;
+  }
 }
 
 ImageScores RowScorer::finish() {
@@ -535,7 +606,7 @@ ImageScores RowScorer::finish() {
   for (size_t i = 0; i < mean.size(); ++i) mean[i] = (s.jobs[0].tileMeans[i] + s.jobs[1].tileMeans[i] + s.jobs[2].tileMeans[i]) / 3;
   out.worstTileSsim = worstOf(mean);
   uint64_t se = 0;
-  for (int c = 0; c < 3; ++c) se += squaredError(s.a[c], s.b[c], s.width, s.height);
+  for (uint64_t v : s.squaredError) se += v;
   out.psnr = psnrOfMse(static_cast<double>(se) / (static_cast<double>(s.width) * s.height * 3.0));
   return out;
 }

@@ -64,8 +64,21 @@ class RowScorer {
   RowScorer& operator=(const RowScorer&) = delete;
   int outputRows() const;
   int window() const;
-  // Output rows [y0, y1) of all three planes.
+  // A thread's run of bands top down: when a band starts where the cursor's last one ended, the
+  // filter state carries over and no input row is filtered twice. One cursor per thread.
+  class Cursor {
+   public:
+    Cursor();
+    ~Cursor();
+
+   private:
+    friend class RowScorer;
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+  // Output rows [y0, y1) of all three planes (a fresh cursor, or continuing `cursor`).
   void scoreRows(int y0, int y1);
+  void scoreRows(Cursor& cursor, int y0, int y1);
   ImageScores finish();
 
  private:

@@ -259,8 +259,8 @@ struct SourcePlanes {
   std::vector<uint8_t> luma;
 };
 
-SourcePlanes splitFrame(const ImageFrame& f) {
-  SourcePlanes s;
+/** The frame's planes, in the buffers of `s` (reused from the last frame). */
+void splitFrame(const ImageFrame& f, SourcePlanes& s) {
   s.width = f.width;
   s.height = f.height;
   const size_t n = static_cast<size_t>(f.width) * f.height;
@@ -274,7 +274,6 @@ SourcePlanes splitFrame(const ImageFrame& f) {
     s.rgb[2][i] = px[2];
     s.luma[i] = static_cast<uint8_t>(lumaOf(px[0], px[1], px[2]));
   }
-  return s;
 }
 
 /** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
@@ -457,24 +456,26 @@ class PassEncoder {
 };
 
 /**
- * The score of a pass's reconstruction, made on a second thread while the encoder still codes the
- * rows below: bands of output rows, top down, each as soon as the input rows it reads are final.
- * When the encoder is done its thread joins in, taking bands from the bottom up. The score is
- * bit-identical to planeScores() of the finished planes (metrics::RowScorer sums rows in order,
- * whichever thread scored them). On a machine of one core it all runs after the encoder. The
- * second thread is a helper (common/helper_threads.h).
+ * The score of a pass's reconstruction, made on a helper thread (common/helper_threads.h) while
+ * the encoder still codes the rows below: the helper follows the reconstruction top down, a
+ * macroblock row of output rows at a time as the input rows they read become final, its filter
+ * state carried from step to step (metrics::RowScorer::Cursor). When the encoder is done, the rows
+ * left are split: the helper goes on to a limit, the encoder's thread scores the rest. The score
+ * is bit-identical to planeScores() of the finished planes (RowScorer sums rows in order, whichever
+ * thread scored them). Without a helper (one core, or a helper busy with other sessions' work) it
+ * all runs on the encoder's thread after the encoder.
  */
 class ConcurrentScore {
  public:
   ConcurrentScore(const metrics::PlaneRef source[3], const metrics::PlaneRef recon[3], int width, int height)
-      : scorer_(source, recon, width, height), height_(height), hi_((scorer_.outputRows() + kBandRows - 1) / kBandRows) {
-    if (helperThreads() > 0 && hi_ > 1) helper_ = offerToHelper([this] { work(); });
+      : scorer_(source, recon, width, height), height_(height), outputRows_(scorer_.outputRows()), limit_(outputRows_) {
+    if (helperThreads() > 0 && outputRows_ > 2 * kStepRows) helper_ = offerToHelper([this] { follow(); });
   }
   ~ConcurrentScore() {
     if (!helper_) return;
     {
       std::lock_guard<std::mutex> l(m_);
-      lo_ = hi_;  // an encoder that threw: stop taking bands
+      limit_ = 0;  // an encoder that threw: stop
     }
     cv_.notify_all();
     try {
@@ -495,23 +496,24 @@ class ConcurrentScore {
     cv_.notify_one();
   }
 
-  /** Once the reconstruction is complete: the remaining bands on this thread too, then the sums. */
+  /** Once the reconstruction is complete: the rows the helper has not reached, shared, then the sums. */
   metrics::ImageScores finish() {
     if (!helper_) {
-      scorer_.scoreRows(0, scorer_.outputRows());
+      scorer_.scoreRows(0, outputRows_);
       return scorer_.finish();
     }
-    rowsFinal(height_);
-    for (;;) {
-      int band;
-      {
-        std::lock_guard<std::mutex> l(m_);
-        if (lo_ >= hi_) break;
-        band = --hi_;
-      }
-      scorer_.scoreRows(band * kBandRows, (band + 1) * kBandRows);
+    int from;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      finalRows_ = height_;
+      // The helper finishes its step in hand and goes on to about half of what is left; this
+      // thread (a fresh cursor: window - 1 rows filtered again) takes the rest.
+      from = helperEnd_ + (outputRows_ - helperEnd_) / 2;
+      limit_ = from;
     }
-    // A helper that had not started the work by now: it runs here and finds no band left.
+    cv_.notify_one();
+    scorer_.scoreRows(from, outputRows_);
+    // A helper that had not started: the rows above `from` run here.
     auto helper = std::move(helper_);
     helper->wait();
     if (error_) std::rethrow_exception(error_);
@@ -519,36 +521,40 @@ class ConcurrentScore {
   }
 
  private:
-  // 48 output rows a band: each band filters window - 1 input rows twice (about 10 % more work
-  // than one band per thread), small enough that the second thread starts 4 macroblock rows in.
-  static constexpr int kBandRows = 48;
+  // A macroblock row of output rows per step of the helper.
+  static constexpr int kStepRows = 16;
 
-  int inputRowsFor(int band) const { return std::min(height_, std::min((band + 1) * kBandRows, scorer_.outputRows()) + scorer_.window() - 1); }
+  /** Output rows whose input rows are all final. */
+  int readyRows() const { return finalRows_ >= height_ ? outputRows_ : std::clamp(finalRows_ - scorer_.window() + 1, 0, outputRows_); }
 
-  void work() {
+  void follow() {
+    metrics::RowScorer::Cursor cursor;
+    int pos = 0;
     for (;;) {
-      int band;
+      int end;
       {
         std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return lo_ >= hi_ || finalRows_ >= inputRowsFor(lo_); });
-        if (lo_ >= hi_) return;
-        band = lo_++;
+        cv_.wait(l, [&] { return pos >= limit_ || readyRows() >= std::min(limit_, pos + kStepRows); });
+        if (pos >= limit_) return;
+        end = std::min({limit_, readyRows(), pos + kStepRows});
+        helperEnd_ = end;
       }
       try {
-        scorer_.scoreRows(band * kBandRows, (band + 1) * kBandRows);
+        scorer_.scoreRows(cursor, pos, end);
       } catch (...) {
         std::lock_guard<std::mutex> l(m_);
         error_ = std::current_exception();
         return;
       }
+      pos = end;
     }
   }
 
   metrics::RowScorer scorer_;
-  const int height_;
+  const int height_, outputRows_;
   std::mutex m_;
   std::condition_variable cv_;
-  int finalRows_ = 0, lo_ = 0, hi_;
+  int finalRows_ = 0, helperEnd_ = 0, limit_;
   std::exception_ptr error_;
   std::shared_ptr<HelperTask> helper_;
 };
@@ -649,6 +655,9 @@ void InterStream::reset() {
   hasPending_ = false;
   previousField_ = {};
   for (auto& p : pending_) p.clear();
+  for (auto& p : sourceScratch_) p = {};
+  for (auto& set : reconScratch_)
+    for (auto& p : set) p = {};
 }
 
 bool InterStream::hasReference(int width, int height) const {
@@ -662,6 +671,9 @@ size_t InterStream::memoryBytes() const {
   size_t n = keyframePayload_.capacity() + reference_.luma.capacity();
   for (const auto& p : reference_.planes) n += p.capacity();
   for (const auto& p : pending_) n += p.capacity();
+  for (const auto& p : sourceScratch_) n += p.capacity();
+  for (const auto& set : reconScratch_)
+    for (const auto& p : set) n += p.capacity();
   return n;
 }
 
@@ -695,7 +707,10 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
         reference_.luma[static_cast<size_t>(y) * reference_.width + x] =
             static_cast<uint8_t>(lumaOf(*reference_.at(0, x, y), *reference_.at(1, x, y), *reference_.at(2, x, y)));
   }
-  const SourcePlanes src = splitFrame(frame);
+  SourcePlanes src;
+  for (int p = 0; p < 3; ++p) src.rgb[p] = std::move(sourceScratch_[p]);
+  src.luma = std::move(sourceScratch_[3]);
+  splitFrame(frame, src);
   MotionSearchOptions mso;
   mso.blockSize = 16;
   mso.range = 32;
@@ -706,7 +721,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
 
   auto t1 = Clock::now();
   const size_t n = static_cast<size_t>(frame.width) * frame.height;
-  std::array<std::vector<uint8_t>, 3> recon, best;
+  std::array<std::vector<uint8_t>, 3> recon = std::move(reconScratch_[0]), best = std::move(reconScratch_[1]);
   for (auto& p : recon) p.resize(n);
   int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
   const int passes = std::max(1, o.maxPasses);
@@ -786,6 +801,12 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     qp = next;
   }
   result.scored = o.score;
+  // The buffers go back for the next frame: the pass not chosen, the source, and the last
+  // pending reconstruction (committed or dropped by now) for the one after.
+  reconScratch_[0] = std::move(recon);
+  reconScratch_[1] = std::move(pending_);
+  for (int p = 0; p < 3; ++p) sourceScratch_[p] = std::move(src.rgb[p]);
+  sourceScratch_[3] = std::move(src.luma);
   pending_ = std::move(best);
   pendingSequence_ = o.sequence;
   pendingField_ = std::move(field);
