@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 
 #include "common/errors.h"
 #include "common/helper_threads.h"
@@ -267,13 +268,29 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
   const int bpp = bytesPerPixel(f.format);
   for (auto& p : s.rgb) p.resize(n);
   s.luma.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t* px = f.data + i * bpp;
-    s.rgb[0][i] = px[0];
-    s.rgb[1][i] = px[1];
-    s.rgb[2][i] = px[2];
-    s.luma[i] = static_cast<uint8_t>(lumaOf(px[0], px[1], px[2]));
-  }
+  // Two halves, the second on a helper thread where there is one (a plain copy: any split gives the same planes).
+  const size_t half = n / 2;
+  // The pixel size as a constant, so that the compiler vectorises the de-interleaving.
+  auto split = [&](auto bytes, size_t from, size_t to) {
+    constexpr int kBpp = decltype(bytes)::value;
+    const uint8_t* __restrict in = f.data;
+    uint8_t* __restrict r = s.rgb[0].data();
+    uint8_t* __restrict g = s.rgb[1].data();
+    uint8_t* __restrict b = s.rgb[2].data();
+    uint8_t* __restrict l = s.luma.data();
+    for (size_t i = from; i < to; ++i) {
+      const int pr = in[i * kBpp], pg = in[i * kBpp + 1], pb = in[i * kBpp + 2];
+      r[i] = static_cast<uint8_t>(pr);
+      g[i] = static_cast<uint8_t>(pg);
+      b[i] = static_cast<uint8_t>(pb);
+      l[i] = static_cast<uint8_t>(lumaOf(pr, pg, pb));
+    }
+  };
+  forEachShare(n >= 65536 ? 2 : 1, [&](int share) {
+    const size_t from = share == 0 ? 0 : half, to = share == 0 && n >= 65536 ? half : n;
+    if (bpp == 3) split(std::integral_constant<int, 3>{}, from, to);
+    else split(std::integral_constant<int, 4>{}, from, to);
+  });
 }
 
 /** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
@@ -318,18 +335,26 @@ class PassEncoder {
     const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
     float resid[3][256];
     sad = 0;
-    for (int r = 0; r < 16; ++r)
-      for (int c = 0; c < 16; ++c) {
-        float d[3] = {0, 0, 0};
-        if (r < bh && c < bw) {
-          const size_t i = static_cast<size_t>(y0 + r) * w + x0 + c;
-          for (int p = 0; p < 3; ++p) d[p] = static_cast<float>(src_.rgb[p][i]) - pred[p][r * 16 + c];
-          sad += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(pred[0][r * 16 + c], pred[1][r * 16 + c], pred[2][r * 16 + c]));
-        }
-        resid[0][r * 16 + c] = 0.25f * (d[0] + 2 * d[1] + d[2]);
-        resid[1][r * 16 + c] = 0.5f * (d[0] - d[2]);
-        resid[2][r * 16 + c] = 0.25f * (-d[0] + 2 * d[1] - d[2]);
+    if (bw < 16 || bh < 16) std::memset(resid, 0, sizeof(resid));  // outside the frame: no residual
+    for (int r = 0; r < bh; ++r) {
+      // One row in integer arithmetic the compiler vectorises (whole rows; the frame's edge rows
+      // and columns are partial), then the residual's YCoCg in float.
+      const size_t i0 = static_cast<size_t>(y0 + r) * w + x0;
+      const uint8_t *sr = src_.rgb[0].data() + i0, *sg = src_.rgb[1].data() + i0, *sb = src_.rgb[2].data() + i0, *sl = src_.luma.data() + i0;
+      const uint8_t *pr = pred[0] + r * 16, *pg = pred[1] + r * 16, *pb = pred[2] + r * 16;
+      float* out0 = resid[0] + r * 16;
+      float* out1 = resid[1] + r * 16;
+      float* out2 = resid[2] + r * 16;
+      int rowSad = 0;
+      for (int c = 0; c < bw; ++c) {
+        const int d0 = sr[c] - pr[c], d1 = sg[c] - pg[c], d2 = sb[c] - pb[c];
+        rowSad += std::abs(static_cast<int>(sl[c]) - lumaOf(pr[c], pg[c], pb[c]));
+        out0[c] = 0.25f * static_cast<float>(d0 + 2 * d1 + d2);
+        out1[c] = 0.5f * static_cast<float>(d0 - d2);
+        out2[c] = 0.25f * static_cast<float>(-d0 + 2 * d1 - d2);
       }
+      sad += rowSad;
+    }
     const float deadzone = intraBlock ? kIntraDeadzone : kInterDeadzone;
     int total = 0;
     m.cbf = 0;
@@ -424,11 +449,12 @@ class PassEncoder {
     {
       const int x0 = x * 16, y0 = y * 16;
       const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
-      for (int r = 0; r < bh; ++r)
-        for (int c = 0; c < bw; ++c) {
-          const size_t i = static_cast<size_t>(y0 + r) * src_.width + x0 + c;
-          sadIntra += std::abs(static_cast<int>(src_.luma[i]) - lumaOf(intraPred_[0][r * 16 + c], intraPred_[1][r * 16 + c], intraPred_[2][r * 16 + c]));
-        }
+      // The DC prediction is one value per plane, so its luma is one value too.
+      const int dc = lumaOf(intraPred_[0][0], intraPred_[1][0], intraPred_[2][0]);
+      for (int r = 0; r < bh; ++r) {
+        const uint8_t* sl = src_.luma.data() + static_cast<size_t>(y0 + r) * src_.width + x0;
+        for (int c = 0; c < bw; ++c) sadIntra += std::abs(static_cast<int>(sl[c]) - dc);
+      }
     }
     // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
     if (sadIntra * 5 < sadInter * 3) {
