@@ -3,8 +3,8 @@
 // calling thread offers. Why not a std::thread per call: a thread created on a 2-vCPU virtual
 // machine (this project's CI and benchmark machine) was placed on its creator's CPU and did not
 // start until the creator blocked - 2 ms of work ran as 2 ms on one core while the other idled
-// (scratch test, 12 of 12 tries) - where a thread asleep on a condition variable wakes on the idle
-// CPU in about 10 us.
+// (bench/thread-start.cc: 10 to 12 of 12 tries) - where a thread asleep on a condition variable
+// wakes in 10-25 us.
 //
 // A task offered and not yet started by the time its caller waits runs on the caller instead,
 // so a caller never waits on work queued behind other sessions' (many libuv threads may offer at

@@ -268,8 +268,6 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
   const int bpp = bytesPerPixel(f.format);
   for (auto& p : s.rgb) p.resize(n);
   s.luma.resize(n);
-  // Two halves, the second on a helper thread where there is one (a plain copy: any split gives the same planes).
-  const size_t half = n / 2;
   // The pixel size as a constant, so that the compiler vectorises the de-interleaving.
   auto split = [&](auto bytes, size_t from, size_t to) {
     constexpr int kBpp = decltype(bytes)::value;
@@ -286,8 +284,10 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
       l[i] = static_cast<uint8_t>(lumaOf(pr, pg, pb));
     }
   };
-  forEachShare(n >= 65536 ? 2 : 1, [&](int share) {
-    const size_t from = share == 0 ? 0 : half, to = share == 0 && n >= 65536 ? half : n;
+  // Two halves, the second on a helper thread where there is one (a copy: any split gives the same planes).
+  const int shares = n >= 65536 ? 2 : 1;
+  forEachShare(shares, [&](int share) {
+    const size_t from = n * share / shares, to = n * (share + 1) / shares;
     if (bpp == 3) split(std::integral_constant<int, 3>{}, from, to);
     else split(std::integral_constant<int, 4>{}, from, to);
   });
