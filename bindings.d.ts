@@ -328,6 +328,8 @@ export interface NativePredictedEncodeOptions {
   maxBytes?: number;
   minQp?: number;
   maxQp?: number;
+  /** Recovery: code against the held reference of this sequence number (current or kept) instead of the current one. */
+  reference?: number;
 }
 
 export interface NativePredictedPass {
@@ -361,6 +363,11 @@ export declare class InterStream {
   readonly referenceSequence: number;
   encode(frame: NativeInterFrame, options: NativePredictedEncodeOptions): Promise<NativePredictedEncodeResult>;
   commit(): void;
+  /** A sender keeps this many earlier references (0..64) for recovery. */
+  keepReferences(count: number): void;
+  holdsReference(sequence: number, width: number, height: number): boolean;
+  /** The sequence number of the reference held (or of the keyframe waiting to become it); null when none. */
+  readonly heldReference: number | null;
   decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
   memoryBytes(): number;
 }

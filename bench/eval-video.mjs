@@ -75,6 +75,8 @@ const LOSS_PERCENT = String(arg('loss', '1,5')).split(',').filter(Boolean).map(N
 const LOSS_TRIALS = Number(arg('loss-trials', quick ? 1 : 4));
 // Frames between a loss and the keyframe that answers its request (about one RTT plus a frame).
 const RTT_FRAMES = Number(arg('rtt-frames', 3));
+// References the recovering sender keeps (recoveryReferences): more than the report's delay.
+const RECOVERY_REFERENCES = Number(arg('recovery-references', 8));
 const LOSS_CRF = Number(arg('loss-crf', 28));
 // Negative: a fixed speed (as WebRTC sets it); a positive value makes libvpx adapt its speed to the
 // wall clock, so that the same command codes differently on a busy machine.
@@ -430,8 +432,8 @@ for (const clip of clips) {
     // receiving session of its own; P-frame times are kept apart from keyframes' (median, p99).
     run.codecs['aic-inter'] = [];
     const interClean = new Map();
-    const interSession = (floor, sessionTag) =>
-      engine.openSession({ sessionId: `eval-inter-${sessionTag}-${clip}-${width}x${height}-${floor}`, mode: 'adaptive', minQualityScore: floor, interFrames: true, maxLatencyMs: Infinity });
+    const interSession = (floor, sessionTag, extra = {}) =>
+      engine.openSession({ sessionId: `eval-inter-${sessionTag}-${clip}-${width}x${height}-${floor}`, mode: 'adaptive', minQualityScore: floor, interFrames: true, maxLatencyMs: Infinity, ...extra });
     for (const floor of INTER_FLOORS) {
       const tx = interSession(floor, 'tx');
       const irx = interSession(floor, 'rx');
@@ -490,11 +492,17 @@ for (const clip of clips) {
     const lossFloor = INTER_FLOORS.includes(INTER_LOSS_FLOOR) ? INTER_LOSS_FLOOR : INTER_FLOORS[Math.floor(INTER_FLOORS.length / 2)];
     const clean = interClean.get(lossFloor);
     const interIdr = [];
+    const interRecovery = [];
+    // Two answers to the receiver's report, RTT_FRAMES after the loss: a keyframe
+    // (requestKeyframe()), or a predicted frame against the frame the receiver still holds
+    // (requestRecovery(rx.heldReference()), the sender keeping RECOVERY_REFERENCES references).
+    for (const recoveryMode of ['keyframe', 'reference'])
     for (const pat of patterns) {
       const lostSet = new Set(pat.lost);
       const forced = new Set(requestedKeyframes(n, pat.lost));
-      const tx = interSession(lossFloor, `loss-tx-${pat.percent}-${pat.trial}`);
-      const irx = interSession(lossFloor, `loss-rx-${pat.percent}-${pat.trial}`);
+      const byReference = recoveryMode === 'reference';
+      const tx = interSession(lossFloor, `loss-tx-${recoveryMode}-${pat.percent}-${pat.trial}`, byReference ? { recoveryReferences: RECOVERY_REFERENCES } : {});
+      const irx = interSession(lossFloor, `loss-rx-${recoveryMode}-${pat.percent}-${pat.trial}`);
       const decoded = [];
       const metrics = [];
       const shown = [];
@@ -502,10 +510,14 @@ for (const clip of clips) {
       let last = 0;
       let refused = 0;
       for (const [i, f] of frames.entries()) {
-        if (forced.has(i)) tx.requestKeyframe();
+        if (forced.has(i)) {
+          const held = irx.heldReference();
+          if (byReference && held !== null) tx.requestRecovery(held);
+          else tx.requestKeyframe();
+        }
         const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
         payloadSizes.push(r.payload.length);
-        if (forced.has(i)) interIdr.push({ frame: i, keyframeBytes: r.payload.length, replacedBytes: clean.bytes[i], codec: r.codec });
+        if (forced.has(i)) (byReference ? interRecovery : interIdr).push({ frame: i, keyframeBytes: r.payload.length, replacedBytes: clean.bytes[i], codec: r.codec });
         let dec = null;
         if (!lostSet.has(i)) {
           try {
@@ -527,7 +539,7 @@ for (const clip of clips) {
       lossRows.push({
         codec: 'aic-inter',
         setting: `floor ${lossFloor}`,
-        recovery: `keyframe request (${RTT_FRAMES} frames later)`,
+        recovery: byReference ? `predicted from the receiver's reference (${RTT_FRAMES} frames later, ${RECOVERY_REFERENCES} kept)` : `keyframe request (${RTT_FRAMES} frames later)`,
         ...pat,
         keyframesSent: [...forced],
         extraBytes: payloadSizes.reduce((a, b) => a + b, 0) - clean.bytes.reduce((a, b) => a + b, 0),
@@ -664,6 +676,16 @@ for (const clip of clips) {
         replacedBytes: mean(interIdr.map((x) => x.replacedBytes)),
         meanInterBytes: clean.pt.pFrame.meanBytes,
         keyframeOverInter: mean(interIdr.map((x) => x.keyframeBytes)) / clean.pt.pFrame.meanBytes,
+      },
+      // Ours, answered by requestRecovery(): the predicted frame against the receiver's reference.
+      recoveryPredicted: {
+        codec: 'aic-inter',
+        setting: `floor ${lossFloor}, ${RECOVERY_REFERENCES} references kept`,
+        samples: interRecovery.length,
+        predictedShare: interRecovery.filter((x) => x.codec === 'predicted').length / Math.max(1, interRecovery.length),
+        frameBytes: mean(interRecovery.map((x) => x.keyframeBytes)),
+        replacedBytes: mean(interRecovery.map((x) => x.replacedBytes)),
+        frameOverInter: mean(interRecovery.map((x) => x.keyframeBytes)) / clean.pt.pFrame.meanBytes,
       },
       requested: ['x264', 'vp8'].map((c) => {
         const xs = byCodec(c);

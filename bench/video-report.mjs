@@ -194,12 +194,15 @@ for (const run of r.runs) {
 }
 out.push(table(['clip, size', 'loss', 'codec', 'recovery', 'frames frozen %', 'Δ PSNR-Y dB', 'Δ SSIM', 'Δ kbit/s'], lRows));
 out.push('');
-out.push('One keyframe, as a request makes it (ours: `requestKeyframe()` on the predicted-frame session, the keyframe against the P-frame of the clean chain it replaced; x264 with `keyint=infinite:scenecut=0` and VP8, each IDR forced by `-force_key_frames` where the model puts it):');
+out.push('One keyframe, as a request makes it (ours: `requestKeyframe()` on the predicted-frame session, the keyframe against the P-frame of the clean chain it replaced; beside it the frame `requestRecovery()` makes instead, a predicted frame against the reference the receiver still holds; x264 with `keyint=infinite:scenecut=0` and VP8, each IDR forced by `-force_key_frames` where the model puts it):');
 out.push('');
 const kRows = [];
 for (const run of r.runs) {
   const q = run.keyframes.requestedPredicted;
   if (q?.samples) kRows.push([runName(run), `${q.codec} ${q.setting}`, String(q.samples), f(q.keyframeBytes, 0), f(q.meanInterBytes, 0), `${f(q.keyframeOverInter, 1)}×`, f(((q.keyframeBytes - q.replacedBytes) * 8) / 1000, 1)]);
+  // The recovery answer instead: a predicted frame against the receiver's reference (share predicted).
+  const v = run.keyframes.recoveryPredicted;
+  if (v?.samples) kRows.push([runName(run), `${v.codec} ${v.setting}, requestRecovery() (${f(100 * v.predictedShare, 0)} % predicted)`, String(v.samples), f(v.frameBytes, 0), f(q?.meanInterBytes ?? NaN, 0), `${f(v.frameOverInter, 1)}×`, f(((v.frameBytes - v.replacedBytes) * 8) / 1000, 1)]);
   for (const k of run.keyframes.requested) {
     if (!k.samples) continue;
     kRows.push([runName(run), `${k.codec} ${k.setting}`, String(k.samples), f(k.keyframeBytes, 0), f(k.meanInterBytes, 0), `${f(k.keyframeOverInter, 1)}×`, f((k.extraBytesPerKeyframe * 8) / 1000, 1)]);

@@ -134,6 +134,17 @@ export class InterStream {
   encode(frame: NativeInterFrame, options: NativePredictedEncodeOptions): Promise<NativePredictedEncodeResult> {
     return awaitNative(callNative(() => this.#native.encode(frame, options)));
   }
+  /** A sender keeps this many earlier references for recovery (requestRecovery()). */
+  keepReferences(count: number): void {
+    callNative(() => this.#native.keepReferences(count));
+  }
+  /** The sequence number of the reference held, or null when none is. */
+  heldReferenceSequence(): number | null {
+    return callNative(() => this.#native.heldReference);
+  }
+  holdsReference(sequence: number, width: number, height: number): boolean {
+    return callNative(() => this.#native.holdsReference(sequence, width, height));
+  }
   /** The last encode()'s reconstruction becomes the reference: call it when that payload is sent. */
   commit(): void {
     callNative(() => this.#native.commit());

@@ -95,6 +95,49 @@ describe('predicted video frames', () => {
     expect(await codeOf(engine.decompressFrame(next.payload))).toBe('REFERENCE_MISSING');
   });
 
+  it('recovers from a loss with a predicted frame against the reference the receiver still holds, when the sender kept it', async () => {
+    const tx = engine.openSession({ interFrames: true, maxLatencyMs: Infinity, recoveryReferences: 4 });
+    const rx = engine.openSession();
+    expect(rx.heldReference()).toBeNull();
+    const first = await tx.compressFrame(frame(frames[0]!));
+    await rx.decompressFrame(first.payload);
+    expect(rx.heldReference()).toBe(first.sequence);
+    const second = await tx.compressFrame(frame(frames[1]!));
+    await rx.decompressFrame(second.payload);
+    const held = rx.heldReference();
+    expect(held).toBe(second.sequence);
+    const lost = await tx.compressFrame(frame(frames[2]!)); // lost on the way
+    const refused = await tx.compressFrame(frame(frames[3]!));
+    expect(await codeOf(rx.decompressFrame(refused.payload))).toBe('REFERENCE_MISSING');
+    expect(rx.heldReference()).toBe(held); // a refused frame leaves the reference as it was
+    tx.requestRecovery(held!);
+    const recovery = await tx.compressFrame(frame(frames[4]!));
+    expect(recovery.codec).toBe('predicted');
+    // Far smaller than a keyframe, and decoded at once to the sender's scored reconstruction.
+    expect(recovery.payload.length).toBeLessThan(first.payload.length / 2);
+    const d = await rx.decompressFrame(recovery.payload);
+    expect(imageQuality(frames[4]!, d.data, W, H).ssim).toBeCloseTo(recovery.quality.score, 6);
+    // The chain goes on from the recovery frame.
+    const next = await tx.compressFrame(frame(frames[5]!));
+    expect(next.codec).toBe('predicted');
+    const d2 = await rx.decompressFrame(next.payload);
+    expect(imageQuality(frames[5]!, d2.data, W, H).ssim).toBeCloseTo(next.quality.score, 6);
+    expect(tx.stats().video).toMatchObject({ recoveriesRequested: 1, recoveries: 1, keyframes: 1 });
+    expect(lost.codec).toBe('predicted');
+    // A reference the sender no longer keeps (or never kept) is answered with a keyframe.
+    const plain = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+    await plain.compressFrame(frame(frames[0]!));
+    const p1 = await plain.compressFrame(frame(frames[1]!));
+    await plain.compressFrame(frame(frames[2]!));
+    plain.requestRecovery(p1.sequence);
+    expect((await plain.compressFrame(frame(frames[3]!))).codec).toBe('neural-image');
+    expect(plain.stats().video).toMatchObject({ recoveriesRequested: 1, recoveries: 0, keyframes: 2 });
+    expect(() => tx.requestRecovery(-1)).toThrow(AicError);
+    expect(() => engine.openSession({ recoveryReferences: 65 })).toThrow(/recoveryReferences/);
+    // Kept references count in the session's reference bytes.
+    expect(tx.stats().video.referenceBytes).toBeGreaterThan(plain.stats().video.referenceBytes + 3 * W * H * 3);
+  });
+
   it('sends keyframes every keyframeInterval frames', async () => {
     const tx = engine.openSession({ interFrames: true, keyframeInterval: 4, maxLatencyMs: Infinity });
     const codecs: string[] = [];
@@ -175,7 +218,7 @@ describe('predicted video frames', () => {
   it('keeps no reference and counts no keyframes in a session without predicted frames', async () => {
     const tx = engine.openSession({ maxLatencyMs: Infinity });
     for (let i = 0; i < 2; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
-    expect(tx.stats().video).toEqual({ predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, referenceBytes: 0 });
+    expect(tx.stats().video).toEqual({ predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, recoveriesRequested: 0, recoveries: 0, referenceBytes: 0 });
   });
 
   it('checks its options', () => {

@@ -47,6 +47,10 @@ class EncodeJob : public Job {
     if (!o.Get("maxPasses").IsUndefined()) options_.maxPasses = intField(env, o, "maxPasses", what, 1, 16);
     if (!o.Get("minQp").IsUndefined()) options_.minQp = intField(env, o, "minQp", what, 0, kMaxPredictedQp);
     if (!o.Get("maxQp").IsUndefined()) options_.maxQp = intField(env, o, "maxQp", what, 0, kMaxPredictedQp);
+    if (!o.Get("reference").IsUndefined()) {
+      options_.againstSequence = true;
+      options_.referenceSequence = static_cast<uint32_t>(intField(env, o, "reference", what, 0, 2147483647));
+    }
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");
@@ -181,8 +185,10 @@ Napi::Function InterStreamWrap::Init(Napi::Env env) {
   return DefineClass(env, "InterStream",
                      {InstanceMethod<&InterStreamWrap::AdoptKeyframe>("adoptKeyframe"), InstanceMethod<&InterStreamWrap::Reset>("reset"),
                       InstanceMethod<&InterStreamWrap::HasReference>("hasReference"), InstanceAccessor<&InterStreamWrap::ReferenceSequence>("referenceSequence"),
+                      InstanceAccessor<&InterStreamWrap::HeldReference>("heldReference"),
                       InstanceMethod<&InterStreamWrap::Encode>("encode"), InstanceMethod<&InterStreamWrap::Commit>("commit"),
-                      InstanceMethod<&InterStreamWrap::Decode>("decode"), InstanceMethod<&InterStreamWrap::MemoryBytes>("memoryBytes")});
+                      InstanceMethod<&InterStreamWrap::Decode>("decode"), InstanceMethod<&InterStreamWrap::MemoryBytes>("memoryBytes"),
+                      InstanceMethod<&InterStreamWrap::KeepReferences>("keepReferences"), InstanceMethod<&InterStreamWrap::HoldsReference>("holdsReference")});
 }
 
 // new InterStream(interModel, imageCodec)
@@ -220,8 +226,30 @@ Napi::Value InterStreamWrap::HasReference(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, stream_->stream->hasReference(w, h));
 }
 
+Napi::Value InterStreamWrap::KeepReferences(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int n = intArg(info, 0, "count", 0, 64);
+  auto lock = lockNow(env, *stream_);
+  stream_->stream->keepReferences(n);
+  return env.Undefined();
+}
+
+Napi::Value InterStreamWrap::HoldsReference(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int seq = intArg(info, 0, "sequence", 0, 2147483647);
+  const int w = intArg(info, 1, "width", 1, ImageCodec::kMaxDimension), h = intArg(info, 2, "height", 1, ImageCodec::kMaxDimension);
+  auto lock = lockNow(env, *stream_);
+  return Napi::Boolean::New(env, stream_->stream->holdsReference(static_cast<uint32_t>(seq), w, h));
+}
+
 Napi::Value InterStreamWrap::ReferenceSequence(const Napi::CallbackInfo& info) {
   auto lock = lockNow(info.Env(), *stream_);
+  return Napi::Number::New(info.Env(), stream_->stream->referenceSequence());
+}
+
+Napi::Value InterStreamWrap::HeldReference(const Napi::CallbackInfo& info) {
+  auto lock = lockNow(info.Env(), *stream_);
+  if (!stream_->stream->holdsAnyReference()) return info.Env().Null();
   return Napi::Number::New(info.Env(), stream_->stream->referenceSequence());
 }
 

@@ -44,6 +44,9 @@ class InterStreamWrap : public Napi::ObjectWrap<InterStreamWrap> {
   Napi::Value Commit(const Napi::CallbackInfo& info);
   Napi::Value Decode(const Napi::CallbackInfo& info);
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info);
+  Napi::Value KeepReferences(const Napi::CallbackInfo& info);
+  Napi::Value HeldReference(const Napi::CallbackInfo& info);
+  Napi::Value HoldsReference(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedInterStream> stream_;
 };
 

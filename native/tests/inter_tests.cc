@@ -440,3 +440,46 @@ TEST(deblocking_band_by_band_matches_the_whole_frame) {
     for (int p = 0; p < 3; ++p) CHECK(banded[p] == whole[p]);
   }
 }
+
+TEST(inter_sender_codes_against_a_kept_reference_for_a_receiver_that_lost_frames) {
+  const auto model = dctModel();
+  const int w = 200, h = 120;
+  InterStream sender(model, nullptr), receiver(model, nullptr);
+  sender.keepReferences(3);
+  auto first = scene(w, h, 0, 0, 5);
+  const uint8_t* fp[3] = {first[0].data(), first[1].data(), first[2].data()};
+  sender.adoptFrame(w, h, 1, fp);
+  receiver.adoptFrame(w, h, 1, fp);
+  auto code = [&](int k, PredictedEncodeOptions o) {
+    auto frame = scene(w, h, 0.75 * k, -0.5 * k, 5);
+    const auto rgb = interleave(frame);
+    ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+    o.qp = 26;
+    o.sequence = static_cast<uint32_t>(1 + k);
+    PredictedEncodeResult r = sender.encode(f, o);
+    sender.commit();
+    return r;
+  };
+  const auto r2 = code(1, {});
+  receiver.decode(r2.payload.data(), r2.payload.size(), nullptr, 0);  // the receiver holds frame 2
+  code(2, {});                                                        // frames 3 and 4 lost
+  const auto r4 = code(3, {});
+  CHECK_THROWS_CODE(receiver.decode(r4.payload.data(), r4.payload.size(), nullptr, 0), aic::ErrorCode::ReferenceMissing);
+  CHECK(sender.holdsReference(2, w, h) && sender.holdsReference(4, w, h) && !sender.holdsReference(9, w, h) && !sender.holdsReference(2, w + 1, h));
+  PredictedEncodeOptions back;
+  back.againstSequence = true;
+  back.referenceSequence = 2;
+  const auto r5 = code(4, back);
+  const ImageDecodeResult d = receiver.decode(r5.payload.data(), r5.payload.size(), nullptr, 0);
+  CHECK(d.width == w && receiver.referenceSequence() == 5);
+  CHECK(samePlanes(sender.reference(), receiver.reference()));
+  // Only `keepReferences` earlier ones are kept: frame 1 is gone by now (2, 3, 4 kept before 5).
+  PredictedEncodeOptions gone;
+  gone.againstSequence = true;
+  gone.referenceSequence = 1;
+  auto frame = scene(w, h, 4, -3, 5);
+  const auto rgb = interleave(frame);
+  ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+  CHECK_THROWS_CODE(sender.encode(f, gone), aic::ErrorCode::ReferenceMissing);
+  CHECK_THROWS_CODE(sender.keepReferences(65), aic::ErrorCode::InvalidArgument);
+}

@@ -31,6 +31,9 @@ export interface InterCounters {
   keyframes: number;
   keyframesRequested: number;
   sceneChanges: number;
+  /** requestRecovery() calls, and the predicted frames that answered one (the rest went as keyframes). */
+  recoveriesRequested: number;
+  recoveries: number;
 }
 
 export class InterPath {
@@ -39,10 +42,12 @@ export class InterPath {
   #receiver: InterStream | null = null;
   #sinceKeyframe = 0;
   #keyframeRequested = false;
+  // requestRecovery(): the reference the receiver holds, for the next frame (null: none asked).
+  #recoverFrom: number | null = null;
   #qp = START_QP;
   // Bytes of the last second's video frames (by frame count at the stream's fps), for targetBitrateKbps.
   readonly #recentBytes: number[] = [];
-  readonly counters: InterCounters = { predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0 };
+  readonly counters: InterCounters = { predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, recoveriesRequested: 0, recoveries: 0 };
 
   constructor(ctx: PathContext) {
     this.#ctx = ctx;
@@ -52,6 +57,17 @@ export class InterPath {
   requestKeyframe(): void {
     this.#keyframeRequested = true;
     this.counters.keyframesRequested++;
+  }
+
+  /** The receiver holds frame `sequence`: the next frame is predicted from it when the sender keeps it, else a keyframe. */
+  requestRecovery(sequence: number): void {
+    this.counters.recoveriesRequested++;
+    this.#recoverFrom = sequence;
+  }
+
+  /** The sequence number of the reference a receiving session holds, or null. */
+  heldReference(): number | null {
+    return this.#receiver?.heldReferenceSequence() ?? null;
   }
 
   /**
@@ -80,7 +96,13 @@ export class InterPath {
   #stream(which: 'sender' | 'receiver'): InterStream | null {
     const codec = this.#ctx.host.inter();
     if (!codec) return null;
-    if (which === 'sender') return (this.#sender ??= codec.createStream());
+    if (which === 'sender') {
+      if (!this.#sender) {
+        this.#sender = codec.createStream();
+        if (this.#ctx.options.recoveryReferences > 0) this.#sender.keepReferences(this.#ctx.options.recoveryReferences);
+      }
+      return this.#sender;
+    }
     return (this.#receiver ??= codec.createStream());
   }
 
@@ -119,11 +141,15 @@ export class InterPath {
     const codec = this.#ctx.host.inter();
     if (!o.interFrames || !codec || !this.#ctx.accepts('predicted', codec.modelId)) return null;
     if (f.format === 'i420' || (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format }))) return null;
+    // A recovery request answered from a kept reference, or by a keyframe when there is none.
+    const recoverFrom = this.#recoverFrom;
+    this.#recoverFrom = null;
     if (this.#keyframeRequested || this.#sinceKeyframe + 1 >= o.keyframeInterval) return null;
     // A receiver with the default limits keeps no reference of a frame this thin (decode.ts).
     if (!referenceFits(f.width, f.height, DEFAULT_LIMITS.maxPixels)) return null;
     const stream = this.#stream('sender');
     if (!stream || !stream.hasReference(f.width, f.height)) return null;
+    if (recoverFrom !== null && !stream.holdsReference(recoverFrom, f.width, f.height)) return null;
     const maxBytes = Math.min(budgetBytes, this.#bitrateBudget(f));
     const t = now();
     let r;
@@ -142,6 +168,7 @@ export class InterPath {
           maxBytes: Number.isFinite(maxBytes) ? Math.max(1, maxBytes) : 0,
           minQp: MIN_QP,
           maxQp: MAX_QP,
+          ...(recoverFrom !== null ? { reference: recoverFrom } : {}),
         },
       );
     } catch (error) {
@@ -166,6 +193,7 @@ export class InterPath {
     stream.commit();
     this.#sinceKeyframe++;
     this.counters.predictedFrames++;
+    if (recoverFrom !== null) this.counters.recoveries++;
     this.#spent(r.payload.length, f);
     // Next frame's quantiser: where this one landed, one step coarser per HEADROOM_PER_QP of
     // score above the aim (bits saved where the picture allows), finer when it was over its share.

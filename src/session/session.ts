@@ -51,13 +51,19 @@ function checkKeyframeInterval(v: unknown): number {
   return v as number;
 }
 
+function checkRecoveryReferences(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 64) throw new AicError('INVALID_ARGUMENT', `options.recoveryReferences must be a whole number of frames from 0 to 64, got ${String(v)}`);
+  return v;
+}
+
 function checkBitrate(v: unknown): number {
   if (v === undefined) return Infinity;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 1_000_000) throw new AicError('INVALID_ARGUMENT', `options.targetBitrateKbps must be a number of kbit/s from 1 to 1000000, got ${String(v)}`);
   return v;
 }
 
-export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality', 'interFrames', 'keyframeInterval', 'targetBitrateKbps', 'dtx'] as const;
+export const SESSION_OPTION_KEYS = ['sessionId', 'mode', 'targetCompressionRatio', 'minQualityScore', 'maxLatencyMs', 'enableFallback', 'fallbackCodec', 'peerCapabilities', 'verifyQuality', 'interFrames', 'keyframeInterval', 'recoveryReferences', 'targetBitrateKbps', 'dtx'] as const;
 
 export class Session {
   readonly sessionId: string;
@@ -128,6 +134,7 @@ export class Session {
       peerCapabilities: options.peerCapabilities === undefined ? null : checkCapabilities(options.peerCapabilities, 'options.peerCapabilities'),
       interFrames: options.interFrames ?? false,
       keyframeInterval: checkKeyframeInterval(options.keyframeInterval),
+      recoveryReferences: checkRecoveryReferences(options.recoveryReferences),
       targetBitrateKbps: checkBitrate(options.targetBitrateKbps),
       dtx: options.dtx ?? false,
     });
@@ -333,6 +340,30 @@ export class Session {
   requestKeyframe(): void {
     this.#checkOpen();
     this.#inter.requestKeyframe();
+  }
+
+  /**
+   * Video senders: the receiver lost frames and still holds frame `sequence` (what its
+   * heldReference() says): the next frame is coded against that frame when this sender still
+   * keeps it (options.recoveryReferences), a predicted frame the receiver decodes at once, about
+   * a tenth of a keyframe's bytes; otherwise it goes as a keyframe, as after requestKeyframe().
+   */
+  requestRecovery(sequence: number): void {
+    this.#checkOpen();
+    if (typeof sequence !== 'number' || !Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) {
+      throw new AicError('INVALID_ARGUMENT', `requestRecovery(sequence): sequence must be a frame's sequence number (0..2^32-1), got ${String(sequence)}`);
+    }
+    this.#inter.requestRecovery(sequence);
+  }
+
+  /**
+   * Video receivers: the sequence number of the frame this session holds as its reference (the
+   * last video frame it decoded that predicted frames may use), or null when it holds none: what
+   * a receiver that refused a frame with REFERENCE_MISSING reports for requestRecovery().
+   */
+  heldReference(): number | null {
+    this.#checkOpen();
+    return this.#inter.heldReference();
   }
 
   /** Audio receivers: a frame made up for a payload that never arrived (keeps the stream's timing). */

@@ -61,6 +61,15 @@ export interface SessionOptions {
    */
   keyframeInterval?: number;
   /**
+   * Video senders with predicted frames: how many references before the current one the sender
+   * keeps, so that a receiver that lost frames can be served a predicted frame against the one it
+   * still holds (session.requestRecovery(), what an RTCP reference-selection or loss report maps
+   * to) instead of a keyframe, which costs 7-16 predicted frames. Each costs the frame's three
+   * planes (0.7 MB at 640x360), counted in stats().video.referenceBytes. Default 0: recovery
+   * requests are answered with a keyframe. 0..64.
+   */
+  recoveryReferences?: number;
+  /**
    * Video: the bitrate the stream should hold over any second, in kbit/s (with the frames' fps);
    * predicted frames are sized to it, as a WebRTC sender's encoder is to its target. Default: none
    * (the quality floor and compression target decide).
@@ -277,10 +286,11 @@ export interface SessionStats {
   passesPerFrame: number;
   /**
    * Video and screen as predicted frames: frames coded against the receiver's reference, keyframes
-   * that started a chain, keyframes asked for (requestKeyframe()), scene changes that forced one, and
-   * the bytes the session holds for references (both sides).
+   * that started a chain, keyframes asked for (requestKeyframe()), scene changes that forced one,
+   * recoveries asked for (requestRecovery()) and those answered by a predicted frame against the
+   * receiver's reference, and the bytes the session holds for references (both sides).
    */
-  video: { predictedFrames: number; keyframes: number; keyframesRequested: number; sceneChanges: number; referenceBytes: number };
+  video: { predictedFrames: number; keyframes: number; keyframesRequested: number; sceneChanges: number; recoveriesRequested: number; recoveries: number; referenceBytes: number };
   startedAt: number;
   lastActivityAt: number;
 }

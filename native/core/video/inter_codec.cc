@@ -658,6 +658,7 @@ void InterStream::adoptKeyframe(const uint8_t* payload, size_t length) {
   if (parsed.header.codec != CodecKind::NeuralImage || parsed.header.modelId != image_->modelId()) {
     throw CoreError(ErrorCode::InvalidArgument, "only a neural image payload of the stream's image model can become its reference");
   }
+  keepCurrent();
   keyframePayload_.assign(payload, payload + length);
   keyframeWidth_ = static_cast<int>(parsed.header.dim0);
   keyframeHeight_ = static_cast<int>(parsed.header.dim1);
@@ -668,6 +669,7 @@ void InterStream::adoptKeyframe(const uint8_t* payload, size_t length) {
 
 void InterStream::adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]) {
   if (width < 1 || height < 1 || width > static_cast<int>(kMaxImageDimension) || height > static_cast<int>(kMaxImagePixels / width)) throw CoreError(ErrorCode::InvalidArgument, "reference size out of range");
+  keepCurrent();
   keyframePayload_.clear();
   reference_.assign(width, height, sequence, planes, true);
   hasPending_ = false;
@@ -684,6 +686,38 @@ void InterStream::reset() {
   for (auto& p : sourceScratch_) p = {};
   for (auto& set : reconScratch_)
     for (auto& p : set) p = {};
+  kept_.clear();
+}
+
+void InterStream::keepReferences(int count) {
+  if (count < 0 || count > 64) throw CoreError(ErrorCode::InvalidArgument, "keepReferences: count must be 0..64");
+  keep_ = count;
+  while (static_cast<int>(kept_.size()) > keep_) kept_.pop_front();
+}
+
+void InterStream::keepCurrent() {
+  // A keyframe never materialised has no planes to keep (no predicted frame was coded on it).
+  if (keep_ == 0 || !reference_.valid() || !keyframePayload_.empty()) return;
+  KeptReference k;
+  if (static_cast<int>(kept_.size()) >= keep_) {
+    k = std::move(kept_.front());  // its buffers, reused
+    kept_.pop_front();
+  }
+  k.width = reference_.width;
+  k.height = reference_.height;
+  k.sequence = reference_.sequence;
+  for (int p = 0; p < 3; ++p) {
+    k.planes[p].resize(static_cast<size_t>(k.width) * k.height);
+    for (int y = 0; y < k.height; ++y) std::memcpy(k.planes[p].data() + static_cast<size_t>(y) * k.width, reference_.at(p, 0, y), static_cast<size_t>(k.width));
+  }
+  kept_.push_back(std::move(k));
+}
+
+bool InterStream::holdsReference(uint32_t sequence, int width, int height) const {
+  if (hasReference(width, height) && referenceSequence() == sequence) return true;
+  for (const auto& k : kept_)
+    if (k.sequence == sequence && k.width == width && k.height == height) return true;
+  return false;
 }
 
 bool InterStream::hasReference(int width, int height) const {
@@ -700,6 +734,8 @@ size_t InterStream::memoryBytes() const {
   for (const auto& p : sourceScratch_) n += p.capacity();
   for (const auto& set : reconScratch_)
     for (const auto& p : set) n += p.capacity();
+  for (const auto& k : kept_)
+    for (const auto& p : k.planes) n += p.capacity();
   return n;
 }
 
@@ -733,6 +769,21 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
         reference_.luma[static_cast<size_t>(y) * reference_.width + x] =
             static_cast<uint8_t>(lumaOf(*reference_.at(0, x, y), *reference_.at(1, x, y), *reference_.at(2, x, y)));
   }
+  // Recovery: a kept reference (the one a receiver that lost frames still holds), padded again.
+  ReferenceFrame recovered;
+  const ReferenceFrame* ref = &reference_;
+  if (o.againstSequence && o.referenceSequence != reference_.sequence) {
+    const KeptReference* k = nullptr;
+    for (const auto& c : kept_)
+      if (c.sequence == o.referenceSequence && c.width == frame.width && c.height == frame.height) k = &c;
+    if (!k) {
+      throw CoreError(ErrorCode::ReferenceMissing, "this sender no longer holds frame " + std::to_string(o.referenceSequence) + " of this size to predict from (it keeps " +
+                                                       std::to_string(keep_) + " earlier references): send a keyframe");
+    }
+    const uint8_t* planes[3] = {k->planes[0].data(), k->planes[1].data(), k->planes[2].data()};
+    recovered.assign(k->width, k->height, k->sequence, planes, true);
+    ref = &recovered;
+  }
   SourcePlanes src;
   for (int p = 0; p < 3; ++p) src.rgb[p] = std::move(sourceScratch_[p]);
   src.luma = std::move(sourceScratch_[3]);
@@ -740,9 +791,11 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   MotionSearchOptions mso;
   mso.blockSize = 16;
   mso.range = 32;
-  const Plane refLuma{reference_.luma.data(), reference_.width, reference_.height, reference_.width};
+  const Plane refLuma{ref->luma.data(), ref->width, ref->height, ref->width};
   const Plane curLuma{src.luma.data(), src.width, src.height, src.width};
-  MotionField field = searchMotion(refLuma, curLuma, mso, previousField_.vectors.empty() ? nullptr : &previousField_);
+  // The last field seeds the search only against the reference it was searched on.
+  const bool seed = ref == &reference_ && !previousField_.vectors.empty();
+  MotionField field = searchMotion(refLuma, curLuma, mso, seed ? &previousField_ : nullptr);
   result.timings.preprocessMs = msSince(t0);
 
   auto t1 = Clock::now();
@@ -756,7 +809,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
-    PassEncoder enc(*model_, reference_, src, field, qp, out);
+    PassEncoder enc(*model_, *ref, src, field, qp, out);
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;
@@ -798,8 +851,8 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
       h.timestamp = o.timestamp;
       std::vector<uint8_t> body;
       body.reserve(kPredictedPrefix + coded.size());
-      put32(body, reference_.sequence);
-      put32(body, reference_.check);
+      put32(body, ref->sequence);
+      put32(body, ref->check);
       body.insert(body.end(), coded.begin(), coded.end());
       result.payload = writePayload(h, body.data(), body.size());
       result.qp = qp;
@@ -844,6 +897,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
 void InterStream::commit() {
   if (!hasPending_) throw CoreError(ErrorCode::InvalidArgument, "no predicted frame is waiting to become the reference");
   const uint8_t* src[3] = {pending_[0].data(), pending_[1].data(), pending_[2].data()};
+  keepCurrent();
   reference_.assign(reference_.width, reference_.height, pendingSequence_, src, true);
   previousField_ = std::move(pendingField_);
   hasPending_ = false;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,12 @@ struct PredictedEncodeOptions {
   int minQp = 0, maxQp = kMaxQp;
   /** The in-loop deblocking filter (video/deblocking.h), signalled by the payload's flag bit 2. */
   bool deblock = true;
+  /**
+   * Recovery: code against the held reference of `referenceSequence` (the current one or one kept
+   * by keepReferences()) instead of the current one: what a receiver that lost frames still holds.
+   */
+  bool againstSequence = false;
+  uint32_t referenceSequence = 0;
 };
 
 struct PredictedPass {
@@ -114,6 +121,16 @@ class InterStream {
   bool hasReference(int width, int height) const;
   /** The sequence number of the reference held; meaningful when one is. */
   uint32_t referenceSequence() const;
+  /** Whether any reference (or a keyframe waiting to become one) is held. */
+  bool holdsAnyReference() const { return !keyframePayload_.empty() || reference_.valid(); }
+  /**
+   * A sender keeps this many references before the current one (0, the default: none), so that a
+   * receiver that lost frames can be served a predicted frame against the one it still holds
+   * (recovery without a keyframe). Each costs the frame's three planes (0.7 MB at 640x360).
+   */
+  void keepReferences(int count);
+  /** Whether the reference of `sequence` (current or kept) of this size is held. */
+  bool holdsReference(uint32_t sequence, int width, int height) const;
 
   /**
    * Codes `frame` (rgb24 or rgba) against the reference: one pass per qp tried. The chosen
@@ -151,6 +168,16 @@ class InterStream {
   // R, G, B and luma, and two reconstructions (the pass being made and the best so far).
   std::array<std::vector<uint8_t>, 4> sourceScratch_;
   std::array<std::array<std::vector<uint8_t>, 3>, 2> reconScratch_;
+  // Earlier references for recovery, oldest first, unpadded (padded again when one is used).
+  struct KeptReference {
+    int width = 0, height = 0;
+    uint32_t sequence = 0;
+    std::array<std::vector<uint8_t>, 3> planes;
+  };
+  std::deque<KeptReference> kept_;
+  int keep_ = 0;
+  /** The current reference joins the kept ones before something replaces it. */
+  void keepCurrent();
   uint32_t pendingSequence_ = 0;
   bool hasPending_ = false;
   MotionField pendingField_;
