@@ -105,6 +105,36 @@ describe('the score is of what the receiver plays', () => {
     rx.close();
     expect(compared).toBeGreaterThan(40);
   });
+
+  it('holds the score to the receiver\'s output for stereo whose side is silent (L = R: an empty part the receiver fills in)', async () => {
+    const codec = engine.audioCodec()!;
+    const { AudioScoreWindow } = native();
+    const frames = stream(7, 50).map((m) => {
+      const st = Buffer.alloc(m.length * 2);
+      for (let i = 0; i < m.length / 2; i++) {
+        st.writeInt16LE(m.readInt16LE(2 * i), 4 * i);
+        st.writeInt16LE(m.readInt16LE(2 * i), 4 * i + 2);
+      }
+      return st;
+    });
+    const tx = engine.openSession();
+    const rx = engine.openSession();
+    const mine = new AudioScoreWindow(RATE, 1, codec.delaySamples(RATE));
+    // The session scores the channels' mean.
+    const mono = (b: Buffer) => Float32Array.from({ length: b.length / 4 }, (_, i) => (b.readInt16LE(4 * i) / 32768 + b.readInt16LE(4 * i + 2) / 32768) / 2);
+    let compared = 0;
+    for (const f of frames) {
+      const r = await tx.compressFrame({ ...audio(f), channels: 2 });
+      const d = await rx.decompressFrame(r.payload);
+      if (r.codec !== 'neural-audio') break;
+      const m = mine.push(mono(f), mono(Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength)));
+      expect(r.quality.score, `frame ${compared}`).toBe(m.score);
+      compared++;
+    }
+    tx.close();
+    rx.close();
+    expect(compared).toBeGreaterThan(30);
+  });
 });
 
 describe('the native batch call', () => {

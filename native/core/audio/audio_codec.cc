@@ -197,6 +197,15 @@ bool AudioCodec::decodeChannel(const uint8_t* data, size_t length, int level, in
   });
 }
 
+void AudioCodec::silentChannelSymbols(int32_t* symbols) const {
+  const auto& c = config_;
+  std::fill(symbols, symbols + c.symbolCount(), 0);
+  if (c.frameScale.enabled) symbols[c.bins] = c.frameScale.min;
+  if (!c.spectralFill) return;
+  std::fill(symbols + c.noiseFillAt(), symbols + c.noiseFillAt() + audio::NoiseFill::kBands, audio::NoiseFill::kOff);
+  std::fill(symbols + c.highBandAt(), symbols + c.highBandAt() + audio::HighBand::kMaxBands, audio::HighBand::kMinLevel);
+}
+
 bool AudioCodec::dequantise(const int32_t* symbols, int level, std::vector<float>& latent, uint32_t seed) const {
   const auto& c = config_;
   float scale = 1.0f;
@@ -344,7 +353,12 @@ std::vector<uint8_t> AudioEncoderStream::finish(std::vector<std::vector<int32_t>
     if (symbols[ch].size() != static_cast<size_t>(c.symbolCount())) throw std::logic_error("audio encoder: a channel's symbols have the wrong count");
     if (highBands) std::copy(highBandLevels_[ch].begin(), highBandLevels_[ch].begin() + highBands, symbols[ch].begin() + c.highBandAt());
     if (silence_) audio::SilenceDescriptor::write(symbols[ch].data() + c.silenceAt(), symbols[ch].data() + c.highBandAt(), highBands, coded[ch]);
-    else if (ch == 1 && sideSilent_) coded[ch].clear();  // a silent side: an empty part (its symbols are all zero, its levels off)
+    else if (ch == 1 && sideSilent_) {
+      // A silent side: an empty part, and the symbols the decoder assumes for one (the shadow
+      // decoder then reconstructs what the receiver will).
+      codec_->silentChannelSymbols(symbols[ch].data());
+      coded[ch].clear();
+    }
     else coded[ch] = codec_->encodeChannel(symbols[ch].data(), options.level, highBands);
   }
   appendParts(body, coded);
@@ -474,25 +488,15 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
       if (!audio::SilenceDescriptor::read(parts[ch].first, parts[ch].second, highBands, comfortLevels_[ch].data(), highBandLevels_[ch].data()))
         throw CoreError(ErrorCode::CorruptPayload, "audio payload's silence descriptor does not parse; the payload is corrupt");
     }
-    comfortNoise_ = true;
-    highBandGain_ = 1.0f;
-    frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
     timings.preprocessMs = msSince(t0);
-    last_ = h;
-    anchored_ = anchored_ || !parsed.shortAudio;
-    lastLatent_ = comfortLatents(h.sequence);
-    return lastLatent_;
+    return comfortFrame(h, !parsed.shortAudio);
   }
   comfortNoise_ = false;
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
   std::vector<std::vector<int32_t>> symbols(channels, std::vector<int32_t>(c.symbolCount()));
   for (int ch = 0; ch < channels; ++ch) {
     if (ch == 1 && channels == 2 && c.spectralFill && parts[ch].second == 0) {
-      // A silent side (stereo as mid/side, L = R): what its all-zero input codes to.
-      std::fill(symbols[ch].begin(), symbols[ch].end(), 0);
-      if (c.frameScale.enabled) symbols[ch][c.bins] = c.frameScale.min;
-      std::fill(symbols[ch].begin() + c.noiseFillAt(), symbols[ch].begin() + c.noiseFillAt() + audio::NoiseFill::kBands, audio::NoiseFill::kOff);
-      std::fill(symbols[ch].begin() + c.highBandAt(), symbols[ch].begin() + c.highBandAt() + audio::HighBand::kMaxBands, audio::HighBand::kMinLevel);
+      codec_->silentChannelSymbols(symbols[ch].data());  // a silent side (stereo as mid/side, L = R)
     } else if (!codec_->decodeChannel(parts[ch].first, parts[ch].second, h.qualityLevel, highBands, symbols[ch].data())) {
       throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
     }
@@ -500,12 +504,8 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOf(const uint8_t* pay
       throw CoreError(ErrorCode::CorruptPayload, "audio payload's coded data does not decode; the payload is corrupt");
   }
   keepHighBand(symbols);
-  frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
   timings.preprocessMs = msSince(t0);
-  last_ = h;
-  anchored_ = anchored_ || !parsed.shortAudio;
-  lastLatent_ = latents;
-  return latents;
+  return settle(h, !parsed.shortAudio, std::move(latents));
 }
 
 std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const PayloadHeader& h, const std::vector<std::vector<int32_t>>& symbols, Timings& timings) {
@@ -525,14 +525,8 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const Payload
       std::copy(symbols[ch].begin() + c.silenceAt(), symbols[ch].begin() + c.silenceAt() + audio::NoiseFill::kBands, comfortLevels_[ch].begin());
       std::copy(symbols[ch].begin() + c.highBandAt(), symbols[ch].begin() + c.highBandAt() + bands, highBandLevels_[ch].begin());
     }
-    comfortNoise_ = true;
-    highBandGain_ = 1.0f;
-    frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
     timings.preprocessMs = msSince(t0);
-    last_ = h;
-    anchored_ = true;
-    lastLatent_ = comfortLatents(h.sequence);
-    return lastLatent_;
+    return comfortFrame(h, true);
   }
   comfortNoise_ = false;
   std::vector<std::vector<float>> latents(channels, std::vector<float>(c.bins));
@@ -543,10 +537,20 @@ std::vector<std::vector<float>> AudioDecoderStream::latentsOfCoded(const Payload
     }
   }
   keepHighBand(symbols);
-  frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
   timings.preprocessMs = msSince(t0);
+  return settle(h, true, std::move(latents));
+}
+
+std::vector<std::vector<float>> AudioDecoderStream::comfortFrame(const PayloadHeader& h, bool anchor) {
+  comfortNoise_ = true;
+  highBandGain_ = 1.0f;
+  return settle(h, anchor, comfortLatents(h.sequence));
+}
+
+std::vector<std::vector<float>> AudioDecoderStream::settle(const PayloadHeader& h, bool anchor, std::vector<std::vector<float>> latents) {
+  frameSeed_ = audio::NoiseFill::seedOf(h.sequence, 0);
   last_ = h;
-  anchored_ = true;
+  anchored_ = anchored_ || anchor;
   lastLatent_ = latents;
   return latents;
 }

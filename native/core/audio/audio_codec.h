@@ -80,6 +80,10 @@ class AudioCodec {
   // and the levels of `highBands` bands above 8 kHz. decodeChannel() fills symbolCount() symbols.
   std::vector<uint8_t> encodeChannel(const int32_t* symbols, int level, int highBands) const;
   bool decodeChannel(const uint8_t* data, size_t length, int level, int highBands, int32_t* symbols) const;
+  // The symbols of a channel sent as an empty part (a silent side of mid/side stereo): no bins,
+  // the smallest frame scale, noise fill and high band off. The encoder gives the side these
+  // symbols and the decoder assumes them, so sender and receiver reconstruct the same frame.
+  void silentChannelSymbols(int32_t* symbols) const;
   // One channel: latents (already dequantised) -> one frame at the model's rate; updates `state`.
   void synthesise(const std::vector<float>& latent, std::vector<float>& state, float* frame) const;
 
@@ -226,6 +230,11 @@ class AudioDecoderStream {
   bool comfortNoise_ = false;
   std::vector<std::vector<int32_t>> comfortLevels_;
   std::vector<std::vector<float>> comfortLatents(uint32_t sequence) const;
+  // A silence descriptor's levels read: the frame is comfort noise (then settle()).
+  std::vector<std::vector<float>> comfortFrame(const PayloadHeader& h, bool anchor);
+  // What every frame read leaves in the stream: its header, its latents (for concealment), the
+  // noise seed; `anchor`: a full header, from which short ones extend sequence and timestamp.
+  std::vector<std::vector<float>> settle(const PayloadHeader& h, bool anchor, std::vector<std::vector<float>> latents);
   uint32_t frameSeed_ = 1;  // NoiseFill::seedOf(sequence, 0) of the frame last read
   void keepHighBand(const std::vector<std::vector<int32_t>>& symbols);
 };

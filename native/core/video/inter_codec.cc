@@ -682,7 +682,7 @@ void InterStream::reset() {
   keyframeWidth_ = keyframeHeight_ = 0;
   hasPending_ = false;
   previousField_ = {};
-  for (auto& p : pending_) p.clear();
+  pending_ = {};
   for (auto& p : sourceScratch_) p = {};
   for (auto& set : reconScratch_)
     for (auto& p : set) p = {};
@@ -730,7 +730,8 @@ uint32_t InterStream::referenceSequence() const { return keyframePayload_.empty(
 size_t InterStream::memoryBytes() const {
   size_t n = keyframePayload_.capacity() + reference_.luma.capacity();
   for (const auto& p : reference_.planes) n += p.capacity();
-  for (const auto& p : pending_) n += p.capacity();
+  for (const auto& p : pending_.planes) n += p.capacity();
+  n += pending_.luma.capacity();
   for (const auto& p : sourceScratch_) n += p.capacity();
   for (const auto& set : reconScratch_)
     for (const auto& p : set) n += p.capacity();
@@ -882,12 +883,14 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   result.scored = o.score;
   // The buffers go back for the next frame: the pass not chosen, the source, and the last
   // pending reconstruction (committed or dropped by now) for the one after.
+  {
+    const uint8_t* chosen[3] = {best[0].data(), best[1].data(), best[2].data()};
+    pending_.assign(frame.width, frame.height, o.sequence, chosen, true);
+  }
   reconScratch_[0] = std::move(recon);
-  reconScratch_[1] = std::move(pending_);
+  reconScratch_[1] = std::move(best);
   for (int p = 0; p < 3; ++p) sourceScratch_[p] = std::move(src.rgb[p]);
   sourceScratch_[3] = std::move(src.luma);
-  pending_ = std::move(best);
-  pendingSequence_ = o.sequence;
   pendingField_ = std::move(field);
   hasPending_ = true;
   result.timings.postprocessMs = msSince(t1);
@@ -896,9 +899,9 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
 
 void InterStream::commit() {
   if (!hasPending_) throw CoreError(ErrorCode::InvalidArgument, "no predicted frame is waiting to become the reference");
-  const uint8_t* src[3] = {pending_[0].data(), pending_[1].data(), pending_[2].data()};
   keepCurrent();
-  reference_.assign(reference_.width, reference_.height, pendingSequence_, src, true);
+  // The old reference's buffers become the next pending frame's (same size: no allocation).
+  std::swap(reference_, pending_);
   previousField_ = std::move(pendingField_);
   hasPending_ = false;
 }

@@ -161,8 +161,9 @@ class InterStream {
   int keyframeWidth_ = 0, keyframeHeight_ = 0;
   uint32_t keyframeSequence_ = 0;
   MotionField previousField_;
-  // The encoder's chosen pass, until commit().
-  std::array<std::vector<uint8_t>, 3> pending_;
+  // The encoder's chosen pass as the reference it will be, built on the encoder's thread (padding,
+  // search plane and check), until commit() swaps it in: commit() runs on the JS thread.
+  ReferenceFrame pending_;
   // The encoder's working planes, kept from frame to frame (a frame's worth of fresh allocations
   // cost page faults on every frame: about 5 % of a P-frame's CPU time): the source split into
   // R, G, B and luma, and two reconstructions (the pass being made and the best so far).
@@ -178,7 +179,6 @@ class InterStream {
   int keep_ = 0;
   /** The current reference joins the kept ones before something replaces it. */
   void keepCurrent();
-  uint32_t pendingSequence_ = 0;
   bool hasPending_ = false;
   MotionField pendingField_;
 };
