@@ -137,13 +137,21 @@ export class InterPath {
    * link's share for the frame (network adaptation); the bitrate target's share is applied here.
    */
   async compress(f: ImageFrameIn, sequence: number, s: FrameSettings, tileFloor: number, budgetBytes: number): Promise<CompressResult | null> {
+    // A recovery request is answered by a predicted frame from the reference the receiver holds;
+    // when this frame is not one (the sender no longer keeps it, a scene change, ...), by a
+    // keyframe, retried until one goes out neural, as after requestKeyframe().
+    const recoverFrom = this.#recoverFrom;
+    this.#recoverFrom = null;
+    const r = await this.#predicted(f, sequence, s, tileFloor, budgetBytes, recoverFrom);
+    if (r === null && recoverFrom !== null) this.#keyframeRequested = true;
+    return r;
+  }
+
+  async #predicted(f: ImageFrameIn, sequence: number, s: FrameSettings, tileFloor: number, budgetBytes: number, recoverFrom: number | null): Promise<CompressResult | null> {
     const o = this.#ctx.options;
     const codec = this.#ctx.host.inter();
     if (!o.interFrames || !codec || !this.#ctx.accepts('predicted', codec.modelId)) return null;
     if (f.format === 'i420' || (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format }))) return null;
-    // A recovery request answered from a kept reference, or by a keyframe when there is none.
-    const recoverFrom = this.#recoverFrom;
-    this.#recoverFrom = null;
     if (this.#keyframeRequested || this.#sinceKeyframe + 1 >= o.keyframeInterval) return null;
     // A receiver with the default limits keeps no reference of a frame this thin (decode.ts).
     if (!referenceFits(f.width, f.height, DEFAULT_LIMITS.maxPixels)) return null;

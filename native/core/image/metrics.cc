@@ -137,20 +137,6 @@ AIC_ALWAYS_INLINE void filterRow(int n, const float* k, const float* row, float*
   filterTaps<N>(n, k, src, dst, count);
 }
 
-AIC_ALWAYS_INLINE void loadRow(const Source& s, int y, float* out) {
-  if (s.floats) {
-    const float* r = s.floats + static_cast<size_t>(y) * s.w;
-    for (int x = 0; x < s.w; ++x) out[x] = r[x];
-    return;
-  }
-  const uint8_t* r = s.bytes + static_cast<size_t>(y) * s.rowStride;
-  if (s.pixelStride == 1) {
-    for (int x = 0; x < s.w; ++x) out[x] = r[x];
-  } else {
-    for (int x = 0; x < s.w; ++x) out[x] = r[static_cast<size_t>(x) * s.pixelStride];
-  }
-}
-
 // Columns [x0, x0 + count) of row y of a source, as floats.
 AIC_ALWAYS_INLINE void loadRowRange(const Source& s, int y, int x0, int count, float* out) {
   if (s.floats) {
