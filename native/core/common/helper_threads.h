@@ -11,6 +11,7 @@
 // once; there are fewer helpers than that) and nothing can deadlock on a busy pool.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 

@@ -165,10 +165,11 @@ MotionField run(const Plane& reference, const Plane& current, const MotionSearch
   f.vectors.resize(static_cast<size_t>(f.blocksX) * f.blocksY);
   f.sad.resize(f.vectors.size());
   // The frame is searched as two slices, the top and bottom halves of its block rows, the bottom
-  // one on a helper thread (common/helper_threads.h) where the machine has two cores: a block of the bottom slice's first row
-  // does not see the vectors above it (it still has the global and previous-field candidates).
-  // The split is the same on one thread, so the field does not depend on the machine. (A
-  // wavefront keeping every neighbour stalled on uneven blocks and bought nothing here.)
+  // one on a helper thread (common/helper_threads.h) where the machine has two cores. A block of
+  // the bottom slice's first row does not see the vectors above it (it still has the global and
+  // previous-field candidates; its vector's cost is reckoned from a predictor without them). The
+  // split is the same on one thread, so the field does not depend on the machine. (A wavefront
+  // that kept every neighbour stalled on uneven blocks and bought nothing here.)
   const int mid = f.vectors.size() >= 256 && f.blocksY > 1 ? f.blocksY / 2 : f.blocksY;
   auto rows = [&](int from, int to, uint64_t& evaluated) {
     for (int by = from; by < to; ++by) {

@@ -2,7 +2,9 @@
 // block of the current frame, the displacement into the reference frame whose block predicts it
 // best, to a quarter pixel.
 //
-// The search, per block in raster order:
+// The search, per block in raster order within each of two slices (the top and bottom halves of
+// the block rows, searched on two threads where there are two cores; a slice's first row has no
+// neighbours above):
 //   1. candidates: zero, the median of the left / top / top-right neighbours' vectors (the
 //      predictor the vectors are coded against), those neighbours themselves, and the block's own
 //      vector in the previous field (motion persists over frames);
