@@ -496,61 +496,62 @@ for (const clip of clips) {
     // Two answers to the receiver's report, RTT_FRAMES after the loss: a keyframe
     // (requestKeyframe()), or a predicted frame against the frame the receiver still holds
     // (requestRecovery(rx.heldReference()), the sender keeping RECOVERY_REFERENCES references).
-    for (const recoveryMode of ['keyframe', 'reference'])
-    for (const pat of patterns) {
-      const lostSet = new Set(pat.lost);
-      const forced = new Set(requestedKeyframes(n, pat.lost));
-      const byReference = recoveryMode === 'reference';
-      const tx = interSession(lossFloor, `loss-tx-${recoveryMode}-${pat.percent}-${pat.trial}`, byReference ? { recoveryReferences: RECOVERY_REFERENCES } : {});
-      const irx = interSession(lossFloor, `loss-rx-${recoveryMode}-${pat.percent}-${pat.trial}`);
-      const decoded = [];
-      const metrics = [];
-      const shown = [];
-      const payloadSizes = [];
-      let last = 0;
-      let refused = 0;
-      for (const [i, f] of frames.entries()) {
-        if (forced.has(i)) {
-          const held = irx.heldReference();
-          if (byReference && held !== null) tx.requestRecovery(held);
-          else tx.requestKeyframe();
-        }
-        const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
-        payloadSizes.push(r.payload.length);
-        if (forced.has(i)) (byReference ? interRecovery : interIdr).push({ frame: i, keyframeBytes: r.payload.length, replacedBytes: clean.bytes[i], codec: r.codec });
-        let dec = null;
-        if (!lostSet.has(i)) {
-          try {
-            dec = await irx.decompressFrame(r.payload);
-          } catch (error) {
-            if (error?.code !== 'REFERENCE_MISSING') throw error;
-            refused++;
+    for (const recoveryMode of ['keyframe', 'reference']) {
+      for (const pat of patterns) {
+        const lostSet = new Set(pat.lost);
+        const forced = new Set(requestedKeyframes(n, pat.lost));
+        const byReference = recoveryMode === 'reference';
+        const tx = interSession(lossFloor, `loss-tx-${recoveryMode}-${pat.percent}-${pat.trial}`, byReference ? { recoveryReferences: RECOVERY_REFERENCES } : {});
+        const irx = interSession(lossFloor, `loss-rx-${recoveryMode}-${pat.percent}-${pat.trial}`);
+        const decoded = [];
+        const metrics = [];
+        const shown = [];
+        const payloadSizes = [];
+        let last = 0;
+        let refused = 0;
+        for (const [i, f] of frames.entries()) {
+          if (forced.has(i)) {
+            const held = irx.heldReference();
+            if (byReference && held !== null) tx.requestRecovery(held);
+            else tx.requestKeyframe();
           }
+          const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
+          payloadSizes.push(r.payload.length);
+          if (forced.has(i)) (byReference ? interRecovery : interIdr).push({ frame: i, keyframeBytes: r.payload.length, replacedBytes: clean.bytes[i], codec: r.codec });
+          let dec = null;
+          if (!lostSet.has(i)) {
+            try {
+              dec = await irx.decompressFrame(r.payload);
+            } catch (error) {
+              if (error?.code !== 'REFERENCE_MISSING') throw error;
+              refused++;
+            }
+          }
+          decoded.push(dec ? dec.data : null);
+          metrics.push(dec ? measureIndexed(frames, i, dec.data, width, height) : null);
+          if (dec) last = i;
+          shown.push(last);
         }
-        decoded.push(dec ? dec.data : null);
-        metrics.push(dec ? measureIndexed(frames, i, dec.data, width, height) : null);
-        if (dec) last = i;
-        shown.push(last);
+        tx.close();
+        irx.close();
+        const ms = shown.map((sIdx, f) => (sIdx === f ? metrics[f] : measureIndexed(frames, f, decoded[sIdx], width, height)));
+        const frozen = shown.filter((sIdx, f) => sIdx !== f).length;
+        lossRows.push({
+          codec: 'aic-inter',
+          setting: `floor ${lossFloor}`,
+          recovery: byReference ? `predicted from the receiver's reference (${RTT_FRAMES} frames later, ${RECOVERY_REFERENCES} kept)` : `keyframe request (${RTT_FRAMES} frames later)`,
+          ...pat,
+          keyframesSent: [...forced],
+          extraBytes: payloadSizes.reduce((a, b) => a + b, 0) - clean.bytes.reduce((a, b) => a + b, 0),
+          refusedReferenceMissing: refused,
+          frozenFrames: frozen,
+          frozenFraction: frozen / n,
+          psnrY: mean(ms.map((m) => m.psnrY)),
+          ssim: mean(ms.map((m) => m.ssim)),
+          cleanPsnrY: mean(clean.metrics.map((m) => m.psnrY)),
+          cleanSsim: mean(clean.metrics.map((m) => m.ssim)),
+        });
       }
-      tx.close();
-      irx.close();
-      const ms = shown.map((sIdx, f) => (sIdx === f ? metrics[f] : measureIndexed(frames, f, decoded[sIdx], width, height)));
-      const frozen = shown.filter((sIdx, f) => sIdx !== f).length;
-      lossRows.push({
-        codec: 'aic-inter',
-        setting: `floor ${lossFloor}`,
-        recovery: byReference ? `predicted from the receiver's reference (${RTT_FRAMES} frames later, ${RECOVERY_REFERENCES} kept)` : `keyframe request (${RTT_FRAMES} frames later)`,
-        ...pat,
-        keyframesSent: [...forced],
-        extraBytes: payloadSizes.reduce((a, b) => a + b, 0) - clean.bytes.reduce((a, b) => a + b, 0),
-        refusedReferenceMissing: refused,
-        frozenFrames: frozen,
-        frozenFraction: frozen / n,
-        psnrY: mean(ms.map((m) => m.psnrY)),
-        ssim: mean(ms.map((m) => m.ssim)),
-        cleanPsnrY: mean(clean.metrics.map((m) => m.psnrY)),
-        cleanSsim: mean(clean.metrics.map((m) => m.ssim)),
-      });
     }
     log(`  aic-inter: loss at floor ${lossFloor}`);
 

@@ -165,13 +165,13 @@ class AudioEncoderStream {
   audio::SilenceDetector detector_;
   bool silence_ = false;  // prepare() found the frame to be background and DTX allowed
   bool sideSilent_ = false;  // stereo as mid/side: this frame's side is exactly zero (L = R)
-  uint64_t framesEncoded_ = 0;
+  uint64_t framesEncoded_ = 0;  // the first and every 50th payload carry the full header
   // The compact form's reference: the last frame sent with its timestamp, and how many more are to
   // carry one (the two after a frame whose timestamp broke the compact form's rule).
   bool timed_ = false;
   uint32_t timedSequence_ = 0;
   uint64_t timedTimestamp_ = 0;
-  int explicitRun_ = 0;  // the first and every 50th payload carry the full header
+  int explicitRun_ = 0;
 };
 
 // The receiving side of one stream.

@@ -34,23 +34,30 @@ uint16_t shortCrc(const uint8_t* data, size_t covered, uint32_t modelId) {
   return static_cast<uint16_t>(crc32c(buf.data(), buf.size()) & 0xFFFF);
 }
 
-ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
-  if (length < kShortHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "short audio payload is truncated");
-  const uint8_t f = data[1];
-  if (f & 0xE0) throw CoreError(ErrorCode::CorruptPayload, "short audio payload has reserved format bits set");
+// The short and compact forms' shared byte 1 (bits 0-1 rate, bit 2 stereo, bit 3 f32le, bit 4
+// silence descriptor) into the header an audio frame of them has.
+ParsedPayload shortFormHeader(uint8_t f, uint16_t sequence) {
   ParsedPayload out;
   out.shortAudio = true;
-  out.modelTag = data[3];
   PayloadHeader& h = out.header;
   h.frameType = FrameType::Audio;
   h.codec = CodecKind::NeuralAudio;
   h.flags = (f & 0x10) ? kFlagSilence : 0;
-  h.qualityLevel = data[2];
   h.format = (f >> 3) & 1;
   h.dim0 = kShortRates[f & 3];
   h.dim1 = (static_cast<uint32_t>((f >> 2 & 1) + 1) << 16) | (h.dim0 / 50);
-  h.sequence = uint32_t(data[4]) | (uint32_t(data[5]) << 8);
-  h.timestamp = get32(data + 6);
+  h.sequence = sequence;
+  return out;
+}
+
+ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
+  if (length < kShortHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "short audio payload is truncated");
+  const uint8_t f = data[1];
+  if (f & 0xE0) throw CoreError(ErrorCode::CorruptPayload, "short audio payload has reserved format bits set");
+  ParsedPayload out = shortFormHeader(f, static_cast<uint16_t>(data[4] | (data[5] << 8)));
+  out.modelTag = data[3];
+  out.header.qualityLevel = data[2];
+  out.header.timestamp = get32(data + 6);
   out.body = data + kShortHeaderSize;
   out.bodyLength = length - kShortHeaderSize - kShortTrailerSize;
   return out;
@@ -59,21 +66,12 @@ ParsedPayload parseShortAudio(const uint8_t* data, size_t length) {
 ParsedPayload parseCompactAudio(const uint8_t* data, size_t length) {
   if (length < kCompactHeaderSize + kShortTrailerSize + 1) throw CoreError(ErrorCode::CorruptPayload, "compact audio payload is truncated");
   const uint8_t f = data[1];
-  ParsedPayload out;
-  out.shortAudio = true;
+  ParsedPayload out = shortFormHeader(f, static_cast<uint16_t>(data[3] | (data[4] << 8)));
   out.compactAudio = true;
   out.compactStep = data[0] == kCompactAudioStepMarker ? kCompactAudioStepUs : 0;
   out.modelTag = data[2];
-  PayloadHeader& h = out.header;
-  h.frameType = FrameType::Audio;
-  h.codec = CodecKind::NeuralAudio;
-  h.flags = (f & 0x10) ? kFlagSilence : 0;
-  h.qualityLevel = static_cast<uint8_t>(f >> 5);
-  h.format = (f >> 3) & 1;
-  h.dim0 = kShortRates[f & 3];
-  h.dim1 = (static_cast<uint32_t>((f >> 2 & 1) + 1) << 16) | (h.dim0 / 50);
-  h.sequence = uint32_t(data[3]) | (uint32_t(data[4]) << 8);
-  h.timestamp = 0;  // the decoder stream derives it (docs/bitstream.md)
+  out.header.qualityLevel = static_cast<uint8_t>(f >> 5);
+  out.header.timestamp = 0;  // the decoder stream derives it (docs/bitstream.md)
   out.body = data + kCompactHeaderSize;
   out.bodyLength = length - kCompactHeaderSize - kShortTrailerSize;
   return out;
@@ -168,50 +166,58 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
 
 uint8_t modelTag(uint32_t modelId) { return static_cast<uint8_t>(modelId ^ (modelId >> 8) ^ (modelId >> 16) ^ (modelId >> 24)); }
 
-std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
+namespace {
+
+// Byte 1 of the short and compact forms for a header that fits them (parseShortAudio's layout),
+// or -1 when it does not: a neural audio frame of a short-form rate, one or two channels, s16le
+// or f32le, flags 0 or silence, a body under 1 MiB.
+int shortFormBits(const PayloadHeader& h, size_t bodyLength) {
   int rate = -1;
   for (int i = 0; i < 4; ++i)
     if (h.dim0 == kShortRates[i]) rate = i;
   const uint32_t channels = h.dim1 >> 16;
-  if (h.codec != CodecKind::NeuralAudio || (h.flags & ~kFlagSilence) != 0 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 || bodyLength > (1u << 20)) {
-    throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the short audio form");
-  }
+  if (h.codec != CodecKind::NeuralAudio || (h.flags & ~kFlagSilence) != 0 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 || bodyLength > (1u << 20)) return -1;
+  return rate | static_cast<int>((channels - 1) << 2) | (h.format << 3) | ((h.flags & kFlagSilence) ? 0x10 : 0);
+}
+
+// The body after `headerSize` bytes of `out` (sized for header, body and trailer), then the check.
+void sealShortForm(std::vector<uint8_t>& out, size_t headerSize, const uint8_t* body, size_t bodyLength, uint32_t modelId) {
+  uint8_t* p = out.data();
+  if (bodyLength) std::memcpy(p + headerSize, body, bodyLength);
+  const uint16_t crc = shortCrc(p, headerSize + bodyLength, modelId);
+  p[headerSize + bodyLength] = static_cast<uint8_t>(crc);
+  p[headerSize + bodyLength + 1] = static_cast<uint8_t>(crc >> 8);
+}
+
+}  // namespace
+
+std::vector<uint8_t> writeShortAudioPayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
+  const int bits = shortFormBits(h, bodyLength);
+  if (bits < 0) throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the short audio form");
   std::vector<uint8_t> out(kShortHeaderSize + bodyLength + kShortTrailerSize);
   uint8_t* p = out.data();
   p[0] = kShortAudioMarker;
-  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3) | ((h.flags & kFlagSilence) ? 0x10 : 0));
+  p[1] = static_cast<uint8_t>(bits);
   p[2] = h.qualityLevel;
   p[3] = modelTag(h.modelId);
   p[4] = static_cast<uint8_t>(h.sequence);
   p[5] = static_cast<uint8_t>(h.sequence >> 8);
   put32(p + 6, static_cast<uint32_t>(h.timestamp));
-  if (bodyLength) std::memcpy(p + kShortHeaderSize, body, bodyLength);
-  const uint16_t crc = shortCrc(p, kShortHeaderSize + bodyLength, h.modelId);
-  p[kShortHeaderSize + bodyLength] = static_cast<uint8_t>(crc);
-  p[kShortHeaderSize + bodyLength + 1] = static_cast<uint8_t>(crc >> 8);
+  sealShortForm(out, kShortHeaderSize, body, bodyLength, h.modelId);
   return out;
 }
 
 std::vector<uint8_t> writeCompactAudioPayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength, uint64_t stepUs) {
-  int rate = -1;
-  for (int i = 0; i < 4; ++i)
-    if (h.dim0 == kShortRates[i]) rate = i;
-  const uint32_t channels = h.dim1 >> 16;
-  if (h.codec != CodecKind::NeuralAudio || (h.flags & ~kFlagSilence) != 0 || h.qualityLevel > 7 || rate < 0 || channels < 1 || channels > 2 || h.format > 1 ||
-      bodyLength > (1u << 20) || (stepUs != 0 && stepUs != kCompactAudioStepUs)) {
-    throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the compact audio form");
-  }
+  const int bits = shortFormBits(h, bodyLength);
+  if (bits < 0 || h.qualityLevel > 7 || (stepUs != 0 && stepUs != kCompactAudioStepUs)) throw CoreError(ErrorCode::InvalidArgument, "this frame's header cannot take the compact audio form");
   std::vector<uint8_t> out(kCompactHeaderSize + bodyLength + kShortTrailerSize);
   uint8_t* p = out.data();
   p[0] = stepUs ? kCompactAudioStepMarker : kCompactAudioSameMarker;
-  p[1] = static_cast<uint8_t>(rate | ((channels - 1) << 2) | (h.format << 3) | ((h.flags & kFlagSilence) ? 0x10 : 0) | (h.qualityLevel << 5));
+  p[1] = static_cast<uint8_t>(bits | (h.qualityLevel << 5));
   p[2] = modelTag(h.modelId);
   p[3] = static_cast<uint8_t>(h.sequence);
   p[4] = static_cast<uint8_t>(h.sequence >> 8);
-  if (bodyLength) std::memcpy(p + kCompactHeaderSize, body, bodyLength);
-  const uint16_t crc = shortCrc(p, kCompactHeaderSize + bodyLength, h.modelId);
-  p[kCompactHeaderSize + bodyLength] = static_cast<uint8_t>(crc);
-  p[kCompactHeaderSize + bodyLength + 1] = static_cast<uint8_t>(crc >> 8);
+  sealShortForm(out, kCompactHeaderSize, body, bodyLength, h.modelId);
   return out;
 }
 

@@ -4,9 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <limits>
-#include <thread>
 
 #include "common/errors.h"
 #include "common/helper_threads.h"
@@ -25,12 +23,6 @@ int roundUp(int v, int m) { return (v + m - 1) / m * m; }
 // decoding run on two threads. The count depends only on the grid, never on the machine.
 int bandCount(int latentHeight) { return latentHeight >= 16 ? 2 : 1; }
 int bandStart(int band, int bands, int latentHeight) { return band * latentHeight / bands; }
-
-// Runs fn(band) for every band, band 0 on the calling thread and the others on helper threads.
-template <typename Fn>
-void forEachBand(int bands, Fn fn) {
-  forEachShare(bands, fn);
-}
 
 const TensorInfo& findTensor(const std::vector<TensorInfo>& list, const std::string& name, const std::string& what) {
   for (const auto& t : list)
@@ -213,7 +205,7 @@ std::vector<uint8_t> ImageCodec::code(const ImageLatents& latents, const ImageEn
   // Body: band count, the byte length of every band but the last (u32 LE), then the bands.
   const int bands = bandCount(lh);
   std::vector<std::vector<uint8_t>> coded(bands);
-  forEachBand(bands, [&](int b) {
+  forEachShare(bands, [&](int b) {  // band 0 here, the others on helper threads
     const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);
     coded[b] = c.tables->encode(symbols.data() + static_cast<size_t>(r0) * lw, r1 - r0, lw, options.level, lplane);
   });
@@ -283,7 +275,7 @@ DecodedSymbols ImageCodec::decodeSymbols(const uint8_t* payload, size_t length, 
   }
   std::vector<int32_t> symbols(static_cast<size_t>(c.latentChannels) * lplane);
   std::vector<char> ok(bands, 0);
-  forEachBand(bands, [&](int b) {
+  forEachShare(bands, [&](int b) {  // band 0 here, the others on helper threads
     const int r0 = bandStart(b, bands, lh), r1 = bandStart(b + 1, bands, lh);
     ok[b] = c.tables->decode(parts[b].first, parts[b].second, r1 - r0, lw, h.qualityLevel, symbols.data() + static_cast<size_t>(r0) * lw, lplane);
   });

@@ -311,12 +311,15 @@ struct MapJob {
 // is idle while it runs.
 void summarise(std::vector<MapJob>& jobs, int tileSize);
 
+// The SSIM window's side: 11, or the frame's smaller side when that is less.
+int windowOf(int width, int height) { return std::max(1, std::min({11, width, height})); }
+
 void runJobs(std::vector<MapJob>& jobs, int tileSize, unsigned threads) {
   std::vector<std::vector<float>> kernels(jobs.size());
   size_t totalRows = 0, totalPixels = 0;
   for (size_t j = 0; j < jobs.size(); ++j) {
     MapJob& job = jobs[j];
-    job.n = std::max(1, std::min({11, job.a.w, job.a.h}));
+    job.n = windowOf(job.a.w, job.a.h);
     kernels[j] = gaussian(job.n);
     job.rows.shape(job.a.w, job.a.h, job.n, tileSize, job.withCs);
     totalRows += static_cast<size_t>(job.rows.oh);
@@ -429,6 +432,14 @@ double psnr(const uint8_t* a, const uint8_t* b, int width, int height, int chann
 namespace {
 
 // SSIM of R, G and B, each with its tile grid; a tile's score is the mean of its three planes'.
+// The mean SSIM of R, G and B's summarised jobs, and the worst of their tiles' means.
+void rgbOfJobs(const std::vector<MapJob>& jobs, ImageScores& out) {
+  out.ssim = (jobs[0].ssim + jobs[1].ssim + jobs[2].ssim) / 3.0;
+  std::vector<double> mean(jobs[0].tileMeans.size());
+  for (size_t i = 0; i < mean.size(); ++i) mean[i] = (jobs[0].tileMeans[i] + jobs[1].tileMeans[i] + jobs[2].tileMeans[i]) / 3;
+  out.worstTileSsim = worstOf(mean);
+}
+
 void rgbSsim(const PlaneRef a[3], const PlaneRef b[3], int width, int height, ImageScores& out) {
   std::vector<MapJob> jobs(3);
   for (int c = 0; c < 3; ++c) {
@@ -436,10 +447,7 @@ void rgbSsim(const PlaneRef a[3], const PlaneRef b[3], int width, int height, Im
     jobs[c].b = sourceOf(b[c], width, height);
   }
   runJobs(jobs, kWorstTileSize, scoringThreads());
-  out.ssim = (jobs[0].ssim + jobs[1].ssim + jobs[2].ssim) / 3.0;
-  std::vector<double> mean(jobs[0].tileMeans.size());
-  for (size_t i = 0; i < mean.size(); ++i) mean[i] = (jobs[0].tileMeans[i] + jobs[1].tileMeans[i] + jobs[2].tileMeans[i]) / 3;
-  out.worstTileSsim = worstOf(mean);
+  rgbOfJobs(jobs, out);
 }
 
 }  // namespace
@@ -537,7 +545,7 @@ RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int he
   State& s = *state_;
   s.width = width;
   s.height = height;
-  const int n = std::max(1, std::min({11, width, height}));
+  const int n = windowOf(width, height);
   s.kernel = gaussian(n);
   for (int c = 0; c < 3; ++c) {
     s.a[c] = a[c];
@@ -587,10 +595,7 @@ ImageScores RowScorer::finish() {
   // The caller's bands cover every output row by now.
   summarise(s.jobs, kWorstTileSize);
   ImageScores out;
-  out.ssim = (s.jobs[0].ssim + s.jobs[1].ssim + s.jobs[2].ssim) / 3.0;
-  std::vector<double> mean(s.jobs[0].tileMeans.size());
-  for (size_t i = 0; i < mean.size(); ++i) mean[i] = (s.jobs[0].tileMeans[i] + s.jobs[1].tileMeans[i] + s.jobs[2].tileMeans[i]) / 3;
-  out.worstTileSsim = worstOf(mean);
+  rgbOfJobs(s.jobs, out);
   uint64_t se = 0;
   for (uint64_t v : s.squaredError) se += v;
   out.psnr = psnrOfMse(static_cast<double>(se) / (static_cast<double>(s.width) * s.height * 3.0));

@@ -713,11 +713,14 @@ void InterStream::keepCurrent() {
   kept_.push_back(std::move(k));
 }
 
-bool InterStream::holdsReference(uint32_t sequence, int width, int height) const {
-  if (hasReference(width, height) && referenceSequence() == sequence) return true;
+const InterStream::KeptReference* InterStream::keptReference(uint32_t sequence, int width, int height) const {
   for (const auto& k : kept_)
-    if (k.sequence == sequence && k.width == width && k.height == height) return true;
-  return false;
+    if (k.sequence == sequence && k.width == width && k.height == height) return &k;
+  return nullptr;
+}
+
+bool InterStream::holdsReference(uint32_t sequence, int width, int height) const {
+  return (hasReference(width, height) && referenceSequence() == sequence) || keptReference(sequence, width, height) != nullptr;
 }
 
 bool InterStream::hasReference(int width, int height) const {
@@ -774,9 +777,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   ReferenceFrame recovered;
   const ReferenceFrame* ref = &reference_;
   if (o.againstSequence && o.referenceSequence != reference_.sequence) {
-    const KeptReference* k = nullptr;
-    for (const auto& c : kept_)
-      if (c.sequence == o.referenceSequence && c.width == frame.width && c.height == frame.height) k = &c;
+    const KeptReference* k = keptReference(o.referenceSequence, frame.width, frame.height);
     if (!k) {
       throw CoreError(ErrorCode::ReferenceMissing, "this sender no longer holds frame " + std::to_string(o.referenceSequence) + " of this size to predict from (it keeps " +
                                                        std::to_string(keep_) + " earlier references): send a keyframe");

@@ -179,6 +179,8 @@ class InterStream {
   int keep_ = 0;
   /** The current reference joins the kept ones before something replaces it. */
   void keepCurrent();
+  /** The kept reference of `sequence` and this size, or null. */
+  const KeptReference* keptReference(uint32_t sequence, int width, int height) const;
   bool hasPending_ = false;
   MotionField pendingField_;
 };
