@@ -133,6 +133,7 @@ describe('predicted video frames', () => {
     expect((await plain.compressFrame(frame(frames[3]!))).codec).toBe('neural-image');
     expect(plain.stats().video).toMatchObject({ recoveriesRequested: 1, recoveries: 0, keyframes: 2 });
     expect(() => tx.requestRecovery(-1)).toThrow(AicError);
+    expect(() => tx.requestRecovery(2 ** 31)).toThrow(/0\.\.2\^31-1/);
     expect(() => engine.openSession({ recoveryReferences: 65 })).toThrow(/recoveryReferences/);
     // Kept references count in the session's reference bytes.
     expect(tx.stats().video.referenceBytes).toBeGreaterThan(plain.stats().video.referenceBytes + 3 * W * H * 3);

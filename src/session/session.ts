@@ -350,8 +350,9 @@ export class Session {
    */
   requestRecovery(sequence: number): void {
     this.#checkOpen();
-    if (typeof sequence !== 'number' || !Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) {
-      throw new AicError('INVALID_ARGUMENT', `requestRecovery(sequence): sequence must be a frame's sequence number (0..2^32-1), got ${String(sequence)}`);
+    // A session numbers its frames 0 .. 2^31 - 1 (then wraps): anything else is no frame of it.
+    if (typeof sequence !== 'number' || !Number.isInteger(sequence) || sequence < 0 || sequence > 0x7fffffff) {
+      throw new AicError('INVALID_ARGUMENT', `requestRecovery(sequence): sequence must be a frame's sequence number (0..2^31-1), got ${String(sequence)}`);
     }
     this.#inter.requestRecovery(sequence);
   }
