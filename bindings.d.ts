@@ -169,6 +169,9 @@ export interface NativePayloadHeader {
    * The short audio form (docs/bitstream.md): `sequence` and `timestamp` hold only their low 16
    * and 32 bits (a decoder stream restores the rest), `modelId` is 0 and `modelTag` identifies the
    * model; its CRC is checked by the decoder, which knows the model id it covers.
+   * The compact predicted form (version 3) too: there `sequence`, `timestamp`, `dim0` and `dim1`
+   * are 0, because they follow from the reference the receiving session holds (its decode reports
+   * them), and the check covers the model id and the reference's check.
    */
   shortForm?: boolean;
   modelTag?: number;
@@ -330,6 +333,8 @@ export interface NativePredictedEncodeOptions {
   maxQp?: number;
   /** Recovery: code against the held reference of this sequence number (current or kept) instead of the current one. */
   reference?: number;
+  /** Write the compact predicted form (bitstream version 3) when the frame can take it (default false). */
+  compact?: boolean;
 }
 
 export interface NativePredictedPass {
@@ -368,6 +373,8 @@ export declare class InterStream {
   holdsReference(sequence: number, width: number, height: number): boolean;
   /** The sequence number of the reference held (or of the keyframe waiting to become it); null when none. */
   readonly heldReference: number | null;
+  /** The held reference's size, or null: a compact predicted frame (version 3) decodes to it. */
+  readonly referenceSize: { width: number; height: number } | null;
   decode(payload: ArrayBufferView, output?: ArrayBufferView | null): Promise<NativeImageDecodeResult>;
   memoryBytes(): number;
 }

@@ -22,7 +22,7 @@ import { ImagePriors } from './session/image-prior.js';
 import { DEFAULT_LIMITS, LIMIT_CEILINGS, resolveLimits, type DecodeLimits, type ResolvedDecodeLimits } from './session/decode.js';
 import { LargeDecodeLane, type LargeDecodeOptions } from './session/large-decodes.js';
 export type { DecodeLimits } from './session/decode.js';
-import { checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type CompressResult, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
+import { BITSTREAM_VERSIONS, checkDecompressArgs, decodePayload, PAYLOAD_CODECS, Session, SESSION_OPTION_KEYS, type Capabilities, type CompressResult, type DecompressedFrame, type DecompressOptions, type SessionHost, type SessionOptions } from './session/index.js';
 
 /** The image codec shipped with the package. */
 export const DEFAULT_IMAGE_MODEL = path.join(packageRoot, 'models', 'aic-image-v1', 'manifest.json');
@@ -371,7 +371,7 @@ export class Engine {
     const codecs = PAYLOAD_CODECS.filter((c) => (c === 'neural-image' ? !!image : c === 'neural-audio' ? !!audio : true));
     const inter = this.#host.inter();
     return {
-      bitstreamVersions: [1, 2],
+      bitstreamVersions: [...BITSTREAM_VERSIONS],
       codecs: codecs.filter((c) => c !== 'predicted' || !!inter),
       models: { image: image ? [image.modelId] : [], audio: audio ? [audio.modelId] : [], inter: inter ? [inter.modelId] : [] },
     };

@@ -131,6 +131,10 @@ export class InterStream {
   get referenceSequence(): number {
     return callNative(() => this.#native.referenceSequence);
   }
+  /** The held reference's size (what a compact predicted frame decodes to), or null. */
+  referenceSize(): { width: number; height: number } | null {
+    return callNative(() => this.#native.referenceSize);
+  }
   encode(frame: NativeInterFrame, options: NativePredictedEncodeOptions): Promise<NativePredictedEncodeResult> {
     return awaitNative(callNative(() => this.#native.encode(frame, options)));
   }

@@ -62,12 +62,30 @@ function planesCheck(rgb: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** The reference a predicted payload names: its sequence number and check (the body's first 8 bytes). */
-function referenceOf(payload: Buffer): { sequence: number; check: number } {
-  expect(parsePayloadHeader(payload).codec).toBe('predicted');
-  // The body follows the 40-byte header (docs/bitstream.md).
-  expect(payload[5]).toBe(40);
-  return { sequence: payload.readUInt32LE(40), check: payload.readUInt32LE(44) };
+function crc32c(bytes: Uint8Array, crc = 0): number {
+  crc = ~crc >>> 0;
+  for (const b of bytes) crc = CRC32C_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Whether a predicted payload is coded against the frame of this sequence number and check
+ * (docs/bitstream.md): the full form carries both in its body's first 8 bytes; the compact form
+ * their low 16 bits, and the whole check inside the CRC that closes it (with the inter model id).
+ */
+function namesReference(payload: Buffer, sequence: number, check: number, interModelId: number): boolean {
+  const h = parsePayloadHeader(payload);
+  expect(h.codec).toBe('predicted');
+  if (!h.shortForm) {
+    // The body follows the 40-byte header.
+    expect(payload[5]).toBe(40);
+    return payload.readUInt32LE(40) === sequence && payload.readUInt32LE(44) === check;
+  }
+  if (payload.readUInt16LE(3) !== (sequence & 0xffff) || payload.readUInt16LE(5) !== (check & 0xffff)) return false;
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32LE(interModelId, 0);
+  prefix.writeUInt32LE(check, 4);
+  return crc32c(payload.subarray(0, payload.length - 4), crc32c(prefix)) === payload.readUInt32LE(payload.length - 4);
 }
 
 function differingBytes(a: Buffer, b: Buffer): number {
@@ -88,6 +106,7 @@ const SENDER: EngineOptions = { executionProvider: 'cpu', intraOpThreads: 1, gra
 describe('predicted frames decode the same whatever the receiver runs on', () => {
   let sender: Engine;
   let frames: Buffer[];
+  let interModelId: number;
   const sent: CompressResult[] = [];
   const receivers: Receiver[] = [];
   const work = mkdtempSync(path.join(tmpdir(), 'aic-inter-det-'));
@@ -95,6 +114,7 @@ describe('predicted frames decode the same whatever the receiver runs on', () =>
   beforeAll(async () => {
     frames = await movingFrames();
     sender = await createEngine(SENDER);
+    interModelId = sender.capabilities().models.inter![0]!;
     const tx = sender.openSession({ interFrames: true, maxLatencyMs: Infinity });
     for (let k = 0; k < FRAMES; k++) {
       sent.push(await tx.compressFrame({ type: 'video', format: 'rgb24', width: W, height: H, data: frames[k]!, fps: 30 }));
@@ -109,7 +129,9 @@ describe('predicted frames decode the same whatever the receiver runs on', () =>
 
   it('codes a keyframe and then only predicted frames, each against the frame before it', () => {
     expect(sent.map((r) => r.codec)).toEqual(['neural-image', ...Array<string>(FRAMES - 1).fill('predicted')]);
-    for (let k = 1; k < FRAMES; k++) expect(referenceOf(sent[k]!.payload).sequence).toBe(sent[k - 1]!.sequence);
+    // Between frames of one session the predicted frames take the compact form (version 3).
+    for (let k = 1; k < FRAMES; k++) expect(parsePayloadHeader(sent[k]!.payload).shortForm, `payload ${k}: compact`).toBe(true);
+    for (let k = 1; k < FRAMES; k++) expect(sent[k]!.payload.readUInt16LE(3), `payload ${k}: names frame ${k - 1}`).toBe(sent[k - 1]!.sequence & 0xffff);
   });
 
   it('decodes on every receiver', async () => {
@@ -169,7 +191,9 @@ describe('predicted frames decode the same whatever the receiver runs on', () =>
     for (let k = 1; k < FRAMES; k++) {
       for (const r of rest) expect(differingBytes(r.decoded[k]!, first!.decoded[k]!), `frame ${k}: ${r.name} vs ${first!.name}: bytes that differ`).toBe(0);
       // The sender's reconstruction of frame k is the reference frame k + 1 was coded against.
-      if (k + 1 < FRAMES) expect(planesCheck(first!.decoded[k]!), `frame ${k}: receiver's pixels vs the sender's reconstruction (check in payload ${k + 1})`).toBe(referenceOf(sent[k + 1]!.payload).check);
+      if (k + 1 < FRAMES) {
+        expect(namesReference(sent[k + 1]!.payload, sent[k]!.sequence, planesCheck(first!.decoded[k]!), interModelId), `frame ${k}: receiver's pixels vs the sender's reconstruction (check in payload ${k + 1})`).toBe(true);
+      }
       // And it scores what the sender measured on its own reconstruction.
       expect(imageQuality(frames[k]!, first!.decoded[k]!, W, H).ssim).toBeCloseTo(sent[k]!.quality.score, 6);
     }
@@ -180,11 +204,10 @@ describe('predicted frames decode the same whatever the receiver runs on', () =>
     // provider, thread count or optimisation: on this machine it may or may not); the reference
     // the first predicted frame names is another picture, the same on every receiver, since each
     // of them accepted it (its check) and decoded the same frames from it.
-    const keyframeRef = referenceOf(sent[1]!.payload).check;
     const shown = receivers.filter((r) => r.decoded[0]!.length > 0).map((r) => r.decoded[0]!);
-    for (const picture of shown) expect(planesCheck(picture)).not.toBe(keyframeRef);
+    for (const picture of shown) expect(namesReference(sent[1]!.payload, sent[0]!.sequence, planesCheck(picture), interModelId)).toBe(false);
     const variants = new Set(shown.map((p) => planesCheck(p))).size;
-    console.log(`keyframe: ${variants} distinct neural decode(s) across ${shown.length} receivers; one reference (check ${keyframeRef.toString(16)})`);
+    console.log(`keyframe: ${variants} distinct neural decode(s) across ${shown.length} receivers; one reference (check ending ${sent[1]!.payload.readUInt16LE(5).toString(16)})`);
     // The keyframe as shown scores the sender's measurement (the closed loop decodes with the network).
     expect(imageQuality(frames[0]!, shown[0]!, W, H).ssim).toBeCloseTo(sent[0]!.quality.score, 6);
   });

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AicError, createEngine, imageQuality, type Engine } from '../src/index.js';
+import { AicError, createEngine, imageQuality, parsePayloadHeader, type Engine } from '../src/index.js';
 
 const KODAK = path.resolve(__dirname, '..', '..', 'shared', 'data', 'kodak');
 const W = 640;
@@ -46,9 +46,9 @@ describe('predicted video frames', () => {
     await engine?.close();
   });
 
-  it('advertises predicted frames with bitstream version 2 and the inter model', () => {
+  it('advertises predicted frames with bitstream versions 2 and 3 (the compact form) and the inter model', () => {
     const caps = engine.capabilities();
-    expect(caps.bitstreamVersions).toEqual([1, 2]);
+    expect(caps.bitstreamVersions).toEqual([1, 2, 3]);
     expect(caps.codecs).toContain('predicted');
     expect(caps.models.inter).toHaveLength(1);
   });
@@ -192,6 +192,61 @@ describe('predicted video frames', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('sends predicted frames in the compact form, whose sequence, timestamp and size the receiver restores from its reference; the full form to a peer without version 3', async () => {
+    const caps = engine.capabilities();
+    const v2 = { ...caps, bitstreamVersions: [1, 2] };
+    const compact = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+    const full = engine.openSession({ interFrames: true, maxLatencyMs: Infinity, peerCapabilities: v2 });
+    const rxCompact = engine.openSession();
+    const rxFull = engine.openSession();
+    // A camera clock at 29.97 fps, in microseconds from an arbitrary epoch.
+    const at = (i: number) => 1_700_000_000_000_000 + Math.round((i * 1_000_000 * 1001) / 30000);
+    for (let i = 0; i < 6; i++) {
+      const f = { ...frame(frames[i]!), timestamp: at(i) };
+      const a = await compact.compressFrame(f);
+      const b = await full.compressFrame(f);
+      expect(a.codec).toBe(b.codec);
+      const [da, db] = [await rxCompact.decompressFrame(a.payload), await rxFull.decompressFrame(b.payload)];
+      expect(da.data.equals(db.data), `frame ${i}: the same pixels either way`).toBe(true);
+      for (const [r, d] of [[a, da], [b, db]] as const) {
+        expect(d.sequence).toBe(r.sequence);
+        expect(d.timestamp).toBe(at(i));
+        expect([d.width, d.height]).toEqual([W, H]);
+      }
+      if (i === 0) continue;
+      expect(a.codec).toBe('predicted');
+      const h = parsePayloadHeader(a.payload);
+      expect(h).toMatchObject({ codec: 'predicted', version: 3, shortForm: true, frameType: 'video', sequence: 0, timestamp: 0, dim0: 0, dim1: 0 });
+      expect(parsePayloadHeader(b.payload)).toMatchObject({ codec: 'predicted', version: 2, sequence: b.sequence, timestamp: at(i), dim0: W, dim1: H });
+      // The same coded data: 15 bytes of framing (sequence difference 1, 33 ms in 3 bytes) instead of 52.
+      expect(b.payload.length - a.payload.length).toBe(52 - 15);
+    }
+  });
+
+  it('refuses an altered compact predicted frame as corrupt, one of another inter model as a mismatch, and leaves the reference as it was', async () => {
+    const tx = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+    const rx = engine.openSession();
+    await rx.decompressFrame((await tx.compressFrame(frame(frames[0]!))).payload);
+    const p = (await tx.compressFrame(frame(frames[1]!))).payload;
+    expect(p[0]).toBe(0xa8);
+    const held = rx.heldReference();
+    for (const at of [1, 9, Math.floor(p.length / 2), p.length - 1]) {
+      const bad = Buffer.from(p);
+      bad[at]! ^= at === 1 ? 0x40 : 0x01; // byte 1: the deblocking bit
+      expect(await codeOf(rx.decompressFrame(bad)), `byte ${at} altered`).toBe('CORRUPT_PAYLOAD');
+    }
+    const otherModel = Buffer.from(p);
+    otherModel[2]! ^= 0x5a;
+    expect(await codeOf(rx.decompressFrame(otherModel))).toBe('MODEL_MISMATCH');
+    const otherReference = Buffer.from(p);
+    otherReference[3]! ^= 1;
+    expect(await codeOf(rx.decompressFrame(otherReference))).toBe('REFERENCE_MISSING');
+    expect(await codeOf(engine.decompressFrame(p))).toBe('REFERENCE_MISSING');
+    expect(rx.heldReference()).toBe(held);
+    // The frame itself still decodes after all that.
+    expect((await rx.decompressFrame(p)).codec).toBe('predicted');
   });
 
   it('never sends a predicted frame to a peer that does not decode them', async () => {

@@ -51,6 +51,7 @@ class EncodeJob : public Job {
       options_.againstSequence = true;
       options_.referenceSequence = static_cast<uint32_t>(intField(env, o, "reference", what, 0, 2147483647));
     }
+    options_.compact = o.Get("compact").ToBoolean().Value();
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");
@@ -185,7 +186,7 @@ Napi::Function InterStreamWrap::Init(Napi::Env env) {
   return DefineClass(env, "InterStream",
                      {InstanceMethod<&InterStreamWrap::AdoptKeyframe>("adoptKeyframe"), InstanceMethod<&InterStreamWrap::Reset>("reset"),
                       InstanceMethod<&InterStreamWrap::HasReference>("hasReference"), InstanceAccessor<&InterStreamWrap::ReferenceSequence>("referenceSequence"),
-                      InstanceAccessor<&InterStreamWrap::HeldReference>("heldReference"),
+                      InstanceAccessor<&InterStreamWrap::HeldReference>("heldReference"), InstanceAccessor<&InterStreamWrap::ReferenceSize>("referenceSize"),
                       InstanceMethod<&InterStreamWrap::Encode>("encode"), InstanceMethod<&InterStreamWrap::Commit>("commit"),
                       InstanceMethod<&InterStreamWrap::Decode>("decode"), InstanceMethod<&InterStreamWrap::MemoryBytes>("memoryBytes"),
                       InstanceMethod<&InterStreamWrap::KeepReferences>("keepReferences"), InstanceMethod<&InterStreamWrap::HoldsReference>("holdsReference")});
@@ -251,6 +252,17 @@ Napi::Value InterStreamWrap::HeldReference(const Napi::CallbackInfo& info) {
   auto lock = lockNow(info.Env(), *stream_);
   if (!stream_->stream->holdsAnyReference()) return info.Env().Null();
   return Napi::Number::New(info.Env(), stream_->stream->referenceSequence());
+}
+
+// { width, height } of the held reference, or null: what a compact predicted frame decodes to.
+Napi::Value InterStreamWrap::ReferenceSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto lock = lockNow(env, *stream_);
+  if (!stream_->stream->holdsAnyReference()) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", stream_->stream->referenceWidth());
+  o.Set("height", stream_->stream->referenceHeight());
+  return o;
 }
 
 Napi::Value InterStreamWrap::Encode(const Napi::CallbackInfo& info) {

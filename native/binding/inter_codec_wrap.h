@@ -46,6 +46,7 @@ class InterStreamWrap : public Napi::ObjectWrap<InterStreamWrap> {
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info);
   Napi::Value KeepReferences(const Napi::CallbackInfo& info);
   Napi::Value HeldReference(const Napi::CallbackInfo& info);
+  Napi::Value ReferenceSize(const Napi::CallbackInfo& info);
   Napi::Value HoldsReference(const Napi::CallbackInfo& info);
   std::shared_ptr<LockedInterStream> stream_;
 };

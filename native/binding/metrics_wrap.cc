@@ -20,7 +20,7 @@ Napi::Value ParsePayloadHeader(const Napi::CallbackInfo& info) {
     Napi::Object o = payloadHeaderToJs(env, parsed.header);
     o.Set("bodyOffset", static_cast<double>(parsed.body - data));
     o.Set("bodyLength", static_cast<double>(parsed.bodyLength));
-    if (parsed.shortAudio) {
+    if (parsed.shortAudio || parsed.compactPredicted) {
       o.Set("shortForm", true);
       o.Set("modelTag", parsed.modelTag);
     }

@@ -17,4 +17,6 @@ export interface PathContext {
   readonly acceptedCodecs: ReadonlySet<string>;
   /** Whether the peer decodes `codec` (and, for a neural codec, the model of that id). */
   accepts(codec: PayloadCodec, modelId?: number): boolean;
+  /** Whether the peer reads bitstream version `v` (every version this build writes when the session was not told). */
+  reads(version: number): boolean;
 }

@@ -117,6 +117,12 @@ export async function decodePayload(
   } catch (error) {
     throw AicError.from(error);
   }
+  // A compact predicted frame (version 3) is the size of the reference it is coded against: the
+  // receiver's, which fitted the limits when it was adopted (its decode refuses any other).
+  if (h.codec === 'predicted' && h.shortForm) {
+    const size = inter?.receiver()?.referenceSize();
+    if (size) h = { ...h, dim0: size.width, dim1: size.height };
+  }
   // Before any stream state is touched or anything the size of the frame is allocated.
   checkLimits(h, host.limits ?? DEFAULT_LIMITS);
   // The header must describe something its codec can carry before any stream state is touched:
@@ -227,7 +233,20 @@ async function decodeBody(
     if (!inter) throw new AicError('REFERENCE_MISSING', 'a predicted frame decodes only in the session that received its keyframe: use session.decompressFrame(), not engine.decompressFrame()');
     if (!stream) throw new AicError('MODEL_MISMATCH', 'this predicted frame needs an inter model and the engine has none; load the models that coded it');
     const d = await stream.decode(bytes, output);
-    return { type: h.frameType, format: d.format as 'rgb24' | 'rgba', data: d.data as Buffer, width: d.width, height: d.height, ...base, codec: 'predicted', qualityLevel: h.qualityLevel, timings: { totalMs: now() - t } };
+    // The decoder restores what a compact header leaves out (from the reference).
+    return {
+      type: h.frameType,
+      format: d.format as 'rgb24' | 'rgba',
+      data: d.data as Buffer,
+      width: d.width,
+      height: d.height,
+      ...base,
+      timestamp: d.header.timestamp,
+      sequence: d.header.sequence,
+      codec: 'predicted',
+      qualityLevel: h.qualityLevel,
+      timings: { totalMs: now() - t },
+    };
   }
   const codec = host.audio();
   if (!codec || !decoder || decoder instanceof OpusDecoder) throw new AicError('MODEL_MISMATCH', `this payload needs an audio model and the engine has none (${host.audioUnavailable()}); load the model that coded it`);

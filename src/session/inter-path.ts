@@ -17,6 +17,8 @@ import { resultOf, now } from './fallback.js';
 import type { ImageFrameIn } from './image-path.js';
 import type { CompressResult, FrameSettings } from './types.js';
 
+/** The bitstream version of the compact predicted form (docs/bitstream.md). */
+const COMPACT_PREDICTED_VERSION = 3;
 /** Quantiser of the first predicted frame after a keyframe; the controller moves it from there. */
 const START_QP = 30;
 const MIN_QP = 8;
@@ -177,6 +179,8 @@ export class InterPath {
           minQp: MIN_QP,
           maxQp: MAX_QP,
           ...(recoverFrom !== null ? { reference: recoverFrom } : {}),
+          // Version 3: the compact form (15 bytes of framing instead of 52), to a peer that reads it.
+          compact: this.#ctx.reads(COMPACT_PREDICTED_VERSION),
         },
       );
     } catch (error) {

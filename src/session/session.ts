@@ -21,6 +21,11 @@ const HEADER_AND_CRC = 44;
 
 /** Every payload codec this version writes and reads. */
 export const PAYLOAD_CODECS: readonly PayloadCodec[] = ['neural-image', 'neural-audio', 'deflate', 'stored', 'webp', 'jpeg', 'opus', 'predicted'];
+/**
+ * The bitstream versions this build reads and writes (docs/bitstream.md): 1 every payload but
+ * predicted frames, 2 predicted frames with the full header, 3 the compact predicted form.
+ */
+export const BITSTREAM_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** A peer's capabilities, checked (they arrive over the caller's signalling, so trust nothing). */
 export function checkCapabilities(c: unknown, what: string): Capabilities {
@@ -152,6 +157,7 @@ export class Session {
         if (!peer || modelId === undefined) return true;
         return (codec === 'neural-image' ? peer.models.image : codec === 'neural-audio' ? peer.models.audio : codec === 'predicted' ? (peer.models.inter ?? []) : [modelId]).includes(modelId);
       },
+      reads: (version) => !peer || peer.bitstreamVersions.includes(version),
     };
     this.#image = new ImagePath(ctx);
     this.#inter = new InterPath(ctx);

@@ -77,6 +77,72 @@ ParsedPayload parseCompactAudio(const uint8_t* data, size_t length) {
   return out;
 }
 
+// LEB128: 7 bits a byte, least significant first, bit 7 set on every byte but the last.
+void putVarint(std::vector<uint8_t>& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+size_t varintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+// Reads one at `at` (advanced) of at most `maxBytes` bytes; only the shortest encoding of a value
+// is legal (a last byte of 0 after others is refused), so every frame has exactly one framing.
+uint64_t getVarint(const uint8_t* data, size_t end, size_t& at, size_t maxBytes, const char* field) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < maxBytes; ++i) {
+    if (at >= end) throw CoreError(ErrorCode::CorruptPayload, "compact predicted payload is truncated inside its " + std::string(field));
+    const uint8_t b = data[at++];
+    v |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) {
+      if (b == 0 && i > 0) throw CoreError(ErrorCode::CorruptPayload, std::string("compact predicted payload's ") + field + " is not in its shortest form; the payload is corrupt");
+      return v;
+    }
+  }
+  throw CoreError(ErrorCode::CorruptPayload, std::string("compact predicted payload's ") + field + " is longer than " + std::to_string(maxBytes) + " bytes; the payload is corrupt");
+}
+
+constexpr uint64_t kMaxSequenceDelta = 0x7FFFFFFF;
+// The least coded data of a predicted frame (its binary coder's first byte and final flush).
+constexpr size_t kLeastPredictedData = 5;
+
+ParsedPayload parseCompactPredicted(const uint8_t* data, size_t length) {
+  if (length < kCompactPredictedFixed + 2 + kLeastPredictedData + kTrailerSize) throw CoreError(ErrorCode::CorruptPayload, "compact predicted payload is truncated");
+  ParsedPayload out;
+  out.compactPredicted = true;
+  PayloadHeader& h = out.header;
+  h.version = kCompactPredictedVersion;
+  h.frameType = data[0] == kCompactScreenMarker ? FrameType::Screen : FrameType::Video;
+  h.codec = CodecKind::Predicted;
+  const uint8_t f = data[1];
+  h.qualityLevel = f & 0x3F;
+  if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
+  h.flags = (f & 0x40) ? kFlagDeblocked : 0;
+  h.format = f >> 7;
+  out.modelTag = data[2];
+  out.referenceSequenceLow = static_cast<uint16_t>(data[3] | (data[4] << 8));
+  out.referenceCheckLow = static_cast<uint16_t>(data[5] | (data[6] << 8));
+  const size_t end = length - kTrailerSize;
+  size_t at = kCompactPredictedFixed;
+  const uint64_t seq = getVarint(data, end, at, 5, "sequence difference");
+  if (seq < 1 || seq > kMaxSequenceDelta) throw corruptField("sequence difference", seq, "1..2^31-1");
+  const uint64_t ts = getVarint(data, end, at, 8, "timestamp difference");
+  if (ts > kMaxTimestamp) throw corruptField("timestamp difference", ts, "0..2^53-1");
+  if (end - at < kLeastPredictedData) throw corruptField("coded data length", end - at, "at least 5 bytes");
+  out.sequenceDelta = static_cast<uint32_t>(seq);
+  out.timestampDelta = ts;
+  out.body = data + at;
+  out.bodyLength = end - at;
+  return out;
+}
+
 std::string frameTypeName(FrameType t) {
   switch (t) {
     case FrameType::Video: return "video";
@@ -132,7 +198,7 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
     if (h.flags & ~kFlagDeblocked) throw corruptField("flags", h.flags, "0 or 4 (deblocked) for a predicted frame (never a keyframe, never a fallback)");
     if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
     if (h.format > 1) throw corruptField("format", h.format, "0 (rgb24) or 1 (rgba) for a predicted frame");
-    if (bodyLength < kPredictedPrefix + 5) throw corruptField("body length", bodyLength, "at least 13 for a predicted frame");
+    if (bodyLength < kPredictedPrefix + kLeastPredictedData) throw corruptField("body length", bodyLength, "at least 13 for a predicted frame");
   }
   if (lossless && h.qualityLevel != 0) throw corruptField("quality level", h.qualityLevel, "0 for a lossless payload");
   if ((h.codec == CodecKind::WebP || h.codec == CodecKind::Jpeg) && (h.qualityLevel < 1 || h.qualityLevel > 100)) throw corruptField("quality level", h.qualityLevel, "1..100");
@@ -228,6 +294,48 @@ bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId) 
   return shortCrc(data, covered, modelId) == stored;
 }
 
+size_t compactPredictedFraming(uint32_t sequence, uint64_t timestamp, uint32_t referenceSequence, uint64_t referenceTimestamp) {
+  const uint32_t seq = sequence - referenceSequence;  // mod 2^32: sequence numbers wrap
+  if (seq < 1 || seq > kMaxSequenceDelta || timestamp < referenceTimestamp || timestamp > kMaxTimestamp) return 0;
+  return kCompactPredictedFixed + varintSize(seq) + varintSize(timestamp - referenceTimestamp) + kTrailerSize;
+}
+
+std::vector<uint8_t> writeCompactPredictedPayload(const PayloadHeader& h, uint32_t referenceSequence, uint32_t referenceCheck, uint64_t referenceTimestamp, const uint8_t* coded,
+                                                  size_t codedLength) {
+  if (h.codec != CodecKind::Predicted || (h.frameType != FrameType::Video && h.frameType != FrameType::Screen) || h.qualityLevel > kMaxPredictedQp || h.format > 1 ||
+      (h.flags & ~kFlagDeblocked) || codedLength < kLeastPredictedData ||
+      compactPredictedFraming(h.sequence, h.timestamp, referenceSequence, referenceTimestamp) == 0) {
+    throw CoreError(ErrorCode::InvalidArgument, "this predicted frame cannot take the compact form");
+  }
+  std::vector<uint8_t> out;
+  out.reserve(compactPredictedFraming(h.sequence, h.timestamp, referenceSequence, referenceTimestamp) + codedLength);
+  out.push_back(h.frameType == FrameType::Screen ? kCompactScreenMarker : kCompactVideoMarker);
+  out.push_back(static_cast<uint8_t>(h.qualityLevel | ((h.flags & kFlagDeblocked) ? 0x40 : 0) | (h.format << 7)));
+  out.push_back(modelTag(h.modelId));
+  out.push_back(static_cast<uint8_t>(referenceSequence));
+  out.push_back(static_cast<uint8_t>(referenceSequence >> 8));
+  out.push_back(static_cast<uint8_t>(referenceCheck));
+  out.push_back(static_cast<uint8_t>(referenceCheck >> 8));
+  putVarint(out, h.sequence - referenceSequence);
+  putVarint(out, h.timestamp - referenceTimestamp);
+  out.insert(out.end(), coded, coded + codedLength);
+  uint8_t prefix[8];
+  put32(prefix, h.modelId);
+  put32(prefix + 4, referenceCheck);
+  const uint32_t crc = crc32c(out.data(), out.size(), crc32c(prefix, 8));
+  out.resize(out.size() + 4);
+  put32(out.data() + out.size() - 4, crc);
+  return out;
+}
+
+bool compactPredictedCrcMatches(const uint8_t* data, size_t length, uint32_t modelId, uint32_t referenceCheck) {
+  if (length < kTrailerSize) return false;
+  uint8_t prefix[8];
+  put32(prefix, modelId);
+  put32(prefix + 4, referenceCheck);
+  return crc32c(data, length - kTrailerSize, crc32c(prefix, 8)) == get32(data + length - kTrailerSize);
+}
+
 std::vector<uint8_t> writePayload(const PayloadHeader& h, const uint8_t* body, size_t bodyLength) {
   if (bodyLength > 0xFFFFFFFFull - kHeaderSize - kTrailerSize) throw CoreError(ErrorCode::InvalidArgument, "payload body too large");
   std::vector<uint8_t> out(kHeaderSize + bodyLength + kTrailerSize);
@@ -256,6 +364,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
   if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
   if (data[0] == kCompactAudioStepMarker || data[0] == kCompactAudioSameMarker) return parseCompactAudio(data, length);
+  if (data[0] == kCompactVideoMarker || data[0] == kCompactScreenMarker) return parseCompactPredicted(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
   if (data[4] != kBitstreamVersion && data[4] != kPredictedVersion) {
     throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads versions 1 and 2); upgrade @auralink/aic on the receiver");

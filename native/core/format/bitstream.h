@@ -53,6 +53,21 @@
 //   5+N    2    as the short form's check
 // The sender sends the frame after one whose timestamp broke the rule, and the one after that, in
 // a form with a timestamp too, so that one lost frame does not leave the receiver without it.
+//
+// The compact predicted form (bitstream version 3; 15 bytes of framing for a P-frame at 30 fps
+// instead of 52): a predicted frame says everything else relative to its reference, which the
+// receiver must hold to decode it anyway (its size, and its sequence number and timestamp).
+//   offset size field
+//   0      1    0xA8 video, 0xA9 screen
+//   1      1    bits 0-5 qp (0..51), bit 6 deblocked, bit 7 rgba (else rgb24)
+//   2      1    model tag of the inter model
+//   3      2    the reference's sequence number, low 16 bits
+//   5      2    the reference's check (CRC-32C of its planes), low 16 bits
+//   7      1-5  sequence - reference sequence (LEB128, 1..2^31-1, shortest encoding)
+//   ..     1-8  timestamp - reference timestamp, microseconds (LEB128, 0..2^53-1, shortest)
+//   ..     N    coded data (as after the 8-byte prefix of a full predicted frame's body)
+//   end-4  4    CRC-32C of the inter model id (4 bytes LE), the reference's whole check (4 bytes
+//               LE) and every byte before it: a frame decoded against other pixels fails it
 #pragma once
 
 #include <cstddef>
@@ -93,6 +108,10 @@ constexpr size_t kCompactHeaderSize = 5;
 constexpr uint64_t kCompactAudioStepUs = 20000;
 constexpr size_t kShortHeaderSize = 10;
 constexpr size_t kShortTrailerSize = 2;
+constexpr uint8_t kCompactVideoMarker = 0xA8, kCompactScreenMarker = 0xA9;
+// The version number capabilities list for the compact predicted form (it has no version byte).
+constexpr uint8_t kCompactPredictedVersion = 3;
+constexpr size_t kCompactPredictedFixed = 7;  // marker, bits, tag, reference sequence and check
 // The ceilings of what a payload may describe (the encoder's own: src/frames.ts). parsePayload()
 // refuses anything beyond them as corrupt; a decoder's limits (docs/api.md) are at most these.
 constexpr uint32_t kMaxImageDimension = 16384;
@@ -129,6 +148,14 @@ struct ParsedPayload {
   // advances by per sequence number since the last frame that carried one (20000 or 0 µs).
   bool compactAudio = false;
   uint64_t compactStep = 0;
+  // The compact predicted form: `header` has the frame type, flags, qp (quality level), format and
+  // version 3; sequence, timestamp, size and model id follow from the reference the receiver holds
+  // (resolveCompactPredicted()); `body` is the coded data alone (no reference prefix) and the
+  // check is not verified yet (it covers the model id and the reference's check).
+  bool compactPredicted = false;
+  uint16_t referenceSequenceLow = 0, referenceCheckLow = 0;
+  uint32_t sequenceDelta = 0;
+  uint64_t timestampDelta = 0;
 };
 
 // Checks magic, version, lengths, CRC and every header field the bytes alone decide (reserved bits
@@ -146,6 +173,18 @@ std::vector<uint8_t> writeCompactAudioPayload(const PayloadHeader& header, const
 // The short or compact form's check (it covers the model id).
 bool shortAudioCrcMatches(const uint8_t* data, size_t length, uint32_t modelId);
 uint8_t modelTag(uint32_t modelId);
+
+// The compact predicted form of a predicted frame (`header`: frame type, flags, qp, format, model
+// id, sequence and timestamp) coded against the reference (sequence, check, timestamp); `coded` is
+// the coder's output. Throws CoreError(InvalidArgument) when the frame cannot take it (its
+// sequence not 1..2^31-1 after the reference's, its timestamp before the reference's).
+std::vector<uint8_t> writeCompactPredictedPayload(const PayloadHeader& header, uint32_t referenceSequence, uint32_t referenceCheck, uint64_t referenceTimestamp,
+                                                  const uint8_t* coded, size_t codedLength);
+// Whether a compact predicted frame's framing can hold this frame, and its size in bytes (all but
+// the coded data), or 0 when it cannot.
+size_t compactPredictedFraming(uint32_t sequence, uint64_t timestamp, uint32_t referenceSequence, uint64_t referenceTimestamp);
+// The compact predicted form's check, against the receiver's model id and reference check.
+bool compactPredictedCrcMatches(const uint8_t* data, size_t length, uint32_t modelId, uint32_t referenceCheck);
 
 // A body made of several coded streams (image bands, audio channels): the byte length of every
 // part but the last (u32 LE), then the parts in order.

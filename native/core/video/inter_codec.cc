@@ -663,15 +663,17 @@ void InterStream::adoptKeyframe(const uint8_t* payload, size_t length) {
   keyframeWidth_ = static_cast<int>(parsed.header.dim0);
   keyframeHeight_ = static_cast<int>(parsed.header.dim1);
   keyframeSequence_ = parsed.header.sequence;
+  keyframeTimestamp_ = parsed.header.timestamp;
   hasPending_ = false;
   previousField_ = {};
 }
 
-void InterStream::adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]) {
+void InterStream::adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3], uint64_t timestamp) {
   if (width < 1 || height < 1 || width > static_cast<int>(kMaxImageDimension) || height > static_cast<int>(kMaxImagePixels / width)) throw CoreError(ErrorCode::InvalidArgument, "reference size out of range");
   keepCurrent();
   keyframePayload_.clear();
   reference_.assign(width, height, sequence, planes, true);
+  reference_.timestamp = timestamp;
   hasPending_ = false;
   previousField_ = {};
 }
@@ -706,6 +708,7 @@ void InterStream::keepCurrent() {
   k.width = reference_.width;
   k.height = reference_.height;
   k.sequence = reference_.sequence;
+  k.timestamp = reference_.timestamp;
   for (int p = 0; p < 3; ++p) {
     k.planes[p].resize(static_cast<size_t>(k.width) * k.height);
     for (int y = 0; y < k.height; ++y) std::memcpy(k.planes[p].data() + static_cast<size_t>(y) * k.width, reference_.at(p, 0, y), static_cast<size_t>(k.width));
@@ -753,6 +756,7 @@ void InterStream::materialise() {
   keyframeReference(model_->config().keyframe, d.symbols.data(), d.header.qualityLevel, d.latentHeight, d.latentWidth, d.width, d.height, out);
   const uint8_t* src[3] = {planes[0].data(), planes[1].data(), planes[2].data()};
   reference_.assign(d.width, d.height, d.header.sequence, src, true);
+  reference_.timestamp = d.header.timestamp;
   keyframePayload_.clear();
   keyframePayload_.shrink_to_fit();
 }
@@ -784,6 +788,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     }
     const uint8_t* planes[3] = {k->planes[0].data(), k->planes[1].data(), k->planes[2].data()};
     recovered.assign(k->width, k->height, k->sequence, planes, true);
+    recovered.timestamp = k->timestamp;
     ref = &recovered;
   }
   SourcePlanes src;
@@ -807,6 +812,9 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
   const int passes = std::max(1, o.maxPasses);
   bool haveBest = false, bestFits = false;
+  // All the payload but the coded data: the compact form's when this frame can take it.
+  const size_t compactFraming = o.compact ? compactPredictedFraming(o.sequence, o.timestamp, ref->sequence, ref->timestamp) : 0;
+  const size_t framing = compactFraming ? compactFraming : kHeaderSize + kPredictedPrefix + kTrailerSize;
   for (int pass = 0; pass < passes; ++pass) {
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
@@ -831,7 +839,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     } else {
       coded = enc.run(skipped, inter, intra, o.deblock, [](int) {});
     }
-    p.bytes = kHeaderSize + kPredictedPrefix + coded.size() + kTrailerSize;
+    p.bytes = framing + coded.size();
     p.ms = msSince(tp);
     result.passes.push_back(p);
     const bool fits = o.maxBytes == 0 || p.bytes <= o.maxBytes;
@@ -851,12 +859,16 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
       h.dim0 = static_cast<uint32_t>(frame.width);
       h.dim1 = static_cast<uint32_t>(frame.height);
       h.timestamp = o.timestamp;
-      std::vector<uint8_t> body;
-      body.reserve(kPredictedPrefix + coded.size());
-      put32(body, ref->sequence);
-      put32(body, ref->check);
-      body.insert(body.end(), coded.begin(), coded.end());
-      result.payload = writePayload(h, body.data(), body.size());
+      if (compactFraming) {
+        result.payload = writeCompactPredictedPayload(h, ref->sequence, ref->check, ref->timestamp, coded.data(), coded.size());
+      } else {
+        std::vector<uint8_t> body;
+        body.reserve(kPredictedPrefix + coded.size());
+        put32(body, ref->sequence);
+        put32(body, ref->check);
+        body.insert(body.end(), coded.begin(), coded.end());
+        result.payload = writePayload(h, body.data(), body.size());
+      }
       result.qp = qp;
       result.ssim = p.ssim;
       result.psnr = p.psnr;
@@ -887,6 +899,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   {
     const uint8_t* chosen[3] = {best[0].data(), best[1].data(), best[2].data()};
     pending_.assign(frame.width, frame.height, o.sequence, chosen, true);
+    pending_.timestamp = o.timestamp;
   }
   reconScratch_[0] = std::move(recon);
   reconScratch_[1] = std::move(best);
@@ -910,37 +923,62 @@ void InterStream::commit() {
 ImageDecodeResult InterStream::decode(const uint8_t* payload, size_t length, uint8_t* out, size_t outLength) {
   auto t0 = Clock::now();
   const ParsedPayload parsed = parsePayload(payload, length);
-  const PayloadHeader& h = parsed.header;
+  PayloadHeader h = parsed.header;
   if (h.codec != CodecKind::Predicted) throw CoreError(ErrorCode::InvalidArgument, "payload is not a predicted frame");
-  if (h.modelId != model_->modelId()) {
-    throw CoreError(ErrorCode::ModelMismatch, "predicted frame was coded with another inter model (id " + std::to_string(h.modelId) + ") than '" + model_->config().name + "@" +
-                                                  model_->config().version + "'");
+  const bool compact = parsed.compactPredicted;
+  const bool otherModel = compact ? parsed.modelTag != modelTag(model_->modelId()) : h.modelId != model_->modelId();
+  if (otherModel) {
+    throw CoreError(ErrorCode::ModelMismatch, "predicted frame was coded with another inter model (" + (compact ? "tag " + std::to_string(parsed.modelTag) : "id " + std::to_string(h.modelId)) +
+                                                  ") than '" + model_->config().name + "@" + model_->config().version + "'");
   }
-  const int width = static_cast<int>(h.dim0), height = static_cast<int>(h.dim1);
+  // The compact form names its reference by the low bits of its sequence number and check, and
+  // takes its size, sequence number and timestamp from it.
+  const bool held = holdsAnyReference();
+  const uint32_t heldSequence = referenceSequence();
+  const int width = compact ? referenceWidth() : static_cast<int>(h.dim0);
+  const int height = compact ? referenceHeight() : static_cast<int>(h.dim1);
+  const uint32_t refSequence = compact ? heldSequence : get32(parsed.body);
+  const bool named = compact ? (held && static_cast<uint16_t>(heldSequence) == parsed.referenceSequenceLow) : (hasReference(width, height) && heldSequence == refSequence);
+  const std::string frameName = compact ? "predicted frame" : "predicted frame " + std::to_string(h.sequence);
+  if (!named) {
+    const std::string against = compact ? "a frame whose sequence number ends in " + std::to_string(parsed.referenceSequenceLow) + " (low 16 bits)" : "frame " + std::to_string(get32(parsed.body));
+    throw CoreError(ErrorCode::ReferenceMissing, frameName + " is coded against " + against + ", which this receiver does not hold" +
+                                                     (held && (compact || hasReference(width, height)) ? " (it holds frame " + std::to_string(heldSequence) + ")"
+                                                                                                     : std::string(" (it holds no reference of this size)")) +
+                                                     "; ask the sender for a keyframe (session.requestKeyframe())");
+  }
+  materialise();
+  const bool sameCheck = compact ? static_cast<uint16_t>(reference_.check) == parsed.referenceCheckLow : reference_.check == get32(parsed.body + 4);
+  if (!sameCheck) {
+    throw CoreError(ErrorCode::ReferenceMissing, frameName + " is coded against a frame " + std::to_string(refSequence) +
+                                                     " whose pixels differ from this receiver's (check mismatch); ask the sender for a keyframe (session.requestKeyframe())");
+  }
+  if (compact) {
+    if (!compactPredictedCrcMatches(payload, length, model_->modelId(), reference_.check)) {
+      throw CoreError(ErrorCode::CorruptPayload, "compact predicted payload fails its check (altered in transit, or coded against other pixels than this receiver's frame " +
+                                                     std::to_string(refSequence) + "); the payload is corrupt");
+    }
+    if (parsed.timestampDelta > kMaxTimestamp - reference_.timestamp) throw CoreError(ErrorCode::CorruptPayload, "compact predicted payload's timestamp is past 2^53-1; the payload is corrupt");
+    h.modelId = model_->modelId();
+    h.sequence = reference_.sequence + parsed.sequenceDelta;
+    h.timestamp = reference_.timestamp + parsed.timestampDelta;
+    h.dim0 = static_cast<uint32_t>(width);
+    h.dim1 = static_cast<uint32_t>(height);
+  }
   const PixelFormat format = static_cast<PixelFormat>(h.format);
   const size_t outBytes = frameBytes(format, width, height);
   if (out && outLength != outBytes) {
     throw CoreError(ErrorCode::OutputMismatch, "output buffer holds " + std::to_string(outLength) + " bytes; this " + std::to_string(width) + "x" + std::to_string(height) +
                                                    " frame needs " + std::to_string(outBytes));
   }
-  const uint32_t refSequence = get32(parsed.body), refCheck = get32(parsed.body + 4);
-  if (!hasReference(width, height) || referenceSequence() != refSequence) {
-    throw CoreError(ErrorCode::ReferenceMissing, "predicted frame " + std::to_string(h.sequence) + " is coded against frame " + std::to_string(refSequence) +
-                                                     ", which this receiver does not hold" +
-                                                     (hasReference(width, height) ? " (it holds frame " + std::to_string(referenceSequence()) + ")" : std::string(" (it holds no reference of this size)")) +
-                                                     "; ask the sender for a keyframe (session.requestKeyframe())");
-  }
-  materialise();
-  if (reference_.check != refCheck) {
-    throw CoreError(ErrorCode::ReferenceMissing, "predicted frame " + std::to_string(h.sequence) + " is coded against a frame " + std::to_string(refSequence) +
-                                                     " whose pixels differ from this receiver's (check mismatch); ask the sender for a keyframe (session.requestKeyframe())");
-  }
+  const uint8_t* coded = compact ? parsed.body : parsed.body + kPredictedPrefix;
+  const size_t codedLength = compact ? parsed.bodyLength : parsed.bodyLength - kPredictedPrefix;
   const size_t n = static_cast<size_t>(width) * height;
   std::array<std::vector<uint8_t>, 3> recon;
   for (auto& p : recon) p.resize(n);
   uint8_t* planes[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
   FrameWalk walk(*model_, reference_, h.qualityLevel, planes);
-  entropy::BinaryDecoder coder(parsed.body + kPredictedPrefix, parsed.bodyLength - kPredictedPrefix);
+  entropy::BinaryDecoder coder(coded, codedLength);
   DecodeSide side{coder};
   MacroblockSyntax m;
   for (int y = 0; y < walk.mby(); ++y)
@@ -962,6 +1000,7 @@ ImageDecodeResult InterStream::decode(const uint8_t* payload, size_t length, uin
   const uint8_t* src[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
   writeInterleaved(src, width, height, format, out);
   reference_.assign(width, height, h.sequence, src, false);
+  reference_.timestamp = h.timestamp;
   previousField_ = {};
   result.timings.postprocessMs = msSince(t0);
   return result;

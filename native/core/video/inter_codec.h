@@ -54,7 +54,8 @@ struct ReferenceFrame {
   static constexpr int kBorder = 96;  // >= kMaxVector / 4 + a macroblock + interpolation taps
   int width = 0, height = 0, stride = 0;
   uint32_t sequence = 0;
-  uint32_t check = 0;  // CRC-32C of the R, G and B planes in turn
+  uint32_t check = 0;      // CRC-32C of the R, G and B planes in turn
+  uint64_t timestamp = 0;  // of the frame it is: compact predicted frames code theirs relative to it
   std::array<std::vector<uint8_t>, 3> planes;
   std::vector<uint8_t> luma;  // (R + 2G + B + 2) >> 2, unpadded (the sender's motion search)
   bool valid() const { return width > 0; }
@@ -83,6 +84,11 @@ struct PredictedEncodeOptions {
    */
   bool againstSequence = false;
   uint32_t referenceSequence = 0;
+  /**
+   * Write the compact predicted form (docs/bitstream.md; bitstream version 3, 15 bytes of framing
+   * instead of 52) when the frame can take it: its receiver must read version 3.
+   */
+  bool compact = false;
 };
 
 struct PredictedPass {
@@ -114,7 +120,7 @@ class InterStream {
    */
   void adoptKeyframe(const uint8_t* payload, size_t length);
   /** Exact pixels both sides hold (planar R, G, B, width x height each) become the reference of `sequence`. */
-  void adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3]);
+  void adoptFrame(int width, int height, uint32_t sequence, const uint8_t* const planes[3], uint64_t timestamp = 0);
   /** Forget the reference (the session's reset, a size change). */
   void reset();
   /** True when a reference (or a keyframe waiting to become one) of this size is held. */
@@ -123,6 +129,9 @@ class InterStream {
   uint32_t referenceSequence() const;
   /** Whether any reference (or a keyframe waiting to become one) is held. */
   bool holdsAnyReference() const { return !keyframePayload_.empty() || reference_.valid(); }
+  /** The held reference's width and height (0 x 0 when none): a compact predicted frame's size. */
+  int referenceWidth() const { return keyframePayload_.empty() ? reference_.width : keyframeWidth_; }
+  int referenceHeight() const { return keyframePayload_.empty() ? reference_.height : keyframeHeight_; }
   /**
    * A sender keeps this many references before the current one (0, the default: none), so that a
    * receiver that lost frames can be served a predicted frame against the one it still holds
@@ -160,6 +169,7 @@ class InterStream {
   std::vector<uint8_t> keyframePayload_;  // adopted, not yet materialised
   int keyframeWidth_ = 0, keyframeHeight_ = 0;
   uint32_t keyframeSequence_ = 0;
+  uint64_t keyframeTimestamp_ = 0;
   MotionField previousField_;
   // The encoder's chosen pass as the reference it will be, built on the encoder's thread (padding,
   // search plane and check), until commit() swaps it in: commit() runs on the JS thread.
@@ -173,6 +183,7 @@ class InterStream {
   struct KeptReference {
     int width = 0, height = 0;
     uint32_t sequence = 0;
+    uint64_t timestamp = 0;
     std::array<std::vector<uint8_t>, 3> planes;
   };
   std::deque<KeptReference> kept_;
