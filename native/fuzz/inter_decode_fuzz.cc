@@ -12,8 +12,11 @@
 // so that mutated bodies get past the reference check into the macroblock decoder.
 //
 // Three kinds of input, by their first byte and codec:
-//  - a predicted payload: decoded (a new vector), then decoded again into a caller buffer from the
-//    same reference; both must agree.
+//  - a predicted payload, with the full header or in the compact form (first byte 0xA8 / 0xA9,
+//    bitstream version 3; its reference named by the low 16 bits of sequence and check, and the
+//    mutator recomputes its check, which covers the whole reference check, most of the time):
+//    decoded (a new vector), then decoded again into a caller buffer from the same reference;
+//    both must agree.
 //  - a neural image payload (codec 0, version 1) of at most 64 x 64: adopted as a keyframe and
 //    materialised (ImageCodec::decodeSymbols, keyframeReference on hostile symbols).
 //  - 'R' + a schedule + bytes: the adaptive binary range decoder directly (BinaryDecoder): the
@@ -91,8 +94,26 @@ void adopt(const Keyframe* k) {
   if (k) stream->adoptKeyframe(k->payload.data(), k->payload.size());
 }
 
+bool compactForm(const uint8_t* data, size_t size) { return size >= 1 && (data[0] == aic::kCompactVideoMarker || data[0] == aic::kCompactScreenMarker); }
+
+// The keyframe a compact input names by the low 16 bits of its reference's sequence number and
+// check, else by the sequence number's alone.
+const Keyframe* keyframeForCompact(const uint8_t* data, size_t size) {
+  if (size < aic::kCompactPredictedFixed) return nullptr;
+  const uint16_t sequence = static_cast<uint16_t>(data[3] | (data[4] << 8)), check = static_cast<uint16_t>(data[5] | (data[6] << 8));
+  const Keyframe* numbered = nullptr;
+  for (const auto& k : keyframes) {
+    if (static_cast<uint16_t>(k.sequence) != sequence) continue;
+    if (static_cast<uint16_t>(k.check) == check) return &k;
+    if (!numbered) numbered = &k;
+  }
+  return numbered;
+}
+
 void decodePredicted(const uint8_t* data, size_t size) {
-  const Keyframe* k = size >= 52 ? keyframeFor(aicfuzz::get32(data + 20), aicfuzz::get32(data + 24), aicfuzz::get32(data + 40)) : nullptr;
+  const Keyframe* k = compactForm(data, size) ? keyframeForCompact(data, size)
+                      : size >= 52             ? keyframeFor(aicfuzz::get32(data + 20), aicfuzz::get32(data + 24), aicfuzz::get32(data + 40))
+                                               : nullptr;
   adopt(k ? k : &keyframes.front());
   aic::ImageDecodeResult r;
   std::string why;
@@ -183,6 +204,26 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   if (size >= 1 && data[0] == 'R') {
     size = LLVMFuzzerMutate(data, size, maxSize);
     if (size >= 1) data[0] = 'R';
+    return size;
+  }
+  if (compactForm(data, size)) {
+    const uint8_t marker = data[0];
+    size = LLVMFuzzerMutate(data, size, maxSize);
+    if (size < aic::kCompactPredictedFixed + 2 + 5 + aic::kTrailerSize || (seed & 7) == 0) return size;  // 1 in 8 as mutated
+    data[0] = (seed >> 3) & 1 ? marker : (marker ^ 1);  // video or screen
+    if ((data[1] & 0x3F) > aic::kMaxPredictedQp) data[1] = static_cast<uint8_t>((data[1] & 0xC0) | ((data[1] & 0x3F) % (aic::kMaxPredictedQp + 1)));
+    data[2] = aic::modelTag(model->modelId());
+    const Keyframe* k = keyframeForCompact(data, size);
+    if (!k || ((seed >> 4) & 15) == 0) k = &keyframes[(seed >> 8) % keyframes.size()];
+    data[3] = static_cast<uint8_t>(k->sequence);
+    data[4] = static_cast<uint8_t>(k->sequence >> 8);
+    data[5] = static_cast<uint8_t>(k->check);
+    data[6] = static_cast<uint8_t>(k->check >> 8);
+    // The check over the inter model id, the reference's whole check and the bytes before it.
+    uint8_t prefix[8];
+    aicfuzz::put32(prefix, model->modelId());
+    aicfuzz::put32(prefix + 4, k->check);
+    aicfuzz::put32(data + size - 4, aic::crc32c(data, size - 4, aic::crc32c(prefix, 8)));
     return size;
   }
   aicfuzz::MutatorOptions o;

@@ -40,6 +40,11 @@ function route(payload) {
     if (!(p[1] & 0x10)) entropyAudio(p.subarray(5, p.length - 2), p[1] >> 5, 1 + ((p[1] >> 2) & 1));
     return;
   }
+  if (p[0] === 0xa8 || p[0] === 0xa9) {
+    // The compact predicted form (version 3).
+    save('inter_decode', p);
+    return;
+  }
   const h = CODEC_HARNESS[p[7]];
   if (h) save(h, p);
   const body = p.subarray(40, p.length - 4);
@@ -239,7 +244,11 @@ async function interSeeds(engine) {
       big = Buffer.alloc((w + 40) * (h + 40) * 3);
       for (let i = 0; i < big.length; i++) big[i] = (i * 7 + ((i / 3 / (w + 40)) | 0) * 5) & 255;
     }
-    const s = engine.openSession({ interFrames: true, keyframeInterval: 2, maxLatencyMs: Infinity });
+    // Odd clips to a peer that reads version 2 only: predicted frames with the full header; the
+    // others in the compact form (version 3).
+    const caps = engine.capabilities();
+    const peerCapabilities = c % 2 ? { ...caps, bitstreamVersions: [1, 2] } : undefined;
+    const s = engine.openSession({ interFrames: true, keyframeInterval: 2, maxLatencyMs: Infinity, ...(peerCapabilities ? { peerCapabilities } : {}) });
     const format = c % 2 ? 'rgba' : 'rgb24';
     for (let k = 0; k < 4; k++) {
       const x0 = 20 + dx * k, y0 = 20 + dy * k;

@@ -2,7 +2,9 @@
 // then the checks that follow it in the decoders (the short form's 16-bit check, splitParts).
 // Invariants: the body lies inside the input; a full payload of the standard header length and
 // a zero reserved byte is written back byte for byte by writePayload; a short one by
-// writeShortAudioPayload when its check matches.
+// writeShortAudioPayload when its check matches; a compact predicted one by
+// writeCompactPredictedPayload for a reference of its low bits, all but the check (which covers
+// the reference's whole check), and that check then matches.
 #include "fuzz_common.h"
 
 namespace {
@@ -28,6 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         again = p.compactAudio ? aic::writeCompactAudioPayload(h, p.body, p.bodyLength, p.compactStep) : aic::writeShortAudioPayload(h, p.body, p.bodyLength);
       });
       if (written && (again.size() != size || std::memcmp(again.data(), data, size) != 0)) aicfuzz::finding("short or compact payload does not write back identically");
+    }
+  } else if (p.compactPredicted) {
+    aic::PayloadHeader h = p.header;
+    h.modelId = 0x1234567u;  // any model id: byte 2, its tag, is left out of the comparison
+    const uint32_t refSequence = p.referenceSequenceLow, refCheck = p.referenceCheckLow;
+    h.sequence = refSequence + p.sequenceDelta;
+    h.timestamp = p.timestampDelta;
+    std::vector<uint8_t> again;
+    if (!aicfuzz::guarded([&] { again = aic::writeCompactPredictedPayload(h, refSequence, refCheck, 0, p.body, p.bodyLength); })) {
+      aicfuzz::finding("a parsed compact predicted payload cannot be written again");
+    } else {
+      if (again.size() != size || std::memcmp(again.data(), data, 2) != 0 || std::memcmp(again.data() + 3, data + 3, size - 7) != 0) aicfuzz::finding("compact predicted payload does not write back identically");
+      if (!aic::compactPredictedCrcMatches(again.data(), again.size(), h.modelId, refCheck)) aicfuzz::finding("a written compact predicted payload fails its own check");
     }
   } else if (data[5] == aic::kHeaderSize && data[11] == 0) {
     auto again = aic::writePayload(p.header, p.body, p.bodyLength);

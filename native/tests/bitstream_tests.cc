@@ -260,3 +260,92 @@ TEST(strict_parser_refuses_reserved_bits_junk_and_out_of_range_fields) {
   // Timestamps beyond 2^53 - 1 would come back rounded: corrupt.
   CHECK(has(payloadWith(CodecKind::NeuralImage, [](auto& p) { put32le(p, 36, 0x200000); }), "timestamp"));
 }
+
+namespace {
+// A compact predicted payload of `coded` against reference (sequence, check, timestamp).
+std::vector<uint8_t> compactPredicted(uint32_t sequence, uint64_t timestamp, uint32_t refSequence, uint32_t refCheck, uint64_t refTimestamp, const std::vector<uint8_t>& coded,
+                                      FrameType type = FrameType::Video, uint8_t qp = 37, uint8_t flags = kFlagDeblocked, uint8_t format = 1) {
+  PayloadHeader h;
+  h.codec = CodecKind::Predicted;
+  h.frameType = type;
+  h.qualityLevel = qp;
+  h.flags = flags;
+  h.format = format;
+  h.modelId = 0xC0FFEE11u;
+  h.sequence = sequence;
+  h.timestamp = timestamp;
+  return writeCompactPredictedPayload(h, refSequence, refCheck, refTimestamp, coded.data(), coded.size());
+}
+std::string refusal(const std::vector<uint8_t>& p) {
+  try {
+    parsePayload(p.data(), p.size());
+  } catch (const CoreError& e) {
+    return e.code() == ErrorCode::CorruptPayload ? e.what() : "other code";
+  }
+  return "accepted";
+}
+}  // namespace
+
+TEST(compact_predicted_form_round_trips_relative_to_its_reference) {
+  const std::vector<uint8_t> coded = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  // 29.97 fps: 33367 us in 3 LEB128 bytes, one frame on: 15 bytes of framing.
+  auto p = compactPredicted(70001, 1700000000033367ull, 70000, 0xA1B2C3D4u, 1700000000000000ull, coded);
+  CHECK(p.size() == 15 + coded.size());
+  CHECK(compactPredictedFraming(70001, 1700000000033367ull, 70000, 1700000000000000ull) == 15);
+  CHECK(p[0] == kCompactVideoMarker && p[1] == (37 | 0x40 | 0x80) && p[2] == modelTag(0xC0FFEE11u));
+  CHECK(p[3] == (70000 & 0xFF) && p[4] == ((70000 >> 8) & 0xFF) && p[5] == 0xD4 && p[6] == 0xC3);
+  CHECK(p[7] == 1 && p[8] == (33367 & 0x7F | 0x80) && p[9] == ((33367 >> 7) & 0x7F | 0x80) && p[10] == (33367 >> 14));
+  const ParsedPayload parsed = parsePayload(p.data(), p.size());
+  CHECK(parsed.compactPredicted && !parsed.shortAudio);
+  CHECK(parsed.header.codec == CodecKind::Predicted && parsed.header.frameType == FrameType::Video && parsed.header.version == kCompactPredictedVersion);
+  CHECK(parsed.header.qualityLevel == 37 && parsed.header.flags == kFlagDeblocked && parsed.header.format == 1);
+  CHECK(parsed.referenceSequenceLow == (70000 & 0xFFFF) && parsed.referenceCheckLow == 0xC3D4 && parsed.sequenceDelta == 1 && parsed.timestampDelta == 33367);
+  CHECK(parsed.bodyLength == coded.size() && std::memcmp(parsed.body, coded.data(), coded.size()) == 0);
+  // The check covers the model id and the reference's whole check, not only its low bits.
+  CHECK(compactPredictedCrcMatches(p.data(), p.size(), 0xC0FFEE11u, 0xA1B2C3D4u));
+  CHECK(!compactPredictedCrcMatches(p.data(), p.size(), 0xC0FFEE12u, 0xA1B2C3D4u));
+  CHECK(!compactPredictedCrcMatches(p.data(), p.size(), 0xC0FFEE11u, 0xA1B3C3D4u));
+  auto altered = p;
+  altered[12] ^= 4;
+  CHECK(!compactPredictedCrcMatches(altered.data(), altered.size(), 0xC0FFEE11u, 0xA1B2C3D4u));
+  // Screen, rgb24, no deblocking; sequence numbers wrap; a recovery frame many frames on.
+  auto s = compactPredicted(3, 500, 0xFFFFFFFEu, 7, 500, coded, FrameType::Screen, 0, 0, 0);
+  const ParsedPayload ps = parsePayload(s.data(), s.size());
+  CHECK(s[0] == kCompactScreenMarker && ps.header.frameType == FrameType::Screen && ps.header.flags == 0 && ps.header.format == 0 && ps.sequenceDelta == 5 && ps.timestampDelta == 0);
+  auto far = compactPredicted(1000000, 1u << 30, 10, 7, 0, coded);
+  CHECK(parsePayload(far.data(), far.size()).sequenceDelta == 999990 && parsePayload(far.data(), far.size()).timestampDelta == (1u << 30));
+  // What the form cannot say: the same or an earlier frame, a timestamp before the reference's.
+  CHECK(compactPredictedFraming(10, 0, 10, 0) == 0);
+  CHECK(compactPredictedFraming(10, 99, 11, 0) == 0);
+  CHECK(compactPredictedFraming(11, 99, 10, 100) == 0);
+  CHECK(compactPredictedFraming(10u + 0x80000000u, 0, 10, 0) == 0);
+  CHECK_THROWS_CODE(compactPredicted(10, 99, 10, 0, 0, coded), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(compactPredicted(11, 99, 10, 0, 100, coded), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(compactPredicted(11, 99, 10, 0, 0, coded, FrameType::Video, 52), ErrorCode::InvalidArgument);
+  CHECK_THROWS_CODE(compactPredicted(11, 99, 10, 0, 0, {0, 1, 2, 3}), ErrorCode::InvalidArgument);
+}
+
+TEST(compact_predicted_parser_refuses_what_no_sender_writes) {
+  const std::vector<uint8_t> coded = {0, 9, 8, 7, 6, 5};
+  const auto good = compactPredicted(11, 40000, 10, 0x1234, 6667, coded);
+  CHECK(refusal(good) == "accepted");
+  auto with = [&](const std::function<void(std::vector<uint8_t>&)>& f) {
+    auto p = good;
+    f(p);
+    return refusal(p);
+  };
+  CHECK(with([](auto& p) { p[1] = (p[1] & 0xC0) | 52; }).find("quality level") != std::string::npos);
+  CHECK(with([](auto& p) { p[7] = 0; }).find("sequence difference") != std::string::npos);
+  // A sequence difference of 1 written in two bytes (0x81 0x00) is not its shortest form.
+  CHECK(with([](auto& p) { p[7] = 0x81; p.insert(p.begin() + 8, 0x00); }).find("shortest") != std::string::npos);
+  // 2^31 in five bytes: past 2^31 - 1.
+  CHECK(with([](auto& p) { p[7] = 0x80; p.insert(p.begin() + 8, {0x80, 0x80, 0x80, 0x08}); }).find("sequence difference") != std::string::npos);
+  // A varint whose every byte continues runs past its longest form.
+  CHECK(with([](auto& p) { p[7] = 0x81; p.insert(p.begin() + 8, {0x80, 0x80, 0x80, 0x80, 0x80}); }).find("longer than") != std::string::npos);
+  // 2^53 microseconds after the reference.
+  CHECK(with([](auto& p) { p.erase(p.begin() + 8, p.begin() + 11); p.insert(p.begin() + 8, {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10}); }).find("timestamp difference") != std::string::npos);
+  // Truncated: too short for the least coded data, or cut inside a varint.
+  CHECK(refusal(std::vector<uint8_t>(good.begin(), good.begin() + 17)).find("truncated") != std::string::npos);
+  std::vector<uint8_t> cut = {kCompactVideoMarker, 30, 1, 10, 0, 0x34, 0x12, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81};
+  CHECK(refusal(cut) != "accepted");
+}
