@@ -775,7 +775,7 @@ const result = {
   options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, interFloors: INTER_FLOORS, interLossFloor: INTER_LOSS_FLOOR, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
   definitions: {
     frames: `the first N frames of each clip, decoded by ffmpeg, scaled to cover WxH (bicubic) and centre-cropped; played at ${fps} fps for every rate, whatever the clip's own rate`,
-    rate: 'kbps = total bytes x 8 x fps / frames / 1000; bpp = bits per pixel per frame. aic: whole payloads (44-byte header included); x264/VP8: the bitstream packets (Annex B / VP8 frames, no container, no RTP)',
+    rate: 'kbps = total bytes x 8 x fps / frames / 1000; bpp = bits per pixel per frame. aic: whole payloads (keyframes with their 44 bytes of header and check, predicted frames with 15 in the compact form); x264/VP8: the bitstream packets (Annex B / VP8 frames, no container, no RTP)',
     psnrY: 'per frame 10 log10(255^2 / MSE) of BT.601 luma Y = 0.299 R + 0.587 G + 0.114 B computed from the original and the decoded rgb24 frames (unrounded, full range), capped at 100 dB; averaged over frames',
     psnrRgb: 'per frame PSNR over all R, G, B samples (imageQuality), averaged over frames',
     ssim: 'per frame SSIM, 11x11 Gaussian window (sigma 1.5), per R, G, B plane and averaged (imageQuality); averaged over frames. ssimDb = mean of -10 log10(1 - SSIM), the scale BD-rates on SSIM use',

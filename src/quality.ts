@@ -27,6 +27,9 @@ export function imageQuality(original: ArrayBufferView, reconstruction: ArrayBuf
  * Parses a payload's header after checking its length and CRC-32C. Neural audio frames between
  * keyframes use the short form (`shortForm: true`): there `sequence` and `timestamp` hold their
  * low 16 and 32 bits only, and the CRC, which covers the model id, is checked when decoding.
+ * Predicted frames in the compact form (`version: 3`, `shortForm: true`) report 0 for `sequence`,
+ * `timestamp`, `modelId`, `dim0` and `dim1`: those follow from the reference the receiving
+ * session holds, whose `decompressFrame()` reports them; their CRC is checked when decoding.
  */
 export function parsePayloadHeader(payload: ArrayBufferView): PayloadHeader {
   return callNative(() => native().parsePayloadHeader(payload));
