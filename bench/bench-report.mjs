@@ -18,7 +18,7 @@ function headlines(r) {
   const out = [];
   const s = r.sections;
   for (const g of s.e2e?.groups ?? []) {
-    if (g.rows.length === 3) out.push(`${g.label}: session defaults ${f2(g.rows[1].ratioP50)}x, closed loop ${f2(g.rows[2].ratioP50)}x the plain codec (p50)`);
+    if (g.rows.length >= 3) out.push(`${g.label}: session defaults ${f2(g.rows[1].ratioP50)}x, closed loop ${f2(g.rows[2].ratioP50)}x${g.rows[3] ? `, every frame intra ${f2(g.rows[3].ratioP50)}x` : ""} the plain codec (p50)`);
     else out.push(`${g.label}: session ${f2(g.rows[1].ratioP50)}x the plain codec (p50)`);
   }
   for (const i of s.classical?.image ?? []) out.push(`${i.key} vs classical at SSIM ${i.ssim.toFixed(3)}: time ${f2(i.ratios.timeOursOverJpeg)}x JPEG, ${f2(i.ratios.timeOursOverWebp)}x WebP; bytes ${f2(i.ratios.bytesOursOverJpeg)}x JPEG, ${f2(i.ratios.bytesOursOverWebp)}x WebP`);
@@ -30,7 +30,7 @@ function headlines(r) {
     const p = s.peer.rows;
     out.push(`vs onnxruntime-node: inference ${f2(p[1].ratioP50)}x; full pipeline ours (with entropy coding) ÷ peer (without) ${f2(p[3].p50 / p[2].p50)}x; event-loop delay p99 ${f2(s.peer.eventLoop[1].ratioP99)}x the peer's`);
   }
-  if (s.scale) out.push(`real-time streams sustained: audio ${s.scale.sustained.audioStreams} of ${s.scale.sustained.audioTried.join('/')} tried; 640x360@15 video ${s.scale.sustained.videoStreams640x360at15} of 1/2/4`);
+  if (s.scale) out.push(`real-time streams sustained: audio ${s.scale.sustained.audioStreams} of ${s.scale.sustained.audioTried.join('/')} tried; 640x360@15 video ${s.scale.sustained.videoStreams640x360at15} of 1/2/4 at the defaults (predicted frames), ${s.scale.sustained.videoStreams640x360at15Intra ?? '-'} with every frame intra`);
   if (s.rawOrt && !s.rawOrt.skipped) out.push(`end to end ÷ (raw ORT in C++ + our coding): ${f2(s.rawOrt.e2eOverRawPlusCoding)}x; our inference ÷ raw ORT ${f2(s.rawOrt.inferenceOverRaw)}x`);
   return out;
 }

@@ -135,7 +135,8 @@ const e2eCols = [
 // ---- 1. end to end at default settings ----------------------------------------------------------
 /** The closed loop's chosen level per frame (for baselines and section 2). */
 async function closedLoopLevels(frames) {
-  const s = engine.openSession({ maxLatencyMs: Infinity });
+  // The image codec's levels: every frame intra-coded.
+  const s = engine.openSession({ maxLatencyMs: Infinity, interFrames: false });
   const out = [];
   for (let k = 0; k < 2; k++) for (const f of frames) out.push(await s.compressFrame(f)); // second pass: learnt
   s.close();
@@ -152,9 +153,12 @@ if (sections.has(1)) {
     ['1280x720', video['1280x720'], 'video 1280x720'],
     ['screen', screen, 'screen 1280x720'],
   ]) {
-    const sinks = { def: [], closed: [] };
+    // Video and screen sessions send predicted frames between keyframes by default; the intra
+    // rows are the image codec's closed loop on every frame (what a keyframe costs).
+    const sinks = { def: [], closed: [], intra: [] };
     const def = sessionPair(frames, {}, sinks.def);
     const closed = sessionPair(frames, { maxLatencyMs: Infinity }, sinks.closed);
+    const intra = sessionPair(frames, { maxLatencyMs: Infinity, interFrames: false }, sinks.intra);
     let i = 0;
     const lv = levels[key].map((r) => (r.codec === 'neural-image' ? r.qualityLevel : image.defaultLevel));
     const lvText = levels[key].some((r) => r.codec === 'neural-image') ? 'the closed loop level' : `the default level ${image.defaultLevel}`;
@@ -168,16 +172,19 @@ if (sections.has(1)) {
         { name: `plain codec encode+decode at ${lvText} (baseline)`, fn: plain },
         { name: 'session, defaults (maxLatencyMs 20)', fn: def.fn },
         { name: 'session, maxLatencyMs Infinity (closed loop)', fn: closed.fn },
+        { name: 'session, closed loop, every frame intra (interFrames: false)', fn: intra.fn },
       ],
       T,
     );
     def.close();
     closed.close();
+    intra.close();
     rows[1].s = summarizeSink(sinks.def);
     rows[2].s = summarizeSink(sinks.closed);
+    rows[3].s = summarizeSink(sinks.intra);
     const t = keep(table(`1. end to end: ${label} (compressFrame + decompressFrame on a receiving session)`, rows, e2eCols));
     // Per-stage breakdown of the closed loop, from the results' own timings.
-    const cl = sinks.closed.filter((r) => r.codec.startsWith('neural'));
+    const cl = sinks.intra.filter((r) => r.codec.startsWith('neural'));
     if (cl.length === 0) {
       console.log(`  (no neural frames in the closed loop: ${codecText(rows[2].s.codecs)} carried them, so no stage breakdown)`);
       s1.groups.push({ key, label, rows, table: t.title });

@@ -17,7 +17,7 @@ const payload = (await codec.encode(frame, { level: 4 })).payload;
 const out = Buffer.alloc(rgb.length);
 console.log(`imageCodec().decode 640x360 into a caller output (staged + copied back): ${(await atime(() => codec.decode(payload, { output: out }), 50)).toFixed(0)} us`);
 console.log(`imageCodec().decode 640x360, native result: ${(await atime(() => codec.decode(payload), 50)).toFixed(0)} us`);
-const s = engine.openSession({ maxLatencyMs: Infinity });
+const s = engine.openSession({ maxLatencyMs: Infinity, interFrames: false }); // the intra path on the repeated frame
 await s.compressFrame({ type: 'video', format: 'rgb24', width: W, height: H, data: rgb });
 console.log(`session.compressFrame 640x360 (work, incl. the session copy): ${(await atime(() => s.compressFrame({ type: 'video', format: 'rgb24', width: W, height: H, data: rgb }), 30)).toFixed(0)} us`);
 const a = engine.openSession();

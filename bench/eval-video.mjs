@@ -13,10 +13,10 @@
 //   30) for every bitrate;
 // - aic-intra: the session engine's image codec at each level (ImageCodec.encode, every frame
 //   a keyframe), each payload decoded by a receiving session's decompressFrame();
-// - aic-session: sessions as a server opens them, `openSession({ mode, maxLatencyMs: Infinity })`
+// - aic-session: intra-only sessions, `openSession({ mode, maxLatencyMs: Infinity, interFrames: false })`
 //   for aggressive, adaptive (the default operating point) and conservative: compressFrame() on a
 //   sending session, decompressFrame() on a receiving one (the closed loop picks the level, or JPEG);
-// - aic-inter: sessions with predicted frames, `openSession({ interFrames: true, minQualityScore })`
+// - aic-inter: sessions with predicted frames (the default), `openSession({ interFrames: true, minQualityScore })`
 //   over a sweep of floors (--inter-floors): a keyframe, then P-frames against the reference both
 //   sides hold; P-frame and keyframe times apart (median, p99), and P-frame speed against x264's;
 // - x264: -preset veryfast -tune zerolatency, a CRF sweep; x264-intra: the same with keyint=1 (the
@@ -383,7 +383,7 @@ for (const clip of clips) {
     // Sessions as a server runs them: the closed loop picks level or conventional codec per frame.
     run.codecs['aic-session'] = [];
     for (const mode of SESSION_MODES) {
-      const tx = engine.openSession({ sessionId: `eval-tx-${clip}-${width}x${height}-${mode}`, mode, maxLatencyMs: Infinity });
+      const tx = engine.openSession({ sessionId: `eval-tx-${clip}-${width}x${height}-${mode}`, mode, maxLatencyMs: Infinity, interFrames: false });
       const bytes = [];
       const metrics = [];
       const encMs = [];

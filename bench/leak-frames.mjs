@@ -37,7 +37,8 @@ const expectError = async (p, code) => {
 const t0 = performance.now();
 for (let block = 0; done < frames; block++) {
   const fallbackCodec = block % 2 ? 'lossless' : 'conventional';
-  const tx = engine.openSession({ sessionId: `tx-${block}`, maxLatencyMs: Infinity, fallbackCodec });
+  // Every frame intra (interFrames: false): its payloads are also decoded without a session.
+  const tx = engine.openSession({ sessionId: `tx-${block}`, maxLatencyMs: Infinity, fallbackCodec, interFrames: false });
   const rx = engine.openSession({ sessionId: `rx-${block}` });
   for (let i = 0; i < 50 && done < frames; i++, done++) {
     const kind = i % 3;

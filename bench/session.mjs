@@ -79,7 +79,8 @@ for (const f of photos) {
 process.stderr.write('\n');
 
 // 2. One session for all photos, no latency budget (stills are not live).
-const oneSession = engine.openSession({ maxLatencyMs: Infinity });
+// Every frame intra (interFrames: false): the photos are not a stream.
+const oneSession = engine.openSession({ maxLatencyMs: Infinity, interFrames: false });
 const allPhotos = [];
 for (const f of photos) {
   const { data, info } = await load(f);
@@ -89,7 +90,9 @@ oneSession.close();
 
 // 3. Video: a slow pan over each of 4 photos, 640x360, 30 frames each, one session.
 const video = [];
-const vs = engine.openSession({ maxLatencyMs: Infinity });
+// The image codec's closed loop on every frame (interFrames: false); the README's example below
+// runs at the defaults, predicted frames included.
+const vs = engine.openSession({ maxLatencyMs: Infinity, interFrames: false });
 let clips = 0;
 for (const f of photos) {
   if (clips === 4) break;

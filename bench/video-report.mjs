@@ -125,7 +125,7 @@ out.push('');
 // 3. Session operating points
 out.push('### The session’s operating points');
 out.push('');
-out.push('`openSession({ mode, maxLatencyMs: Infinity })`, `compressFrame()` on every frame, `decompressFrame()` on a receiving session: the closed loop picks the lowest level whose measured SSIM (mean and worst tile) reaches the mode’s floor, or a JPEG when that is smaller and reaches it. `adaptive` is the default. Beside each point, the rate at which x264’s and VP8’s curves reach the same quality (interpolated in log rate; “<” where even their cheapest point is better), and how many times that ours spends.');
+out.push('`openSession({ mode, maxLatencyMs: Infinity, interFrames: false })` (every frame intra), `compressFrame()` on every frame, `decompressFrame()` on a receiving session: the closed loop picks the lowest level whose measured SSIM (mean and worst tile) reaches the mode’s floor, or a JPEG when that is smaller and reaches it. `adaptive` is the default. Beside each point, the rate at which x264’s and VP8’s curves reach the same quality (interpolated in log rate; “<” where even their cheapest point is better), and how many times that ours spends.');
 out.push('');
 const sRows = [];
 for (const run of r.runs) {

@@ -56,7 +56,7 @@ describe('predicted video frames', () => {
   it('codes a keyframe then predicted frames whose decoded pixels score what the sender measured, for far fewer bytes', async () => {
     const tx = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
     const rx = engine.openSession();
-    const intra = engine.openSession({ maxLatencyMs: Infinity });
+    const intra = engine.openSession({ maxLatencyMs: Infinity, interFrames: false });
     let predictedBytes = 0;
     let intraBytes = 0;
     for (let i = 0; i < frames.length; i++) {
@@ -271,8 +271,12 @@ describe('predicted video frames', () => {
     }
   });
 
-  it('keeps no reference and counts no keyframes in a session without predicted frames', async () => {
-    const tx = engine.openSession({ maxLatencyMs: Infinity });
+  it('predicts video by default, and keeps no reference and counts no keyframes in a session without predicted frames', async () => {
+    const byDefault = engine.openSession({ maxLatencyMs: Infinity });
+    expect(byDefault.options.interFrames).toBe(true);
+    expect((await byDefault.compressFrame(frame(frames[0]!))).codec).toBe('neural-image');
+    expect((await byDefault.compressFrame(frame(frames[1]!))).codec).toBe('predicted');
+    const tx = engine.openSession({ maxLatencyMs: Infinity, interFrames: false });
     for (let i = 0; i < 2; i++) expect((await tx.compressFrame(frame(frames[i]!))).codec).toBe('neural-image');
     expect(tx.stats().video).toEqual({ predictedFrames: 0, keyframes: 0, keyframesRequested: 0, sceneChanges: 0, recoveriesRequested: 0, recoveries: 0, referenceBytes: 0 });
   });

@@ -22,13 +22,16 @@ describe('lifecycle and backpressure', () => {
     s.close();
     const results = await Promise.all(handed);
     expect(results.map((r) => r.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
-    for (const r of results) expect((await engine.decompressFrame(r.payload)).width).toBe(W);
+    // A keyframe and predicted frames: a receiving session decodes them in order.
+    const rx = engine.openSession();
+    for (const r of results) expect((await rx.decompressFrame(r.payload)).width).toBe(W);
     expect((await errorOf(s.compressFrame(frame()))).code).toBe('CLOSED');
   });
 
   it('engine.close() finishes queued decodes and frames before it unloads the models; later calls get CLOSED', async () => {
     const own = await createEngine({ executionProvider: 'cpu' });
-    const tx = own.openSession({ maxLatencyMs: Infinity });
+    // Intra frames: each payload decodes on the engine alone too.
+    const tx = own.openSession({ maxLatencyMs: Infinity, interFrames: false });
     const payloads = (await Promise.all(Array.from({ length: 4 }, (_, i) => tx.compressFrame(frame(i))))).map((r) => r.payload);
     const rx = own.openSession();
     const pcm = toS16(speechLike(16000, 0.2));
@@ -63,7 +66,7 @@ describe('lifecycle and backpressure', () => {
   it('refuses frames past maxInFlight with RESOURCE_EXHAUSTED before accepting them, or queues them in order when asked', async () => {
     const own = await createEngine({ executionProvider: 'cpu', maxInFlight: 2 });
     try {
-      const s = own.openSession({ maxLatencyMs: Infinity });
+      const s = own.openSession({ maxLatencyMs: Infinity, interFrames: false });
       const calls = Array.from({ length: 5 }, (_, i) => s.compressFrame(frame(i)));
       const settled = await Promise.allSettled(calls);
       const codes = settled.map((x) => (x.status === 'fulfilled' ? 'ok' : (x.reason as { code: string }).code));

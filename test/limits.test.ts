@@ -71,8 +71,28 @@ function docVerdict(b: Buffer): Verdict {
   if (b[0] === 0xa5) return b.length >= 13 && (b[1]! & 0xe0) === 0 ? 'ok' : 'corrupt';
   // The compact form: every value of byte 1 is legal (its bits 5-7 are the quality level).
   if (b[0] === 0xa6 || b[0] === 0xa7) return b.length >= 8 ? 'ok' : 'corrupt';
+  // The compact predicted form (version 3): qp <= 51, two shortest LEB128 differences in range, >= 5 bytes of coded data.
+  if (b[0] === 0xa8 || b[0] === 0xa9) {
+    if (b.length < 18 || (b[1]! & 0x3f) > 51) return 'corrupt';
+    let at = 7;
+    const leb = (maxBytes: number): bigint | null => {
+      let v = 0n;
+      for (let i = 0; i < maxBytes; i++) {
+        if (at >= b.length - 4) return null;
+        const x = b[at++]!;
+        v |= BigInt(x & 0x7f) << BigInt(7 * i);
+        if (!(x & 0x80)) return x === 0 && i > 0 ? null : v;
+      }
+      return null;
+    };
+    const seq = leb(5);
+    if (seq === null || seq < 1n || seq > 2n ** 31n - 1n) return 'corrupt';
+    const ts = leb(8);
+    if (ts === null || ts > 2n ** 53n - 1n) return 'corrupt';
+    return b.length - 4 - at >= 5 ? 'ok' : 'corrupt';
+  }
   if (b.toString('latin1', 0, 4) !== 'AICF') return 'corrupt';
-  if (b[4] !== 1) return 'unsupported';
+  if (b[4] !== 1 && b[4] !== 2) return 'unsupported';
   if (b[5] !== 40 || b.length < 44) return 'corrupt';
   const n = b.readUInt32LE(28);
   if (40 + n + 4 !== b.length) return 'corrupt';
@@ -81,16 +101,20 @@ function docVerdict(b: Buffer): Verdict {
   const modelId = b.readUInt32LE(12);
   const dim0 = b.readUInt32LE(20);
   const dim1 = b.readUInt32LE(24);
-  // Flags: bit 0 keyframe, bit 1 fallback, bit 3 silence descriptor (neural audio, never with bit 1).
-  if (type > 3 || codec > 6 || (flags & 0xf4) !== 0 || reserved !== 0) return 'corrupt';
+  // Flags: bit 0 keyframe, bit 1 fallback, bit 2 deblocked (predicted only), bit 3 silence descriptor (neural audio, never with bit 1).
+  if (type > 3 || codec > 7 || (flags & 0xf0) !== 0 || reserved !== 0) return 'corrupt';
+  // Version 2 carries predicted frames (codec 7) and nothing else.
+  if ((b[4] === 2) !== (codec === 7)) return 'corrupt';
+  if ((flags & 4) !== 0 && codec !== 7) return 'corrupt';
+  if (codec === 7 && ((flags & ~4) !== 0 || quality > 51 || format > 1 || n < 13)) return 'corrupt';
   if ((flags & 8) !== 0 && (codec !== 1 || (flags & 2) !== 0)) return 'corrupt';
   if (b.readBigUInt64LE(32) > 2n ** 53n - 1n) return 'corrupt';
-  const imageCodec = codec === 0 || codec === 4 || codec === 5;
+  const imageCodec = codec === 0 || codec === 4 || codec === 5 || codec === 7;
   const audioCodec = codec === 1 || codec === 6;
   const imageType = type === 0 || type === 2;
   if (imageCodec && !imageType) return 'corrupt';
   if (audioCodec && type !== 1) return 'corrupt';
-  if (codec >= 2 && modelId !== 0) return 'corrupt';
+  if (codec >= 2 && codec !== 7 && modelId !== 0) return 'corrupt';
   if ((codec === 2 || codec === 3) && quality !== 0) return 'corrupt';
   if ((codec === 4 || codec === 5) && (quality < 1 || quality > 100)) return 'corrupt';
   if (codec === 6 && quality < 1) return 'corrupt';
@@ -147,9 +171,22 @@ async function validPayloads(): Promise<Buffer[]> {
   const rgb = syntheticFrame(W, H);
   const rgba = syntheticFrame(W, H, 4);
   for (let i = 3; i < rgba.length; i += 40) rgba[i] = 100; // translucent: WebP
-  const s = engine.openSession({ sessionId: 'valid-neural' });
+  const s = engine.openSession({ sessionId: 'valid-neural', interFrames: false });
   out.push((await s.compressFrame({ type: 'video', format: 'rgb24', width: W, height: H, data: rgb })).payload);
   out.push((await s.compressFrame({ type: 'screen', format: 'rgb24', width: W, height: H, data: rgb })).payload);
+  // Predicted frames in the compact form (version 3) and, to a peer that reads version 2 only, the full one.
+  const caps = engine.capabilities();
+  for (const peerCapabilities of [undefined, { ...caps, bitstreamVersions: [1, 2] }]) {
+    const v = engine.openSession({ interFrames: true, maxLatencyMs: Infinity, ...(peerCapabilities ? { peerCapabilities } : {}) });
+    const moved = Buffer.from(rgb);
+    moved.copy(moved, 3, 0, moved.length - 3);
+    for (const [k, data] of [rgb, moved, rgb].entries()) {
+      const r = await v.compressFrame({ type: k === 2 ? 'screen' : 'video', format: 'rgb24', width: W, height: H, data, timestamp: 1000 + 33_333 * k });
+      if (k > 0) expect(r.codec).toBe('predicted');
+      out.push(r.payload);
+    }
+    v.close();
+  }
   for (const rate of [16000, 48000]) {
     const x = toS16(speechLike(rate, 0.1));
     const n = (rate / 50) * 2;
@@ -177,8 +214,8 @@ async function validPayloads(): Promise<Buffer[]> {
 describe('the strict parser agrees with docs/bitstream.md', () => {
   it('on valid payloads of every codec and on mutations of every byte', async () => {
     const valid = await validPayloads();
-    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[0] === 0xa6 || p[0] === 0xa7 ? 'compact' : p[7])));
-    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 'short', 'compact']));
+    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[0] === 0xa6 || p[0] === 0xa7 ? 'compact' : p[0] === 0xa8 || p[0] === 0xa9 ? 'compact predicted' : p[7])));
+    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 'short', 'compact', 'compact predicted']));
     for (const p of valid) expect([docVerdict(p), nativeVerdict(p)]).toEqual(['ok', 'ok']);
     let cases = 0;
     let rejected = 0;
@@ -194,7 +231,7 @@ describe('the strict parser agrees with docs/bitstream.md', () => {
     let seed = 11;
     const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
     for (const [k, p] of valid.entries()) {
-      const short = p[0] >= 0xa5 && p[0] <= 0xa7;
+      const short = p[0] >= 0xa5 && p[0] <= 0xa9;
       const positions = [...Array(Math.min(p.length, 48)).keys(), p.length - 4, p.length - 3, p.length - 2, p.length - 1];
       for (const i of positions) {
         for (const x of [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff, (rand() % 255) + 1]) {

@@ -116,7 +116,10 @@ export class AiCore {
 
   /** The session options in force for a user's stream: environment < user config < the request's own (src/config). */
   async #settings(userId: string, overrides: FrameOverrides) {
-    return toSessionOptions(resolveSessionSettings(this.options.defaults, await this.#userConfig(userId), overrides));
+    // Every frame self-contained (interFrames: false): the AI Core's DecompressFrame also decodes
+    // without a session, its API has no keyframe request, and a client codes frames locally while
+    // the service cannot, so one stream's frames may come from two encoders (docs/api.md).
+    return toSessionOptions(resolveSessionSettings(this.options.defaults, await this.#userConfig(userId), overrides), { interFrames: false });
   }
 
   /**

@@ -295,7 +295,9 @@ export class ClientSession {
   ) {}
 
   async #localSession(): Promise<Session> {
-    if (!this.#local || this.#local.closed) this.#local = (await this.client.localEngine()).openSession({ ...this.options, sessionId: `${this.sessionId}-local` });
+    // Intra frames, as the AI Core codes them: the receiver may decode this stream's frames remotely
+    // or here, so no frame may depend on a reference the other side holds.
+    if (!this.#local || this.#local.closed) this.#local = (await this.client.localEngine()).openSession({ ...this.options, sessionId: `${this.sessionId}-local`, interFrames: false });
     return this.#local;
   }
 

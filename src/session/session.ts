@@ -137,7 +137,7 @@ export class Session {
       verifyQuality: options.verifyQuality ?? true,
       fallbackCodec,
       peerCapabilities: options.peerCapabilities === undefined ? null : checkCapabilities(options.peerCapabilities, 'options.peerCapabilities'),
-      interFrames: options.interFrames ?? false,
+      interFrames: options.interFrames ?? true,
       keyframeInterval: checkKeyframeInterval(options.keyframeInterval),
       recoveryReferences: checkRecoveryReferences(options.recoveryReferences),
       targetBitrateKbps: checkBitrate(options.targetBitrateKbps),

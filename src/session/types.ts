@@ -47,10 +47,12 @@ export interface SessionOptions {
   verifyQuality?: boolean;
   /**
    * Video and screen: code frames as predicted frames against the receiver's reference (motion
-   * compensation, skipped blocks) between keyframes; default false for now (opt in: the
-   * evaluation against x264 and VP8 with predicted frames is not yet in docs/video-codec.md). The peer must decode them
-   * (its capabilities list 'predicted' and the engine's inter model); off, every frame is coded on
-   * its own.
+   * compensation, skipped blocks) between keyframes; default true (5-10x fewer bits than coding
+   * every frame on its own: docs/video-codec.md). The receiver must decode them in a session of
+   * its own, in order (session.decompressFrame(); engine.decompressFrame() has no reference), and
+   * answer REFERENCE_MISSING with requestKeyframe() / requestRecovery() on the sender; a peer
+   * whose capabilities lack 'predicted' or the engine's inter model never gets one. false: every
+   * frame is coded on its own (each decodes anywhere, and a lost one costs only itself).
    */
   interFrames?: boolean;
   /**
