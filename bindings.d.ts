@@ -335,6 +335,8 @@ export interface NativePredictedEncodeOptions {
   reference?: number;
   /** Write the compact predicted form (bitstream version 3) when the frame can take it (default false). */
   compact?: boolean;
+  /** Macroblock decimation thresholds [luma, chroma] (0: off; default the tuned ones, inter_codec.h). */
+  decimation?: [number, number];
 }
 
 export interface NativePredictedPass {

@@ -52,6 +52,14 @@ class EncodeJob : public Job {
       options_.referenceSequence = static_cast<uint32_t>(intField(env, o, "reference", what, 0, 2147483647));
     }
     options_.compact = o.Get("compact").ToBoolean().Value();
+    // decimation: [luma, chroma] thresholds (0: off), for tuning (training/video/tune_decimation.mjs).
+    if (!o.Get("decimation").IsUndefined()) {
+      Napi::Value d = o.Get("decimation");
+      if (!d.IsArray() || d.As<Napi::Array>().Length() != 2) throwInvalid(env, "options.decimation must be [luma, chroma] thresholds");
+      Napi::Object a = d.As<Napi::Object>();
+      options_.decimateLuma = intField(env, a, "0", what + ".decimation", 0, 64);
+      options_.decimateChroma = intField(env, a, "1", what + ".decimation", 0, 64);
+    }
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -296,8 +297,9 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
 /** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
 class PassEncoder {
  public:
-  PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3])
-      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon) {
+  PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3], int decimateLuma,
+              int decimateChroma)
+      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), decimateLuma_(decimateLuma), decimateChroma_(decimateChroma) {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
   }
 
@@ -403,6 +405,51 @@ class PassEncoder {
     return total;
   }
 
+  /**
+   * Macroblock decimation: a residual of a few +-1 coefficients scattered down the scan costs more
+   * bits (coded-block flags, last position, significance runs) than the error it removes. Each
+   * channel's blocks get a score (a +-1 after a short run of zeros counts 3, after a longer one 2,
+   * then 1, then 0; any larger value keeps the channel); a channel under the threshold is zeroed.
+   * Returns the coefficients' new sum of |q|.
+   */
+  int decimate(MacroblockSyntax& m) const {
+    constexpr int kKeep = 1 << 20;
+    for (int c = 0; c < 3; ++c) {
+      const int threshold = c == 0 ? decimateLuma_ : decimateChroma_;
+      if (threshold <= 0) continue;
+      const uint8_t* scan = model_.config().scan[c].data();
+      int score = 0;
+      for (int b = 0; b < 4 && score < kKeep; ++b) {
+        if (!(m.cbf & (1u << (c * 4 + b)))) continue;
+        const int16_t* q = m.coefficients[c * 4 + b];
+        int run = 0;
+        for (int i = 0; i < kCoefficients; ++i) {
+          const int v = std::abs(q[scan[i]]);
+          if (v == 0) {
+            ++run;
+            continue;
+          }
+          if (v > 1) {
+            score = kKeep;
+            break;
+          }
+          score += run < 4 ? 3 : run < 12 ? 2 : run < 24 ? 1 : 0;
+          run = 0;
+        }
+      }
+      if (score >= threshold) continue;
+      for (int b = 0; b < 4; ++b) {
+        std::memset(m.coefficients[c * 4 + b], 0, sizeof(int16_t) * kCoefficients);
+        m.cbf &= static_cast<uint16_t>(~(1u << (c * 4 + b)));
+      }
+    }
+    int total = 0;
+    for (int i = 0; i < kBlocksPerMacroblock; ++i)
+      if (m.cbf & (1u << i))
+        for (int k = 0; k < kCoefficients; ++k) total += std::abs(m.coefficients[i][k]);
+    return total;
+  }
+
   int vectorCost(MotionVector mv, MotionVector pred) const {
     // About the bits of the difference, in SAD units at this quantiser (a bit is worth more SAD as the step grows).
     const int bits = (mv.dx != pred.dx ? 2 + 2 * static_cast<int>(std::log2(1 + std::abs(mv.dx - pred.dx))) : 1) +
@@ -417,7 +464,8 @@ class PassEncoder {
     walk_.predict(x, y, MacroblockMode::Skip, pred, skipPred_);
     int sadSkip = 0;
     MacroblockSyntax trial;
-    const int qSkip = quantise(x, y, skipPred_, false, trial, sadSkip);
+    quantise(x, y, skipPred_, false, trial, sadSkip);
+    const int qSkip = decimate(trial);
     if (qSkip == 0) {
       m.mode = MacroblockMode::Skip;
       m.mv = pred;
@@ -435,6 +483,7 @@ class PassEncoder {
       int s = 0;
       MacroblockSyntax t2;
       quantise(x, y, interPred_, false, t2, s);
+      decimate(t2);
       const int cost = s + vectorCost(mv, pred);
       if (cost < costInter) {
         costInter = cost;
@@ -479,6 +528,7 @@ class PassEncoder {
   const MotionField& field_;
   FrameWalk walk_;
   float step_[3];
+  int decimateLuma_, decimateChroma_;  // PredictedEncodeOptions::decimation
 };
 
 /**
@@ -819,7 +869,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
-    PassEncoder enc(*model_, *ref, src, field, qp, out);
+    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma);
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;

@@ -64,6 +64,8 @@ struct ReferenceFrame {
   void assign(int w, int h, uint32_t seq, const uint8_t* const src[3], bool withLuma);
 };
 
+constexpr int kDefaultDecimateLuma = 3, kDefaultDecimateChroma = 14;
+
 struct PredictedEncodeOptions {
   int qp = 28;
   uint32_t sequence = 0;
@@ -89,6 +91,13 @@ struct PredictedEncodeOptions {
    * instead of 52) when the frame can take it: its receiver must read version 3.
    */
   bool compact = false;
+  /**
+   * Macroblock decimation thresholds for Y and for Co/Cg (0: off): a channel whose residual is
+   * only a few +-1 coefficients spread down the scan, scoring under the threshold, is not coded
+   * (PassEncoder::decimate). The defaults were chosen on motion synthesised from the training
+   * photos: training/video/tune_decimation.mjs.
+   */
+  int decimateLuma = kDefaultDecimateLuma, decimateChroma = kDefaultDecimateChroma;
 };
 
 struct PredictedPass {
