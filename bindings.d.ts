@@ -687,6 +687,10 @@ export interface NativeBinding {
   readonly cpuSignature: string;
   /** Runs this process on the ONNX Runtime library at `path` (once per process; native/core/runtime/onnxruntime_library.h). Throws NATIVE_UNAVAILABLE. */
   loadOnnxRuntime(path: string): { path: string; version: string };
+  /** Starts ONNX Runtime's one-time work (operator schemas, the CPU kernel registry) on a thread of its own, once per process (native/core/runtime/warmup.h); needs a library loaded. */
+  startWarmup(): void;
+  /** Waits for that warm-up to finish, if one runs. */
+  awaitWarmup(): void;
   /** Internal: block motion search on 8-bit luma planes (native/core/video/motion_search.h), synchronous; for bench/motion-search.mjs. */
   motionSearch(
     reference: ArrayBufferView,

@@ -51,6 +51,19 @@ function engineStartSection(e) {
     `| onnxruntime-node, 4 sessions (baseline) | ${f1(e.theirs.median)} | ${f1(e.theirs.p95)} | ${f1(e.theirs.min)} | 1.00x | - | - |`,
     '',
   ];
+  if (e.fromRequire) {
+    const withWhole = baselines.filter((b) => b.fromRequire);
+    lines.push(
+      '### engine start from the package\'s require() (what a program\'s start pays: loading the package, its addon and ONNX Runtime, then the engine or the sessions; same processes as above)',
+      '',
+      '| contender | median ms | p95 ms | ÷ onnxruntime-node (median) |',
+      '|:--|--:|--:|--:|',
+      ...withWhole.map((b) => `| require + createEngine() at ${b.label} | ${f1(b.fromRequire.median)} | ${f1(b.fromRequire.p95)} | ${f2(b.fromRequire.ratioMedian)}x |`),
+      `| require + createEngine() | ${f1(e.fromRequire.ours.median)} | ${f1(e.fromRequire.ours.p95)} | ${f2(e.fromRequire.ratioMedian)}x |`,
+      `| require('onnxruntime-node') + 4 sessions (baseline) | ${f1(e.fromRequire.theirs.median)} | ${f1(e.fromRequire.theirs.p95)} | 1.00x |`,
+      '',
+    );
+  }
   const before = baselines[0]?.breakdownMedianMs ?? e.breakdownBeforeMedianMs;
   const keys = [...Object.keys(e.breakdownMedianMs), ...Object.keys(before ?? {}).filter((k) => !(k in e.breakdownMedianMs))];
   lines.push(

@@ -37,14 +37,17 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function child(kind, cacheDir, root) {
   if (kind === 'theirs') {
+    const tRequire = now();
     const ort = require('onnxruntime-node');
     const t0 = now();
     const sessions = await Promise.all(GRAPHS.map((p) => ort.InferenceSession.create(p)));
     const ms = now() - t0;
+    const fromRequireMs = now() - tRequire;
     await Promise.all(sessions.map((s) => s.release()));
-    return { ms };
+    return { ms, fromRequireMs };
   }
   if (kind === 'breakdown') return { parts: await breakdown(cacheDir, root) };
+  const tRequire = now();
   const aic = require(path.join(root, 'dist', 'index.js'));
   require(path.join(root, 'dist', 'native', 'load.js')).native();
   const options = { executionProvider: 'cpu', cacheDir: cacheDir === 'off' ? false : cacheDir };
@@ -52,12 +55,13 @@ async function child(kind, cacheDir, root) {
   const t0 = now();
   const engine = await aic.createEngine(options);
   const ms = now() - t0;
+  const fromRequireMs = now() - tRequire;
   // How long the JS thread itself was busy meanwhile (JS and the native calls made on it).
   const jsMs = performance.eventLoopUtilization(elu).active;
   const info = engine.info();
   if (!info.codecs.image || !info.codecs.audio) throw new Error(`a codec did not load: ${JSON.stringify(info.unavailable)}`);
   await engine.close();
-  return { ms, jsMs };
+  return { ms, jsMs, fromRequireMs };
 }
 
 // The stages of createEngine() one after another, each timed on its own, in a fresh process with
@@ -72,6 +76,13 @@ async function breakdown(cacheDir, root) {
   t = now();
   const binding = require(path.join(root, 'dist', 'native', 'load.js')).native();
   add('addon + ONNX Runtime load (dlopen)', now() - t);
+  // Builds that start ONNX Runtime's one-time work when the package loads (native/core/runtime/warmup.h):
+  // what of it was still running once require() returned.
+  if (typeof binding.awaitWarmup === 'function') {
+    t = now();
+    binding.awaitWarmup();
+    add('ONNX Runtime warm-up still running after require (awaited)', now() - t);
+  }
   const { readFile } = require('node:fs/promises');
   const { createHash } = require('node:crypto');
   const manifest = require(path.join(root, 'dist', 'manifest.js'));
@@ -185,6 +196,7 @@ if (childKind) {
   const kinds = ['ours', 'theirs', ...baselines.map((_, i) => i)];
   const samples = new Map(kinds.map((k) => [k, []]));
   const jsBusy = new Map(kinds.map((k) => [k, []]));
+  const fromRequire = new Map(kinds.map((k) => [k, []]));
   const run = (k) => (typeof k === 'number' ? spawn('before', baselines[k].cache, baselines[k].dir) : spawn(k, cacheDir));
   for (let i = 0; i < runs; i++) {
     // Rotate which goes first so that none always follows another.
@@ -194,6 +206,7 @@ if (childKind) {
       const r = run(k);
       samples.get(k).push(r.ms);
       if (r.jsMs !== undefined) jsBusy.get(k).push(r.jsMs);
+      if (r.fromRequireMs !== undefined) fromRequire.get(k).push(r.fromRequireMs);
     }
   }
   const medianParts = (list) => {
@@ -210,9 +223,12 @@ if (childKind) {
   const o = summarize(samples.get('ours'));
   const t = summarize(samples.get('theirs'));
   const js = (k) => (jsBusy.get(k).length ? summarize(jsBusy.get(k)).median : null);
+  // From the package's require() to the engine (or the last session) ready: what a program's start pays.
+  const whole = (k) => (fromRequire.get(k).length ? summarize(fromRequire.get(k)) : null);
   const before = baselines.map((bl, i) => {
     const b = summarize(samples.get(i));
-    return { label: bl.label, dir: bl.dir, median: b.median, p95: b.p95, min: b.min, coldFirstRunMs: coldBefore[i], ratioMedian: b.median / t.median, jsThreadBusyMedianMs: js(i), breakdownMedianMs: medianParts(breakdownsBefore[i]) };
+    const w = whole(i);
+    return { label: bl.label, dir: bl.dir, median: b.median, p95: b.p95, min: b.min, coldFirstRunMs: coldBefore[i], ratioMedian: b.median / t.median, jsThreadBusyMedianMs: js(i), fromRequire: w && { median: w.median, p95: w.p95, ratioMedian: w.median / whole('theirs').median }, breakdownMedianMs: medianParts(breakdownsBefore[i]) };
   });
   const first = before[0];
   const result = {
@@ -226,6 +242,11 @@ if (childKind) {
     ours: { median: o.median, p95: o.p95, min: o.min },
     theirs: { median: t.median, p95: t.p95, min: t.min },
     ratioMedian: o.median / t.median,
+    fromRequire: {
+      ours: { median: whole('ours').median, p95: whole('ours').p95 },
+      theirs: { median: whole('theirs').median, p95: whole('theirs').p95 },
+      ratioMedian: whole('ours').median / whole('theirs').median,
+    },
     ...(first
       ? {
           baseline: first.dir,
@@ -246,6 +267,7 @@ if (childKind) {
     console.log(`  baseline ${b.label.padEnd(16)} median ${f(b.median)} ms  p95 ${f(b.p95)} ms  ratio ${b.ratioMedian.toFixed(2)}x  JS thread busy ${f(b.jsThreadBusyMedianMs)} ms${b.coldFirstRunMs !== null ? `  (cold ${b.coldFirstRunMs.toFixed(1)} ms)` : ''}`);
   }
   console.log(`  onnxruntime-node x4       median ${f(t.median)} ms  p95 ${f(t.p95)} ms`);
+  console.log(`  from require(): ours median ${f(result.fromRequire.ours.median)} ms, onnxruntime-node ${f(result.fromRequire.theirs.median)} ms, ratio ${result.fromRequire.ratioMedian.toFixed(2)}x`);
   const show = (title, p) => {
     console.log(title);
     for (const [k, v] of Object.entries(p)) console.log(`    ${k.padEnd(52)} ${f(v)}`);

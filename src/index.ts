@@ -1,4 +1,6 @@
 // @auralink/aic: neural media compression for Node.js servers.
+// First: the addon, so that ONNX Runtime's one-time start runs while the rest loads (native/preload.ts).
+import './native/preload.js';
 export { AicError, type AicErrorCode } from './errors.js';
 export { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, Engine, type CodecSummary, type DecodeLimits, type LargeDecodeOptions, type OpenSessionOptions, type EngineOptions, type EngineInfo, type ExecutionProvider, type ModelDefinition } from './engine.js';
 export { Model, type ModelInfo, type ModelStats, type RunOptions, type RunResult } from './model.js';

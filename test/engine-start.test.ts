@@ -1,5 +1,6 @@
 // Engine start (issue 12, part 4): the parsed-manifest cache never stands in for the checks it
 // skips re-running, and anything off in it falls back to a normal load.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -347,5 +348,60 @@ describe('engine start', () => {
     } finally {
       await refused.close();
     }
+  });
+});
+
+// ONNX Runtime's one-time start runs on a native thread from the package's load on
+// (native/core/runtime/warmup.h, src/native/preload.ts); what the package loads with it is kept small.
+describe('package load', () => {
+  const entry = path.join(__dirname, '..', 'dist', 'index.js');
+  const node = (script: string) => spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+
+  it('loads the addon and starts the warm-up, but not sharp or prom-client', () => {
+    const r = node(`
+      require(${JSON.stringify(entry)});
+      const keys = Object.keys(require.cache);
+      console.log(JSON.stringify({
+        addon: keys.some((k) => k.endsWith('aic.node')),
+        sharp: keys.some((k) => /[\\\\/]node_modules[\\\\/]sharp[\\\\/]/.test(k)),
+        prom: keys.some((k) => /[\\\\/]node_modules[\\\\/]prom-client[\\\\/]/.test(k)),
+      }));
+    `);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ addon: true, sharp: false, prom: false });
+  });
+
+  it('exits cleanly (with the code asked for) however soon after loading the process ends', () => {
+    // The warm-up may still be inside ONNX Runtime when the program ends: 'exit' waits for it,
+    // so that ONNX Runtime's static objects are not destroyed under it.
+    for (const [script, code] of [
+      [`require(${JSON.stringify(entry)}); process.exit(3)`, 3],
+      [`require(${JSON.stringify(entry)})`, 0],
+      [`require(${JSON.stringify(entry)}); setTimeout(() => process.exit(5), 4)`, 5],
+      [`new (require('node:worker_threads').Worker)(${JSON.stringify(`require(${JSON.stringify(entry)})`)}, { eval: true }).on('exit', (c) => process.exit(c + 7))`, 7],
+    ] as const) {
+      for (let i = 0; i < 3; i++) {
+        const r = node(script);
+        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: code, signal: null, stderr: '' });
+      }
+    }
+  });
+
+  it('starts engines with the caller\'s threading after the warm-up, and refuses a conflicting one as before', async () => {
+    const r = node(`
+      const { createEngine } = require(${JSON.stringify(entry)});
+      (async () => {
+        const a = await createEngine({ executionProvider: 'cpu', intraOpThreads: 1, cacheDir: false });
+        let code = null;
+        try { await createEngine({ executionProvider: 'cpu', intraOpThreads: 2, cacheDir: false }); } catch (e) { code = e.code; }
+        const x = new Float32Array(16 * 16 * 3).fill(0.5);
+        const s = a.openSession({ sessionId: 's', interFrames: false });
+        const out = await s.compressFrame({ type: 'video', format: 'rgb24', width: 16, height: 16, data: Buffer.from(new Uint8Array(16 * 16 * 3).fill(128)) });
+        console.log(JSON.stringify({ threads: a.info().intraOpThreads, conflict: code, status: out.status }));
+        await a.close();
+      })().catch((e) => { console.error(e); process.exit(1); });
+    `);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ threads: 1, conflict: 'INVALID_ARGUMENT', status: 'success' });
   });
 });

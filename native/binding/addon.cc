@@ -4,6 +4,7 @@
 #include "runtime/engine.h"
 #include "runtime/gpu_utilization.h"
 #include "runtime/onnxruntime_library.h"
+#include "runtime/warmup.h"
 #include "js_errors.h"
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
@@ -31,6 +32,17 @@ Napi::Object libraryObject(Napi::Env env, const aic::runtime::OnnxRuntimeLibrary
 
 // loadOnnxRuntime(path): runs this process on the ONNX Runtime at `path` (once; see
 // runtime/onnxruntime_library.h). src/native/onnxruntime.ts picks the file before any engine starts.
+// startWarmup(): ONNX Runtime's one-time work on a thread of its own (runtime/warmup.h), right
+// after the library is chosen; awaitWarmup() waits for it (the process must before it exits).
+Napi::Value StartWarmup(const Napi::CallbackInfo& info) {
+  aic::runtime::startWarmup();
+  return info.Env().Undefined();
+}
+Napi::Value AwaitWarmup(const Napi::CallbackInfo& info) {
+  aic::runtime::awaitWarmup();
+  return info.Env().Undefined();
+}
+
 Napi::Value LoadOnnxRuntime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) aic::js::throwInvalid(env, "loadOnnxRuntime(path) needs the library's path");
@@ -92,6 +104,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("readFile", Napi::Function::New(env, aic::js::ReadFile, "readFile"));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
+  exports.Set("startWarmup", Napi::Function::New(env, StartWarmup, "startWarmup"));
+  exports.Set("awaitWarmup", Napi::Function::New(env, AwaitWarmup, "awaitWarmup"));
+  // A worker thread's addon instance going away must not leave the warm-up running unowned.
+  napi_add_env_cleanup_hook(env, [](void*) { aic::runtime::awaitWarmup(); }, nullptr);
   exports.Set("gpuUtilization", Napi::Function::New(env, GpuUtilization, "gpuUtilization"));
   exports.Set("onnxRuntime", Napi::Function::New(env, OnnxRuntimeInUse, "onnxRuntime"));
   exports.Set("onnxRuntimeFileName", Napi::String::New(env, aic::runtime::onnxRuntimeFileName()));

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "runtime/codec_model.h"
+#include "runtime/onnxruntime_library.h"
+#include "runtime/warmup.h"
 #include "common/errors.h"
 #include "test_harness.h"
 
@@ -200,6 +202,39 @@ TEST(conflicting_thread_settings_are_refused_while_an_engine_lives) {
   same.intraOpThreads = 1;
   Engine b(same);  // same settings share the environment
   CHECK(&b.env() == &a->env());
+}
+
+// The warm-up (runtime/warmup.h) runs a hand-encoded one-node graph in an environment of its own;
+// an engine started while it runs must wait for it and still get an environment of its own
+// settings (ONNX Runtime would otherwise hand it the warm-up's).
+TEST(warmup_graph_runs_and_engines_start_after_it_with_their_own_settings) {
+  runtime::onnxRuntime();
+  runtime::startWarmup();
+  runtime::startWarmup();  // once per process
+  auto a = cpuEngine();    // waits for the warm-up inside
+  runtime::awaitWarmup();
+  runtime::awaitWarmup();
+  EngineOptions other;
+  other.intraOpThreads = 2;
+  CHECK_THROWS_CODE(Engine{other}, ErrorCode::InvalidArgument);  // a's settings, not the warm-up's
+  std::size_t size = 0;
+  const char* bytes = runtime::identityModel(&size);
+  ModelLoadRequest r;
+  r.name = "identity";
+  r.encoder.bytes = reinterpret_cast<const uint8_t*>(bytes);
+  r.encoder.length = size;
+  r.decoder.bytes = reinterpret_cast<const uint8_t*>(bytes);
+  r.decoder.length = size;
+  CodecModel model(a, r);
+  const Graph& g = model.graph(Part::Encoder);
+  REQUIRE(g.inputs().size() == 1);
+  CHECK(g.inputs()[0].name == "x");
+  CHECK(g.outputs()[0].name == "y");
+  std::vector<float> x{1.5f, -2.0f, 3.25f, 0.0f, 7.0f, -0.5f};
+  auto out = g.run({floatView("x", x, {6})}, {});
+  REQUIRE(out.size() == 1);
+  CHECK((out[0].shape == std::vector<int64_t>{6}));
+  CHECK(std::memcmp(out[0].data, x.data(), x.size() * sizeof(float)) == 0);
 }
 
 TEST(many_threads_share_one_model) {

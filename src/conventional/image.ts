@@ -6,7 +6,7 @@
 //
 // A payload's body is the codec's own file (a WebP RIFF or a JPEG stream); the payload header
 // carries the frame's format and size, and its quality level field the codec's quality setting.
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { AicError } from '../errors.js';
 import type { PixelFormat } from '../frames.js';
 import { native } from '../native/load.js';
@@ -20,10 +20,20 @@ export interface RawImage {
   format: PixelFormat;
 }
 
-// One frame is one libvips pipeline: no extra threads per frame beside libuv's pool, so that many
-// sessions share the machine's cores instead of oversubscribing them.
-sharp.concurrency(1);
-sharp.cache(false);
+// sharp (and libvips with it) loads at the first conventional frame, not with the package: it is
+// a third of the package's load time (24 ms here), and many servers never fall back.
+let sharpModule: typeof Sharp | undefined;
+function sharp(...args: Parameters<typeof Sharp>): Sharp.Sharp {
+  if (!sharpModule) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sharpModule = require('sharp') as typeof Sharp;
+    // One frame is one libvips pipeline: no extra threads per frame beside libuv's pool, so that
+    // many sessions share the machine's cores instead of oversubscribing them.
+    sharpModule.concurrency(1);
+    sharpModule.cache(false);
+  }
+  return sharpModule(...args);
+}
 
 // The scan of a frame's alpha runs once per frame however many steps ask (keyed by its Buffer).
 const translucency = new WeakMap<Buffer, boolean>();
@@ -95,7 +105,7 @@ export async function decodeConventional(body: Buffer, codec: ConventionalImageC
     new AicError('CORRUPT_PAYLOAD', `the payload's ${codec === 'webp' ? 'WebP' : 'JPEG'} body ${why}; the payload is corrupt`, cause ? { cause } : undefined);
   const magicOk = codec === 'jpeg' ? body.length > 3 && body[0] === 0xff && body[1] === 0xd8 : body.length > 12 && body.toString('latin1', 0, 4) === 'RIFF' && body.toString('latin1', 8, 12) === 'WEBP';
   if (!magicOk) throw corrupt(`is not a ${codec === 'webp' ? 'WebP' : 'JPEG'} image`);
-  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  let decoded: { data: Buffer; info: Sharp.OutputInfo };
   try {
     const img = sharp(body, { failOn: 'error', limitInputPixels: Math.max(1, width * height), sequentialRead: true });
     // Before any pixel is decoded: the body's own size must be the header's or a downscale of it.

@@ -100,7 +100,35 @@ export function native(): NativeBinding {
   selectOnnxRuntime(loaded.binding, loaded.origin.path, packageRoot);
   binding = loaded.binding;
   origin = loaded.origin;
+  startWarmup(binding);
   return binding;
+}
+
+/**
+ * ONNX Runtime's one-time work in a process (every operator schema, the CPU kernel registry:
+ * about 17 ms here) starts on a native thread as soon as the library is chosen, so that it runs
+ * while the program goes on loading and the first createEngine() finds it done
+ * (native/core/runtime/warmup.h). The thread must be finished before the process exits, since
+ * ONNX Runtime's static objects are destroyed then: 'exit' waits for it (at most the ~17 ms).
+ */
+function startWarmup(b: NativeBinding): void {
+  if (typeof b.startWarmup !== 'function') return;
+  b.startWarmup();
+  process.once('exit', () => b.awaitWarmup());
+}
+
+/**
+ * Loads the addon (and so starts ONNX Runtime's warm-up) if it can, without throwing: what the
+ * package does when it is first required. A failure is met again, with its message, by the first
+ * call that needs the addon.
+ */
+export function preloadNative(): void {
+  if (binding) return;
+  try {
+    native();
+  } catch {
+    // createEngine() and the other calls report it.
+  }
 }
 
 /** Where the addon was loaded from; loads it if it is not yet. */

@@ -18,6 +18,7 @@
 
 #include "common/errors.h"
 #include "runtime/onnxruntime_library.h"
+#include "runtime/warmup.h"
 
 namespace aic {
 
@@ -69,6 +70,9 @@ EnvHandle::EnvHandle(int intra, int inter, bool spin, int log) {
   // (about 20 ms on a small machine). It runs on its own thread, so that the caller (the JS
   // thread in createEngine()) reads and checks the model manifests meanwhile; env() waits for it.
   worker_ = std::thread([this, intra, inter, spin, log] {
+    // The process's warm-up (warmup.h) holds an environment of its own while it runs; ONNX
+    // Runtime would hand that one to this engine, settings and all.
+    runtime::awaitWarmup();
     try {
       // One global pool for all sessions: a server with dozens of loaded graphs must not start
       // dozens of pools that fight over the same cores.
