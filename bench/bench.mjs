@@ -167,12 +167,21 @@ if (sections.has(1)) {
       const e = await image.encode(frames[k], { level: lv[k] });
       await image.decode(e.payload);
     };
+    // The issue's yardstick for a frame's budget: JPEG q75 encode + decode of the same frames
+    // (sharp, 4:2:0), what a server without AI spends on one.
+    let j = 0;
+    const jpeg75 = async () => {
+      const f = frames[j++ % frames.length];
+      const body = await encodeConventional(f, 'jpeg', 75);
+      await decodeConventional(body, 'jpeg', 'rgb24', f.width, f.height);
+    };
     const rows = await measure(
       [
         { name: `plain codec encode+decode at ${lvText} (baseline)`, fn: plain },
         { name: 'session, defaults (maxLatencyMs 20)', fn: def.fn },
         { name: 'session, maxLatencyMs Infinity (closed loop)', fn: closed.fn },
         { name: 'session, closed loop, every frame intra (interFrames: false)', fn: intra.fn },
+        ...(key === 'screen' ? [] : [{ name: 'JPEG q75 encode+decode, same frames (sharp, 4:2:0)', fn: jpeg75 }]),
       ],
       T,
     );
@@ -183,11 +192,12 @@ if (sections.has(1)) {
     rows[2].s = summarizeSink(sinks.closed);
     rows[3].s = summarizeSink(sinks.intra);
     const t = keep(table(`1. end to end: ${label} (compressFrame + decompressFrame on a receiving session)`, rows, e2eCols));
+    const overJpeg = rows[4] ? { defaultP50: rows[1].p50 / rows[4].p50, defaultP99: rows[1].p99 / rows[4].p99, intraP50: rows[3].p50 / rows[4].p50, intraP99: rows[3].p99 / rows[4].p99 } : null;
     // Per-stage breakdown of the closed loop, from the results' own timings.
     const cl = sinks.intra.filter((r) => r.codec.startsWith('neural'));
     if (cl.length === 0) {
       console.log(`  (no neural frames in the closed loop: ${codecText(rows[2].s.codecs)} carried them, so no stage breakdown)`);
-      s1.groups.push({ key, label, rows, table: t.title });
+      s1.groups.push({ key, label, rows, overJpeg, table: t.title });
       continue;
     }
     const stage = (k) => describe(cl.map((r) => r.t[k]));
@@ -203,7 +213,7 @@ if (sections.has(1)) {
         ['share of total (mean)', (r) => `${num((100 * r.mean) / stages[3].mean, 0)} %`],
       ]),
     );
-    s1.groups.push({ key, label, rows, stages, passes, table: t.title, stagesTable: bt.title });
+    s1.groups.push({ key, label, rows, overJpeg, stages, passes, table: t.title, stagesTable: bt.title });
   }
   for (const rate of [16000, 48000]) {
     const frames = audioSets[rate].map((d) => audioFrame(rate, d));
