@@ -337,6 +337,8 @@ export interface NativePredictedEncodeOptions {
   compact?: boolean;
   /** Macroblock decimation thresholds [luma, chroma] (0: off; default the tuned ones, inter_codec.h). */
   decimation?: [number, number];
+  /** Rate-distortion decisions' lambda factor (0: off; default inter_codec.h's kDefaultRdLambda). */
+  rdLambda?: number;
 }
 
 export interface NativePredictedPass {

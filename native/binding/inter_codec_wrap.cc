@@ -60,6 +60,12 @@ class EncodeJob : public Job {
       options_.decimateLuma = intField(env, a, "0", what + ".decimation", 0, 64);
       options_.decimateChroma = intField(env, a, "1", what + ".decimation", 0, 64);
     }
+    // rdLambda: the rate-distortion decisions' lambda factor (0: off), for tuning (training/video/tune_rd.mjs).
+    if (!o.Get("rdLambda").IsUndefined()) {
+      const double l = numberField(env, o, "rdLambda", what);
+      if (!(l >= 0 && l <= 4)) throwInvalid(env, "options.rdLambda must be between 0 (off) and 4");
+      options_.rdLambda = static_cast<float>(l);
+    }
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

@@ -1,6 +1,7 @@
 #include "video/inter_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -53,7 +54,42 @@ struct MacroblockSyntax {
   MotionVector mv;
   uint16_t cbf = 0;                                  // bit channel * 4 + block
   int16_t coefficients[kBlocksPerMacroblock][kCoefficients];  // natural order
+  // The encoder's only: each block's squared error as coded and with nothing coded (YCoCg units,
+  // weighted as R, G and B: the transforms are orthonormal, so the coefficients' error is the
+  // pixels'), for the rate-distortion decisions.
+  float codedError[kBlocksPerMacroblock];
+  float zeroError[kBlocksPerMacroblock];
 };
+
+/** -log2(p / 4096) for p in 1..4095: the bits a context in state p spends on a symbol of that probability. */
+const std::array<float, 4097>& bitCosts() {
+  static const std::array<float, 4097> table = [] {
+    std::array<float, 4097> t{};
+    t[0] = 12.0f;
+    for (int p = 1; p <= 4096; ++p) t[p] = static_cast<float>(-std::log2(p / 4096.0));
+    return t;
+  }();
+  return table;
+}
+
+/** A side of the syntax (inter_syntax.h) that neither codes nor reads: it adds up the bits the contexts' current state would spend. */
+struct RateSide {
+  static constexpr bool kEncoding = true;
+  const std::array<float, 4097>& cost = bitCosts();
+  float bits = 0;
+  int bit(entropy::BitContext& c, int b) {
+    bits += cost[b ? entropy::BinaryEncoder::kProbOne - c.p0 : c.p0];
+    return b;
+  }
+  uint32_t bypass(uint32_t v, int n) {
+    bits += static_cast<float>(n);
+    return v;
+  }
+};
+
+// Squared error of Y, Co, Cg as R, G and B see it (R = Y + Co - Cg, G = Y + Cg, B = Y - Co - Cg),
+// over three: a luma error counts once.
+constexpr float kChannelErrorWeight[3] = {1.0f, 2.0f / 3.0f, 1.0f};
 
 /** The state shared by the encoder's and the decoder's walk over a frame. */
 class FrameWalk {
@@ -298,9 +334,10 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
 class PassEncoder {
  public:
   PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3], int decimateLuma,
-              int decimateChroma)
-      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), decimateLuma_(decimateLuma), decimateChroma_(decimateChroma) {
+              int decimateChroma, float rdLambda)
+      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), decimateLuma_(decimateLuma), decimateChroma_(decimateChroma), rdLambda_(rdLambda) {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
+    lambda_ = rdLambda * step_[0] * step_[0];
   }
 
   /**
@@ -362,16 +399,22 @@ class PassEncoder {
     m.cbf = 0;
     for (int c = 0; c < 3; ++c)
       for (int b = 0; b < 4; ++b) {
+        const int k = c * 4 + b;
+        m.codedError[k] = m.zeroError[k] = 0;
         if (!walk_.blockInFrame(x, y, b)) continue;
         float block[kCoefficients], coef[kCoefficients];
         const int bx = (b & 1) * 8, by = (b >> 1) * 8;
-        float magnitude = 0;
+        float magnitude = 0, energy = 0;
         for (int r = 0; r < 8; ++r)
           for (int cc = 0; cc < 8; ++cc) {
-            block[r * 8 + cc] = resid[c][(by + r) * 16 + bx + cc];
-            magnitude += std::fabs(block[r * 8 + cc]);
+            const float v = resid[c][(by + r) * 16 + bx + cc];
+            block[r * 8 + cc] = v;
+            magnitude += std::fabs(v);
+            energy += v * v;
           }
-        int16_t* q = m.coefficients[c * 4 + b];
+        // Nothing coded leaves the residual itself as the error.
+        m.zeroError[k] = m.codedError[k] = energy * kChannelErrorWeight[c];
+        int16_t* q = m.coefficients[k];
         const ForwardTransform& ft = model_.forward(c);
         // No coefficient of this block can reach 1 - deadzone steps (each is at most bound * the
         // block's sum of |values|; the margin covers float rounding): all zero, as the transform
@@ -384,12 +427,16 @@ class PassEncoder {
         int sum = 0, lastScan = -1;
         const float inv = 1.0f / step_[c];
         const uint8_t* scan = model_.config().scan[c].data();
+        float error = 0;
         for (int i = 0; i < kCoefficients; ++i) {
           const float a = std::fabs(coef[i]) * inv + deadzone;
           int v = a >= static_cast<float>(kMaxCoefficient) ? kMaxCoefficient : static_cast<int>(a);
           q[i] = static_cast<int16_t>(coef[i] < 0 ? -v : v);
           sum += v;
+          const float e = coef[i] - static_cast<float>(q[i]) * step_[c];
+          error += e * e;
         }
+        if (rdLambda_ > 0) m.codedError[k] = error * kChannelErrorWeight[c];
         // A lone +-1 far down the scan costs more bits than the error it removes.
         if (sum == 1) {
           for (int i = 0; i < kCoefficients; ++i)
@@ -397,6 +444,7 @@ class PassEncoder {
           if (lastScan >= 3) {
             std::memset(q, 0, sizeof(int16_t) * kCoefficients);
             sum = 0;
+            m.codedError[k] = m.zeroError[k];
           }
         }
         if (sum) m.cbf |= static_cast<uint16_t>(1u << (c * 4 + b));
@@ -441,6 +489,7 @@ class PassEncoder {
       for (int b = 0; b < 4; ++b) {
         std::memset(m.coefficients[c * 4 + b], 0, sizeof(int16_t) * kCoefficients);
         m.cbf &= static_cast<uint16_t>(~(1u << (c * 4 + b)));
+        m.codedError[c * 4 + b] = m.zeroError[c * 4 + b];
       }
     }
     int total = 0;
@@ -450,11 +499,99 @@ class PassEncoder {
     return total;
   }
 
+  /** Intra (DC) where its SAD beats the inter candidate's by a margin: m coded intra and its prediction, else nullptr. */
+  const uint8_t (*tryIntra(int x, int y, int sadInter, MacroblockSyntax& m))[256] {
+    walk_.predict(x, y, MacroblockMode::Intra, {}, intraPred_);
+    int sadIntra = 0;
+    const int x0 = x * 16, y0 = y * 16;
+    const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
+    // The DC prediction is one value per plane, so its luma is one value too.
+    const int dc = lumaOf(intraPred_[0][0], intraPred_[1][0], intraPred_[2][0]);
+    for (int r = 0; r < bh; ++r) {
+      const uint8_t* sl = src_.luma.data() + static_cast<size_t>(y0 + r) * src_.width + x0;
+      for (int c = 0; c < bw; ++c) sadIntra += std::abs(static_cast<int>(sl[c]) - dc);
+    }
+    // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
+    if (sadIntra * 5 >= sadInter * 3) return nullptr;
+    int s = 0;
+    quantise(x, y, intraPred_, true, m, s);
+    m.mode = MacroblockMode::Intra;
+    m.mv = {};
+    return intraPred_;
+  }
+
   int vectorCost(MotionVector mv, MotionVector pred) const {
     // About the bits of the difference, in SAD units at this quantiser (a bit is worth more SAD as the step grows).
     const int bits = (mv.dx != pred.dx ? 2 + 2 * static_cast<int>(std::log2(1 + std::abs(mv.dx - pred.dx))) : 1) +
                      (mv.dy != pred.dy ? 2 + 2 * static_cast<int>(std::log2(1 + std::abs(mv.dy - pred.dy))) : 1);
     return static_cast<int>(bits * step_[0] * 0.6f);
+  }
+
+  // ---- Rate-distortion decisions (PredictedEncodeOptions::rdLambda) ----------------------------
+
+  static float codedErrorOf(const MacroblockSyntax& m) {
+    float e = 0;
+    for (float v : m.codedError) e += v;
+    return e;
+  }
+  static float zeroErrorOf(const MacroblockSyntax& m) {
+    float e = 0;
+    for (float v : m.zeroError) e += v;
+    return e;
+  }
+
+  /** Bits of the mode flags (and the vector difference of an inter macroblock) at the contexts' current state. */
+  float modeBits(int x, int y, MacroblockMode mode, MotionVector mv, MotionVector pred) {
+    RateSide r;
+    InterContexts& ctx = walk_.contexts();
+    r.bit(ctx.skip[walk_.skipContext(x, y)], mode == MacroblockMode::Skip);
+    if (mode == MacroblockMode::Skip) return r.bits;
+    r.bit(ctx.intra[walk_.intraContext(x, y)], mode == MacroblockMode::Intra);
+    if (mode == MacroblockMode::Inter) {
+      bool ok = true;
+      codeVectorComponent(r, ctx, 0, mv.dx - pred.dx, walk_.mvdContext(x, y, 0), ok);
+      codeVectorComponent(r, ctx, 1, mv.dy - pred.dy, walk_.mvdContext(x, y, 1), ok);
+    }
+    return r.bits;
+  }
+
+  /** Bits of one block's coefficients (coded block flag included) at the contexts' current state. */
+  float blockBits(int x, int y, int c, int b, MacroblockSyntax& m) {
+    RateSide r;
+    InterContexts& ctx = walk_.contexts();
+    const int k = c * 4 + b;
+    const bool coded = (m.cbf >> k) & 1;
+    r.bit(ctx.cbf[c][walk_.cbfContext(c, x, y, b)], coded);
+    if (coded) {
+      bool ok = true;
+      codeBlockCoefficients(r, ctx, c, m.coefficients[k], model_.config().scan[c].data(), ok);
+    }
+    return r.bits;
+  }
+
+  /** The residual's bits: every block in the frame, coded or not. */
+  float residualBits(int x, int y, MacroblockSyntax& m) {
+    float bits = 0;
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < 4; ++b)
+        if (walk_.blockInFrame(x, y, b)) bits += blockBits(x, y, c, b, m);
+    return bits;
+  }
+
+  /** Drops the coded blocks whose bits cost more than the error they remove (D + lambda R). */
+  void dropCostlyBlocks(int x, int y, MacroblockSyntax& m) {
+    RateSide flag;
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < 4; ++b) {
+        const int k = c * 4 + b;
+        if (!((m.cbf >> k) & 1)) continue;
+        const float bitsCoded = blockBits(x, y, c, b, m);
+        const float bitsZero = flag.cost[walk_.contexts().cbf[c][walk_.cbfContext(c, x, y, b)].p0];
+        if (m.zeroError[k] - m.codedError[k] > lambda_ * (bitsCoded - bitsZero)) continue;
+        std::memset(m.coefficients[k], 0, sizeof(int16_t) * kCoefficients);
+        m.cbf &= static_cast<uint16_t>(~(1u << k));
+        m.codedError[k] = m.zeroError[k];
+      }
   }
 
   /** Chooses the macroblock's mode, vector and coefficients; returns the prediction they use. */
@@ -465,13 +602,15 @@ class PassEncoder {
     int sadSkip = 0;
     MacroblockSyntax trial;
     quantise(x, y, skipPred_, false, trial, sadSkip);
-    const int qSkip = decimate(trial);
-    if (qSkip == 0) {
+    decimate(trial);
+    if (rdLambda_ > 0) dropCostlyBlocks(x, y, trial);
+    if (trial.cbf == 0) {
       m.mode = MacroblockMode::Skip;
       m.mv = pred;
       m.cbf = 0;
       return skipPred_;
     }
+    if (rdLambda_ > 0) return decideByCost(x, y, pred, trial, sadSkip, m);
     // 2. Inter with the searched vector (or the predicted one, where it is as good once its bits count).
     MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
     mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
@@ -493,26 +632,48 @@ class PassEncoder {
       }
     }
     // 3. Intra (DC), for what the reference does not have (uncovered background, a new object).
-    walk_.predict(x, y, MacroblockMode::Intra, {}, intraPred_);
-    int sadIntra = 0;
-    {
-      const int x0 = x * 16, y0 = y * 16;
-      const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
-      // The DC prediction is one value per plane, so its luma is one value too.
-      const int dc = lumaOf(intraPred_[0][0], intraPred_[1][0], intraPred_[2][0]);
-      for (int r = 0; r < bh; ++r) {
-        const uint8_t* sl = src_.luma.data() + static_cast<size_t>(y0 + r) * src_.width + x0;
-        for (int c = 0; c < bw; ++c) sadIntra += std::abs(static_cast<int>(sl[c]) - dc);
+    if (const auto* intra = tryIntra(x, y, sadInter, m)) return intra;
+    m = trial;
+    m.mode = MacroblockMode::Inter;
+    m.mv = usePred ? pred : mv;
+    return usePred ? skipPred_ : interPred_;
+  }
+
+  /**
+   * The rest of decide() with rate-distortion decisions: the predicted vector with its residual
+   * (`trial`, already quantised) against skipping it, and the searched vector with its own; intra
+   * as without them (on SAD).
+   */
+  const uint8_t (*decideByCost(int x, int y, MotionVector pred, MacroblockSyntax& trial, int sadSkip, MacroblockSyntax& m))[256] {
+    const float costSkip = zeroErrorOf(trial) + lambda_ * modeBits(x, y, MacroblockMode::Skip, pred, pred);
+    float best = codedErrorOf(trial) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, pred, pred) + residualBits(x, y, trial));
+    bool usePred = true;
+    int sadInter = sadSkip;
+    MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
+    mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
+    mv.dy = static_cast<int16_t>(std::clamp<int>(mv.dy, -kMaxVector, kMaxVector));
+    if (!(mv == pred)) {
+      walk_.predict(x, y, MacroblockMode::Inter, mv, interPred_);
+      int s = 0;
+      MacroblockSyntax t2;
+      quantise(x, y, interPred_, false, t2, s);
+      decimate(t2);
+      dropCostlyBlocks(x, y, t2);
+      const float cost = codedErrorOf(t2) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, mv, pred) + residualBits(x, y, t2));
+      if (cost < best) {
+        best = cost;
+        usePred = false;
+        sadInter = s;
+        trial = t2;
       }
     }
-    // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
-    if (sadIntra * 5 < sadInter * 3) {
-      int s = 0;
-      quantise(x, y, intraPred_, true, m, s);
-      m.mode = MacroblockMode::Intra;
-      m.mv = {};
-      return intraPred_;
+    if (usePred && costSkip <= best) {
+      m.mode = MacroblockMode::Skip;
+      m.mv = pred;
+      m.cbf = 0;
+      return skipPred_;
     }
+    if (const auto* intra = tryIntra(x, y, sadInter, m)) return intra;
     m = trial;
     m.mode = MacroblockMode::Inter;
     m.mv = usePred ? pred : mv;
@@ -529,6 +690,8 @@ class PassEncoder {
   FrameWalk walk_;
   float step_[3];
   int decimateLuma_, decimateChroma_;  // PredictedEncodeOptions::decimation
+  float rdLambda_;                     // PredictedEncodeOptions::rdLambda (0: off)
+  float lambda_ = 0;                   // rdLambda * the luma step squared
 };
 
 /**
@@ -869,7 +1032,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
-    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma);
+    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma, o.rdLambda);
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;
