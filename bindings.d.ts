@@ -339,6 +339,8 @@ export interface NativePredictedEncodeOptions {
   decimation?: [number, number];
   /** Rate-distortion decisions' lambda factor (0: off; default inter_codec.h's kDefaultRdLambda). */
   rdLambda?: number;
+  /** The inter quantiser's deadzone (default inter_codec.h's kDefaultInterDeadzone). */
+  interDeadzone?: number;
 }
 
 export interface NativePredictedPass {

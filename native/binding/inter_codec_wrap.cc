@@ -66,6 +66,12 @@ class EncodeJob : public Job {
       if (!(l >= 0 && l <= 4)) throwInvalid(env, "options.rdLambda must be between 0 (off) and 4");
       options_.rdLambda = static_cast<float>(l);
     }
+    // interDeadzone: the inter quantiser's deadzone (0.05..0.5), for tuning (training/video/tune_rd.mjs).
+    if (!o.Get("interDeadzone").IsUndefined()) {
+      const double d = numberField(env, o, "interDeadzone", what);
+      if (!(d >= 0.05 && d <= 0.5)) throwInvalid(env, "options.interDeadzone must be between 0.05 and 0.5");
+      options_.interDeadzone = static_cast<float>(d);
+    }
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

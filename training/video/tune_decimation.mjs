@@ -13,28 +13,13 @@
 // decoded RGB against the source), pooled over the sequences; then the BD-rate of each
 // candidate's curve against no decimation ([0, 0]) over the qps.
 // Prints the table and the best pair (the lowest BD-rate).
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bdRate } from '../../bench/bdrate.mjs';
-import { curve as codeCurve, loadSequences, psnrY, refuseEvaluationData } from './tuning_sequences.mjs';
+import { curve as codeCurve, psnrY, setUp } from './tuning_sequences.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const opts = { data: arg('--data', '../shared/data/train-images'), seed: Number(arg('--seed', '1')), photos: Number(arg('--photos', '20')), frames: Number(arg('--frames', '8')) };
-refuseEvaluationData('tune_decimation', opts.data);
+const { opts, engine, inter, sequences, files } = await setUp('tune_decimation');
 const QPS = [26, 32, 38, 44, 50];
 const CANDIDATES = [[0, 0], [2, 0], [3, 0], [0, 4], [0, 7], [3, 4], [3, 7], [4, 6], [6, 7], [0, 10], [3, 10], [3, 14]];
 
-const aic = await import(path.join(root, 'dist', 'index.js'));
-const { loadInterCodec } = await import(path.join(root, 'dist', 'inter-codec.js'));
-const engine = await aic.createEngine({ executionProvider: 'cpu', models: { audio: false } });
-const image = engine.imageCodec();
-const inter = await loadInterCodec(path.join(root, 'models', 'aic-inter-v1', 'manifest.json'), image);
-
-const { sequences, files } = await loadSequences(image, opts);
 console.log(`${sequences.length} sequences of ${opts.frames} frames (${files.length} photos x ${sequences.length / files.length} kinds), qps ${QPS.join(', ')}`);
 
 // The rate-distortion decisions off: the thresholds were chosen before them (tune_rd.mjs chooses its lambda with these thresholds).

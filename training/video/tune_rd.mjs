@@ -12,47 +12,42 @@
 // defaults). Per candidate lambda factor and qp: the predicted frames' mean bytes, PSNR-Y (BT.601
 // luma of the decoded RGB against the source) and SSIM (the library's imageQuality(), the session's
 // score, in dB: -10 log10(1 - SSIM)); then the BD-rate of each candidate's curve against the
-// decisions off (0) on both, and their mean, over the qps. Prints the table and the candidate of
+// decisions off (0, the deadzone at 0.30) on both, and their mean, over the qps. A candidate may also set
+// the inter quantiser's deadzone (--candidates 0.05:0.26,...). Prints the table and the candidate of
 // the lowest mean BD-rate.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bdRate } from '../../bench/bdrate.mjs';
-import { curve, loadSequences, psnrY, refuseEvaluationData, W, H } from './tuning_sequences.mjs';
+import { arg, curve, psnrY, setUp, W, H } from './tuning_sequences.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : def;
-};
-const opts = { data: arg('--data', '../shared/data/train-images'), seed: Number(arg('--seed', '1')), photos: Number(arg('--photos', '20')), frames: Number(arg('--frames', '8')) };
-refuseEvaluationData('tune_rd', opts.data);
+const { opts, aic, engine, inter, sequences, files } = await setUp('tune_rd');
 const QPS = [26, 32, 38, 44, 50];
-const CANDIDATES = (arg('--candidates', null)?.split(',').map(Number) ?? [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7]).filter((c) => c >= 0);
-if (!CANDIDATES.includes(0)) CANDIDATES.unshift(0);
+// A candidate is a lambda factor, or lambda:deadzone (the inter quantiser's deadzone, default 0.30).
+const DEFAULT_DEADZONE = 0.3;
+const CANDIDATES = (arg('--candidates', null)?.split(',') ?? ['0', '0.05', '0.1', '0.15', '0.2', '0.3', '0.45', '0.7'])
+  .map((c) => {
+    const [l, d] = c.split(':').map(Number);
+    return { rdLambda: l, interDeadzone: Number.isFinite(d) ? d : DEFAULT_DEADZONE };
+  })
+  .filter((c) => c.rdLambda >= 0);
+const label = (c) => (c.interDeadzone === DEFAULT_DEADZONE ? `${c.rdLambda}` : `${c.rdLambda}:${c.interDeadzone}`);
+const isBase = (c) => c.rdLambda === 0 && c.interDeadzone === DEFAULT_DEADZONE;
+if (!CANDIDATES.some(isBase)) CANDIDATES.unshift({ rdLambda: 0, interDeadzone: DEFAULT_DEADZONE });
 
-const aic = await import(path.join(root, 'dist', 'index.js'));
-const { loadInterCodec } = await import(path.join(root, 'dist', 'inter-codec.js'));
-const engine = await aic.createEngine({ executionProvider: 'cpu', models: { audio: false } });
-const image = engine.imageCodec();
-const inter = await loadInterCodec(path.join(root, 'models', 'aic-inter-v1', 'manifest.json'), image);
-
-const { sequences, files } = await loadSequences(image, opts);
 console.log(`${sequences.length} sequences of ${opts.frames} frames (${files.length} photos x ${sequences.length / files.length} kinds), qps ${QPS.join(', ')}`);
 const measures = { psnrY, ssimDb: (a, b) => -10 * Math.log10(Math.max(1e-10, 1 - aic.imageQuality(a, b, W, H).ssim)) };
 const on = (pts, k) => pts.map((p) => ({ rate: p.rate, quality: p[k] }));
 
-const base = await curve(inter, sequences, QPS, { rdLambda: 0 }, measures);
+const base = await curve(inter, sequences, QPS, { rdLambda: 0, interDeadzone: DEFAULT_DEADZONE }, measures);
 const rows = [];
 for (const c of CANDIDATES) {
   const t = performance.now();
-  const pts = c === 0 ? base : await curve(inter, sequences, QPS, { rdLambda: c }, measures);
+  const pts = isBase(c) ? base : await curve(inter, sequences, QPS, c, measures);
   const bdY = bdRate(on(base, 'psnrY'), on(pts, 'psnrY'));
   const bdS = bdRate(on(base, 'ssimDb'), on(pts, 'ssimDb'));
   const mean = bdY === null || bdS === null ? null : (bdY + bdS) / 2;
   rows.push({ c, bdY, bdS, mean });
   const pct = (x) => (x === null ? 'n/a' : `${x.toFixed(2)} %`);
-  console.log(`${c}: BD-rate vs off PSNR-Y ${pct(bdY)}, SSIM ${pct(bdS)}, mean ${pct(mean)} (${((performance.now() - t) / 1000).toFixed(0)} s); ` + pts.map((p) => `qp ${p.qp} ${p.rate.toFixed(0)} B ${p.psnrY.toFixed(2)} dB ${p.ssimDb.toFixed(2)} dB`).join(' | '));
+  console.log(`${label(c)}: BD-rate vs off PSNR-Y ${pct(bdY)}, SSIM ${pct(bdS)}, mean ${pct(mean)} (${((performance.now() - t) / 1000).toFixed(0)} s); ` + pts.map((p) => `qp ${p.qp} ${p.rate.toFixed(0)} B ${p.psnrY.toFixed(2)} dB ${p.ssimDb.toFixed(2)} dB`).join(' | '));
 }
 const best = rows.filter((r) => r.mean !== null).sort((a, b) => a.mean - b.mean)[0];
-console.log(`best: ${best.c} (PSNR-Y ${best.bdY.toFixed(2)} %, SSIM ${best.bdS.toFixed(2)} %)`);
+console.log(`best: ${label(best.c)} (PSNR-Y ${best.bdY.toFixed(2)} %, SSIM ${best.bdS.toFixed(2)} %)`);
 await engine.close();

@@ -10,12 +10,38 @@
 // decoded by a receiving stream. A curve point pools a qp's bytes and mean quality over them.
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { H, KINDS, makeRng, sequence, W } from './motion_synthesis.mjs';
 
 export { H, W };
 export const HELD_OUT = new Set(['005.png', '010.png', '015.png', '020.png', '025.png', '030.png', '035.png', '040.png', '045.png', '049.png']);
 const KEYFRAME_LEVEL = 4;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The command line's value of --name, or `fallback`. */
+export function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+/**
+ * A tuning script's start: its options (--data, --seed, --photos, --frames; --data refused where it
+ * names an evaluation set), the library (from dist/), an engine with the image codec, the shipped
+ * inter model, and the sequences.
+ */
+export async function setUp(script) {
+  const opts = { data: arg('--data', '../shared/data/train-images'), seed: Number(arg('--seed', '1')), photos: Number(arg('--photos', '20')), frames: Number(arg('--frames', '8')) };
+  refuseEvaluationData(script, opts.data);
+  const aic = await import(path.join(root, 'dist', 'index.js'));
+  const { loadInterCodec } = await import(path.join(root, 'dist', 'inter-codec.js'));
+  const engine = await aic.createEngine({ executionProvider: 'cpu', models: { audio: false } });
+  const image = engine.imageCodec();
+  const inter = await loadInterCodec(path.join(root, 'models', 'aic-inter-v1', 'manifest.json'), image);
+  const { sequences, files } = await loadSequences(image, opts);
+  return { opts, aic, engine, image, inter, sequences, files };
+}
 
 /** Exits when `data` names an evaluation set: tuning runs on ../shared/data/train-images only. */
 export function refuseEvaluationData(script, data) {

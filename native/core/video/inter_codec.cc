@@ -38,7 +38,7 @@ inline int lumaOf(int r, int g, int b) { return (r + 2 * g + b + 2) >> 2; }
 // Deadzone of the encoder's quantiser: q = floor(|c| / step + offset). Under 0.5 trades a little
 // distortion for many fewer small coefficients (H.264 reference encoders use 1/6 for inter
 // blocks and 1/3 for intra ones; inter residuals here are coarser, 8x8, so a little higher).
-constexpr float kInterDeadzone = 0.30f;
+// (PredictedEncodeOptions::interDeadzone sets the first, for tuning.)
 constexpr float kIntraDeadzone = 0.38f;
 
 /** What the decoder knows of a macroblock once coded: for the contexts and predictors of later ones. */
@@ -334,8 +334,15 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
 class PassEncoder {
  public:
   PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3], int decimateLuma,
-              int decimateChroma, float rdLambda)
-      : model_(model), src_(src), field_(field), walk_(model, ref, qp, recon), decimateLuma_(decimateLuma), decimateChroma_(decimateChroma), rdLambda_(rdLambda) {
+              int decimateChroma, float rdLambda, float interDeadzone)
+      : model_(model),
+        src_(src),
+        field_(field),
+        walk_(model, ref, qp, recon),
+        decimateLuma_(decimateLuma),
+        decimateChroma_(decimateChroma),
+        rdLambda_(rdLambda),
+        interDeadzone_(interDeadzone) {
     for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
     lambda_ = rdLambda * step_[0] * step_[0];
   }
@@ -394,7 +401,7 @@ class PassEncoder {
       }
       sad += rowSad;
     }
-    const float deadzone = intraBlock ? kIntraDeadzone : kInterDeadzone;
+    const float deadzone = intraBlock ? kIntraDeadzone : interDeadzone_;
     int total = 0;
     m.cbf = 0;
     for (int c = 0; c < 3; ++c)
@@ -497,6 +504,21 @@ class PassEncoder {
       if (m.cbf & (1u << i))
         for (int k = 0; k < kCoefficients; ++k) total += std::abs(m.coefficients[i][k]);
     return total;
+  }
+
+  /** The motion search's vector of the macroblock, within what a payload may carry. */
+  MotionVector searchedVector(int x, int y) const {
+    MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
+    mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
+    mv.dy = static_cast<int16_t>(std::clamp<int>(mv.dy, -kMaxVector, kMaxVector));
+    return mv;
+  }
+
+  /** The residual against the prediction of vector mv (into interPred_), quantised and decimated into t. */
+  void quantiseSearched(int x, int y, MotionVector mv, MacroblockSyntax& t, int& sad) {
+    walk_.predict(x, y, MacroblockMode::Inter, mv, interPred_);
+    quantise(x, y, interPred_, false, t, sad);
+    decimate(t);
   }
 
   /** Intra (DC) where its SAD beats the inter candidate's by a margin: m coded intra and its prediction, else nullptr. */
@@ -612,17 +634,13 @@ class PassEncoder {
     }
     if (rdLambda_ > 0) return decideByCost(x, y, pred, trial, sadSkip, m);
     // 2. Inter with the searched vector (or the predicted one, where it is as good once its bits count).
-    MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
-    mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
-    mv.dy = static_cast<int16_t>(std::clamp<int>(mv.dy, -kMaxVector, kMaxVector));
+    const MotionVector mv = searchedVector(x, y);
     int sadInter = sadSkip, costInter = sadSkip + vectorCost(pred, pred);
     bool usePred = true;
     if (!(mv == pred)) {
-      walk_.predict(x, y, MacroblockMode::Inter, mv, interPred_);
       int s = 0;
       MacroblockSyntax t2;
-      quantise(x, y, interPred_, false, t2, s);
-      decimate(t2);
+      quantiseSearched(x, y, mv, t2, s);
       const int cost = s + vectorCost(mv, pred);
       if (cost < costInter) {
         costInter = cost;
@@ -649,15 +667,11 @@ class PassEncoder {
     float best = codedErrorOf(trial) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, pred, pred) + residualBits(x, y, trial));
     bool usePred = true;
     int sadInter = sadSkip;
-    MotionVector mv = field_.vectors[static_cast<size_t>(y) * field_.blocksX + x];
-    mv.dx = static_cast<int16_t>(std::clamp<int>(mv.dx, -kMaxVector, kMaxVector));
-    mv.dy = static_cast<int16_t>(std::clamp<int>(mv.dy, -kMaxVector, kMaxVector));
+    const MotionVector mv = searchedVector(x, y);
     if (!(mv == pred)) {
-      walk_.predict(x, y, MacroblockMode::Inter, mv, interPred_);
       int s = 0;
       MacroblockSyntax t2;
-      quantise(x, y, interPred_, false, t2, s);
-      decimate(t2);
+      quantiseSearched(x, y, mv, t2, s);
       dropCostlyBlocks(x, y, t2);
       const float cost = codedErrorOf(t2) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, mv, pred) + residualBits(x, y, t2));
       if (cost < best) {
@@ -692,6 +706,7 @@ class PassEncoder {
   int decimateLuma_, decimateChroma_;  // PredictedEncodeOptions::decimation
   float rdLambda_;                     // PredictedEncodeOptions::rdLambda (0: off)
   float lambda_ = 0;                   // rdLambda * the luma step squared
+  float interDeadzone_;                // PredictedEncodeOptions::interDeadzone
 };
 
 /**
@@ -1032,7 +1047,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
-    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma, o.rdLambda);
+    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma, o.rdLambda, o.interDeadzone);
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;
