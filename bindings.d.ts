@@ -341,6 +341,8 @@ export interface NativePredictedEncodeOptions {
   rdLambda?: number;
   /** The inter quantiser's deadzone (default inter_codec.h's kDefaultInterDeadzone). */
   interDeadzone?: number;
+  /** The motion search's vector weight as a factor of the luma step (0: the fixed default; inter_codec.h). */
+  motionLambda?: number;
 }
 
 export interface NativePredictedPass {

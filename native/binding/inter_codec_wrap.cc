@@ -72,6 +72,12 @@ class EncodeJob : public Job {
       if (!(d >= 0.05 && d <= 0.5)) throwInvalid(env, "options.interDeadzone must be between 0.05 and 0.5");
       options_.interDeadzone = static_cast<float>(d);
     }
+    // motionLambda: the motion search's vector weight as a factor of the luma step (0: fixed), for tuning.
+    if (!o.Get("motionLambda").IsUndefined()) {
+      const double l = numberField(env, o, "motionLambda", what);
+      if (!(l >= 0 && l <= 16)) throwInvalid(env, "options.motionLambda must be between 0 (the fixed default) and 16");
+      options_.motionLambda = static_cast<float>(l);
+    }
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

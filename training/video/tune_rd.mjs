@@ -13,7 +13,8 @@
 // luma of the decoded RGB against the source) and SSIM (the library's imageQuality(), the session's
 // score, in dB: -10 log10(1 - SSIM)); then the BD-rate of each candidate's curve against the
 // decisions off (0, the deadzone at 0.30) on both, and their mean, over the qps. A candidate may also set
-// the inter quantiser's deadzone (--candidates 0.05:0.26,...). Prints the table and the candidate of
+// the inter quantiser's deadzone and the motion search's vector weight (a factor of the luma step; 0:
+// its fixed 4): --candidates 0.05:0.26,0.05:0.3:0.2,... Prints the table and the candidate of
 // the lowest mean BD-rate.
 import { bdRate } from '../../bench/bdrate.mjs';
 import { arg, curve, psnrY, setUp, W, H } from './tuning_sequences.mjs';
@@ -22,21 +23,21 @@ const { opts, aic, engine, inter, sequences, files } = await setUp('tune_rd');
 const QPS = [26, 32, 38, 44, 50];
 // A candidate is a lambda factor, or lambda:deadzone (the inter quantiser's deadzone, default 0.30).
 const DEFAULT_DEADZONE = 0.3;
-const CANDIDATES = (arg('--candidates', null)?.split(',') ?? ['0', '0.05', '0.1', '0.15', '0.2', '0.3', '0.45', '0.7'])
+const CANDIDATES = (arg('--candidates', null)?.split(',') ?? ['0', '0.03', '0.05', '0.07', '0.1', '0.15'])
   .map((c) => {
-    const [l, d] = c.split(':').map(Number);
-    return { rdLambda: l, interDeadzone: Number.isFinite(d) ? d : DEFAULT_DEADZONE };
+    const [l, d, m] = c.split(':').map(Number);
+    return { rdLambda: l, interDeadzone: Number.isFinite(d) ? d : DEFAULT_DEADZONE, motionLambda: Number.isFinite(m) ? m : 0 };
   })
   .filter((c) => c.rdLambda >= 0);
-const label = (c) => (c.interDeadzone === DEFAULT_DEADZONE ? `${c.rdLambda}` : `${c.rdLambda}:${c.interDeadzone}`);
-const isBase = (c) => c.rdLambda === 0 && c.interDeadzone === DEFAULT_DEADZONE;
-if (!CANDIDATES.some(isBase)) CANDIDATES.unshift({ rdLambda: 0, interDeadzone: DEFAULT_DEADZONE });
+const label = (c) => [c.rdLambda, ...(c.interDeadzone !== DEFAULT_DEADZONE || c.motionLambda ? [c.interDeadzone] : []), ...(c.motionLambda ? [c.motionLambda] : [])].join(':');
+const isBase = (c) => c.rdLambda === 0 && c.interDeadzone === DEFAULT_DEADZONE && !c.motionLambda;
+if (!CANDIDATES.some(isBase)) CANDIDATES.unshift({ rdLambda: 0, interDeadzone: DEFAULT_DEADZONE, motionLambda: 0 });
 
 console.log(`${sequences.length} sequences of ${opts.frames} frames (${files.length} photos x ${sequences.length / files.length} kinds), qps ${QPS.join(', ')}`);
 const measures = { psnrY, ssimDb: (a, b) => -10 * Math.log10(Math.max(1e-10, 1 - aic.imageQuality(a, b, W, H).ssim)) };
 const on = (pts, k) => pts.map((p) => ({ rate: p.rate, quality: p[k] }));
 
-const base = await curve(inter, sequences, QPS, { rdLambda: 0, interDeadzone: DEFAULT_DEADZONE }, measures);
+const base = await curve(inter, sequences, QPS, { rdLambda: 0, interDeadzone: DEFAULT_DEADZONE, motionLambda: 0 }, measures);
 const rows = [];
 for (const c of CANDIDATES) {
   const t = performance.now();

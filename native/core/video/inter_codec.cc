@@ -521,18 +521,42 @@ class PassEncoder {
     decimate(t);
   }
 
-  /** Intra (DC) where its SAD beats the inter candidate's by a margin: m coded intra and its prediction, else nullptr. */
-  const uint8_t (*tryIntra(int x, int y, int sadInter, MacroblockSyntax& m))[256] {
+  /** The intra (DC) prediction of the macroblock into intraPred_; returns its luma SAD. */
+  int predictIntra(int x, int y) {
     walk_.predict(x, y, MacroblockMode::Intra, {}, intraPred_);
-    int sadIntra = 0;
+    int sad = 0;
     const int x0 = x * 16, y0 = y * 16;
     const int bw = std::min(16, src_.width - x0), bh = std::min(16, src_.height - y0);
     // The DC prediction is one value per plane, so its luma is one value too.
     const int dc = lumaOf(intraPred_[0][0], intraPred_[1][0], intraPred_[2][0]);
     for (int r = 0; r < bh; ++r) {
       const uint8_t* sl = src_.luma.data() + static_cast<size_t>(y0 + r) * src_.width + x0;
-      for (int c = 0; c < bw; ++c) sadIntra += std::abs(static_cast<int>(sl[c]) - dc);
+      for (int c = 0; c < bw; ++c) sad += std::abs(static_cast<int>(sl[c]) - dc);
     }
+    return sad;
+  }
+
+  /**
+   * With rate-distortion decisions: intra where its cost D + lambda R is under `best` (the inter or
+   * skip choice's), tried only where its SAD is under the inter prediction's. m and the prediction,
+   * else nullptr.
+   */
+  const uint8_t (*intraByCost(int x, int y, int sadInter, float best, MacroblockSyntax& m))[256] {
+    if (predictIntra(x, y) >= sadInter) return nullptr;
+    MacroblockSyntax t;
+    int s = 0;
+    quantise(x, y, intraPred_, true, t, s);
+    dropCostlyBlocks(x, y, t);
+    if (codedErrorOf(t) + lambda_ * (modeBits(x, y, MacroblockMode::Intra, {}, {}) + residualBits(x, y, t)) >= best) return nullptr;
+    m = t;
+    m.mode = MacroblockMode::Intra;
+    m.mv = {};
+    return intraPred_;
+  }
+
+  /** Intra (DC) where its SAD beats the inter candidate's by a margin: m coded intra and its prediction, else nullptr. */
+  const uint8_t (*tryIntra(int x, int y, int sadInter, MacroblockSyntax& m))[256] {
+    const int sadIntra = predictIntra(x, y);
     // Intra blocks spend more bits for the same SAD (no motion to carry detail): a margin.
     if (sadIntra * 5 >= sadInter * 3) return nullptr;
     int s = 0;
@@ -659,8 +683,8 @@ class PassEncoder {
 
   /**
    * The rest of decide() with rate-distortion decisions: the predicted vector with its residual
-   * (`trial`, already quantised) against skipping it, and the searched vector with its own; intra
-   * as without them (on SAD).
+   * (`trial`, already quantised), the searched vector with its own, skipping, and intra, by the
+   * least D + lambda R.
    */
   const uint8_t (*decideByCost(int x, int y, MotionVector pred, MacroblockSyntax& trial, int sadSkip, MacroblockSyntax& m))[256] {
     const float costSkip = zeroErrorOf(trial) + lambda_ * modeBits(x, y, MacroblockMode::Skip, pred, pred);
@@ -681,13 +705,14 @@ class PassEncoder {
         trial = t2;
       }
     }
-    if (usePred && costSkip <= best) {
+    const bool skip = costSkip <= best;
+    if (const auto* intra = intraByCost(x, y, sadInter, skip ? costSkip : best, m)) return intra;
+    if (skip) {
       m.mode = MacroblockMode::Skip;
       m.mv = pred;
       m.cbf = 0;
       return skipPred_;
     }
-    if (const auto* intra = tryIntra(x, y, sadInter, m)) return intra;
     m = trial;
     m.mode = MacroblockMode::Inter;
     m.mv = usePred ? pred : mv;
@@ -1026,6 +1051,12 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   MotionSearchOptions mso;
   mso.blockSize = 16;
   mso.range = 32;
+  // A vector's bits weigh more against SAD as the quantiser coarsens: the search's weight follows
+  // the step of the qp the closed loop starts at (H.264's encoders: lambda_motion ~ sqrt(lambda_mode) ~ step).
+  if (o.motionLambda > 0) {
+    const int qp0 = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
+    mso.lambda = std::clamp(static_cast<int>(std::lround(o.motionLambda * quantiserStep16(qp0) / 16.0f)), 1, 4096);
+  }
   const Plane refLuma{ref->luma.data(), ref->width, ref->height, ref->width};
   const Plane curLuma{src.luma.data(), src.width, src.height, src.width};
   // The last field seeds the search only against the reference it was searched on.

@@ -65,9 +65,10 @@ struct ReferenceFrame {
 };
 
 constexpr int kDefaultDecimateLuma = 3, kDefaultDecimateChroma = 14;
-/** The rate-distortion decisions' lambda factor (PredictedEncodeOptions::rdLambda; 0: off), chosen by training/video/tune_rd.mjs on motion synthesised from the training photos (training/video/tune-rd.log: -3.8 % BD-rate on PSNR-Y, -6.8 % on SSIM against off, at fixed qp). */
+/** The rate-distortion decisions' lambda factor (PredictedEncodeOptions::rdLambda; 0: off), chosen by training/video/tune_rd.mjs on motion synthesised from the training photos (training/video/tune-rd.log: -4.1 % BD-rate on PSNR-Y, -7.7 % on SSIM against off, at fixed qp). */
 constexpr float kDefaultRdLambda = 0.05f;
 constexpr float kDefaultInterDeadzone = 0.30f;
+constexpr float kDefaultMotionLambda = 0.0f;
 
 struct PredictedEncodeOptions {
   int qp = 28;
@@ -102,9 +103,9 @@ struct PredictedEncodeOptions {
    */
   int decimateLuma = kDefaultDecimateLuma, decimateChroma = kDefaultDecimateChroma;
   /**
-   * Rate-distortion decisions (0: off, the SAD rules): a block's coefficients, skip against coding
-   * the predicted vector's residual, and the searched vector against the predicted one are chosen
-   * by the least D + lambda * R, D the squared error of R, G and B over three, R the bits the
+   * Rate-distortion decisions (0: off, the SAD rules): a block's coefficients, and among skip, the
+   * predicted vector with its residual, the searched vector with its own and intra (tried where its
+   * SAD is under the inter prediction's), the macroblock's mode are chosen by the least D + lambda * R, D the squared error of R, G and B over three, R the bits the
    * contexts' current state gives, lambda = rdLambda * step^2 (step the luma quantiser's).
    */
   float rdLambda = kDefaultRdLambda;
@@ -114,6 +115,11 @@ struct PredictedEncodeOptions {
    * inter blocks). Intra blocks use 0.38.
    */
   float interDeadzone = kDefaultInterDeadzone;
+  /**
+   * The motion search's weight of a vector's distance from its predictor, per quarter pixel in SAD
+   * units, as a factor of the luma step at the starting qp (0: the search's fixed default, 4).
+   */
+  float motionLambda = kDefaultMotionLambda;
 };
 
 struct PredictedPass {
