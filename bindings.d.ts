@@ -686,6 +686,8 @@ export interface NativeBinding {
    * given it (or a view into it) shares that memory instead of copying it. Treat it as read-only.
    */
   readFile(path: string): Promise<Buffer>;
+  /** The CRC-32C of the bytes (synchronous; native/core/format/crc32c.h). */
+  crc32c(bytes: ArrayBufferView): number;
   /** The ONNX Runtime version in use; reading it loads the bundled ONNX Runtime when none is loaded yet. */
   readonly ortVersion: string;
   ortApiVersion: number;

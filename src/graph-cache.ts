@@ -8,17 +8,19 @@
 // everything the optimised graph depends on: this cache's format, the ONNX Runtime version, the
 // optimisation level and the processor's features (native cpuSignature: an NCHWc graph suits the
 // vector width it was made for). It is read whole and accepted only when its magic, its header
-// (format, source SHA-256, key, length) and the SHA-256 of its contents all match; ONNX Runtime
+// (format, source SHA-256, key, length) and the CRC-32C of its contents all match; ONNX Runtime
 // must then load it and its inputs and outputs must match the manifest's, or the session is
 // created from the source as without a cache and the entry is written again. Only CPU sessions use
 // it (runtime/graph.cc). Layout: magic (8 bytes), header length (u32 LE), header JSON, the
-// optimised ONNX graph, then the SHA-256 of everything before it.
+// optimised ONNX graph, then the CRC-32C of everything before it (src/cache-check.ts).
 import { createHash } from 'node:crypto';
+import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-const MAGIC = Buffer.from('AICGRF01', 'latin1');
-const FORMAT = 1;
+// Format 2: entries end with a CRC-32C (src/cache-check.ts) instead of a SHA-256.
+const MAGIC = Buffer.from('AICGRF02', 'latin1');
+const FORMAT = 2;
 
 export interface GraphCache {
   dir: string;
@@ -52,9 +54,9 @@ export async function readOptimizedGraph(cache: GraphCache, source: string, read
     return undefined;
   }
   const start = MAGIC.length + 4;
-  if (bytes.length < start + 32 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const body = bytes.subarray(0, bytes.length - 32);
-  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(bytes.length - 32))) return undefined;
+  if (bytes.length < start + CHECK_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const body = entryBody(bytes);
+  if (!body) return undefined;
   const headerLength = bytes.readUInt32LE(MAGIC.length);
   if (start + headerLength > body.length) return undefined;
   let header: EntryHeader;
@@ -84,7 +86,7 @@ export async function storeOptimizedGraph(cache: GraphCache, source: string, wri
     const lengthField = Buffer.alloc(4);
     lengthField.writeUInt32LE(header.length);
     const body = Buffer.concat([MAGIC, lengthField, header, graph]);
-    await writeFile(temp, Buffer.concat([body, createHash('sha256').update(body).digest()]), { mode: 0o600 });
+    await writeFile(temp, sealEntry(body), { mode: 0o600 });
     await rename(temp, file);
   } catch {
     await unlink(temp).catch(() => undefined);

@@ -1,6 +1,7 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
+import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -211,7 +212,7 @@ export interface ManifestLoadOptions {
   /**
    * Folder of the parsed-manifest cache (see manifestCacheDir()), or false for none (default).
    * An entry is keyed by the SHA-256 of the manifest's bytes and this package's version and
-   * carries its own SHA-256; anything off (missing, truncated, altered, another version) falls
+   * ends with its own CRC-32C (src/cache-check.ts); anything off (missing, truncated, altered, another version) falls
    * back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
    */
   cacheDir?: string | false;
@@ -267,8 +268,9 @@ export async function manifestCacheDir(): Promise<string | null> {
 // createEngine(); an entry holds the checked manifest without its tables plus the packed typed
 // arrays, and reads in a few milliseconds. Layout: magic (8 bytes), header length (u32 LE),
 // header JSON, padding to 8, the arrays, then the SHA-256 of everything before it.
-const CACHE_MAGIC = Buffer.from('AICMAN01', 'latin1');
-const CACHE_FORMAT = 1;
+// Format 2: entries end with a CRC-32C (src/cache-check.ts) instead of a SHA-256.
+const CACHE_MAGIC = Buffer.from('AICMAN02', 'latin1');
+const CACHE_FORMAT = 2;
 const PACKED_KEYS = ['gains', 'inverseGains', 'tableOffsets', 'tableLengths', 'cdfs', 'predictedChannels'] as const;
 const PACKED_TYPES = { gains: Float32Array, inverseGains: Float32Array, tableOffsets: Int32Array, tableLengths: Uint32Array, cdfs: Uint32Array, predictedChannels: Uint8Array } as const;
 
@@ -302,9 +304,9 @@ interface CacheHeader {
 }
 
 function readCacheEntry<M>(bytes: Buffer, key: string, version: string): M | null {
-  if (bytes.length < CACHE_MAGIC.length + 4 + 32 || !bytes.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return null;
-  const body = bytes.subarray(0, bytes.length - 32);
-  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(bytes.length - 32))) return null;
+  if (bytes.length < CACHE_MAGIC.length + 4 + CHECK_BYTES || !bytes.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return null;
+  const body = entryBody(bytes);
+  if (!body) return null;
   const headerLength = bytes.readUInt32LE(CACHE_MAGIC.length);
   const headerStart = CACHE_MAGIC.length + 4;
   if (headerStart + headerLength > body.length) return null;
@@ -383,11 +385,10 @@ async function writeCacheEntry(file: string, key: string, version: string, manif
     const v = packed[a.name as (typeof PACKED_KEYS)[number]];
     Buffer.from(v.buffer, v.byteOffset, v.byteLength).copy(body, a.offset);
   }
-  const digest = createHash('sha256').update(body).digest();
   // Written aside and renamed: a reader sees a whole entry or none.
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    await writeFile(temp, Buffer.concat([body, digest]), { mode: 0o600 });
+    await writeFile(temp, sealEntry(body), { mode: 0o600 });
     await rename(temp, file);
     return true;
   } catch {

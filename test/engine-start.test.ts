@@ -10,6 +10,7 @@ import { createEngine, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL } from '../src/i
 import { loadAudioManifest, loadImageManifest, nativeAudioConfig, nativeImageConfig } from '../src/manifest.js';
 import { native } from '../src/native/load.js';
 import { discardTarget, graphCache, saveTarget, storeOptimizedGraph } from '../src/graph-cache.js';
+import { CHECK_BYTES, entryBody, sealEntry } from '../src/cache-check.js';
 import type { Engine } from '../src/index.js';
 import { speechLike, syntheticFrame, toS16 } from './media.js';
 
@@ -54,6 +55,21 @@ async function start(image: string | false, audio: string | false, cacheDir: str
 }
 
 describe('engine start', () => {
+  it('closes cache entries with a CRC-32C that any change to the entry breaks', () => {
+    expect(native().crc32c(Buffer.from('123456789', 'latin1'))).toBe(0xe3069283);
+    const body = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff));
+    const entry = sealEntry(body);
+    expect(entry.length).toBe(body.length + CHECK_BYTES);
+    expect(entryBody(entry)?.equals(body)).toBe(true);
+    for (const at of [0, 1234, body.length - 1, body.length, entry.length - 1]) {
+      const bad = Buffer.from(entry);
+      bad[at]! ^= 0x10;
+      expect(entryBody(bad), `byte ${at} flipped`).toBeNull();
+    }
+    expect(entryBody(entry.subarray(0, entry.length - 1))).toBeNull();
+    expect(entryBody(Buffer.alloc(3))).toBeNull();
+  });
+
   it('loads the same manifests from the cache as from their JSON', async () => {
     const cacheDir = path.join(temp, 'cache-same');
     const cold = await start(DEFAULT_IMAGE_MODEL, DEFAULT_AUDIO_MODEL, cacheDir);
@@ -203,7 +219,7 @@ describe('engine start', () => {
       const other = readFileSync(entryOf(audio.encoder.sha256));
       const headerLength = other.readUInt32LE(8);
       const written = saveTarget(cache, image.encoder.sha256);
-      writeFileSync(written, other.subarray(12 + headerLength, other.length - 32));
+      writeFileSync(written, other.subarray(12 + headerLength, other.length - CHECK_BYTES));
       await storeOptimizedGraph(cache, image.encoder.sha256, written);
       return readFileSync(file);
     };

@@ -5,6 +5,7 @@
 #include "runtime/gpu_utilization.h"
 #include "runtime/onnxruntime_library.h"
 #include "runtime/warmup.h"
+#include "format/crc32c.h"
 #include "js_errors.h"
 #include "addon_data.h"
 #include "audio_codec_wrap.h"
@@ -41,6 +42,19 @@ Napi::Value StartWarmup(const Napi::CallbackInfo& info) {
 Napi::Value AwaitWarmup(const Napi::CallbackInfo& info) {
   aic::runtime::awaitWarmup();
   return info.Env().Undefined();
+}
+
+// crc32c(bytes): the CRC-32C of an ArrayBufferView, synchronous (SSE4.2: megabytes in a fraction
+// of a millisecond); what closes the engine's cache entries (src/cache-check.ts).
+Napi::Value Crc32c(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) aic::js::throwInvalid(env, "crc32c(bytes) needs an ArrayBufferView");
+  return aic::js::guard(env, [&] {
+    uint8_t* data = nullptr;
+    size_t length = 0;
+    aic::js::memoryOf(env, info[0], "crc32c(bytes)", data, length);
+    return Napi::Number::New(env, aic::crc32c(data, length));
+  });
 }
 
 Napi::Value LoadOnnxRuntime(const Napi::CallbackInfo& info) {
@@ -103,6 +117,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // TEST ONLY (native/core/common/faults.h): the fault injector of bench/faults.mjs and test/faults.test.ts.
   exports.Set("faults", aic::js::FaultsInit(env));
   exports.Set("readFile", Napi::Function::New(env, aic::js::ReadFile, "readFile"));
+  exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
   exports.Set("loadOnnxRuntime", Napi::Function::New(env, LoadOnnxRuntime, "loadOnnxRuntime"));
   exports.Set("startWarmup", Napi::Function::New(env, StartWarmup, "startWarmup"));
   exports.Set("awaitWarmup", Napi::Function::New(env, AwaitWarmup, "awaitWarmup"));
