@@ -14,9 +14,9 @@
 // it (runtime/graph.cc). Layout: magic (8 bytes), header length (u32 LE), header JSON, the
 // optimised ONNX graph, then the CRC-32C of everything before it (src/cache-check.ts).
 import { createHash } from 'node:crypto';
-import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 
 // Format 2: entries end with a CRC-32C (src/cache-check.ts) instead of a SHA-256.
 const MAGIC = Buffer.from('AICGRF02', 'latin1');

@@ -1,11 +1,11 @@
 // The model contract (docs/model-contract.md): reading and checking a codec model's manifest,
 // including the SHA-256 of each ONNX file, and turning it into the native codec configuration.
 import { createHash } from 'node:crypto';
-import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CHECK_BYTES, entryBody, sealEntry } from './cache-check.js';
 import type { NativeAudioCodecConfig, NativeImageCodecConfig } from '../bindings.js';
 import { AicError } from './errors.js';
 import { readOptimizedGraph, type GraphCache } from './graph-cache.js';
@@ -212,8 +212,8 @@ export interface ManifestLoadOptions {
   /**
    * Folder of the parsed-manifest cache (see manifestCacheDir()), or false for none (default).
    * An entry is keyed by the SHA-256 of the manifest's bytes and this package's version and
-   * ends with its own CRC-32C (src/cache-check.ts); anything off (missing, truncated, altered, another version) falls
-   * back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
+   * ends with its own CRC-32C (src/cache-check.ts); anything off (missing, truncated, altered,
+   * another version) falls back silently to parsing the manifest. The graphs' SHA-256 are checked on every load either way.
    */
   cacheDir?: string | false;
   /**
@@ -267,7 +267,7 @@ export async function manifestCacheDir(): Promise<string | null> {
 // tables) and packing its tables takes about 30 ms of the JS thread, the largest part of
 // createEngine(); an entry holds the checked manifest without its tables plus the packed typed
 // arrays, and reads in a few milliseconds. Layout: magic (8 bytes), header length (u32 LE),
-// header JSON, padding to 8, the arrays, then the SHA-256 of everything before it.
+// header JSON, padding to 8, the arrays, then the CRC-32C of everything before it (src/cache-check.ts).
 // Format 2: entries end with a CRC-32C (src/cache-check.ts) instead of a SHA-256.
 const CACHE_MAGIC = Buffer.from('AICMAN02', 'latin1');
 const CACHE_FORMAT = 2;
