@@ -1,6 +1,7 @@
 #include "inter_codec_wrap.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "codec_common.h"
 #include "common/errors.h"
@@ -17,6 +18,18 @@ std::unique_lock<std::mutex> lockNow(Napi::Env env, LockedInterStream& s) {
   std::unique_lock<std::mutex> lock(s.mutex, std::try_to_lock);
   if (!lock.owns_lock()) throwInvalid(env, "inter stream is busy: await its previous call first");
   return lock;
+}
+
+// An optional number option within [lo, hi], into `out` when given (the encoder's tuning options).
+void optionalFloat(Napi::Env env, Napi::Object o, const char* key, const std::string& what, double lo, double hi, float& out) {
+  if (o.Get(key).IsUndefined()) return;
+  const double v = numberField(env, o, key, what);
+  if (!(v >= lo && v <= hi)) {
+    char range[64];
+    std::snprintf(range, sizeof(range), " must be between %g and %g", lo, hi);
+    throwInvalid(env, what + "." + key + range);
+  }
+  out = static_cast<float>(v);
 }
 
 template <typename T>
@@ -60,24 +73,12 @@ class EncodeJob : public Job {
       options_.decimateLuma = intField(env, a, "0", what + ".decimation", 0, 64);
       options_.decimateChroma = intField(env, a, "1", what + ".decimation", 0, 64);
     }
-    // rdLambda: the rate-distortion decisions' lambda factor (0: off), for tuning (training/video/tune_rd.mjs).
-    if (!o.Get("rdLambda").IsUndefined()) {
-      const double l = numberField(env, o, "rdLambda", what);
-      if (!(l >= 0 && l <= 4)) throwInvalid(env, "options.rdLambda must be between 0 (off) and 4");
-      options_.rdLambda = static_cast<float>(l);
-    }
-    // interDeadzone: the inter quantiser's deadzone (0.05..0.5), for tuning (training/video/tune_rd.mjs).
-    if (!o.Get("interDeadzone").IsUndefined()) {
-      const double d = numberField(env, o, "interDeadzone", what);
-      if (!(d >= 0.05 && d <= 0.5)) throwInvalid(env, "options.interDeadzone must be between 0.05 and 0.5");
-      options_.interDeadzone = static_cast<float>(d);
-    }
-    // motionLambda: the motion search's vector weight as a factor of the luma step (0: fixed), for tuning.
-    if (!o.Get("motionLambda").IsUndefined()) {
-      const double l = numberField(env, o, "motionLambda", what);
-      if (!(l >= 0 && l <= 16)) throwInvalid(env, "options.motionLambda must be between 0 (the fixed default) and 16");
-      options_.motionLambda = static_cast<float>(l);
-    }
+    // For tuning (training/video/tune_rd.mjs): the rate-distortion decisions' lambda factor (0: off),
+    // the inter quantiser's deadzone, the motion search's vector weight as a factor of the luma
+    // step (0: its fixed weight).
+    optionalFloat(env, o, "rdLambda", what, 0, 4, options_.rdLambda);
+    optionalFloat(env, o, "interDeadzone", what, 0.05, 0.5, options_.interDeadzone);
+    optionalFloat(env, o, "motionLambda", what, 0, 16, options_.motionLambda);
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

@@ -546,8 +546,8 @@ class PassEncoder {
     MacroblockSyntax t;
     int s = 0;
     quantise(x, y, intraPred_, true, t, s);
-    dropCostlyBlocks(x, y, t);
-    if (codedErrorOf(t) + lambda_ * (modeBits(x, y, MacroblockMode::Intra, {}, {}) + residualBits(x, y, t)) >= best) return nullptr;
+    const float bits = dropCostlyBlocks(x, y, t);
+    if (codedErrorOf(t) + lambda_ * (modeBits(x, y, MacroblockMode::Intra, {}, {}) + bits) >= best) return nullptr;
     m = t;
     m.mode = MacroblockMode::Intra;
     m.mv = {};
@@ -615,29 +615,34 @@ class PassEncoder {
     return r.bits;
   }
 
-  /** The residual's bits: every block in the frame, coded or not. */
-  float residualBits(int x, int y, MacroblockSyntax& m) {
+  /**
+   * Drops the coded blocks whose bits cost more than the error they remove (D + lambda R); returns
+   * the residual's bits as it is left: every block in the frame, coded or not.
+   */
+  float dropCostlyBlocks(int x, int y, MacroblockSyntax& m) {
+    RateSide flag;
     float bits = 0;
     for (int c = 0; c < 3; ++c)
-      for (int b = 0; b < 4; ++b)
-        if (walk_.blockInFrame(x, y, b)) bits += blockBits(x, y, c, b, m);
-    return bits;
-  }
-
-  /** Drops the coded blocks whose bits cost more than the error they remove (D + lambda R). */
-  void dropCostlyBlocks(int x, int y, MacroblockSyntax& m) {
-    RateSide flag;
-    for (int c = 0; c < 3; ++c)
       for (int b = 0; b < 4; ++b) {
+        if (!walk_.blockInFrame(x, y, b)) continue;
         const int k = c * 4 + b;
-        if (!((m.cbf >> k) & 1)) continue;
-        const float bitsCoded = blockBits(x, y, c, b, m);
+        // A block not coded costs its coded-block flag's 0.
         const float bitsZero = flag.cost[walk_.contexts().cbf[c][walk_.cbfContext(c, x, y, b)].p0];
-        if (m.zeroError[k] - m.codedError[k] > lambda_ * (bitsCoded - bitsZero)) continue;
+        if (!((m.cbf >> k) & 1)) {
+          bits += bitsZero;
+          continue;
+        }
+        const float bitsCoded = blockBits(x, y, c, b, m);
+        if (m.zeroError[k] - m.codedError[k] > lambda_ * (bitsCoded - bitsZero)) {
+          bits += bitsCoded;
+          continue;
+        }
         std::memset(m.coefficients[k], 0, sizeof(int16_t) * kCoefficients);
         m.cbf &= static_cast<uint16_t>(~(1u << k));
         m.codedError[k] = m.zeroError[k];
+        bits += bitsZero;
       }
+    return bits;
   }
 
   /** Chooses the macroblock's mode, vector and coefficients; returns the prediction they use. */
@@ -649,14 +654,14 @@ class PassEncoder {
     MacroblockSyntax trial;
     quantise(x, y, skipPred_, false, trial, sadSkip);
     decimate(trial);
-    if (rdLambda_ > 0) dropCostlyBlocks(x, y, trial);
+    const float trialBits = rdLambda_ > 0 ? dropCostlyBlocks(x, y, trial) : 0;
     if (trial.cbf == 0) {
       m.mode = MacroblockMode::Skip;
       m.mv = pred;
       m.cbf = 0;
       return skipPred_;
     }
-    if (rdLambda_ > 0) return decideByCost(x, y, pred, trial, sadSkip, m);
+    if (rdLambda_ > 0) return decideByCost(x, y, pred, trial, trialBits, sadSkip, m);
     // 2. Inter with the searched vector (or the predicted one, where it is as good once its bits count).
     const MotionVector mv = searchedVector(x, y);
     int sadInter = sadSkip, costInter = sadSkip + vectorCost(pred, pred);
@@ -683,12 +688,12 @@ class PassEncoder {
 
   /**
    * The rest of decide() with rate-distortion decisions: the predicted vector with its residual
-   * (`trial`, already quantised), the searched vector with its own, skipping, and intra, by the
+   * (`trial`, already quantised, of `trialBits`), the searched vector with its own, skipping, and intra, by the
    * least D + lambda R.
    */
-  const uint8_t (*decideByCost(int x, int y, MotionVector pred, MacroblockSyntax& trial, int sadSkip, MacroblockSyntax& m))[256] {
+  const uint8_t (*decideByCost(int x, int y, MotionVector pred, MacroblockSyntax& trial, float trialBits, int sadSkip, MacroblockSyntax& m))[256] {
     const float costSkip = zeroErrorOf(trial) + lambda_ * modeBits(x, y, MacroblockMode::Skip, pred, pred);
-    float best = codedErrorOf(trial) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, pred, pred) + residualBits(x, y, trial));
+    float best = codedErrorOf(trial) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, pred, pred) + trialBits);
     bool usePred = true;
     int sadInter = sadSkip;
     const MotionVector mv = searchedVector(x, y);
@@ -696,8 +701,8 @@ class PassEncoder {
       int s = 0;
       MacroblockSyntax t2;
       quantiseSearched(x, y, mv, t2, s);
-      dropCostlyBlocks(x, y, t2);
-      const float cost = codedErrorOf(t2) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, mv, pred) + residualBits(x, y, t2));
+      const float bits = dropCostlyBlocks(x, y, t2);
+      const float cost = codedErrorOf(t2) + lambda_ * (modeBits(x, y, MacroblockMode::Inter, mv, pred) + bits);
       if (cost < best) {
         best = cost;
         usePred = false;

@@ -105,8 +105,9 @@ struct PredictedEncodeOptions {
   /**
    * Rate-distortion decisions (0: off, the SAD rules): a block's coefficients, and among skip, the
    * predicted vector with its residual, the searched vector with its own and intra (tried where its
-   * SAD is under the inter prediction's), the macroblock's mode are chosen by the least D + lambda * R, D the squared error of R, G and B over three, R the bits the
-   * contexts' current state gives, lambda = rdLambda * step^2 (step the luma quantiser's).
+   * SAD is under the inter prediction's), the macroblock's mode are chosen by the least
+   * D + lambda * R, D the squared error of R, G and B over three, R the bits the contexts' current
+   * state gives, lambda = rdLambda * step^2 (step the luma quantiser's).
    */
   float rdLambda = kDefaultRdLambda;
   /**
