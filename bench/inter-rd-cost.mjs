@@ -3,16 +3,9 @@
 // decisions off (rdLambda 0) and at the default factor (0.05), closed loop scored, at qp 40, the
 // two settings taking turns in 3 rounds in one process; median encode ms of each.
 //   npm run build && node bench/inter-rd-cost.mjs
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadSequences, W, H } from '../training/video/tuning_sequences.mjs';
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const aic = await import(path.join(root, 'dist', 'index.js'));
-const { loadInterCodec } = await import(path.join(root, 'dist', 'inter-codec.js'));
-const engine = await aic.createEngine({ executionProvider: 'cpu', models: { audio: false } });
-const image = engine.imageCodec();
-const inter = await loadInterCodec(path.join(root, 'models', 'aic-inter-v1', 'manifest.json'), image);
-const { sequences } = await loadSequences(image, { data: path.join(root, '..', 'shared', 'data', 'train-images'), seed: 1, photos: 6, frames: 8 });
+import { setUp, W, H } from '../training/video/tuning_sequences.mjs';
+
+const { inter, engine, sequences } = await setUp('inter-rd-cost', { photos: 6, frames: 8 });
 const t = { 0: [], 0.05: [] };
 for (let round = 0; round < 3; round++)
   for (const lam of [0, 0.05])

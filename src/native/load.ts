@@ -123,7 +123,6 @@ function startWarmup(b: NativeBinding): void {
  * call that needs the addon.
  */
 export function preloadNative(): void {
-  if (binding) return;
   try {
     native();
   } catch {

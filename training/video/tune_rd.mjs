@@ -17,13 +17,14 @@
 // its fixed 4): --candidates 0.05:0.26,0.05:0.3:0.2,... Prints the table and the candidate of
 // the lowest mean BD-rate.
 import { bdRate } from '../../bench/bdrate.mjs';
-import { arg, curve, psnrY, setUp, W, H } from './tuning_sequences.mjs';
+import { arg } from '../../bench/args.mjs';
+import { curve, psnrY, setUp, W, H } from './tuning_sequences.mjs';
 
 const { opts, aic, engine, inter, sequences, files } = await setUp('tune_rd');
 const QPS = [26, 32, 38, 44, 50];
 // A candidate is a lambda factor, or lambda:deadzone (the inter quantiser's deadzone, default 0.30).
 const DEFAULT_DEADZONE = 0.3;
-const CANDIDATES = (arg('--candidates', null)?.split(',') ?? ['0', '0.03', '0.05', '0.07', '0.1', '0.15'])
+const CANDIDATES = (arg('candidates', null)?.split(',') ?? ['0', '0.03', '0.05', '0.07', '0.1', '0.15'])
   .map((c) => {
     const [l, d, m] = c.split(':').map(Number);
     return { rdLambda: l, interDeadzone: Number.isFinite(d) ? d : DEFAULT_DEADZONE, motionLambda: Number.isFinite(m) ? m : 0 };

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { arg } from '../../bench/args.mjs';
 import { H, KINDS, makeRng, sequence, W } from './motion_synthesis.mjs';
 
 export { H, W };
@@ -20,19 +21,14 @@ const KEYFRAME_LEVEL = 4;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The command line's value of --name, or `fallback`. */
-export function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-
 /**
- * A tuning script's start: its options (--data, --seed, --photos, --frames; --data refused where it
- * names an evaluation set), the library (from dist/), an engine with the image codec, the shipped
- * inter model, and the sequences.
+ * A tuning script's start: its options (--data, --seed, --photos, --frames, each defaulting to
+ * `defaults`' or the tuning runs'; --data refused where it names an evaluation set), the library
+ * (from dist/), an engine with the image codec, the shipped inter model, and the sequences.
  */
-export async function setUp(script) {
-  const opts = { data: arg('--data', '../shared/data/train-images'), seed: Number(arg('--seed', '1')), photos: Number(arg('--photos', '20')), frames: Number(arg('--frames', '8')) };
+export async function setUp(script, defaults = {}) {
+  const d = { data: path.join(root, '..', 'shared', 'data', 'train-images'), seed: 1, photos: 20, frames: 8, ...defaults };
+  const opts = { data: arg('data', d.data), seed: Number(arg('seed', d.seed)), photos: Number(arg('photos', d.photos)), frames: Number(arg('frames', d.frames)) };
   refuseEvaluationData(script, opts.data);
   const aic = await import(path.join(root, 'dist', 'index.js'));
   const { loadInterCodec } = await import(path.join(root, 'dist', 'inter-codec.js'));
