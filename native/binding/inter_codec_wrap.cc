@@ -43,7 +43,6 @@ class EncodeJob : public Job {
  public:
   EncodeJob(Napi::Env env, std::shared_ptr<LockedInterStream> stream, const Napi::CallbackInfo& info) : stream_(std::move(stream)) {
     parseImageFrame(env, info[0], frame_, *this);
-    if (frame_.format == PixelFormat::I420) throwInvalid(env, "predicted frames code 'rgb24' and 'rgba' frames, got 'i420'");
     if (!info[1].IsObject()) throwInvalid(env, "encode() options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
     const std::string what = "options";

@@ -12,6 +12,8 @@
 #include "entropy/binary_coder.h"
 #include "format/bitstream.h"
 #include "format/crc32c.h"
+#include "image/metrics.h"
+#include "image/yuv.h"
 #include "test_harness.h"
 #include "video/deblocking.h"
 #include "video/inter_codec.h"
@@ -569,4 +571,76 @@ TEST(rate_distortion_decisions_spend_fewer_bits_where_coding_does_not_pay_and_ke
   CHECK(skipped[1] >= skipped[0]);
   CHECK(psnr[1] > psnr[0] - 1.0);
   CHECK(psnr[1] > 30);
+}
+
+TEST(i420_frames_are_predicted_in_rgb_and_shown_as_the_sender_scored_them) {
+  // An I420 stream (bitstream version 4): the sender converts each frame to R, G, B, codes it
+  // against the reference, and scores the reconstruction as the receiver will show it (converted
+  // back to I420 by the fixed-point conversion); the receiver's I420 output is that same frame,
+  // byte for byte, and both keep the same RGB reference. Compact frames take markers 0xAA/0xAB.
+  const auto model = dctModel();
+  const int w = 150, h = 94;  // odd chroma at neither edge, partial macroblocks on both
+  InterStream sender(model, nullptr), receiver(model, nullptr);
+  auto first = scene(w, h, 0, 0, 3);
+  const uint8_t* fp[3] = {first[0].data(), first[1].data(), first[2].data()};
+  sender.adoptFrame(w, h, 1, fp, 0);
+  receiver.adoptFrame(w, h, 1, fp, 0);
+  const size_t bytes = yuv::i420Size(w, h);
+  for (int k = 1; k <= 4; ++k) {
+    auto planes = scene(w, h, 0.5 * k, 0.25 * k, 3);
+    const uint8_t* pp[3] = {planes[0].data(), planes[1].data(), planes[2].data()};
+    std::vector<uint8_t> i420(bytes);
+    yuv::rgbPlanesToI420Fixed(pp, w, h, i420.data());
+    ImageFrame f{i420.data(), i420.size(), w, h, PixelFormat::I420};
+    PredictedEncodeOptions o;
+    o.qp = 24;
+    o.sequence = 1 + k;
+    o.timestamp = 33333u * k;
+    o.frameType = k == 4 ? FrameType::Screen : FrameType::Video;
+    o.compact = k % 2 == 0;
+    const PredictedEncodeResult r = sender.encode(f, o);
+    sender.commit();
+    CHECK(r.scored && r.ssim > 0.9);
+    const ParsedPayload parsed = parsePayload(r.payload.data(), r.payload.size());
+    CHECK(parsed.header.format == 2);
+    if (o.compact) {
+      CHECK(r.payload[0] == (k == 4 ? kCompactI420ScreenMarker : kCompactI420VideoMarker));
+      CHECK(parsed.header.version == kI420PredictedVersion);
+    } else {
+      CHECK(parsed.header.version == kPredictedVersion);
+    }
+    std::vector<uint8_t> out(bytes);
+    // An output buffer sized for RGB is refused (the frame is I420), by a copy of the receiver.
+    std::vector<uint8_t> rgbSized(static_cast<size_t>(w) * h * 3);
+    InterStream copy(model, nullptr);
+    copy.adoptFrame(w, h, receiver.referenceSequence(), fp, 33333u * (k - 1));
+    CHECK(codeOf([&] { copy.decode(r.payload.data(), r.payload.size(), rgbSized.data(), rgbSized.size()); }) == ErrorCode::OutputMismatch);
+    const ImageDecodeResult d = receiver.decode(r.payload.data(), r.payload.size(), out.data(), out.size());
+    CHECK(d.format == PixelFormat::I420 && d.width == w && d.height == h);
+    CHECK(samePlanes(sender.reference(), receiver.reference()));
+    // What the receiver shows is what the sender scored.
+    const ReferenceFrame& ref = receiver.reference();
+    std::array<std::vector<uint8_t>, 3> shown;
+    for (int c = 0; c < 3; ++c) {
+      shown[c].resize(static_cast<size_t>(w) * h);
+      for (int y = 0; y < h; ++y) std::memcpy(shown[c].data() + static_cast<size_t>(y) * w, ref.at(c, 0, y), static_cast<size_t>(w));
+    }
+    const uint8_t* sp[3] = {shown[0].data(), shown[1].data(), shown[2].data()};
+    std::vector<uint8_t> expected(bytes);
+    yuv::rgbPlanesToI420Fixed(sp, w, h, expected.data());
+    CHECK(out == expected);
+    const metrics::ImageScores s = metrics::i420Scores(i420.data(), out.data(), w, h);
+    CHECK(std::abs(s.ssim - r.ssim) < 1e-12 && std::abs(s.psnr - r.psnr) < 1e-9);
+    CHECK(s.psnr > 30);
+    for (int c = 0; c < 3; ++c) first[c] = shown[c];  // the next frame's copy starts from this reference
+    fp[0] = first[0].data();
+    fp[1] = first[1].data();
+    fp[2] = first[2].data();
+    // A compact I420 frame with the rgba bit set is corrupt (the CRC fixed up: the parser refuses it first).
+    if (o.compact) {
+      std::vector<uint8_t> bad = r.payload;
+      bad[1] |= 0x80;
+      CHECK(codeOf([&] { parsePayload(bad.data(), bad.size()); }) == ErrorCode::CorruptPayload);
+    }
+  }
 }

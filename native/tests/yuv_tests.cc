@@ -101,3 +101,50 @@ TEST(i420_scores_weight_luma) {
   }
   CHECK(metrics::i420Scores(a.data(), lumaNoise.data(), w, h).ssim < metrics::i420Scores(a.data(), chromaNoise.data(), w, h).ssim);
 }
+
+TEST(fixed_point_i420_conversions_agree_with_the_float_ones_and_round_trip) {
+  // Every Y, U, V combination's RGB within one code value of the float conversion.
+  const int w = 2, h = 2;
+  std::vector<uint8_t> frame(yuv::i420Size(w, h));
+  std::vector<uint8_t> r(4), g(4), b(4), rgb(12);
+  uint8_t* planes[3] = {r.data(), g.data(), b.data()};
+  int worst = 0;
+  for (int y = 0; y < 256; y += 3)
+    for (int u = 0; u < 256; u += 5)
+      for (int v = 0; v < 256; v += 5) {
+        std::fill(frame.begin(), frame.begin() + 4, static_cast<uint8_t>(y));
+        frame[4] = static_cast<uint8_t>(u);
+        frame[5] = static_cast<uint8_t>(v);
+        yuv::i420ToRgbPlanesFixed(frame.data(), w, h, planes);
+        yuv::i420ToRgb(frame.data(), w, h, rgb.data(), 3);
+        worst = std::max({worst, std::abs(r[0] - rgb[0]), std::abs(g[0] - rgb[1]), std::abs(b[0] - rgb[2])});
+      }
+  CHECK(worst <= 1);
+  // RGB planes -> I420 within one code value of the float path, odd sizes included.
+  const int W = 37, H = 21;
+  auto img = smoothRgb(W, H, 11);
+  std::vector<uint8_t> pr(W * H), pg(W * H), pb(W * H);
+  for (int i = 0; i < W * H; ++i) {
+    pr[i] = img[3 * i];
+    pg[i] = img[3 * i + 1];
+    pb[i] = img[3 * i + 2];
+  }
+  const uint8_t* src[3] = {pr.data(), pg.data(), pb.data()};
+  std::vector<uint8_t> fixed(yuv::i420Size(W, H)), flt(yuv::i420Size(W, H));
+  yuv::rgbPlanesToI420Fixed(src, W, H, fixed.data());
+  yuv::rgbToI420(img.data(), 3, W, H, flt.data());
+  int worst420 = 0;
+  for (size_t i = 0; i < fixed.size(); ++i) worst420 = std::max(worst420, std::abs(fixed[i] - flt[i]));
+  CHECK(worst420 <= 1);
+  // I420 -> RGB -> I420 comes back within a code value or two (clamping and rounding only; the
+  // chroma of a 2x2 block is the mean of its pixels' chroma, which is the sample itself).
+  std::vector<uint8_t> qr(W * H), qg(W * H), qb(W * H), again(fixed.size());
+  uint8_t* q[3] = {qr.data(), qg.data(), qb.data()};
+  yuv::i420ToRgbPlanesFixed(fixed.data(), W, H, q);
+  const uint8_t* qc[3] = {qr.data(), qg.data(), qb.data()};
+  yuv::rgbPlanesToI420Fixed(qc, W, H, again.data());
+  int drift = 0;
+  for (size_t i = 0; i < fixed.size(); ++i) drift = std::max(drift, std::abs(fixed[i] - again[i]));
+  CHECK(drift <= 2);
+  CHECK(metrics::i420Scores(fixed.data(), again.data(), W, H).psnr > 45);
+}

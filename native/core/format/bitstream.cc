@@ -118,14 +118,16 @@ ParsedPayload parseCompactPredicted(const uint8_t* data, size_t length) {
   ParsedPayload out;
   out.compactPredicted = true;
   PayloadHeader& h = out.header;
-  h.version = kCompactPredictedVersion;
-  h.frameType = data[0] == kCompactScreenMarker ? FrameType::Screen : FrameType::Video;
+  const bool i420 = data[0] == kCompactI420VideoMarker || data[0] == kCompactI420ScreenMarker;
+  h.version = i420 ? kI420PredictedVersion : kCompactPredictedVersion;
+  h.frameType = data[0] == kCompactScreenMarker || data[0] == kCompactI420ScreenMarker ? FrameType::Screen : FrameType::Video;
   h.codec = CodecKind::Predicted;
   const uint8_t f = data[1];
   h.qualityLevel = f & 0x3F;
   if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
   h.flags = (f & 0x40) ? kFlagDeblocked : 0;
-  h.format = f >> 7;
+  if (i420 && (f & 0x80)) throw corruptField("format bit (byte 1, bit 7)", 1, "0 in an i420 stream's compact predicted frame");
+  h.format = i420 ? 2 : f >> 7;
   out.modelTag = data[2];
   out.referenceSequenceLow = static_cast<uint16_t>(data[3] | (data[4] << 8));
   out.referenceCheckLow = static_cast<uint16_t>(data[5] | (data[6] << 8));
@@ -197,7 +199,7 @@ void checkHeaderFields(const PayloadHeader& h, uint32_t bodyLength) {
   if (predicted) {
     if (h.flags & ~kFlagDeblocked) throw corruptField("flags", h.flags, "0 or 4 (deblocked) for a predicted frame (never a keyframe, never a fallback)");
     if (h.qualityLevel > kMaxPredictedQp) throw corruptField("quality level", h.qualityLevel, "0..51, the quantiser of a predicted frame");
-    if (h.format > 1) throw corruptField("format", h.format, "0 (rgb24) or 1 (rgba) for a predicted frame");
+    if (h.format > 2) throw corruptField("format", h.format, "0 (rgb24), 1 (rgba) or 2 (i420, bitstream version 4) for a predicted frame");
     if (bodyLength < kPredictedPrefix + kLeastPredictedData) throw corruptField("body length", bodyLength, "at least 13 for a predicted frame");
   }
   if (lossless && h.qualityLevel != 0) throw corruptField("quality level", h.qualityLevel, "0 for a lossless payload");
@@ -302,15 +304,17 @@ size_t compactPredictedFraming(uint32_t sequence, uint64_t timestamp, uint32_t r
 
 std::vector<uint8_t> writeCompactPredictedPayload(const PayloadHeader& h, uint32_t referenceSequence, uint32_t referenceCheck, uint64_t referenceTimestamp, const uint8_t* coded,
                                                   size_t codedLength) {
-  if (h.codec != CodecKind::Predicted || (h.frameType != FrameType::Video && h.frameType != FrameType::Screen) || h.qualityLevel > kMaxPredictedQp || h.format > 1 ||
+  if (h.codec != CodecKind::Predicted || (h.frameType != FrameType::Video && h.frameType != FrameType::Screen) || h.qualityLevel > kMaxPredictedQp || h.format > 2 ||
       (h.flags & ~kFlagDeblocked) || codedLength < kLeastPredictedData ||
       compactPredictedFraming(h.sequence, h.timestamp, referenceSequence, referenceTimestamp) == 0) {
     throw CoreError(ErrorCode::InvalidArgument, "this predicted frame cannot take the compact form");
   }
   std::vector<uint8_t> out;
   out.reserve(compactPredictedFraming(h.sequence, h.timestamp, referenceSequence, referenceTimestamp) + codedLength);
-  out.push_back(h.frameType == FrameType::Screen ? kCompactScreenMarker : kCompactVideoMarker);
-  out.push_back(static_cast<uint8_t>(h.qualityLevel | ((h.flags & kFlagDeblocked) ? 0x40 : 0) | (h.format << 7)));
+  const bool screen = h.frameType == FrameType::Screen;
+  if (h.format == 2) out.push_back(screen ? kCompactI420ScreenMarker : kCompactI420VideoMarker);
+  else out.push_back(screen ? kCompactScreenMarker : kCompactVideoMarker);
+  out.push_back(static_cast<uint8_t>(h.qualityLevel | ((h.flags & kFlagDeblocked) ? 0x40 : 0) | ((h.format & 1) << 7)));
   out.push_back(modelTag(h.modelId));
   out.push_back(static_cast<uint8_t>(referenceSequence));
   out.push_back(static_cast<uint8_t>(referenceSequence >> 8));
@@ -364,7 +368,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
   if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
   if (data[0] == kCompactAudioStepMarker || data[0] == kCompactAudioSameMarker) return parseCompactAudio(data, length);
-  if (data[0] == kCompactVideoMarker || data[0] == kCompactScreenMarker) return parseCompactPredicted(data, length);
+  if (data[0] == kCompactVideoMarker || data[0] == kCompactScreenMarker || data[0] == kCompactI420VideoMarker || data[0] == kCompactI420ScreenMarker) return parseCompactPredicted(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
   if (data[4] != kBitstreamVersion && data[4] != kPredictedVersion) {
     throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads versions 1 and 2); upgrade @auralink/aic on the receiver");

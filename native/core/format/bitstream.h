@@ -58,8 +58,8 @@
 // instead of 52): a predicted frame says everything else relative to its reference, which the
 // receiver must hold to decode it anyway (its size, and its sequence number and timestamp).
 //   offset size field
-//   0      1    0xA8 video, 0xA9 screen
-//   1      1    bits 0-5 qp (0..51), bit 6 deblocked, bit 7 rgba (else rgb24)
+//   0      1    0xA8 video, 0xA9 screen; 0xAA video, 0xAB screen of an i420 stream (version 4)
+//   1      1    bits 0-5 qp (0..51), bit 6 deblocked, bit 7 rgba (else rgb24; 0 after 0xAA/0xAB)
 //   2      1    model tag of the inter model
 //   3      2    the reference's sequence number, low 16 bits
 //   5      2    the reference's check (CRC-32C of its planes), low 16 bits
@@ -111,6 +111,11 @@ constexpr size_t kShortTrailerSize = 2;
 constexpr uint8_t kCompactVideoMarker = 0xA8, kCompactScreenMarker = 0xA9;
 // The version number capabilities list for the compact predicted form (it has no version byte).
 constexpr uint8_t kCompactPredictedVersion = 3;
+// Predicted frames of I420 streams (format 2): the full form's format 2 and these compact markers.
+// A reader of versions 1-3 refuses both as corrupt, so a sender writes them only to a peer that
+// lists version 4.
+constexpr uint8_t kCompactI420VideoMarker = 0xAA, kCompactI420ScreenMarker = 0xAB;
+constexpr uint8_t kI420PredictedVersion = 4;
 constexpr size_t kCompactPredictedFixed = 7;  // marker, bits, tag, reference sequence and check
 // The ceilings of what a payload may describe (the encoder's own: src/frames.ts). parsePayload()
 // refuses anything beyond them as corrupt; a decoder's limits (docs/api.md) are at most these.

@@ -80,4 +80,68 @@ void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int ch
     }
 }
 
+namespace {
+
+// 2^16 times the coefficients of lumaOf / cbOf / crOf and of i420PixelToRgb, rounded.
+constexpr int32_t kYr = 16829, kYg = 33039, kYb = 6416;
+constexpr int32_t kUr = -9714, kUg = -19071, kUb = 28784;
+constexpr int32_t kVr = 28784, kVg = -24103, kVb = -4681;
+constexpr int32_t kY = 76309, kRv = 104597, kGu = -25675, kGv = -53279, kBu = 132201;
+
+inline uint8_t clampByte(int32_t v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+
+}  // namespace
+
+void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* const planes[3]) {
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  const uint8_t* up = frame + static_cast<size_t>(width) * height;
+  const uint8_t* vp = up + static_cast<size_t>(cw) * ch;
+  for (int y = 0; y < height; ++y) {
+    const uint8_t* yr = frame + static_cast<size_t>(y) * width;
+    const uint8_t* ur = up + static_cast<size_t>(y / 2) * cw;
+    const uint8_t* vr = vp + static_cast<size_t>(y / 2) * cw;
+    uint8_t* r = planes[0] + static_cast<size_t>(y) * width;
+    uint8_t* g = planes[1] + static_cast<size_t>(y) * width;
+    uint8_t* b = planes[2] + static_cast<size_t>(y) * width;
+    for (int x = 0; x < width; ++x) {
+      const int32_t Y = kY * (yr[x] - 16) + 32768, U = ur[x / 2] - 128, V = vr[x / 2] - 128;
+      r[x] = clampByte((Y + kRv * V) >> 16);
+      g[x] = clampByte((Y + kGu * U + kGv * V) >> 16);
+      b[x] = clampByte((Y + kBu * U) >> 16);
+    }
+  }
+}
+
+void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out) {
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  uint8_t* yp = out;
+  uint8_t* up = out + static_cast<size_t>(width) * height;
+  uint8_t* vp = up + static_cast<size_t>(cw) * ch;
+  const uint8_t* R = planes[0];
+  const uint8_t* G = planes[1];
+  const uint8_t* B = planes[2];
+  const size_t n = static_cast<size_t>(width) * height;
+  // Y is 16..235 by construction (the coefficients sum to 219/255), so no clamp is needed.
+  for (size_t i = 0; i < n; ++i) yp[i] = static_cast<uint8_t>(16 + ((kYr * R[i] + kYg * G[i] + kYb * B[i] + 32768) >> 16));
+  for (int cy = 0; cy < ch; ++cy) {
+    const int y0 = 2 * cy, rows = std::min(2, height - y0);
+    for (int cx = 0; cx < cw; ++cx) {
+      const int x0 = 2 * cx, cols = std::min(2, width - x0);
+      int32_t r = 0, g = 0, b = 0;
+      for (int dy = 0; dy < rows; ++dy)
+        for (int dx = 0; dx < cols; ++dx) {
+          const size_t i = static_cast<size_t>(y0 + dy) * width + x0 + dx;
+          r += R[i];
+          g += G[i];
+          b += B[i];
+        }
+      // The sums of 1, 2 or 4 pixels: dividing by the count is one more bit of shift per doubling.
+      const int shift = 16 + (rows * cols == 4 ? 2 : rows * cols == 2 ? 1 : 0);
+      const int32_t half = 1 << (shift - 1);
+      up[static_cast<size_t>(cy) * cw + cx] = clampByte(128 + ((kUr * r + kUg * g + kUb * b + half) >> shift));
+      vp[static_cast<size_t>(cy) * cw + cx] = clampByte(128 + ((kVr * r + kVg * g + kVb * b + half) >> shift));
+    }
+  }
+}
+
 }  // namespace aic::yuv

@@ -25,4 +25,13 @@ void rgbPlanesToI420(const float* planes, size_t planeStride, int rowStride, int
 void rgbToI420(const uint8_t* rgb, int channels, int width, int height, uint8_t* out);
 void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int channels);
 
+// The same BT.601 limited-range conversions between I420 and planar 8-bit R, G, B, in 16-bit
+// fixed point: integer arithmetic only, so that every machine gives the same bytes (a predicted
+// frame's receiver converts its exact RGB reconstruction to I420, and its sender scores that same
+// I420 before sending). They agree with the float conversions above within one code value.
+// Chroma: nearest (each chroma sample covers its 2x2 block) to RGB; the average of the block's
+// 1, 2 or 4 pixels back, as rgbPlanesToI420() does.
+void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* const planes[3]);
+void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out);
+
 }  // namespace aic::yuv

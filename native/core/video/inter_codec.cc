@@ -16,6 +16,7 @@
 #include "entropy/binary_coder.h"
 #include "format/crc32c.h"
 #include "image/metrics.h"
+#include "image/yuv.h"
 #include "video/deblocking.h"
 #include "video/inter_syntax.h"
 
@@ -328,6 +329,26 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
     if (bpp == 3) split(std::integral_constant<int, 3>{}, from, to);
     else split(std::integral_constant<int, 4>{}, from, to);
   });
+}
+
+/**
+ * An I420 frame's planes: predicted frames are coded in the references' R, G, B, so the frame is
+ * converted first (the fixed-point BT.601 conversion of image/yuv.h; the keyframe's network saw
+ * the same colours through the float one, within a code value).
+ */
+void splitI420Frame(const ImageFrame& f, SourcePlanes& s) {
+  s.width = f.width;
+  s.height = f.height;
+  const size_t n = static_cast<size_t>(f.width) * f.height;
+  for (auto& p : s.rgb) p.resize(n);
+  s.luma.resize(n);
+  uint8_t* planes[3] = {s.rgb[0].data(), s.rgb[1].data(), s.rgb[2].data()};
+  yuv::i420ToRgbPlanesFixed(f.data, f.width, f.height, planes);
+  const uint8_t* __restrict r = planes[0];
+  const uint8_t* __restrict g = planes[1];
+  const uint8_t* __restrict b = planes[2];
+  uint8_t* __restrict l = s.luma.data();
+  for (size_t i = 0; i < n; ++i) l[i] = static_cast<uint8_t>(lumaOf(r[i], g[i], b[i]));
 }
 
 /** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
@@ -997,6 +1018,7 @@ size_t InterStream::memoryBytes() const {
   for (const auto& p : pending_.planes) n += p.capacity();
   n += pending_.luma.capacity();
   for (const auto& p : sourceScratch_) n += p.capacity();
+  n += i420Scratch_.capacity();
   for (const auto& set : reconScratch_)
     for (const auto& p : set) n += p.capacity();
   for (const auto& k : kept_)
@@ -1020,7 +1042,7 @@ void InterStream::materialise() {
 }
 
 PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const PredictedEncodeOptions& o) {
-  if (frame.format != PixelFormat::Rgb24 && frame.format != PixelFormat::Rgba) throw CoreError(ErrorCode::InvalidArgument, "predicted frames code rgb24 and rgba frames");
+
   if (!frame.data || frame.length != frameBytes(frame.format, frame.width, frame.height)) throw CoreError(ErrorCode::InvalidArgument, "frame size does not match its width, height and format");
   if (!hasReference(frame.width, frame.height)) throw CoreError(ErrorCode::ReferenceMissing, "no reference of this frame's size to predict from: code a keyframe first");
   if (o.frameType != FrameType::Video && o.frameType != FrameType::Screen) throw CoreError(ErrorCode::InvalidArgument, "predicted frames are video or screen frames");
@@ -1052,7 +1074,9 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   SourcePlanes src;
   for (int p = 0; p < 3; ++p) src.rgb[p] = std::move(sourceScratch_[p]);
   src.luma = std::move(sourceScratch_[3]);
-  splitFrame(frame, src);
+  const bool i420 = frame.format == PixelFormat::I420;
+  if (i420) splitI420Frame(frame, src);
+  else splitFrame(frame, src);
   MotionSearchOptions mso;
   mso.blockSize = 16;
   mso.range = 32;
@@ -1087,7 +1111,18 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;
-    if (o.score) {
+    if (o.score && i420) {
+      // What the receiver shows: the reconstruction converted back to I420 (the same integer
+      // conversion as its decoder's), scored against the frame on its own planes as the image
+      // path scores I420 keyframes (Y, U, V 6:1:1; the worst tile on luma).
+      coded = enc.run(skipped, inter, intra, o.deblock, [](int) {});
+      i420Scratch_.resize(frame.length);
+      yuv::rgbPlanesToI420Fixed(out, frame.width, frame.height, i420Scratch_.data());
+      const metrics::ImageScores s = metrics::i420Scores(frame.data, i420Scratch_.data(), frame.width, frame.height);
+      p.ssim = s.ssim;
+      p.psnr = s.psnr;
+      p.worstTileSsim = s.worstTileSsim;
+    } else if (o.score) {
       // The reconstruction's planes against the frame's channels, as they are (no interleaving),
       // scored while they are made.
       const size_t w = static_cast<size_t>(frame.width);
@@ -1262,7 +1297,8 @@ ImageDecodeResult InterStream::decode(const uint8_t* payload, size_t length, uin
     out = result.pixels.data();
   }
   const uint8_t* src[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
-  writeInterleaved(src, width, height, format, out);
+  if (format == PixelFormat::I420) yuv::rgbPlanesToI420Fixed(src, width, height, out);
+  else writeInterleaved(src, width, height, format, out);
   reference_.assign(width, height, h.sequence, src, false);
   reference_.timestamp = h.timestamp;
   previousField_ = {};

@@ -174,7 +174,7 @@ class InterStream {
   bool holdsReference(uint32_t sequence, int width, int height) const;
 
   /**
-   * Codes `frame` (rgb24 or rgba) against the reference: one pass per qp tried. The chosen
+   * Codes `frame` (rgb24, rgba, or i420, converted to R, G, B first) against the reference: one pass per qp tried. The chosen
    * reconstruction waits as pending until commit() makes it the reference (the session may
    * still send something else instead).
    */
@@ -211,6 +211,7 @@ class InterStream {
   // R, G, B and luma, and two reconstructions (the pass being made and the best so far).
   std::array<std::vector<uint8_t>, 4> sourceScratch_;
   std::array<std::array<std::vector<uint8_t>, 3>, 2> reconScratch_;
+  std::vector<uint8_t> i420Scratch_;  // an I420 frame's pass as its receiver will show it (scored)
   // Earlier references for recovery, oldest first, unpadded (padded again when one is used).
   struct KeptReference {
     int width = 0, height = 0;
