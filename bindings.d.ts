@@ -315,7 +315,8 @@ export interface NativeInterFrame {
   data: ArrayBufferView;
   width: number;
   height: number;
-  format: 'rgb24' | 'rgba';
+  /** i420: converted to R, G, B for coding and scored as I420 (bitstream version 4). */
+  format: 'rgb24' | 'rgba' | 'i420';
 }
 
 export interface NativePredictedEncodeOptions {

@@ -24,6 +24,20 @@ async function panning(count: number): Promise<Buffer[]> {
   return frames;
 }
 
+/** BT.601 limited-range I420 of an RGB frame (what a camera pipeline hands a server). */
+function toI420(rgb: Buffer): Buffer {
+  const out = Buffer.alloc((W * H * 3) / 2);
+  const px = (x: number, y: number, c: number) => rgb[(y * W + x) * 3 + c]!;
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[y * W + x] = Math.round(16 + 0.257 * px(x, y, 0) + 0.504 * px(x, y, 1) + 0.098 * px(x, y, 2));
+  for (let y = 0; y < H / 2; y++)
+    for (let x = 0; x < W / 2; x++) {
+      const m = (c: number) => (px(2 * x, 2 * y, c) + px(2 * x + 1, 2 * y, c) + px(2 * x, 2 * y + 1, c) + px(2 * x + 1, 2 * y + 1, c)) / 4;
+      out[W * H + y * (W / 2) + x] = Math.round(128 - 0.148 * m(0) - 0.291 * m(1) + 0.439 * m(2));
+      out[(W * H * 5) / 4 + y * (W / 2) + x] = Math.round(128 + 0.439 * m(0) - 0.368 * m(1) - 0.071 * m(2));
+    }
+  return out;
+}
+
 const frame = (data: Buffer) => ({ type: 'video' as const, format: 'rgb24' as const, width: W, height: H, data, fps: 30 });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -46,9 +60,9 @@ describe('predicted video frames', () => {
     await engine?.close();
   });
 
-  it('advertises predicted frames with bitstream versions 2 and 3 (the compact form) and the inter model', () => {
+  it('advertises predicted frames with bitstream versions 2, 3 (the compact form) and 4 (I420 streams) and the inter model', () => {
     const caps = engine.capabilities();
-    expect(caps.bitstreamVersions).toEqual([1, 2, 3]);
+    expect(caps.bitstreamVersions).toEqual([1, 2, 3, 4]);
     expect(caps.codecs).toContain('predicted');
     expect(caps.models.inter).toHaveLength(1);
   });
@@ -247,6 +261,45 @@ describe('predicted video frames', () => {
     expect(rx.heldReference()).toBe(held);
     // The frame itself still decodes after all that.
     expect((await rx.decompressFrame(p)).codec).toBe('predicted');
+  });
+
+  it('predicts I420 frames (what WebRTC and Y4M carry) for a peer of version 4: the receiver shows I420 scoring what the sender measured; an older peer gets keyframes', async () => {
+    const yuv = frames.slice(0, 6).map(toI420);
+    const i420 = (data: Buffer, i = 0) => ({ ...frame(data), format: 'i420' as const, timestamp: 1000 + 33_333 * i });
+    const tx = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+    const rx = engine.openSession();
+    let predictedBytes = 0;
+    for (let i = 0; i < yuv.length; i++) {
+      const r = await tx.compressFrame(i420(yuv[i]!, i));
+      expect(r.codec).toBe(i === 0 ? 'neural-image' : 'predicted');
+      const d = await rx.decompressFrame(r.payload);
+      expect([d.format, d.width, d.height, d.data.length]).toEqual(['i420', W, H, yuv[i]!.length]);
+      expect(imageQuality(yuv[i]!, d.data, W, H, 'i420').ssim).toBeCloseTo(r.quality.score, 9);
+      expect(r.quality.score).toBeGreaterThanOrEqual(0.85);
+      if (i === 0) continue;
+      predictedBytes += r.payload.length;
+      expect(r.payload[0]).toBe(0xaa); // the compact form of an I420 stream
+      expect(parsePayloadHeader(r.payload)).toMatchObject({ codec: 'predicted', version: 4, format: 2, shortForm: true });
+    }
+    // The same frames as RGB cost about the same: the stream is predicted either way.
+    const rgb = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+    let rgbBytes = 0;
+    for (let i = 0; i < yuv.length; i++) {
+      const r = await rgb.compressFrame(frame(frames[i]!));
+      if (i > 0) rgbBytes += r.payload.length;
+    }
+    expect(predictedBytes).toBeLessThan(2 * rgbBytes);
+    const caps = engine.capabilities();
+    const v3 = engine.openSession({ interFrames: true, maxLatencyMs: Infinity, peerCapabilities: { ...caps, bitstreamVersions: [1, 2, 3] } });
+    for (let i = 0; i < 3; i++) expect((await v3.compressFrame(i420(yuv[i]!))).codec).toBe('neural-image');
+    // A full-form I420 predicted frame (the caller's clock went back) decodes too, into a caller's buffer.
+    const back = await tx.compressFrame({ ...i420(yuv[0]!), timestamp: 0 });
+    const out = Buffer.alloc(yuv[0]!.length);
+    const d = await rx.decompressFrame(back.payload, { output: out });
+    expect(back.codec).toBe('predicted');
+    expect(parsePayloadHeader(back.payload)).toMatchObject({ version: 2, format: 2, dim0: W, dim1: H, timestamp: 0 });
+    expect(d.data).toBe(out);
+    expect(imageQuality(yuv[0]!, out, W, H, 'i420').ssim).toBeCloseTo(back.quality.score, 9);
   });
 
   it('never sends a predicted frame to a peer that does not decode them', async () => {

@@ -147,4 +147,16 @@ TEST(fixed_point_i420_conversions_agree_with_the_float_ones_and_round_trip) {
   for (size_t i = 0; i < fixed.size(); ++i) drift = std::max(drift, std::abs(fixed[i] - again[i]));
   CHECK(drift <= 2);
   CHECK(metrics::i420Scores(fixed.data(), again.data(), W, H).psnr > 45);
+  // Smooth chroma: luma exact as before, each 2x2 block's mean colour close to its sample on a
+  // smooth image, and no 2x2 steps (neighbouring pixels of one block differ less than nearest's).
+  yuv::i420ToRgbPlanesSmooth(fixed.data(), W, H, q);
+  yuv::rgbPlanesToI420Fixed(qc, W, H, again.data());
+  CHECK(metrics::i420Scores(fixed.data(), again.data(), W, H).psnr > 40);
+  for (int i = 0; i < W * H; ++i) CHECK(std::abs(fixed[i] - again[i]) <= 2);
+  // A flat frame stays flat, whatever its edges.
+  std::vector<uint8_t> flat(yuv::i420Size(W, H), 90);
+  yuv::i420ToRgbPlanesFixed(flat.data(), W, H, q);
+  const std::vector<uint8_t> nearest = qr;
+  yuv::i420ToRgbPlanesSmooth(flat.data(), W, H, q);
+  CHECK(nearest == qr);
 }

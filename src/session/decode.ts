@@ -236,7 +236,7 @@ async function decodeBody(
     // The decoder restores what a compact header leaves out (from the reference).
     return {
       type: h.frameType,
-      format: d.format as 'rgb24' | 'rgba',
+      format: d.format,
       data: d.data as Buffer,
       width: d.width,
       height: d.height,

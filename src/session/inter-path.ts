@@ -19,6 +19,8 @@ import type { CompressResult, FrameSettings } from './types.js';
 
 /** The bitstream version of the compact predicted form (docs/bitstream.md). */
 const COMPACT_PREDICTED_VERSION = 3;
+/** The bitstream version of predicted frames of I420 streams (format 2, compact markers 0xAA/0xAB). */
+const I420_PREDICTED_VERSION = 4;
 /** Quantiser of the first predicted frame after a keyframe; the controller moves it from there. */
 const START_QP = 30;
 const MIN_QP = 8;
@@ -153,7 +155,11 @@ export class InterPath {
     const o = this.#ctx.options;
     const codec = this.#ctx.host.inter();
     if (!o.interFrames || !codec || !this.#ctx.accepts('predicted', codec.modelId)) return null;
-    if (f.format === 'i420' || (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format }))) return null;
+    // An I420 frame is predicted only for a peer that reads version 4 (an older one would refuse
+    // it as corrupt: it gets keyframes, as before); a translucent RGBA frame never is (the
+    // references are opaque R, G, B).
+    if (f.format === 'i420' && !this.#ctx.reads(I420_PREDICTED_VERSION)) return null;
+    if (f.format === 'rgba' && hasTranslucency({ data: f.bytes, width: f.width, height: f.height, format: f.format })) return null;
     if (this.#keyframeRequested || this.#sinceKeyframe + 1 >= o.keyframeInterval) return null;
     // A receiver with the default limits keeps no reference of a frame this thin (decode.ts).
     if (!referenceFits(f.width, f.height, DEFAULT_LIMITS.maxPixels)) return null;
@@ -165,7 +171,7 @@ export class InterPath {
     let r;
     try {
       r = await stream.encode(
-        { data: f.bytes, width: f.width, height: f.height, format: f.format as 'rgb24' | 'rgba' },
+        { data: f.bytes, width: f.width, height: f.height, format: f.format },
         {
           qp: Math.round(this.#qp),
           sequence,

@@ -23,9 +23,10 @@ const HEADER_AND_CRC = 44;
 export const PAYLOAD_CODECS: readonly PayloadCodec[] = ['neural-image', 'neural-audio', 'deflate', 'stored', 'webp', 'jpeg', 'opus', 'predicted'];
 /**
  * The bitstream versions this build reads and writes (docs/bitstream.md): 1 every payload but
- * predicted frames, 2 predicted frames with the full header, 3 the compact predicted form.
+ * predicted frames, 2 predicted frames with the full header, 3 the compact predicted form, 4
+ * predicted frames of I420 streams (format 2 in the full form, compact markers 0xAA and 0xAB).
  */
-export const BITSTREAM_VERSIONS: readonly number[] = [1, 2, 3];
+export const BITSTREAM_VERSIONS: readonly number[] = [1, 2, 3, 4];
 
 /** A peer's capabilities, checked (they arrive over the caller's signalling, so trust nothing). */
 export function checkCapabilities(c: unknown, what: string): Capabilities {

@@ -112,6 +112,39 @@ void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* 
   }
 }
 
+void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3]) {
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  const uint8_t* up = frame + static_cast<size_t>(width) * height;
+  const uint8_t* vp = up + static_cast<size_t>(cw) * ch;
+  // Luma x (or y) lies a quarter of a chroma sample from its own sample, towards its neighbour
+  // on that side: x even, the one before; x odd, the one after (clamped at the edges).
+  std::vector<int> nearX(width), farX(width);
+  for (int x = 0; x < width; ++x) {
+    nearX[x] = x / 2;
+    farX[x] = std::clamp(x % 2 ? x / 2 + 1 : x / 2 - 1, 0, cw - 1);
+  }
+  for (int y = 0; y < height; ++y) {
+    const int ny = y / 2, fy = std::clamp(y % 2 ? y / 2 + 1 : y / 2 - 1, 0, ch - 1);
+    const uint8_t* yr = frame + static_cast<size_t>(y) * width;
+    const uint8_t* un = up + static_cast<size_t>(ny) * cw;
+    const uint8_t* uf = up + static_cast<size_t>(fy) * cw;
+    const uint8_t* vn = vp + static_cast<size_t>(ny) * cw;
+    const uint8_t* vf = vp + static_cast<size_t>(fy) * cw;
+    uint8_t* r = planes[0] + static_cast<size_t>(y) * width;
+    uint8_t* g = planes[1] + static_cast<size_t>(y) * width;
+    uint8_t* b = planes[2] + static_cast<size_t>(y) * width;
+    for (int x = 0; x < width; ++x) {
+      const int n = nearX[x], f = farX[x];
+      // 16 times the interpolated sample, less 16 x 128: the fixed-point sums take it as it is.
+      const int32_t U16 = 9 * un[n] + 3 * un[f] + 3 * uf[n] + uf[f] - 2048, V16 = 9 * vn[n] + 3 * vn[f] + 3 * vf[n] + vf[f] - 2048;
+      const int32_t Y = kY * (yr[x] - 16) + 32768;
+      r[x] = clampByte((Y + ((kRv * V16) >> 4)) >> 16);
+      g[x] = clampByte((Y + ((kGu * U16 + kGv * V16) >> 4)) >> 16);
+      b[x] = clampByte((Y + ((kBu * U16) >> 4)) >> 16);
+    }
+  }
+}
+
 void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out) {
   const int cw = (width + 1) / 2, ch = (height + 1) / 2;
   uint8_t* yp = out;

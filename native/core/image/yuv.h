@@ -32,6 +32,10 @@ void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int ch
 // Chroma: nearest (each chroma sample covers its 2x2 block) to RGB; the average of the block's
 // 1, 2 or 4 pixels back, as rgbPlanesToI420() does.
 void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* const planes[3]);
+// As i420ToRgbPlanesFixed(), with chroma upsampled bilinearly (each sample sited at the centre of
+// its 2x2 block, weights 9:3:3:1): smooth colour instead of 2x2 steps, which a predicted frame's
+// sender codes for fewer bits; the 2x2 means come back within a code value of the samples.
+void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3]);
 void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out);
 
 }  // namespace aic::yuv
