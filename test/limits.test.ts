@@ -71,9 +71,11 @@ function docVerdict(b: Buffer): Verdict {
   if (b[0] === 0xa5) return b.length >= 13 && (b[1]! & 0xe0) === 0 ? 'ok' : 'corrupt';
   // The compact form: every value of byte 1 is legal (its bits 5-7 are the quality level).
   if (b[0] === 0xa6 || b[0] === 0xa7) return b.length >= 8 ? 'ok' : 'corrupt';
-  // The compact predicted form (version 3): qp <= 51, two shortest LEB128 differences in range, >= 5 bytes of coded data.
-  if (b[0] === 0xa8 || b[0] === 0xa9) {
+  // The compact predicted form (version 3; 0xAA/0xAB an I420 stream's, version 4, whose byte 1
+  // bit 7 is 0): qp <= 51, two shortest LEB128 differences in range, >= 5 bytes of coded data.
+  if (b[0] === 0xa8 || b[0] === 0xa9 || b[0] === 0xaa || b[0] === 0xab) {
     if (b.length < 18 || (b[1]! & 0x3f) > 51) return 'corrupt';
+    if (b[0] >= 0xaa && (b[1]! & 0x80) !== 0) return 'corrupt';
     let at = 7;
     const leb = (maxBytes: number): bigint | null => {
       let v = 0n;
@@ -106,7 +108,7 @@ function docVerdict(b: Buffer): Verdict {
   // Version 2 carries predicted frames (codec 7) and nothing else.
   if ((b[4] === 2) !== (codec === 7)) return 'corrupt';
   if ((flags & 4) !== 0 && codec !== 7) return 'corrupt';
-  if (codec === 7 && ((flags & ~4) !== 0 || quality > 51 || format > 1 || n < 13)) return 'corrupt';
+  if (codec === 7 && ((flags & ~4) !== 0 || quality > 51 || format > 2 || n < 13)) return 'corrupt';
   if ((flags & 8) !== 0 && (codec !== 1 || (flags & 2) !== 0)) return 'corrupt';
   if (b.readBigUInt64LE(32) > 2n ** 53n - 1n) return 'corrupt';
   const imageCodec = codec === 0 || codec === 4 || codec === 5 || codec === 7;
@@ -187,6 +189,18 @@ async function validPayloads(): Promise<Buffer[]> {
     }
     v.close();
   }
+  // An I420 stream's predicted frames (version 4): compact, then the full form (its clock went back).
+  const yuv = Buffer.alloc((W * H * 3) / 2, 128);
+  for (let i = 0; i < W * H; i++) yuv[i] = 16 + ((rgb[3 * i]! * 219) >> 8);
+  const movedYuv = Buffer.from(yuv);
+  movedYuv.copy(movedYuv, 1, 0, W * H - 1);
+  const v4 = engine.openSession({ interFrames: true, maxLatencyMs: Infinity });
+  for (const [k, [data, timestamp]] of ([[yuv, 5000], [movedYuv, 40_000], [yuv, 80_000], [movedYuv, 0]] as const).entries()) {
+    const r = await v4.compressFrame({ type: k === 2 ? 'screen' : 'video', format: 'i420', width: W, height: H, data, timestamp });
+    if (k > 0) expect(r.codec).toBe('predicted');
+    out.push(r.payload);
+  }
+  v4.close();
   for (const rate of [16000, 48000]) {
     const x = toS16(speechLike(rate, 0.1));
     const n = (rate / 50) * 2;
@@ -214,8 +228,8 @@ async function validPayloads(): Promise<Buffer[]> {
 describe('the strict parser agrees with docs/bitstream.md', () => {
   it('on valid payloads of every codec and on mutations of every byte', async () => {
     const valid = await validPayloads();
-    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[0] === 0xa6 || p[0] === 0xa7 ? 'compact' : p[0] === 0xa8 || p[0] === 0xa9 ? 'compact predicted' : p[7])));
-    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 'short', 'compact', 'compact predicted']));
+    const codecs = new Set(valid.map((p) => (p[0] === 0xa5 ? 'short' : p[0] === 0xa6 || p[0] === 0xa7 ? 'compact' : p[0] === 0xa8 || p[0] === 0xa9 ? 'compact predicted' : p[0] === 0xaa || p[0] === 0xab ? 'compact predicted i420' : p[7])));
+    expect(codecs).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 'short', 'compact', 'compact predicted', 'compact predicted i420']));
     for (const p of valid) expect([docVerdict(p), nativeVerdict(p)]).toEqual(['ok', 'ok']);
     let cases = 0;
     let rejected = 0;
@@ -231,7 +245,7 @@ describe('the strict parser agrees with docs/bitstream.md', () => {
     let seed = 11;
     const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
     for (const [k, p] of valid.entries()) {
-      const short = p[0] >= 0xa5 && p[0] <= 0xa9;
+      const short = p[0] >= 0xa5 && p[0] <= 0xab;
       const positions = [...Array(Math.min(p.length, 48)).keys(), p.length - 4, p.length - 3, p.length - 2, p.length - 1];
       for (const i of positions) {
         for (const x of [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff, (rand() % 255) + 1]) {

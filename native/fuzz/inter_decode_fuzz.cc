@@ -13,7 +13,7 @@
 //
 // Three kinds of input, by their first byte and codec:
 //  - a predicted payload, with the full header or in the compact form (first byte 0xA8 / 0xA9,
-//    bitstream version 3; its reference named by the low 16 bits of sequence and check, and the
+//    bitstream version 3, or 0xAA / 0xAB of an I420 stream, version 4; its reference named by the low 16 bits of sequence and check, and the
 //    mutator recomputes its check, which covers the whole reference check, most of the time):
 //    decoded (a new vector), then decoded again into a caller buffer from the same reference;
 //    both must agree.
@@ -94,7 +94,9 @@ void adopt(const Keyframe* k) {
   if (k) stream->adoptKeyframe(k->payload.data(), k->payload.size());
 }
 
-bool compactForm(const uint8_t* data, size_t size) { return size >= 1 && (data[0] == aic::kCompactVideoMarker || data[0] == aic::kCompactScreenMarker); }
+bool compactForm(const uint8_t* data, size_t size) {
+  return size >= 1 && (data[0] == aic::kCompactVideoMarker || data[0] == aic::kCompactScreenMarker || data[0] == aic::kCompactI420VideoMarker || data[0] == aic::kCompactI420ScreenMarker);
+}
 
 // The keyframe a compact input names by the low 16 bits of its reference's sequence number and
 // check, else by the sequence number's alone.

@@ -40,8 +40,8 @@ function route(payload) {
     if (!(p[1] & 0x10)) entropyAudio(p.subarray(5, p.length - 2), p[1] >> 5, 1 + ((p[1] >> 2) & 1));
     return;
   }
-  if (p[0] === 0xa8 || p[0] === 0xa9) {
-    // The compact predicted form (version 3).
+  if (p[0] >= 0xa8 && p[0] <= 0xab) {
+    // The compact predicted form (version 3; 0xAA/0xAB an I420 stream's, version 4).
     save('inter_decode', p);
     return;
   }
@@ -236,7 +236,8 @@ try {
 async function interSeeds(engine) {
   const dir = join(shared, 'kodak');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, 3) : [];
-  const clips = [[32, 32, 2, 1], [48, 40, -3, 2], [64, 64, 1, -2], [40, 24, 4, 0]];
+  // The last two are I420 streams (version 4): compact, then the full form (a clock that goes back).
+  const clips = [[32, 32, 2, 1], [48, 40, -3, 2], [64, 64, 1, -2], [40, 24, 4, 0], [34, 30, 2, 2], [48, 32, -1, 3]];
   for (const [c, [w, h, dx, dy]] of clips.entries()) {
     let big;
     if (files.length) big = await sharp(join(dir, files[c % files.length])).extract({ left: 200 + 40 * c, top: 150, width: w + 40, height: h + 40 }).removeAlpha().raw().toBuffer();
@@ -247,15 +248,17 @@ async function interSeeds(engine) {
     // Odd clips to a peer that reads version 2 only: predicted frames with the full header; the
     // others in the compact form (version 3).
     const caps = engine.capabilities();
-    const peerCapabilities = c % 2 ? { ...caps, bitstreamVersions: [1, 2] } : undefined;
+    const i420 = c >= 4;
+    const peerCapabilities = c % 2 && !i420 ? { ...caps, bitstreamVersions: [1, 2] } : undefined;
     const s = engine.openSession({ interFrames: true, keyframeInterval: 2, maxLatencyMs: Infinity, ...(peerCapabilities ? { peerCapabilities } : {}) });
-    const format = c % 2 ? 'rgba' : 'rgb24';
+    const format = i420 ? 'i420' : c % 2 ? 'rgba' : 'rgb24';
     for (let k = 0; k < 4; k++) {
       const x0 = 20 + dx * k, y0 = 20 + dy * k;
       const rgb = Buffer.alloc(w * h * 3);
       for (let y = 0; y < h; y++) big.copy(rgb, y * w * 3, ((y + y0) * (w + 40) + x0) * 3, ((y + y0) * (w + 40) + x0 + w) * 3);
-      const data = format === 'rgba' ? asFormat({ w, h, rgb }, 'rgba').map((v, i) => (i % 4 === 3 ? 255 : v)) : rgb;
-      const r = await s.compressFrame({ type: c === 3 ? 'screen' : 'video', format, width: w, height: h, data });
+      const data = format === 'rgba' ? asFormat({ w, h, rgb }, 'rgba').map((v, i) => (i % 4 === 3 ? 255 : v)) : format === 'i420' ? asFormat({ w, h, rgb }, 'i420') : rgb;
+      const timestamp = c === 5 ? 100_000 - 1000 * k : 33_333 * k;
+      const r = await s.compressFrame({ type: c === 3 || c === 5 ? 'screen' : 'video', format, width: w, height: h, data, timestamp });
       route(r.payload);
       if (r.codec === 'neural-image') save('inter_decode', Buffer.from(r.payload));
     }
