@@ -19,6 +19,8 @@
 // - aic-inter: sessions with predicted frames (the default), `openSession({ interFrames: true, minQualityScore })`
 //   over a sweep of floors (--inter-floors): a keyframe, then P-frames against the reference both
 //   sides hold; P-frame and keyframe times apart (median, p99), and P-frame speed against x264's;
+// - aic-inter-i420: the same sweep given I420 frames (ffmpeg's yuv420p of the frames, as x264 and
+//   VP8 get them), decoded as I420 and converted back to rgb24 by ffmpeg, as theirs are;
 // - x264: -preset veryfast -tune zerolatency, a CRF sweep; x264-intra: the same with keyint=1 (the
 //   intra-only reference); x264-keyintK: an IDR every K frames (what periodic keyframes cost);
 // - vp8: libvpx -deadline realtime -cpu-used -6 -lag-in-frames 0, one thread, a bitrate sweep (-b:v);
@@ -430,13 +432,34 @@ for (const clip of clips) {
     // Predicted frames: sessions with interFrames, a sweep of the floor (minQualityScore) as the
     // rate knob. Each setting codes the clip as one chain from its own keyframe, decoded by a
     // receiving session of its own; P-frame times are kept apart from keyframes' (median, p99).
-    run.codecs['aic-inter'] = [];
-    const interClean = new Map();
+    //
+    // `aic-inter-i420` is the same sweep fed I420 (the frames as ffmpeg converts them for x264 and
+    // VP8), decoded as I420 and converted back to rgb24 by ffmpeg as theirs are: the input a
+    // WebRTC pipeline hands a server. Its floor is on the I420 score (Y, U, V 6:1:1), so its
+    // points sit at other rates than the rgb24 sweep's; the curves compare.
     const interSession = (floor, sessionTag, extra = {}) =>
       engine.openSession({ sessionId: `eval-inter-${sessionTag}-${clip}-${width}x${height}-${floor}`, mode: 'adaptive', minQualityScore: floor, interFrames: true, maxLatencyMs: Infinity, ...extra });
-    for (const floor of INTER_FLOORS) {
-      const tx = interSession(floor, 'tx');
-      const irx = interSession(floor, 'rx');
+    const i420Size = width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+    const i420Frames = (() => {
+      const t = ffmpeg([...rawInput(raw, width, height), '-frames:v', String(n), '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], i420Size * n + (1 << 20));
+      return frames.map((f, k) => ({ ...f, format: 'i420', data: t.stdout.subarray(k * i420Size, (k + 1) * i420Size) }));
+    })();
+    const i420ToRgb = (decoded) => {
+      const file = path.join(tmp, 'decoded.yuv');
+      writeFileSync(file, Buffer.concat(decoded));
+      const t = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], width * height * 3 * n + (1 << 20));
+      return decoded.map((_, k) => t.stdout.subarray(k * width * height * 3, (k + 1) * width * height * 3));
+    };
+    const interSweep = async (name, input, toRgb) => {
+      run.codecs[name] = [];
+      const sweep = new Map();
+      for (const floor of INTER_FLOORS) sweep.set(floor, await interPoint(name, floor, input, toRgb));
+      log(`  ${name}: floors ${INTER_FLOORS.join(', ')}`);
+      return sweep;
+    };
+    const interPoint = async (name, floor, input, toRgb) => {
+      const tx = interSession(floor, `${name}-tx`);
+      const irx = interSession(floor, `${name}-rx`);
       const bytes = [];
       const metrics = [];
       const decoded = [];
@@ -448,7 +471,7 @@ for (const clip of clips) {
       const pBytes = [];
       const kBytes = [];
       const qps = [];
-      for (const [i, f] of frames.entries()) {
+      for (const [i, f] of input.entries()) {
         let t0 = performance.now();
         const r = await tx.compressFrame({ ...f, timestamp: Math.round((i * 1e6) / fps) });
         const enc = performance.now() - t0;
@@ -461,10 +484,11 @@ for (const clip of clips) {
         (predicted ? pBytes : kBytes).push(r.payload.length);
         if (predicted) qps.push(r.qualityLevel);
         bytes.push(r.payload.length);
-        metrics.push(measureIndexed(frames, i, dec.data, width, height));
         decoded.push(dec.data);
         carriedBy[r.codec] = (carriedBy[r.codec] ?? 0) + 1;
       }
+      const shownRgb = toRgb ? toRgb(decoded) : decoded;
+      for (const [i, d] of shownRgb.entries()) metrics.push(measureIndexed(frames, i, d, width, height));
       const st = tx.stats();
       tx.close();
       irx.close();
@@ -481,10 +505,11 @@ for (const clip of clips) {
         sceneChanges: st.video.sceneChanges,
         referenceBytes: st.video.referenceBytes,
       });
-      run.codecs['aic-inter'].push(pt);
-      interClean.set(floor, { bytes, metrics, decoded, pt });
-    }
-    log(`  aic-inter: floors ${INTER_FLOORS.join(', ')}`);
+      run.codecs[name].push(pt);
+      return { bytes, metrics, decoded, pt };
+    };
+    const interClean = await interSweep('aic-inter', frames, null);
+    await interSweep('aic-inter-i420', i420Frames, i420ToRgb);
 
     // Loss on the predicted chain: a lost payload is not delivered; the receiver refuses the
     // predicted frames after it (REFERENCE_MISSING) and shows its last frame until the keyframe
@@ -716,9 +741,10 @@ for (const clip of clips) {
     // BD-rates of our curves against the references.
     for (const key of ['psnrY', 'psnrRgb', 'ssimDb']) {
       run.bdRate[key] = {};
-      for (const ours of ['aic-intra', 'aic-session', 'aic-inter']) {
+      for (const ours of ['aic-intra', 'aic-session', 'aic-inter', 'aic-inter-i420']) {
         if (run.codecs[ours].length < 2) continue;
-        for (const ref of ['x264', 'vp8', 'x264-intra', ...(ours === 'aic-inter' ? ['aic-intra'] : [])]) run.bdRate[key][`${ours} vs ${ref}`] = bdRate(rq(run.codecs[ref], key), rq(run.codecs[ours], key));
+        const own = ours === 'aic-inter' ? ['aic-intra'] : ours === 'aic-inter-i420' ? ['aic-inter'] : [];
+        for (const ref of ['x264', 'vp8', 'x264-intra', ...own]) run.bdRate[key][`${ours} vs ${ref}`] = bdRate(rq(run.codecs[ref], key), rq(run.codecs[ours], key));
       }
       run.bdRate[key]['x264-intra vs x264'] = bdRate(rq(run.codecs.x264, key), rq(run.codecs['x264-intra'], key));
       run.bdRate[key]['vp8 vs x264'] = bdRate(rq(run.codecs.x264, key), rq(run.codecs.vp8, key));
@@ -781,6 +807,7 @@ const result = {
     ssim: 'per frame SSIM, 11x11 Gaussian window (sigma 1.5), per R, G, B plane and averaged (imageQuality); averaged over frames. ssimDb = mean of -10 log10(1 - SSIM), the scale BD-rates on SSIM use',
     bdRate: 'Bjøntegaard delta rate (bench/bdrate.mjs, cubic fit of log rate over quality, the overlapping quality range): negative = ours needs fewer bits at equal quality',
     times: 'ms per frame. aic: wall time of each awaited encode (aic-session: compressFrame, the closed loop) and decompressFrame, on the engine (ONNX Runtime CPU). ffmpeg codecs: wall time of the ffmpeg process (reading raw rgb24 from a file, the rgb24<->yuv420p conversion, coding, writing) minus the median zero-frame run of the same command (ffmpegStartMs), divided by frames',
+    aicInterI420: 'aic-inter-i420: the frames converted to yuv420p by ffmpeg (the same swscale conversion x264 and VP8 get) and given to the session as i420; the receiver decodes i420, which ffmpeg converts back to rgb24 for measuring, as it does for x264 and VP8. Its floors are on the i420 score (SSIM of Y, U, V weighted 6:1:1)',
     ffmpegCodecs: 'rgb24 frames in; ffmpeg converts to yuv420p (swscale, BT.601 limited range) inside the process, as part of those codecs cost and time; decoded back to rgb24 by ffmpeg the same way. yuv420pRoundTrip: that conversion alone',
   },
   runs,

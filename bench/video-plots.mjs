@@ -11,6 +11,7 @@ export function writeVideoPlots(result, plotOut) {
     ['aic-intra', `ours: ${result.model.name} intra (levels)`, '#d62728', null],
     ['aic-session', 'ours: session (aggressive / adaptive / conservative)', '#ff7f0e', '4 3'],
     ['aic-inter', 'ours: predicted frames (interFrames, floor sweep)', '#9467bd', null],
+    ['aic-inter-i420', 'ours: predicted frames, I420 in and out', '#8c564b', '4 3'],
     ['x264', 'x264 veryfast zerolatency (CRF)', '#1f77b4', null],
     ['x264-intra', 'x264 intra only (keyint=1)', '#17becf', '6 3'],
     ['vp8', `VP8 realtime, cpu-used ${o.vp8CpuUsed} (-b:v)`, '#2ca02c', null],

@@ -84,6 +84,15 @@ if (r.runs.every((run) => run.codecs['aic-inter']?.length)) {
   }
   out.push(table(['clip, size', 'floor', 'kbit/s', 'PSNR-Y', 'SSIM', 'x264 kbit/s at that PSNR-Y (ours ÷)', 'keyframes / P-frames', 'mean qp', 'P-frame bytes', 'keyframe bytes', 'P-frame encode ms (median / p99)', 'P-frame decode ms (median / p99)'], pRows0));
   out.push('');
+  if (r.runs.every((run) => run.codecs['aic-inter-i420']?.length)) {
+    out.push('The same sessions given I420 (the frames as ffmpeg converts them for x264 and VP8: what a WebRTC pipeline hands a server), decoded as I420 and converted back to rgb24 by ffmpeg as x264’s and VP8’s are; the floor is on the I420 score (Y, U, V 6:1:1), so the points sit at other rates:');
+    out.push('');
+    const yRow = (name, b, bold) => [name, pct(b.psnrY['aic-inter-i420 vs aic-inter']), pct(b.psnrY['aic-inter-i420 vs x264']), pct(b.ssimDb['aic-inter-i420 vs x264']), pct(b.psnrY['aic-inter-i420 vs vp8']), pct(b.psnrRgb['aic-inter-i420 vs x264'])].map((c, i) => (bold && i > 0 ? `**${c}**` : c));
+    const yRows = r.runs.map((run) => yRow(runName(run), run.bdRate, false));
+    for (const sm of r.summary) yRows.push(yRow(`**mean, ${sm.size}** (${sm.clips.length} clips)`, sm.bdRate, true));
+    out.push(table(['clip, size', 'PSNR-Y vs rgb24 in', 'PSNR-Y vs x264', 'SSIM vs x264', 'PSNR-Y vs VP8', 'PSNR-RGB vs x264'], yRows));
+    out.push('');
+  }
   out.push('P-frame speed against x264 in the same run: our median P-frame `compressFrame` + `decompressFrame` at the loss floor over x264’s encode + decode per frame (ffmpeg process time less its start cost, as below) at the CRF whose rate is nearest ours:');
   out.push('');
   out.push(table(['clip, size', 'ours: floor', 'ours encode + decode ms (median)', 'x264 setting', 'x264 encode + decode ms/frame', 'ours ÷ x264'], r.runs.map((run) => { const q = run.pFrameSpeed; return [runName(run), q.setting, `${f(q.oursEncodeMsMedian, 1)} + ${f(q.oursDecodeMsMedian, 1)}`, q.x264Setting, `${f(q.x264EncodeMsPerFrame, 1)} + ${f(q.x264DecodeMsPerFrame, 1)}`, `${f(q.ratio, 2)}×`]; })));
@@ -153,6 +162,7 @@ const TIME_CODECS = [
   ['aic-intra', 'ours, intra (level sweep)'],
   ['aic-session', 'ours, session closed loop'],
   ['aic-inter', 'ours, predicted-frame session (keyframes and P-frames)'],
+  ['aic-inter-i420', 'ours, predicted-frame session, I420 in and out'],
   ['x264', 'x264 veryfast zerolatency'],
   ['x264-intra', 'x264 intra only'],
   ['vp8', 'VP8 realtime'],
@@ -228,7 +238,7 @@ out.push('');
 // 7. Every point
 out.push('### Every point');
 out.push('');
-const LABEL = { 'aic-intra': 'ours intra', 'aic-session': 'ours session', 'aic-inter': 'ours predicted', x264: 'x264', 'x264-intra': 'x264 intra', 'x264-nokey': 'x264 keyint=∞', vp8: 'VP8' };
+const LABEL = { 'aic-intra': 'ours intra', 'aic-session': 'ours session', 'aic-inter': 'ours predicted', 'aic-inter-i420': 'ours predicted (I420)', x264: 'x264', 'x264-intra': 'x264 intra', 'x264-nokey': 'x264 keyint=∞', vp8: 'VP8' };
 for (const run of r.runs) {
   out.push(`<details><summary>${runName(run)}, ${run.frames} frames</summary>`);
   out.push('');
