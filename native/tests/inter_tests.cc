@@ -644,3 +644,43 @@ TEST(i420_frames_are_predicted_in_rgb_and_shown_as_the_sender_scored_them) {
     }
   }
 }
+
+TEST(closed_loop_reaches_a_high_aim_from_a_coarse_start_in_three_passes) {
+  // Content near its ceiling, where the score gains little per quantiser step: the loop's first
+  // guess (150 steps per unit of SSIM) falls short twice, and the way the score moved between the
+  // first two passes must carry the third to the aim (else the frame would go as a keyframe, and
+  // the next one too).
+  const auto model = dctModel();
+  const int w = 160, h = 96;
+  std::mt19937 rng(21);
+  std::array<std::vector<uint8_t>, 3> base;
+  for (auto& p : base) {
+    p.resize(static_cast<size_t>(w) * h);
+    for (auto& v : p) v = static_cast<uint8_t>(64 + rng() % 128);
+  }
+  const uint8_t* bp[3] = {base[0].data(), base[1].data(), base[2].data()};
+  auto frame = base;  // each pixel the mean of its right and lower neighbours: detail everywhere
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) frame[c][static_cast<size_t>(y) * w + x] = base[c][static_cast<size_t>(y) * w + (x + 1) % w] / 2 + base[c][static_cast<size_t>((y + 1) % h) * w + x] / 2;
+  const auto rgb = interleave(frame);
+  ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+  auto encodeAt = [&](int qp, double aim, int passes) {
+    InterStream s(model, nullptr);
+    s.adoptFrame(w, h, 1, bp);
+    PredictedEncodeOptions o;
+    o.qp = qp;
+    o.sequence = 2;
+    o.aim = aim;
+    o.maxPasses = passes;
+    return s.encode(f, o);
+  };
+  const double aim = encodeAt(12, 0, 1).ssim - 1e-4;
+  // The guess alone: 22, then a step of 3 and one of 2, short of the aim.
+  const double at17 = encodeAt(17, 0, 1).ssim;
+  CHECK(at17 < aim && encodeAt(22, 0, 1).ssim > aim - 0.03);
+  const PredictedEncodeResult r = encodeAt(22, aim, 3);
+  CHECK(r.passes.size() == 3);
+  CHECK(r.ssim >= aim);
+  CHECK(r.qp <= 12 && r.qp >= 8);  // and not far past it
+}

@@ -21,7 +21,7 @@ import type { CompressResult, FrameSettings } from './types.js';
 const COMPACT_PREDICTED_VERSION = 3;
 /** The bitstream version of predicted frames of I420 streams (format 2, compact markers 0xAA/0xAB). */
 const I420_PREDICTED_VERSION = 4;
-/** Quantiser of the first predicted frame after a keyframe; the controller moves it from there. */
+/** Quantiser of a session's first predicted frame; the controller moves it from there. */
 const START_QP = 30;
 const MIN_QP = 8;
 const MAX_QP = 51;
@@ -206,8 +206,13 @@ export class InterPath {
     // The byte budget (link or bitrate target) refused a pass: it, not the quantiser, holds the
     // quality back, and a keyframe would be larger still (one blew a 100 kbit/s second at once).
     const budgetBound = !fits || r.passes.some((p) => p.bytes > maxBytes);
-    // Under the floor at the finest quantiser the loop tried: a keyframe may do better.
-    if (!floorMet && !budgetBound && o.enableFallback) return null;
+    // Under the floor at the finest quantiser the loop tried: a keyframe may do better. The next
+    // predicted frame starts finer than this one got (starting where this one did would miss
+    // again, and every frame would go as a keyframe).
+    if (!floorMet && !budgetBound && o.enableFallback) {
+      this.#qp = Math.max(MIN_QP, Math.min(...r.passes.map((p) => p.qp)) - 4);
+      return null;
+    }
     stream.commit();
     this.#sinceKeyframe++;
     this.counters.predictedFrames++;
@@ -240,7 +245,8 @@ export class InterPath {
     stream.adoptKeyframe(result.payload);
     this.#sinceKeyframe = 0;
     this.#keyframeRequested = false;
-    this.#qp = START_QP;
+    // The quantiser is not reset: the chain before this keyframe (or the predicted frame that
+    // missed the floor and made it) says best where the next predicted frame should start.
     this.counters.keyframes++;
   }
 }

@@ -1183,11 +1183,29 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     }
     if (serves) break;
     // Next qp: finer where the score missed (by how much it missed), coarser where it did not fit.
+    // The first miss guesses 150 qp steps per unit of SSIM. After two misses, the last two passes
+    // say how the score moves here: 1 - SSIM is taken as exponential in qp (as the squared error
+    // is in the step), and the qp where that line reaches the aim is tried, if it is further
+    // than the guess. Detailed content near its ceiling gains a tenth of the guess per step: the
+    // guess alone stopped three passes short of the floor, and every frame went as a keyframe.
     int next = qp;
     if (!fits) next = qp + 4;
     else if (!meets) {
       const double miss = std::max(o.aim - p.ssim, (o.tileAim - p.worstTileSsim) * 0.5);
-      next = qp - std::clamp(static_cast<int>(std::ceil(miss * 150.0)), 2, 10);
+      int step = std::clamp(static_cast<int>(std::ceil(miss * 150.0)), 2, 10);
+      const PredictedPass* prev = result.passes.size() >= 2 ? &result.passes[result.passes.size() - 2] : nullptr;
+      if (prev && prev->qp > qp) {
+        // Steps from qp until log(1 - score) reaches log(1 - aim) on the line through both passes.
+        auto stepsTo = [&](double before, double now, double aim) {
+          if (now >= aim) return 0.0;
+          const double lb = std::log(std::max(1e-6, 1 - before)), ln = std::log(std::max(1e-6, 1 - now)), la = std::log(std::max(1e-6, 1 - aim));
+          const double perStep = (lb - ln) / (prev->qp - qp);
+          return perStep > 1e-4 ? (ln - la) / perStep : 16.0;
+        };
+        const double need = std::max(stepsTo(prev->ssim, p.ssim, o.aim), stepsTo(prev->worstTileSsim, p.worstTileSsim, o.tileAim));
+        step = std::max(step, std::min(16, static_cast<int>(std::ceil(need))));
+      }
+      next = qp - step;
     }
     next = std::clamp(next, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
     if (next == qp) break;
