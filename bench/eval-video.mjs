@@ -19,7 +19,7 @@
 // - aic-inter: sessions with predicted frames (the default), `openSession({ interFrames: true, minQualityScore })`
 //   over a sweep of floors (--inter-floors): a keyframe, then P-frames against the reference both
 //   sides hold; P-frame and keyframe times apart (median, p99), and P-frame speed against x264's;
-// - aic-inter-i420: the same sweep given I420 frames (ffmpeg's yuv420p of the frames, as x264 and
+// - aic-inter-i420: the same sweep (its own floors, --inter-i420-floors) given I420 frames (ffmpeg's yuv420p of the frames, as x264 and
 //   VP8 get them), decoded as I420 and converted back to rgb24 by ffmpeg, as theirs are;
 // - x264: -preset veryfast -tune zerolatency, a CRF sweep; x264-intra: the same with keyint=1 (the
 //   intra-only reference); x264-keyintK: an IDR every K frames (what periodic keyframes cost);
@@ -72,6 +72,9 @@ const KEYINTS = String(arg('keyints', '10,30')).split(',').filter(Boolean).map(N
 const SESSION_MODES = quick ? ['adaptive'] : ['aggressive', 'adaptive', 'conservative'];
 // The floors (minQualityScore) of the predicted-frame sessions: the rate knob of their curve.
 const INTER_FLOORS = String(arg('inter-floors', quick ? '0.85' : '0.7,0.78,0.85,0.9,0.94,0.97')).split(',').filter(Boolean).map(Number);
+// The I420 sweep's floors: its score (Y, U, V 6:1:1) runs higher than the rgb24 one for the same
+// picture (chroma is smooth), so its floors sit higher to span the same rates.
+const INTER_I420_FLOORS = String(arg('inter-i420-floors', quick ? '0.85' : '0.85,0.9,0.95,0.97,0.98,0.985')).split(',').filter(Boolean).map(Number);
 const INTER_LOSS_FLOOR = Number(arg('inter-loss-floor', 0.85));
 const LOSS_PERCENT = String(arg('loss', '1,5')).split(',').filter(Boolean).map(Number);
 const LOSS_TRIALS = Number(arg('loss-trials', quick ? 1 : 4));
@@ -450,11 +453,11 @@ for (const clip of clips) {
       const t = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], width * height * 3 * n + (1 << 20));
       return decoded.map((_, k) => t.stdout.subarray(k * width * height * 3, (k + 1) * width * height * 3));
     };
-    const interSweep = async (name, input, toRgb) => {
+    const interSweep = async (name, floors, input, toRgb) => {
       run.codecs[name] = [];
       const sweep = new Map();
-      for (const floor of INTER_FLOORS) sweep.set(floor, await interPoint(name, floor, input, toRgb));
-      log(`  ${name}: floors ${INTER_FLOORS.join(', ')}`);
+      for (const floor of floors) sweep.set(floor, await interPoint(name, floor, input, toRgb));
+      log(`  ${name}: floors ${floors.join(', ')}`);
       return sweep;
     };
     const interPoint = async (name, floor, input, toRgb) => {
@@ -508,8 +511,8 @@ for (const clip of clips) {
       run.codecs[name].push(pt);
       return { bytes, metrics, decoded, pt };
     };
-    const interClean = await interSweep('aic-inter', frames, null);
-    await interSweep('aic-inter-i420', i420Frames, i420ToRgb);
+    const interClean = await interSweep('aic-inter', INTER_FLOORS, frames, null);
+    await interSweep('aic-inter-i420', INTER_I420_FLOORS, i420Frames, i420ToRgb);
 
     // Loss on the predicted chain: a lost payload is not delivered; the receiver refuses the
     // predicted frames after it (REFERENCE_MISSING) and shows its last frame until the keyframe
@@ -798,7 +801,7 @@ const result = {
     intraOpThreads: info.intraOpThreads,
   },
   model: { name: codec.name, version: codec.version, levels: codec.levels },
-  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, interFloors: INTER_FLOORS, interLossFloor: INTER_LOSS_FLOOR, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
+  options: { clipsDir: path.relative(root, clipsDir) || '.', clips, frames: frameCount, largeFrames, fps, sizes: sizes.map((s) => `${s.width}x${s.height}`), largeClips, threads, quick, crfs: CRFS, vp8Kbps: VP8_KBPS ?? 'the rates of the x264 sweep', vp8CpuUsed: VP8_CPU_USED, vp8Threads: VP8_THREADS, keyints: KEYINTS, sessionModes: SESSION_MODES, interFloors: INTER_FLOORS, interI420Floors: INTER_I420_FLOORS, interLossFloor: INTER_LOSS_FLOOR, levels: LEVELS, lossPercent: LOSS_PERCENT, lossTrials: LOSS_TRIALS, rttFrames: RTT_FRAMES, lossCrf: LOSS_CRF },
   definitions: {
     frames: `the first N frames of each clip, decoded by ffmpeg, scaled to cover WxH (bicubic) and centre-cropped; played at ${fps} fps for every rate, whatever the clip's own rate`,
     rate: 'kbps = total bytes x 8 x fps / frames / 1000; bpp = bits per pixel per frame. aic: whole payloads (keyframes with their 44 bytes of header and check, predicted frames with 15 in the compact form); x264/VP8: the bitstream packets (Annex B / VP8 frames, no container, no RTP)',

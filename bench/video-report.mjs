@@ -59,7 +59,7 @@ out.push(`- **Date:** ${r.date}`);
 out.push(`- **Machine:** ${m.cpu} × ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, load average at the end ${m.loadAverageAtEnd.join(' / ')} (shared with other work: times are noisy); Node ${m.node}; ONNX Runtime ${m.onnxRuntime} (${m.executionProvider}, ${m.intraOpThreads} intra-op threads); ${m.ffmpeg}${m.debianPackages ? ` (${m.debianPackages.join(', ')})` : ''}`);
 out.push(`- **Model:** ${r.model.name}@${r.model.version}, ${r.model.levels} levels`);
 out.push(`- **Clips:** ${o.clips.map((c) => `\`${c}\``).join(', ')} from \`${o.clipsDir}\` (evaluation only, never trained on); ${frameText} per clip (the first frames), at ${o.fps} fps for every rate`);
-out.push(`- **Settings:** x264 CRF ${o.crfs.join(', ')}; VP8 \`-b:v\` targets ${Array.isArray(o.vp8Kbps) ? `${o.vp8Kbps.join(', ')} kbit/s` : o.vp8Kbps}, \`-cpu-used ${o.vp8CpuUsed}\`, ${o.vp8Threads} thread; x264 ${o.threads} threads; our levels ${o.levels.join(', ')}; sessions ${o.sessionModes.join(', ')}${o.interFloors ? `; predicted-frame sessions at floors ${o.interFloors.join(', ')} (loss at ${o.interLossFloor})` : ''}`);
+out.push(`- **Settings:** x264 CRF ${o.crfs.join(', ')}; VP8 \`-b:v\` targets ${Array.isArray(o.vp8Kbps) ? `${o.vp8Kbps.join(', ')} kbit/s` : o.vp8Kbps}, \`-cpu-used ${o.vp8CpuUsed}\`, ${o.vp8Threads} thread; x264 ${o.threads} threads; our levels ${o.levels.join(', ')}; sessions ${o.sessionModes.join(', ')}${o.interFloors ? `; predicted-frame sessions at floors ${o.interFloors.join(', ')} (loss at ${o.interLossFloor})` : ''}${o.interI420Floors ? `, given I420 at floors ${o.interI420Floors.join(', ')}` : ''}`);
 out.push('');
 
 // 0. Predicted frames
