@@ -19,8 +19,9 @@
 // - aic-inter: sessions with predicted frames (the default), `openSession({ interFrames: true, minQualityScore })`
 //   over a sweep of floors (--inter-floors): a keyframe, then P-frames against the reference both
 //   sides hold; P-frame and keyframe times apart (median, p99), and P-frame speed against x264's;
-// - aic-inter-i420: the same sweep (its own floors, --inter-i420-floors) given I420 frames (ffmpeg's yuv420p of the frames, as x264 and
-//   VP8 get them), decoded as I420 and converted back to rgb24 by ffmpeg, as theirs are;
+// - aic-inter-i420: the same sweep (its own floors, --inter-i420-floors) given I420 frames
+//   (ffmpeg's yuv420p of the frames, as x264 and VP8 get them), decoded as I420 and converted
+//   back to rgb24 by ffmpeg, as theirs are;
 // - x264: -preset veryfast -tune zerolatency, a CRF sweep; x264-intra: the same with keyint=1 (the
 //   intra-only reference); x264-keyintK: an IDR every K frames (what periodic keyframes cost);
 // - vp8: libvpx -deadline realtime -cpu-used -6 -lag-in-frames 0, one thread, a bitrate sweep (-b:v);

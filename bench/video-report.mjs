@@ -87,10 +87,15 @@ if (r.runs.every((run) => run.codecs['aic-inter']?.length)) {
   if (r.runs.every((run) => run.codecs['aic-inter-i420']?.length)) {
     out.push('The same sessions given I420 (the frames as ffmpeg converts them for x264 and VP8: what a WebRTC pipeline hands a server), decoded as I420 and converted back to rgb24 by ffmpeg as x264’s and VP8’s are; the floor is on the I420 score (Y, U, V 6:1:1), so the points sit at other rates:');
     out.push('');
-    const yRow = (name, b, bold) => [name, pct(b.psnrY['aic-inter-i420 vs aic-inter']), pct(b.psnrY['aic-inter-i420 vs x264']), pct(b.ssimDb['aic-inter-i420 vs x264']), pct(b.psnrY['aic-inter-i420 vs vp8']), pct(b.psnrRgb['aic-inter-i420 vs x264'])].map((c, i) => (bold && i > 0 ? `**${c}**` : c));
-    const yRows = r.runs.map((run) => yRow(runName(run), run.bdRate, false));
-    for (const sm of r.summary) yRows.push(yRow(`**mean, ${sm.size}** (${sm.clips.length} clips)`, sm.bdRate, true));
-    out.push(table(['clip, size', 'PSNR-Y vs rgb24 in', 'PSNR-Y vs x264', 'SSIM vs x264', 'PSNR-Y vs VP8', 'PSNR-RGB vs x264'], yRows));
+    // The default floor's point of both sweeps, per clip (none in a mean row).
+    const atDefault = (run) => {
+      const [a, b] = ['aic-inter', 'aic-inter-i420'].map((c) => run.codecs[c].find((p) => p.minQualityScore === 0.85));
+      return a && b ? `${f(a.kbps, 0)} / ${f(b.kbps, 0)} (${f(a.psnrY, 2)} / ${f(b.psnrY, 2)} dB)` : '–';
+    };
+    const yRow = (name, b, bold, run) => [name, run ? atDefault(run) : '', pct(b.psnrY['aic-inter-i420 vs aic-inter']), pct(b.psnrY['aic-inter-i420 vs x264']), pct(b.ssimDb['aic-inter-i420 vs x264']), pct(b.psnrY['aic-inter-i420 vs vp8']), pct(b.psnrRgb['aic-inter-i420 vs x264'])].map((c, i) => (bold && i > 1 ? `**${c}**` : c));
+    const yRows = r.runs.map((run) => yRow(runName(run), run.bdRate, false, run));
+    for (const sm of r.summary) yRows.push(yRow(`**mean, ${sm.size}** (${sm.clips.length} clips)`, sm.bdRate, true, null));
+    out.push(table(['clip, size', 'kbit/s at floor 0.85, rgb24 / i420 (PSNR-Y)', 'PSNR-Y vs rgb24 in', 'PSNR-Y vs x264', 'SSIM vs x264', 'PSNR-Y vs VP8', 'PSNR-RGB vs x264'], yRows));
     out.push('');
   }
   out.push('P-frame speed against x264 in the same run: our median P-frame `compressFrame` + `decompressFrame` at the loss floor over x264’s encode + decode per frame (ffmpeg process time less its start cost, as below) at the CRF whose rate is nearest ours:');
