@@ -684,3 +684,45 @@ TEST(closed_loop_reaches_a_high_aim_from_a_coarse_start_in_three_passes) {
   CHECK(r.ssim >= aim);
   CHECK(r.qp <= 12 && r.qp >= 8);  // and not far past it
 }
+
+TEST(closed_loop_tries_one_coarser_pass_when_the_first_is_far_over_the_aim) {
+  // A pan under faint noise at a fine start qp scores far over a modest aim: with coarserMargin
+  // the loop spends one more pass at a coarser qp and sends it, smaller and still over the aim; a
+  // probe that misses leaves the first pass; without the margin the first pass goes as before.
+  const auto model = dctModel();
+  const int w = 160, h = 96;
+  auto first = scene(w, h, 0, 0, 4);
+  const uint8_t* fp[3] = {first[0].data(), first[1].data(), first[2].data()};
+  auto moved = scene(w, h, 1.5, 0.5, 4);
+  std::mt19937 rng(8);
+  for (auto& p : moved)
+    for (auto& v : p) v = static_cast<uint8_t>(std::clamp<int>(v + static_cast<int>(rng() % 9) - 4, 0, 255));
+  const auto rgb = interleave(moved);
+  ImageFrame f{rgb.data(), rgb.size(), w, h, PixelFormat::Rgb24};
+  auto encodeWith = [&](int qp, double margin, double aim) {
+    InterStream s(model, nullptr);
+    s.adoptFrame(w, h, 1, fp);
+    PredictedEncodeOptions o;
+    o.qp = qp;
+    o.sequence = 2;
+    o.aim = aim;
+    o.maxPasses = 3;
+    o.coarserMargin = margin;
+    return s.encode(f, o);
+  };
+  const PredictedEncodeResult plain = encodeWith(16, 0, 0.5);
+  CHECK(plain.passes.size() == 1 && plain.qp == 16);
+  const PredictedEncodeResult probed = encodeWith(16, 0.02, 0.5);
+  CHECK(probed.passes.size() == 2);
+  CHECK(probed.qp > 16 && probed.ssim >= 0.5);
+  CHECK(probed.payload.size() < plain.payload.size());
+  // An aim within the margin of the first pass's score: no probe.
+  CHECK(encodeWith(16, 0.02, plain.ssim - 0.01).passes.size() == 1);
+  // A probe that misses (two steps coarser, under an aim between the two scores) leaves the first
+  // pass's payload, and no third pass is tried.
+  const double at18 = encodeWith(18, 0, 0).ssim;
+  CHECK(at18 < plain.ssim);
+  const PredictedEncodeResult kept = encodeWith(16, 1e-6, (plain.ssim + at18) / 2);
+  CHECK(kept.passes.size() == 2 && kept.passes[1].qp == 18);
+  CHECK(kept.qp == 16 && kept.payload == plain.payload);
+}
