@@ -329,8 +329,6 @@ export interface NativePredictedEncodeOptions {
   aim?: number;
   tileAim?: number;
   maxPasses?: number;
-  /** A first pass this far over both aims is followed by one coarser pass, kept when it serves too (0, the default: off). */
-  coarserMargin?: number;
   maxBytes?: number;
   minQp?: number;
   maxQp?: number;

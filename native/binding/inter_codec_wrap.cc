@@ -57,8 +57,6 @@ class EncodeJob : public Job {
     if (!o.Get("aim").IsUndefined()) options_.aim = numberField(env, o, "aim", what);
     if (!o.Get("tileAim").IsUndefined()) options_.tileAim = numberField(env, o, "tileAim", what);
     if (!o.Get("maxPasses").IsUndefined()) options_.maxPasses = intField(env, o, "maxPasses", what, 1, 16);
-    if (!o.Get("coarserMargin").IsUndefined()) options_.coarserMargin = numberField(env, o, "coarserMargin", what);
-    if (!(options_.coarserMargin >= 0 && options_.coarserMargin <= 1)) throwInvalid(env, "options.coarserMargin must be between 0 and 1");
     if (!o.Get("minQp").IsUndefined()) options_.minQp = intField(env, o, "minQp", what, 0, kMaxPredictedQp);
     if (!o.Get("maxQp").IsUndefined()) options_.maxQp = intField(env, o, "maxQp", what, 0, kMaxPredictedQp);
     if (!o.Get("reference").IsUndefined()) {

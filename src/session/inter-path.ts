@@ -29,12 +29,6 @@ const MAX_QP = 51;
 const SCENE_CHANGE_INTRA = 0.5;
 /** Quality over the aim worth spending fewer bits on: one qp step up per this much headroom. */
 const HEADROOM_PER_QP = 0.012;
-/**
- * A frame's first pass this far over the aim (mean and worst tile) gets one coarser pass, kept
- * when it still reaches the aim: the first predicted frame after a keyframe, at a start qp that
- * overshot, cost more than the keyframe (10 kB after 6 kB on a camera clip).
- */
-const COARSER_MARGIN = 2 * HEADROOM_PER_QP;
 
 export interface InterCounters {
   predictedFrames: number;
@@ -187,7 +181,6 @@ export class InterPath {
           aim: s.aim,
           tileAim: tileFloor,
           maxPasses: o.verifyQuality ? 3 : 1,
-          coarserMargin: COARSER_MARGIN,
           maxBytes: Number.isFinite(maxBytes) ? Math.max(1, maxBytes) : 0,
           minQp: MIN_QP,
           maxQp: MAX_QP,

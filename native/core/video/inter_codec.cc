@@ -1100,7 +1100,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   for (auto& p : recon) p.resize(n);
   int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
   const int passes = std::max(1, o.maxPasses);
-  bool haveBest = false, bestFits = false, probing = false;
+  bool haveBest = false, bestFits = false;
   // All the payload but the coded data: the compact form's when this frame can take it.
   const size_t compactFraming = o.compact ? compactPredictedFraming(o.sequence, o.timestamp, ref->sequence, ref->timestamp) : 0;
   const size_t framing = compactFraming ? compactFraming : kHeaderSize + kPredictedPrefix + kTrailerSize;
@@ -1181,20 +1181,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
       haveBest = true;
       bestFits = fits;
     }
-    if (serves) {
-      // One probe coarser when the first pass was far over the aim (a keyframe's soft reference
-      // corrected at the start qp cost more than the keyframe); otherwise this pass goes.
-      const double spare = std::min(p.ssim - o.aim, p.worstTileSsim - o.tileAim);
-      const int coarser = std::min<int>(std::min<int>(kMaxQp, o.maxQp), qp + std::clamp(static_cast<int>(std::ceil(spare * 75.0)), 2, 10));
-      if (pass == 0 && o.score && o.coarserMargin > 0 && spare > o.coarserMargin && passes > 1 && coarser > qp) {
-        probing = true;
-        qp = coarser;
-        continue;
-      }
-      break;
-    }
-    // The coarser probe missed: the first pass goes.
-    if (probing) break;
+    if (serves) break;
     // Next qp: finer where the score missed (by how much it missed), coarser where it did not fit.
     // The first miss guesses 150 qp steps per unit of SSIM. After two misses, the last two passes
     // say how the score moves here: 1 - SSIM is taken as exponential in qp (as the squared error

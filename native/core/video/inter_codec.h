@@ -80,12 +80,6 @@ struct PredictedEncodeOptions {
   double aim = 0;
   double tileAim = 0;
   int maxPasses = 1;
-  /**
-   * A first pass that serves with more than this much score to spare (mean and worst tile over
-   * their aims) is followed by one pass at a coarser qp, kept when it serves too: the fewest bytes
-   * that reach the floor, as the image path's search spends (0: off, the first pass that serves goes).
-   */
-  double coarserMargin = 0;
   size_t maxBytes = 0;  // 0: no limit
   int minQp = 0, maxQp = kMaxQp;
   /** The in-loop deblocking filter (video/deblocking.h), signalled by the payload's flag bit 2. */
