@@ -86,17 +86,18 @@ export async function kodak(dir, count) {
  * as rgb24 video frames: what a call sends (each frame close to the last), unlike a set of
  * unrelated photos. Decoded by ffmpeg (Debian's `ffmpeg`); null when it or the clip is missing.
  */
-export function cameraFrames(file, width, height, count) {
+export function cameraFrames(file, width, height, count, format = 'rgb24') {
   if (!existsSync(file)) return null;
+  // i420: ffmpeg's yuv420p of the same scaled frames (what x264 and VP8 are given).
+  const size = format === 'i420' ? width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2) : width * height * 3;
   const r = spawnSync(
     'ffmpeg',
-    ['-v', 'error', '-i', file, '-frames:v', String(count), '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-    { maxBuffer: width * height * 3 * count + 1024 },
+    ['-v', 'error', '-i', file, '-frames:v', String(count), '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', format === 'i420' ? 'yuv420p' : 'rgb24', 'pipe:1'],
+    { maxBuffer: size * count + 1024 },
   );
   if (r.error || r.status !== 0) return null;
-  const size = width * height * 3;
   const frames = [];
-  for (let k = 0; (k + 1) * size <= r.stdout.length; k++) frames.push({ type: 'video', format: 'rgb24', width, height, data: r.stdout.subarray(k * size, (k + 1) * size), fps: 30 });
+  for (let k = 0; (k + 1) * size <= r.stdout.length; k++) frames.push({ type: 'video', format, width, height, data: r.stdout.subarray(k * size, (k + 1) * size), fps: 30 });
   return frames.length === count ? frames : null;
 }
 

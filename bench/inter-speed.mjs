@@ -6,7 +6,8 @@
 // scored) and the passes it took; and the process's CPU time per frame beside the wall time (above
 // 1x: the frame's work ran on both cores). Medians and p99; eval:video times the same calls
 // against x264 and VP8. Prints JSON.
-//   node bench/inter-speed.mjs [--clips box.mp4,cup.mp4] [--size 640x360] [--frames 60] [--reps 2] [--json FILE]
+// --format i420 gives the sessions ffmpeg's yuv420p of the same frames (a WebRTC server's input).
+//   node bench/inter-speed.mjs [--clips box.mp4,cup.mp4] [--size 640x360] [--frames 60] [--reps 2] [--format rgb24|i420] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +21,16 @@ const [width, height] = arg('size', '640x360').split('x').map(Number);
 const count = Number(arg('frames', '60'));
 const reps = Number(arg('reps', '2'));
 const clips = arg('clips', 'box.mp4,cup.mp4').split(',');
+const format = arg('format', 'rgb24');
+if (format !== 'rgb24' && format !== 'i420') throw new Error(`--format must be rgb24 or i420, got ${format}`);
 const engine = await aic.createEngine({ executionProvider: 'cpu' });
 const out = {
-  command: `node bench/inter-speed.mjs --clips ${clips.join(',')} --size ${width}x${height} --frames ${count} --reps ${reps}`,
+  command: `node bench/inter-speed.mjs --clips ${clips.join(',')} --size ${width}x${height} --frames ${count} --reps ${reps}${format === 'rgb24' ? '' : ` --format ${format}`}`,
   date: new Date().toISOString(),
   clips: [],
 };
 for (const clip of clips) {
-  const frames = cameraFrames(path.join(root, '..', 'shared', 'data', 'video', clip), width, height, count);
+  const frames = cameraFrames(path.join(root, '..', 'shared', 'data', 'video', clip), width, height, count, format);
   if (!frames) {
     console.error(`inter-speed: ${clip}: not found or not decodable by ffmpeg; skipped`);
     continue;
@@ -64,6 +67,7 @@ for (const clip of clips) {
   out.clips.push({
     clip,
     size: `${width}x${height}`,
+    format,
     predictedFrames: rows.encodeMs.length,
     compressFrameMs: s(rows.encodeMs),
     decompressFrameMs: s(rows.decodeMs),

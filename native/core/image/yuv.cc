@@ -112,31 +112,38 @@ void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* 
   }
 }
 
-void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3]) {
+void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3], int y0, int y1) {
+  if (y1 < 0 || y1 > height) y1 = height;
   const int cw = (width + 1) / 2, ch = (height + 1) / 2;
   const uint8_t* up = frame + static_cast<size_t>(width) * height;
   const uint8_t* vp = up + static_cast<size_t>(cw) * ch;
   // Luma x (or y) lies a quarter of a chroma sample from its own sample, towards its neighbour
-  // on that side: x even, the one before; x odd, the one after (clamped at the edges).
-  std::vector<int> nearX(width), farX(width);
-  for (int x = 0; x < width; ++x) {
-    nearX[x] = x / 2;
-    farX[x] = std::clamp(x % 2 ? x / 2 + 1 : x / 2 - 1, 0, cw - 1);
-  }
-  for (int y = 0; y < height; ++y) {
+  // on that side: x even, the one before; x odd, the one after (clamped at the edges). Each row
+  // first mixes the two chroma rows 3:1, padded by one sample on each side, then each pixel
+  // mixes two of those 3:1: the 9:3:3:1 of the two directions.
+  std::vector<int32_t> u4(static_cast<size_t>(cw) + 2), v4(static_cast<size_t>(cw) + 2);
+  for (int y = std::max(0, y0); y < y1; ++y) {
     const int ny = y / 2, fy = std::clamp(y % 2 ? y / 2 + 1 : y / 2 - 1, 0, ch - 1);
-    const uint8_t* yr = frame + static_cast<size_t>(y) * width;
     const uint8_t* un = up + static_cast<size_t>(ny) * cw;
     const uint8_t* uf = up + static_cast<size_t>(fy) * cw;
     const uint8_t* vn = vp + static_cast<size_t>(ny) * cw;
     const uint8_t* vf = vp + static_cast<size_t>(fy) * cw;
+    for (int c = 0; c < cw; ++c) {
+      u4[c + 1] = 3 * un[c] + uf[c];
+      v4[c + 1] = 3 * vn[c] + vf[c];
+    }
+    u4[0] = u4[1];
+    v4[0] = v4[1];
+    u4[cw + 1] = u4[cw];
+    v4[cw + 1] = v4[cw];
+    const uint8_t* yr = frame + static_cast<size_t>(y) * width;
     uint8_t* r = planes[0] + static_cast<size_t>(y) * width;
     uint8_t* g = planes[1] + static_cast<size_t>(y) * width;
     uint8_t* b = planes[2] + static_cast<size_t>(y) * width;
     for (int x = 0; x < width; ++x) {
-      const int n = nearX[x], f = farX[x];
+      const int n = x / 2 + 1, f = x % 2 ? n + 1 : n - 1;
       // 16 times the interpolated sample, less 16 x 128: the fixed-point sums take it as it is.
-      const int32_t U16 = 9 * un[n] + 3 * un[f] + 3 * uf[n] + uf[f] - 2048, V16 = 9 * vn[n] + 3 * vn[f] + 3 * vf[n] + vf[f] - 2048;
+      const int32_t U16 = 3 * u4[n] + u4[f] - 2048, V16 = 3 * v4[n] + v4[f] - 2048;
       const int32_t Y = kY * (yr[x] - 16) + 32768;
       r[x] = clampByte((Y + ((kRv * V16) >> 4)) >> 16);
       g[x] = clampByte((Y + ((kGu * U16 + kGv * V16) >> 4)) >> 16);

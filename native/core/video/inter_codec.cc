@@ -344,12 +344,18 @@ void splitI420Frame(const ImageFrame& f, SourcePlanes& s) {
   for (auto& p : s.rgb) p.resize(n);
   s.luma.resize(n);
   uint8_t* planes[3] = {s.rgb[0].data(), s.rgb[1].data(), s.rgb[2].data()};
-  yuv::i420ToRgbPlanesSmooth(f.data, f.width, f.height, planes);
-  const uint8_t* __restrict r = planes[0];
-  const uint8_t* __restrict g = planes[1];
-  const uint8_t* __restrict b = planes[2];
-  uint8_t* __restrict l = s.luma.data();
-  for (size_t i = 0; i < n; ++i) l[i] = static_cast<uint8_t>(lumaOf(r[i], g[i], b[i]));
+  // Two shares of rows, the second on a helper thread where there is one, as splitFrame does.
+  const int shares = n >= 65536 ? 2 : 1;
+  forEachShare(shares, [&](int share) {
+    const int y0 = f.height * share / shares, y1 = f.height * (share + 1) / shares;
+    yuv::i420ToRgbPlanesSmooth(f.data, f.width, f.height, planes, y0, y1);
+    const size_t from = static_cast<size_t>(y0) * f.width, to = static_cast<size_t>(y1) * f.width;
+    const uint8_t* __restrict r = planes[0];
+    const uint8_t* __restrict g = planes[1];
+    const uint8_t* __restrict b = planes[2];
+    uint8_t* __restrict l = s.luma.data();
+    for (size_t i = from; i < to; ++i) l[i] = static_cast<uint8_t>(lumaOf(r[i], g[i], b[i]));
+  });
 }
 
 /** The encoder's side of one pass: decisions, coding, and the reconstruction the receiver will make. */
