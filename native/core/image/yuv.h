@@ -34,7 +34,7 @@ void i420ToRgb(const uint8_t* frame, int width, int height, uint8_t* rgb, int ch
 void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* const planes[3]);
 // As i420ToRgbPlanesFixed(), with chroma upsampled bilinearly (each sample sited at the centre of
 // its 2x2 block, weights 9:3:3:1): smooth colour instead of 2x2 steps, which a predicted frame's
-// sender codes for fewer bits; the 2x2 means come back within a code value of the samples.
+// sender codes for fewer bits; the 2x2 means come back within two code values of the samples.
 // Rows [y0, y1) only (y1 < 0: to the last), so that shares of a frame can run on several threads.
 void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3], int y0 = 0, int y1 = -1);
 void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out);

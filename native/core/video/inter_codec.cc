@@ -335,7 +335,7 @@ void splitFrame(const ImageFrame& f, SourcePlanes& s) {
  * An I420 frame's planes: predicted frames are coded in the references' R, G, B, so the frame is
  * converted first (the fixed-point BT.601 conversion of image/yuv.h). Chroma is upsampled
  * smoothly: the receiver keeps only each 2x2 block's mean colour, so the 2x2 steps of a nearest
- * upsampling would be detail coded for nothing (measured: bench/i420-stream.mjs).
+ * upsampling would be detail coded for nothing.
  */
 void splitI420Frame(const ImageFrame& f, SourcePlanes& s) {
   s.width = f.width;
@@ -1049,7 +1049,6 @@ void InterStream::materialise() {
 }
 
 PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const PredictedEncodeOptions& o) {
-
   if (!frame.data || frame.length != frameBytes(frame.format, frame.width, frame.height)) throw CoreError(ErrorCode::InvalidArgument, "frame size does not match its width, height and format");
   if (!hasReference(frame.width, frame.height)) throw CoreError(ErrorCode::ReferenceMissing, "no reference of this frame's size to predict from: code a keyframe first");
   if (o.frameType != FrameType::Video && o.frameType != FrameType::Screen) throw CoreError(ErrorCode::InvalidArgument, "predicted frames are video or screen frames");

@@ -174,9 +174,9 @@ class InterStream {
   bool holdsReference(uint32_t sequence, int width, int height) const;
 
   /**
-   * Codes `frame` (rgb24, rgba, or i420, converted to R, G, B first) against the reference: one pass per qp tried. The chosen
-   * reconstruction waits as pending until commit() makes it the reference (the session may
-   * still send something else instead).
+   * Codes `frame` (rgb24, rgba, or i420, converted to R, G, B first and scored as I420) against
+   * the reference: one pass per qp tried. The chosen reconstruction waits as pending until
+   * commit() makes it the reference (the session may still send something else instead).
    */
   PredictedEncodeResult encode(const ImageFrame& frame, const PredictedEncodeOptions& options);
   void commit();
