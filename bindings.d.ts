@@ -344,8 +344,6 @@ export interface NativePredictedEncodeOptions {
   interDeadzone?: number;
   /** The motion search's vector weight as a factor of the luma step (0: the fixed default; inter_codec.h). */
   motionLambda?: number;
-  /** Tuning: a factor on the rate-distortion decisions' chroma error weights (0: 1; training/video/tune_i420_weights.mjs). */
-  chromaErrorScale?: number;
 }
 
 export interface NativePredictedPass {

@@ -78,7 +78,6 @@ class EncodeJob : public Job {
     optionalFloat(env, o, "rdLambda", what, 0, 4, options_.rdLambda);
     optionalFloat(env, o, "interDeadzone", what, 0.05, 0.5, options_.interDeadzone);
     optionalFloat(env, o, "motionLambda", what, 0, 16, options_.motionLambda);
-    optionalFloat(env, o, "chromaErrorScale", what, 0, 8, options_.chromaErrorScale);
     if (!o.Get("maxBytes").IsUndefined()) {
       const double m = numberField(env, o, "maxBytes", what);
       if (m < 0 || std::floor(m) != m) throwInvalid(env, "options.maxBytes must be a non-negative integer (0: no limit)");

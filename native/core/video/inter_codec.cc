@@ -91,11 +91,6 @@ struct RateSide {
 // Squared error of Y, Co, Cg as R, G and B see it (R = Y + Co - Cg, G = Y + Cg, B = Y - Co - Cg),
 // over three: a luma error counts once.
 constexpr float kChannelErrorWeight[3] = {1.0f, 2.0f / 3.0f, 1.0f};
-// As an I420 stream's score sees it (Y, U, V weighted 6:1:1), relative to a luma error: an error
-// of 1 in Co moves BT.601 Y by 0.185, U by 0.669 and V by 0.581 (R + 1, B - 1); one in Cg moves
-// them by 0.174, 0.663 and 0.837; so (0.75 x 0.185^2 + (0.669^2 + 0.581^2) / 8) / 0.75 and the
-// same for Cg. The receiver's 2x2 mean of chroma would shrink the high frequencies' share further.
-constexpr float kI420ChannelErrorWeight[3] = {1.0f, 0.165f, 0.22f};
 
 /** The state shared by the encoder's and the decoder's walk over a frame. */
 class FrameWalk {
@@ -367,7 +362,7 @@ void splitI420Frame(const ImageFrame& f, SourcePlanes& s) {
 class PassEncoder {
  public:
   PassEncoder(const InterModel& model, const ReferenceFrame& ref, const SourcePlanes& src, const MotionField& field, int qp, uint8_t* const recon[3], int decimateLuma,
-              int decimateChroma, float rdLambda, float interDeadzone, const float errorWeight[3])
+              int decimateChroma, float rdLambda, float interDeadzone)
       : model_(model),
         src_(src),
         field_(field),
@@ -376,10 +371,7 @@ class PassEncoder {
         decimateChroma_(decimateChroma),
         rdLambda_(rdLambda),
         interDeadzone_(interDeadzone) {
-    for (int c = 0; c < 3; ++c) {
-      step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
-      errorWeight_[c] = errorWeight[c];
-    }
+    for (int c = 0; c < 3; ++c) step_[c] = static_cast<float>(quantiserStep16(channelQp(qp, c))) / 16.0f;
     lambda_ = rdLambda * step_[0] * step_[0];
   }
 
@@ -456,7 +448,7 @@ class PassEncoder {
             energy += v * v;
           }
         // Nothing coded leaves the residual itself as the error.
-        m.zeroError[k] = m.codedError[k] = energy * errorWeight_[c];
+        m.zeroError[k] = m.codedError[k] = energy * kChannelErrorWeight[c];
         int16_t* q = m.coefficients[k];
         const ForwardTransform& ft = model_.forward(c);
         // No coefficient of this block can reach 1 - deadzone steps (each is at most bound * the
@@ -479,7 +471,7 @@ class PassEncoder {
           const float e = coef[i] - static_cast<float>(q[i]) * step_[c];
           error += e * e;
         }
-        if (rdLambda_ > 0) m.codedError[k] = error * errorWeight_[c];
+        if (rdLambda_ > 0) m.codedError[k] = error * kChannelErrorWeight[c];
         // A lone +-1 far down the scan costs more bits than the error it removes.
         if (sum == 1) {
           for (int i = 0; i < kCoefficients; ++i)
@@ -773,7 +765,6 @@ class PassEncoder {
   float rdLambda_;                     // PredictedEncodeOptions::rdLambda (0: off)
   float lambda_ = 0;                   // rdLambda * the luma step squared
   float interDeadzone_;                // PredictedEncodeOptions::interDeadzone
-  float errorWeight_[3];               // Y, Co, Cg: how the score sees each channel's squared error
 };
 
 /**
@@ -1114,9 +1105,6 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
   for (auto& p : recon) p.resize(n);
   int qp = std::clamp(o.qp, std::max(0, o.minQp), std::min<int>(kMaxQp, o.maxQp));
   const int passes = std::max(1, o.maxPasses);
-  // The decisions weigh each channel's error as the frame's score will.
-  float errorWeight[3];
-  for (int c = 0; c < 3; ++c) errorWeight[c] = (i420 ? kI420ChannelErrorWeight : kChannelErrorWeight)[c] * (c > 0 && o.chromaErrorScale > 0 ? o.chromaErrorScale : 1.0f);
   bool haveBest = false, bestFits = false;
   // All the payload but the coded data: the compact form's when this frame can take it.
   const size_t compactFraming = o.compact ? compactPredictedFraming(o.sequence, o.timestamp, ref->sequence, ref->timestamp) : 0;
@@ -1125,7 +1113,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     auto tp = Clock::now();
     uint8_t* out[3] = {recon[0].data(), recon[1].data(), recon[2].data()};
     int skipped = 0, inter = 0, intra = 0;
-    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma, o.rdLambda, o.interDeadzone, errorWeight);
+    PassEncoder enc(*model_, *ref, src, field, qp, out, o.decimateLuma, o.decimateChroma, o.rdLambda, o.interDeadzone);
     PredictedPass p;
     p.qp = qp;
     std::vector<uint8_t> coded;

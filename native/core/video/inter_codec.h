@@ -106,9 +106,8 @@ struct PredictedEncodeOptions {
    * Rate-distortion decisions (0: off, the SAD rules): a block's coefficients, and among skip, the
    * predicted vector with its residual, the searched vector with its own and intra (tried where its
    * SAD is under the inter prediction's), the macroblock's mode are chosen by the least
-   * D + lambda * R, D the squared error of R, G and B over three (of an I420 frame, of Y, U and V
-   * as its 6:1:1 score weighs them), R the bits the contexts' current state gives,
-   * lambda = rdLambda * step^2 (step the luma quantiser's).
+   * D + lambda * R, D the squared error of R, G and B over three, R the bits the contexts' current
+   * state gives, lambda = rdLambda * step^2 (step the luma quantiser's).
    */
   float rdLambda = kDefaultRdLambda;
   /**
@@ -122,8 +121,6 @@ struct PredictedEncodeOptions {
    * units, as a factor of the luma step at the starting qp (0: the search's fixed default, 4).
    */
   float motionLambda = kDefaultMotionLambda;
-  /** Tuning: a factor on the chroma (Co, Cg) error weights of the rate-distortion decisions (0: 1). */
-  float chromaErrorScale = 0;
 };
 
 struct PredictedPass {
