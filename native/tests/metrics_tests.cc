@@ -216,3 +216,27 @@ TEST(row_scorer_bands_in_any_order_match_plane_scores) {
     CHECK(std::abs(whole.ssim - rgbScores(a.data(), b.data(), w, h, 3).ssim) == 0);
   }
 }
+
+TEST(i420_score_from_a_banded_luma_matches_i420_scores) {
+  // An I420 predicted frame's score: luma by a one-plane RowScorer in bands on two threads, then
+  // U and V; bit for bit i420Scores() of the same frames, odd sizes included.
+  for (const auto [w, h] : {std::pair{200, 120}, std::pair{131, 65}, std::pair{40, 12}}) {
+    const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+    const size_t n = static_cast<size_t>(w) * h + 2 * static_cast<size_t>(cw) * ch;
+    const auto ta = texture(static_cast<int>(n), 1, 1, 3), tb = noisy(ta, 7, 4);
+    const PlaneRef ya{ta.data(), static_cast<size_t>(w), 1}, yb{tb.data(), static_cast<size_t>(w), 1};
+    RowScorer r(&ya, &yb, 1, w, h);
+    const int oh = r.outputRows();
+    std::thread other([&] { r.scoreRows(oh / 3, oh); });
+    r.scoreRows(0, oh / 3);
+    other.join();
+    const std::vector<PlaneTotals> luma = r.finishPlanes();
+    CHECK(luma.size() == 1);
+    const ImageScores banded = i420ScoresWithLuma(luma[0], ta.data(), tb.data(), w, h);
+    const ImageScores whole = i420Scores(ta.data(), tb.data(), w, h);
+    CHECK(banded.ssim == whole.ssim);
+    CHECK(banded.worstTileSsim == whole.worstTileSsim);
+    CHECK(banded.psnr == whole.psnr);
+    CHECK(whole.ssim < 1 && whole.psnr < 100);
+  }
+}

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -497,31 +498,41 @@ double msssim(const uint8_t* a, const uint8_t* b, int width, int height, int cha
   return total / 3.0;
 }
 
-ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height) {
+ImageScores i420ScoresWithLuma(const PlaneTotals& luma, const uint8_t* a, const uint8_t* b, int width, int height) {
   const int cw = (width + 1) / 2, chh = (height + 1) / 2;
   const size_t ly = static_cast<size_t>(width) * height, lc = static_cast<size_t>(cw) * chh;
-  const uint8_t* planesA[3] = {a, a + ly, a + ly + lc};
-  const uint8_t* planesB[3] = {b, b + ly, b + ly + lc};
-  const int ws[3] = {width, cw, cw}, hs[3] = {height, chh, chh};
   const double weights[3] = {6.0 / 8, 1.0 / 8, 1.0 / 8};
-  // The worst tile is judged on luma, which carries what the eye sees of a damaged block: the luma
-  // job alone has a tile grid (runJobs gives every job one when asked; the chroma ones are ignored).
-  std::vector<MapJob> jobs(3);
-  for (int p = 0; p < 3; ++p) {
-    jobs[p].a = sourceOf(PlaneRef{planesA[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p]);
-    jobs[p].b = sourceOf(PlaneRef{planesB[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p]);
+  // The worst tile is judged on luma, which carries what the eye sees of a damaged block.
+  std::vector<MapJob> jobs(2);
+  for (int p = 0; p < 2; ++p) {
+    jobs[p].a = sourceOf(PlaneRef{a + ly + p * lc, static_cast<size_t>(cw), 1}, cw, chh);
+    jobs[p].b = sourceOf(PlaneRef{b + ly + p * lc, static_cast<size_t>(cw), 1}, cw, chh);
   }
   runJobs(jobs, kWorstTileSize, scoringThreads());
   ImageScores out;
-  double m = 0;
-  for (int p = 0; p < 3; ++p) {
-    out.ssim += weights[p] * jobs[p].ssim;
-    const double pixels = static_cast<double>(ws[p]) * hs[p];
-    m += weights[p] * static_cast<double>(squaredError(PlaneRef{planesA[p], static_cast<size_t>(ws[p]), 1}, PlaneRef{planesB[p], static_cast<size_t>(ws[p]), 1}, ws[p], hs[p])) / pixels;
+  out.ssim = weights[0] * luma.ssim;
+  double m = weights[0] * static_cast<double>(luma.squaredError) / static_cast<double>(ly);
+  for (int p = 0; p < 2; ++p) {
+    out.ssim += weights[p + 1] * jobs[p].ssim;
+    const uint64_t se = squaredError(PlaneRef{a + ly + p * lc, static_cast<size_t>(cw), 1}, PlaneRef{b + ly + p * lc, static_cast<size_t>(cw), 1}, cw, chh);
+    m += weights[p + 1] * static_cast<double>(se) / static_cast<double>(lc);
   }
   out.psnr = psnrOfMse(m);
-  out.worstTileSsim = worstOf(jobs[0].tileMeans);
+  out.worstTileSsim = worstOf(luma.tileMeans);
   return out;
+}
+
+ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height) {
+  std::vector<MapJob> luma(1);
+  const PlaneRef ya{a, static_cast<size_t>(width), 1}, yb{b, static_cast<size_t>(width), 1};
+  luma[0].a = sourceOf(ya, width, height);
+  luma[0].b = sourceOf(yb, width, height);
+  runJobs(luma, kWorstTileSize, scoringThreads());
+  PlaneTotals t;
+  t.ssim = luma[0].ssim;
+  t.tileMeans = std::move(luma[0].tileMeans);
+  t.squaredError = squaredError(ya, yb, width, height);
+  return i420ScoresWithLuma(t, a, b, width, height);
 }
 
 struct RowScorer::Cursor::State {
@@ -533,6 +544,7 @@ RowScorer::Cursor::~Cursor() = default;
 
 struct RowScorer::State {
   PlaneRef a[3], b[3];
+  int planes = 3;
   int width = 0, height = 0;
   std::vector<MapJob> jobs = std::vector<MapJob>(3);
   std::vector<float> kernel;
@@ -541,13 +553,17 @@ struct RowScorer::State {
   std::vector<uint64_t> squaredError;
 };
 
-RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height) : state_(std::make_unique<State>()) {
+RowScorer::RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height) : RowScorer(a, b, 3, width, height) {}
+
+RowScorer::RowScorer(const PlaneRef* a, const PlaneRef* b, int planes, int width, int height) : state_(std::make_unique<State>()) {
   State& s = *state_;
+  s.planes = std::clamp(planes, 1, 3);
+  s.jobs.resize(static_cast<size_t>(s.planes));
   s.width = width;
   s.height = height;
   const int n = windowOf(width, height);
   s.kernel = gaussian(n);
-  for (int c = 0; c < 3; ++c) {
+  for (int c = 0; c < s.planes; ++c) {
     s.a[c] = a[c];
     s.b[c] = b[c];
     s.jobs[c].a = sourceOf(a[c], width, height);
@@ -576,12 +592,12 @@ void RowScorer::scoreRows(Cursor& cursor, int y0, int y1) {
   // In steps of 32 rows on the cursor (its filter state carries over): the map of a step, not
   // of the whole run, is held (80 KiB at 640 wide, where a 190-row run needed 1 MB per call).
   for (int from = y0; from < y1; from += 32)
-    for (int p = 0; p < 3; ++p) mapBand(s.jobs[p].a, s.jobs[p].b, s.kernel.data(), s.jobs[p].n, from, std::min(y1, from + 32), s.jobs[p].rows, cursor.state_->planes[p]);
+    for (int p = 0; p < s.planes; ++p) mapBand(s.jobs[p].a, s.jobs[p].b, s.kernel.data(), s.jobs[p].n, from, std::min(y1, from + 32), s.jobs[p].rows, cursor.state_->planes[p]);
   // PSNR's share of these rows, while they are in cache.
   for (int y = y0; y < y1; ++y) {
     const int rows = y == outputRows() - 1 ? s.height - y : 1;
     uint64_t se = 0;
-    for (int p = 0; p < 3; ++p) {
+    for (int p = 0; p < s.planes; ++p) {
       const PlaneRef a{s.a[p].data + static_cast<size_t>(y) * s.a[p].rowStride, s.a[p].rowStride, s.a[p].pixelStride};
       const PlaneRef b{s.b[p].data + static_cast<size_t>(y) * s.b[p].rowStride, s.b[p].rowStride, s.b[p].pixelStride};
       se += squaredError(a, b, s.width, rows);
@@ -590,8 +606,22 @@ void RowScorer::scoreRows(Cursor& cursor, int y0, int y1) {
   }
 }
 
+std::vector<PlaneTotals> RowScorer::finishPlanes() {
+  State& s = *state_;
+  summarise(s.jobs, kWorstTileSize);
+  std::vector<PlaneTotals> out(static_cast<size_t>(s.planes));
+  for (int p = 0; p < s.planes; ++p) {
+    out[p].ssim = s.jobs[p].ssim;
+    out[p].tileMeans = s.jobs[p].tileMeans;
+  }
+  // The squared error is kept per row over all planes: the first entry carries the total.
+  for (uint64_t v : s.squaredError) out[0].squaredError += v;
+  return out;
+}
+
 ImageScores RowScorer::finish() {
   State& s = *state_;
+  if (s.planes != 3) throw std::logic_error("RowScorer::finish() scores three planes; use finishPlanes()");
   // The caller's bands cover every output row by now.
   summarise(s.jobs, kWorstTileSize);
   ImageScores out;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace aic::metrics {
 
@@ -50,6 +51,17 @@ ImageScores planeScores(const PlaneRef a[3], const PlaneRef b[3], int width, int
 // PSNR and SSIM of two I420 frames (Y plane, then U and V at half resolution, rounded up).
 ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height);
 
+// One plane's share of a score: its mean SSIM, its tiles' means and its squared error.
+struct PlaneTotals {
+  double ssim = 0;
+  std::vector<double> tileMeans;
+  uint64_t squaredError = 0;
+};
+// i420Scores() with the luma plane's totals already made (by a RowScorer of that one plane, as
+// the reconstruction's rows became final): scores U and V and combines, bit-identical to
+// i420Scores() of the same frames.
+ImageScores i420ScoresWithLuma(const PlaneTotals& luma, const uint8_t* a, const uint8_t* b, int width, int height);
+
 // planeScores() of a reconstruction that is made top to bottom (a predicted frame, macroblock row
 // by macroblock row), scored in bands of output rows as its rows become final, so that scoring
 // runs on a second core while the encoder still reconstructs the rows below. Output row y of the
@@ -59,6 +71,8 @@ ImageScores i420Scores(const uint8_t* a, const uint8_t* b, int width, int height
 class RowScorer {
  public:
   RowScorer(const PlaneRef a[3], const PlaneRef b[3], int width, int height);
+  // `planes` planes (1 to 3) of the same size; finish() needs 3, finishPlanes() takes any.
+  RowScorer(const PlaneRef* a, const PlaneRef* b, int planes, int width, int height);
   ~RowScorer();
   RowScorer(const RowScorer&) = delete;
   RowScorer& operator=(const RowScorer&) = delete;
@@ -80,6 +94,9 @@ class RowScorer {
   void scoreRows(int y0, int y1);
   void scoreRows(Cursor& cursor, int y0, int y1);
   ImageScores finish();
+  // Each plane's SSIM and tiles' means (tiles of kWorstTileSize), once every output row is
+  // scored; the squared error of all the planes is in the first entry (with one plane, its own).
+  std::vector<PlaneTotals> finishPlanes();
 
  private:
   struct State;

@@ -153,16 +153,26 @@ void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t*
 }
 
 void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out) {
+  rgbPlanesToI420LumaRows(planes, width, 0, height, out);
+  rgbPlanesToI420Chroma(planes, width, height, out);
+}
+
+void rgbPlanesToI420LumaRows(const uint8_t* const planes[3], int width, int y0, int y1, uint8_t* out) {
+  const uint8_t* R = planes[0];
+  const uint8_t* G = planes[1];
+  const uint8_t* B = planes[2];
+  // Y is 16..235 by construction (the coefficients sum to 219/255), so no clamp is needed.
+  for (size_t i = static_cast<size_t>(y0) * width, end = static_cast<size_t>(y1) * width; i < end; ++i)
+    out[i] = static_cast<uint8_t>(16 + ((kYr * R[i] + kYg * G[i] + kYb * B[i] + 32768) >> 16));
+}
+
+void rgbPlanesToI420Chroma(const uint8_t* const planes[3], int width, int height, uint8_t* out) {
   const int cw = (width + 1) / 2, ch = (height + 1) / 2;
-  uint8_t* yp = out;
   uint8_t* up = out + static_cast<size_t>(width) * height;
   uint8_t* vp = up + static_cast<size_t>(cw) * ch;
   const uint8_t* R = planes[0];
   const uint8_t* G = planes[1];
   const uint8_t* B = planes[2];
-  const size_t n = static_cast<size_t>(width) * height;
-  // Y is 16..235 by construction (the coefficients sum to 219/255), so no clamp is needed.
-  for (size_t i = 0; i < n; ++i) yp[i] = static_cast<uint8_t>(16 + ((kYr * R[i] + kYg * G[i] + kYb * B[i] + 32768) >> 16));
   for (int cy = 0; cy < ch; ++cy) {
     const int y0 = 2 * cy, rows = std::min(2, height - y0);
     for (int cx = 0; cx < cw; ++cx) {

@@ -38,5 +38,8 @@ void i420ToRgbPlanesFixed(const uint8_t* frame, int width, int height, uint8_t* 
 // Rows [y0, y1) only (y1 < 0: to the last), so that shares of a frame can run on several threads.
 void i420ToRgbPlanesSmooth(const uint8_t* frame, int width, int height, uint8_t* const planes[3], int y0 = 0, int y1 = -1);
 void rgbPlanesToI420Fixed(const uint8_t* const planes[3], int width, int height, uint8_t* out);
+// Its two halves: the Y rows [y0, y1) (a reconstruction's rows as they become final), and U and V.
+void rgbPlanesToI420LumaRows(const uint8_t* const planes[3], int width, int y0, int y1, uint8_t* out);
+void rgbPlanesToI420Chroma(const uint8_t* const planes[3], int width, int height, uint8_t* out);
 
 }  // namespace aic::yuv

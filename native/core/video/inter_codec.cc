@@ -779,8 +779,9 @@ class PassEncoder {
  */
 class ConcurrentScore {
  public:
-  ConcurrentScore(const metrics::PlaneRef source[3], const metrics::PlaneRef recon[3], int width, int height)
-      : scorer_(source, recon, width, height), height_(height), outputRows_(scorer_.outputRows()), limit_(outputRows_) {
+  // `planes` planes (3: R, G, B; 1: an I420 frame's luma) of the same size.
+  ConcurrentScore(const metrics::PlaneRef* source, const metrics::PlaneRef* recon, int planes, int width, int height)
+      : scorer_(source, recon, planes, width, height), height_(height), outputRows_(scorer_.outputRows()), limit_(outputRows_) {
     if (helperThreads() > 0 && outputRows_ > 2 * kStepRows) helper_ = offerToHelper([this] { follow(); });
   }
   ~ConcurrentScore() {
@@ -810,9 +811,20 @@ class ConcurrentScore {
 
   /** Once the reconstruction is complete: the rows the helper has not reached, shared, then the sums. */
   metrics::ImageScores finish() {
+    scoreRest();
+    return scorer_.finish();
+  }
+  /** As finish(), each plane's totals. */
+  std::vector<metrics::PlaneTotals> finishPlanes() {
+    scoreRest();
+    return scorer_.finishPlanes();
+  }
+
+ private:
+  void scoreRest() {
     if (!helper_) {
       scorer_.scoreRows(0, outputRows_);
-      return scorer_.finish();
+      return;
     }
     int from;
     {
@@ -829,10 +841,8 @@ class ConcurrentScore {
     auto helper = std::move(helper_);
     helper->wait();
     if (error_) std::rethrow_exception(error_);
-    return scorer_.finish();
   }
 
- private:
   // A macroblock row of output rows per step of the helper.
   static constexpr int kStepRows = 16;
 
@@ -1120,11 +1130,27 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
     if (o.score && i420) {
       // What the receiver shows: the reconstruction converted back to I420 (the same integer
       // conversion as its decoder's), scored against the frame on its own planes as the image
-      // path scores I420 keyframes (Y, U, V 6:1:1; the worst tile on luma).
-      coded = enc.run(skipped, inter, intra, o.deblock, [](int) {});
+      // path scores I420 keyframes (Y, U, V 6:1:1; the worst tile on luma). Luma, most of the
+      // work, is converted and scored as its rows become final, beside the encoder; U and V
+      // after it (bit-identical to metrics::i420Scores() of the whole frame).
       i420Scratch_.resize(frame.length);
-      yuv::rgbPlanesToI420Fixed(out, frame.width, frame.height, i420Scratch_.data());
-      const metrics::ImageScores s = metrics::i420Scores(frame.data, i420Scratch_.data(), frame.width, frame.height);
+      const metrics::PlaneRef sourceY{frame.data, static_cast<size_t>(frame.width), 1};
+      const metrics::PlaneRef shownY{i420Scratch_.data(), static_cast<size_t>(frame.width), 1};
+      ConcurrentScore score(&sourceY, &shownY, 1, frame.width, frame.height);
+      int converted = 0;
+      auto convertTo = [&](int rows) {
+        if (rows <= converted) return;
+        yuv::rgbPlanesToI420LumaRows(out, frame.width, converted, rows, i420Scratch_.data());
+        converted = rows;
+      };
+      coded = enc.run(skipped, inter, intra, o.deblock, [&](int rows) {
+        convertTo(rows);
+        score.rowsFinal(rows);
+      });
+      convertTo(frame.height);
+      const std::vector<metrics::PlaneTotals> luma = score.finishPlanes();
+      yuv::rgbPlanesToI420Chroma(out, frame.width, frame.height, i420Scratch_.data());
+      const metrics::ImageScores s = metrics::i420ScoresWithLuma(luma[0], frame.data, i420Scratch_.data(), frame.width, frame.height);
       p.ssim = s.ssim;
       p.psnr = s.psnr;
       p.worstTileSsim = s.worstTileSsim;
@@ -1135,7 +1161,7 @@ PredictedEncodeResult InterStream::encode(const ImageFrame& frame, const Predict
       const int bpp = bytesPerPixel(frame.format);
       const metrics::PlaneRef source[3] = {{frame.data, w * bpp, bpp}, {frame.data + 1, w * bpp, bpp}, {frame.data + 2, w * bpp, bpp}};
       const metrics::PlaneRef planes[3] = {{recon[0].data(), w, 1}, {recon[1].data(), w, 1}, {recon[2].data(), w, 1}};
-      ConcurrentScore score(source, planes, frame.width, frame.height);
+      ConcurrentScore score(source, planes, 3, frame.width, frame.height);
       coded = enc.run(skipped, inter, intra, o.deblock, [&](int rows) { score.rowsFinal(rows); });
       const metrics::ImageScores s = score.finish();
       p.ssim = s.ssim;
