@@ -7,6 +7,20 @@ import sharp from 'sharp';
 import { Bench } from 'tinybench';
 import { percentile } from './stats.mjs';
 
+/**
+ * PSNR in dB of BT.601 luma (Y = 0.299 R + 0.587 G + 0.114 B, unrounded, full range 0..255) of two
+ * interleaved RGB frames, capped at 100: the video evaluation's PSNR-Y, and its tuning scripts'.
+ */
+export function psnrY(a, b) {
+  let se = 0;
+  for (let i = 0; i < a.length; i += 3) {
+    const d = 0.299 * (a[i] - b[i]) + 0.587 * (a[i + 1] - b[i + 1]) + 0.114 * (a[i + 2] - b[i + 2]);
+    se += d * d;
+  }
+  const mse = se / (a.length / 3);
+  return mse === 0 ? 100 : Math.min(100, 10 * Math.log10((255 * 255) / mse));
+}
+
 /** mean, p50, p95, p99 (ms) of samples. */
 export function describe(samples) {
   const s = [...samples].sort((a, b) => a - b);

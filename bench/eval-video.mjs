@@ -39,7 +39,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { arg } from './args.mjs';
 import { bdRate } from './bdrate.mjs';
-import { cameraFrames } from './bench-lib.mjs';
+import { cameraFrames, psnrY } from './bench-lib.mjs';
 import { writeVideoPlots } from './video-plots.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -115,17 +115,6 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Measurement, the same for every codec: the decoded rgb24 frame against the original.
-
-/** PSNR in dB of BT.601 luma (Y = 0.299 R + 0.587 G + 0.114 B, unrounded, full range 0..255), capped at 100. */
-function psnrY(a, b) {
-  let se = 0;
-  for (let i = 0; i < a.length; i += 3) {
-    const d = 0.299 * (a[i] - b[i]) + 0.587 * (a[i + 1] - b[i + 1]) + 0.114 * (a[i + 2] - b[i + 2]);
-    se += d * d;
-  }
-  const mse = se / (a.length / 3);
-  return mse === 0 ? 100 : Math.min(100, 10 * Math.log10((255 * 255) / mse));
-}
 
 function measureFrame(orig, recon, width, height) {
   const q = aic.imageQuality(orig, recon, width, height);

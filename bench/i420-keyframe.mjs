@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../dist/index.js';
 import { arg } from './args.mjs';
-import { cameraFrames } from './bench-lib.mjs';
+import { cameraFrames, psnrY } from './bench-lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const clipsDir = path.resolve(arg('clips', path.join(root, '..', 'shared', 'data', 'video')));
@@ -21,15 +21,6 @@ const W = 640;
 const H = 360;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'aic-i420-'));
 
-/** PSNR of BT.601 luma computed from both RGB frames (the evaluation's PSNR-Y). */
-function psnrY(a, b) {
-  let se = 0;
-  for (let i = 0; i < a.length; i += 3) {
-    const d = 0.299 * (a[i] - b[i]) + 0.587 * (a[i + 1] - b[i + 1]) + 0.114 * (a[i + 2] - b[i + 2]);
-    se += d * d;
-  }
-  return 10 * Math.log10((255 * 255) / (se / (a.length / 3)));
-}
 function convert(from, to, bytes) {
   const file = path.join(tmp, 'in.raw');
   writeFileSync(file, bytes);

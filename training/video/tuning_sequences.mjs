@@ -13,9 +13,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { arg } from '../../bench/args.mjs';
+import { psnrY } from '../../bench/bench-lib.mjs';
 import { H, KINDS, makeRng, sequence, W } from './motion_synthesis.mjs';
 
-export { H, W };
+export { H, psnrY, W };
 export const HELD_OUT = new Set(['005.png', '010.png', '015.png', '020.png', '025.png', '030.png', '035.png', '040.png', '045.png', '049.png']);
 const KEYFRAME_LEVEL = 4;
 
@@ -60,15 +61,6 @@ function interleave(planes) {
   return out;
 }
 
-/** PSNR of BT.601 luma of two interleaved RGB frames (capped at 100 dB). */
-export function psnrY(a, b) {
-  let se = 0;
-  for (let i = 0; i < a.length; i += 3) {
-    const d = 0.299 * (a[i] - b[i]) + 0.587 * (a[i + 1] - b[i + 1]) + 0.114 * (a[i + 2] - b[i + 2]);
-    se += d * d;
-  }
-  return Math.min(100, 10 * Math.log10((255 * 255) / (se / (a.length / 3))));
-}
 
 /** The sequences, rendered once, each with its keyframe payload. */
 export async function loadSequences(image, { data, seed, photos, frames }) {
