@@ -176,7 +176,7 @@ inline size_t payloadMutate(uint8_t* data, size_t size, size_t maxSize, unsigned
   }
   // The compact predicted form has no fields to keep plausible that the parser does not check
   // itself; its check covers the receiver's reference (inter_decode_fuzz.cc recomputes it).
-  if (size >= 1 && (data[0] == aic::kCompactVideoMarker || data[0] == aic::kCompactScreenMarker || data[0] == aic::kCompactI420VideoMarker || data[0] == aic::kCompactI420ScreenMarker)) return size;
+  if (size >= 1 && aic::isCompactPredictedMarker(data[0])) return size;
   if (size < 44) {
     if (maxSize < 44) return size;
     std::memset(data + size, 0, 44 - size);

@@ -95,7 +95,7 @@ void adopt(const Keyframe* k) {
 }
 
 bool compactForm(const uint8_t* data, size_t size) {
-  return size >= 1 && (data[0] == aic::kCompactVideoMarker || data[0] == aic::kCompactScreenMarker || data[0] == aic::kCompactI420VideoMarker || data[0] == aic::kCompactI420ScreenMarker);
+  return size >= 1 && aic::isCompactPredictedMarker(data[0]);
 }
 
 // The keyframe a compact input names by the low 16 bits of its reference's sequence number and

@@ -368,7 +368,7 @@ ParsedPayload parsePayload(const uint8_t* data, size_t length) {
   if (data == nullptr || length < 6) throw CoreError(ErrorCode::CorruptPayload, "payload is truncated: " + std::to_string(length) + " bytes is shorter than any aic payload");
   if (data[0] == kShortAudioMarker) return parseShortAudio(data, length);
   if (data[0] == kCompactAudioStepMarker || data[0] == kCompactAudioSameMarker) return parseCompactAudio(data, length);
-  if (data[0] == kCompactVideoMarker || data[0] == kCompactScreenMarker || data[0] == kCompactI420VideoMarker || data[0] == kCompactI420ScreenMarker) return parseCompactPredicted(data, length);
+  if (isCompactPredictedMarker(data[0])) return parseCompactPredicted(data, length);
   if (std::memcmp(data, kMagic, 4) != 0) throw CoreError(ErrorCode::CorruptPayload, "not an aic payload (bad magic); pass the bytes compressFrame() returned");
   if (data[4] != kBitstreamVersion && data[4] != kPredictedVersion) {
     throw CoreError(ErrorCode::UnsupportedVersion, "payload bitstream version " + std::to_string(data[4]) + " is not supported by this build (reads versions 1 and 2); upgrade @auralink/aic on the receiver");

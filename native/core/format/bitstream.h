@@ -116,6 +116,10 @@ constexpr uint8_t kCompactPredictedVersion = 3;
 // lists version 4.
 constexpr uint8_t kCompactI420VideoMarker = 0xAA, kCompactI420ScreenMarker = 0xAB;
 constexpr uint8_t kI420PredictedVersion = 4;
+/** Whether a payload's first byte starts the compact predicted form (any of its four markers). */
+constexpr bool isCompactPredictedMarker(uint8_t b) {
+  return b == kCompactVideoMarker || b == kCompactScreenMarker || b == kCompactI420VideoMarker || b == kCompactI420ScreenMarker;
+}
 constexpr size_t kCompactPredictedFixed = 7;  // marker, bits, tag, reference sequence and check
 // The ceilings of what a payload may describe (the encoder's own: src/frames.ts). parsePayload()
 // refuses anything beyond them as corrupt; a decoder's limits (docs/api.md) are at most these.
